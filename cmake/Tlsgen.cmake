@@ -1,0 +1,85 @@
+# tlsgen's CMake integration.
+#
+#   tlsgen_add_library(<name> PROFILE <profile.yaml> [OUTPUT_DIR <dir>])
+#
+# runs the generator at build time (again whenever the profile, a template or a generator source
+# changes), builds mbedTLS with the generated config (one mbedTLS library per profile, cached in
+# the build tree), and defines <name>: a static library carrying the generated glue, the per-profile
+# runtime (SslPlatform, SslConfig, SslTcpStack) and the include directories, linked to mbedTLS and
+# the core runtime. Works the same for host and arm-none-eabi toolchains.
+include_guard(GLOBAL)
+
+set(TLSGEN_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "tlsgen source root")
+get_filename_component(TLSGEN_ROOT "${TLSGEN_ROOT}" ABSOLUTE)
+include("${CMAKE_CURRENT_LIST_DIR}/TlsgenMbedtls.cmake")
+
+find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter)
+
+# Warnings and code-generation flags for the runtime (stricter than for tests).
+set(TLSGEN_RUNTIME_WARNINGS -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wcast-align -Wformat=2 -Wnull-dereference -Wimplicit-fallthrough -Wundef)
+function(tlsgen_runtime_flags target)
+  target_compile_options(${target} PRIVATE ${TLSGEN_RUNTIME_WARNINGS}
+    $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti> -ffunction-sections -fdata-sections)
+  tlsgen_sanitize(${target})
+endfunction()
+
+function(tlsgen_sanitize target)
+  if(TLSGEN_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# The generator command: the in-tree package, so a build never runs a stale installed copy.
+set(TLSGEN_GENERATOR_COMMAND
+    ${CMAKE_COMMAND} -E env "PYTHONPATH=${TLSGEN_ROOT}/generator" ${Python3_EXECUTABLE} -m tlsgen
+    CACHE INTERNAL "command that runs the tlsgen generator")
+file(GLOB_RECURSE TLSGEN_GENERATOR_DEPENDS CONFIGURE_DEPENDS
+     "${TLSGEN_ROOT}/generator/tlsgen/*.py" "${TLSGEN_ROOT}/templates/*.jinja")
+
+function(tlsgen_add_library name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "PROFILE;OUTPUT_DIR" "")
+  if(NOT arg_PROFILE)
+    message(FATAL_ERROR "tlsgen_add_library(${name}): PROFILE <file.yaml> is required")
+  endif()
+  get_filename_component(profile "${arg_PROFILE}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  if(NOT EXISTS "${profile}")
+    message(FATAL_ERROR "tlsgen_add_library(${name}): profile ${profile} does not exist")
+  endif()
+  if(arg_OUTPUT_DIR)
+    get_filename_component(out "${arg_OUTPUT_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  else()
+    set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}_generated")
+  endif()
+  set(generated "${out}/mbedtls_config.h" "${out}/tlsgen_profile.hpp" "${out}/tlsgen_glue.cpp")
+  add_custom_command(
+    OUTPUT ${generated}
+    COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet
+    DEPENDS "${profile}" ${TLSGEN_GENERATOR_DEPENDS}
+    COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
+    VERBATIM)
+  add_custom_target(${name}_generate DEPENDS ${generated})
+
+  # mbedTLS built with this profile's config.
+  tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)
+  add_library(${name}_mbedtls STATIC ${mbedtls_src} "${out}/mbedtls_config.h")
+  add_dependencies(${name}_mbedtls ${name}_generate)
+  target_include_directories(${name}_mbedtls SYSTEM PUBLIC "${out}" "${mbedtls_dir}/include")
+  target_include_directories(${name}_mbedtls PRIVATE "${mbedtls_dir}/library")
+  # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
+  target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
+  target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
+  set_target_properties(${name}_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
+  tlsgen_sanitize(${name}_mbedtls)
+
+  file(GLOB ssl_src CONFIGURE_DEPENDS "${TLSGEN_ROOT}/runtime/src/ssl/*.cpp")
+  add_library(${name} STATIC "${out}/tlsgen_glue.cpp" ${ssl_src})
+  add_dependencies(${name} ${name}_generate)
+  target_include_directories(${name} PUBLIC "${out}")
+  target_link_libraries(${name} PUBLIC ${name}_mbedtls tlsgen_runtime_core)
+  tlsgen_runtime_flags(${name})
+  set_property(TARGET ${name} PROPERTY TLSGEN_GENERATED_DIR "${out}")
+  set_property(TARGET ${name} PROPERTY TLSGEN_PROFILE "${profile}")
+endfunction()

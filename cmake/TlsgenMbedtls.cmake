@@ -1,0 +1,95 @@
+# Where tlsgen gets mbedTLS 3.6 source. Never committed; always pinned by SHA-256.
+#
+#   TLSGEN_MBEDTLS_SOURCE   a directory holding an unpacked mbedTLS 3.6.x tree, or a local tarball
+#                           (.tar.bz2/.tar.gz/.tgz). A tarball must match one of the pins below or
+#                           TLSGEN_MBEDTLS_SHA256.
+#   (unset)                 the tarball scripts/deps.sh fetched into <tlsgen>/.deps/ if present,
+#                           else FetchContent from the upstream release, pinned by its own hash.
+include_guard(GLOBAL)
+
+# Pins, one per source: the Debian orig tarball and the upstream release asset are distinct files.
+set(TLSGEN_MBEDTLS_VERSION "3.6.6")
+set(TLSGEN_MBEDTLS_DEBIAN_TARBALL "mbedtls_3.6.6.orig.tar.bz2")
+set(TLSGEN_MBEDTLS_DEBIAN_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
+set(TLSGEN_MBEDTLS_UPSTREAM_URL
+    "https://github.com/Mbed-TLS/mbedtls/releases/download/mbedtls-3.6.6/mbedtls-3.6.6.tar.bz2")
+set(TLSGEN_MBEDTLS_UPSTREAM_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
+
+set(TLSGEN_MBEDTLS_SOURCE "" CACHE STRING "mbedTLS 3.6 source: a directory or a local tarball (empty: default)")
+set(TLSGEN_MBEDTLS_SHA256 "" CACHE STRING "SHA-256 of a TLSGEN_MBEDTLS_SOURCE tarball that is not one of the pins")
+
+function(_tlsgen_mbedtls_check_tree dir)
+  set(vh "${dir}/include/mbedtls/build_info.h")
+  if(NOT EXISTS "${vh}")
+    message(FATAL_ERROR "tlsgen: ${dir} is not an mbedTLS source tree (no include/mbedtls/build_info.h)")
+  endif()
+  file(STRINGS "${vh}" v REGEX "^#define MBEDTLS_VERSION_STRING ")
+  if(NOT v MATCHES "\"3\\.6\\.[0-9]+\"")
+    message(FATAL_ERROR "tlsgen: ${dir} holds ${v}; tlsgen targets mbedTLS 3.6.x LTS")
+  endif()
+endfunction()
+
+function(_tlsgen_mbedtls_unpack tarball out_dir)
+  file(SHA256 "${tarball}" got)
+  set(allowed ${TLSGEN_MBEDTLS_DEBIAN_SHA256} ${TLSGEN_MBEDTLS_UPSTREAM_SHA256} ${TLSGEN_MBEDTLS_SHA256})
+  if(NOT got IN_LIST allowed)
+    message(FATAL_ERROR "tlsgen: ${tarball} has SHA-256 ${got}, which matches no pin "
+      "(Debian ${TLSGEN_MBEDTLS_DEBIAN_SHA256}). Set TLSGEN_MBEDTLS_SHA256 to accept another tarball.")
+  endif()
+  set(dest "${CMAKE_BINARY_DIR}/_deps/mbedtls-${got}")
+  if(NOT EXISTS "${dest}/.unpacked")
+    file(REMOVE_RECURSE "${dest}")
+    file(ARCHIVE_EXTRACT INPUT "${tarball}" DESTINATION "${dest}")
+    file(TOUCH "${dest}/.unpacked")
+  endif()
+  file(GLOB top LIST_DIRECTORIES true "${dest}/mbedtls-*")
+  list(LENGTH top n)
+  if(NOT n EQUAL 1)
+    message(FATAL_ERROR "tlsgen: ${tarball} does not unpack to one mbedtls-* directory")
+  endif()
+  set(${out_dir} "${top}" PARENT_SCOPE)
+endfunction()
+
+# Sets TLSGEN_MBEDTLS_DIR (cached for the whole build) on first use.
+function(tlsgen_mbedtls_resolve)
+  if(TLSGEN_MBEDTLS_DIR_RESOLVED)
+    return()
+  endif()
+  set(src "${TLSGEN_MBEDTLS_SOURCE}")
+  if(NOT src AND EXISTS "${TLSGEN_ROOT}/.deps/${TLSGEN_MBEDTLS_DEBIAN_TARBALL}")
+    set(src "${TLSGEN_ROOT}/.deps/${TLSGEN_MBEDTLS_DEBIAN_TARBALL}")
+  endif()
+  if(src)
+    get_filename_component(src "${src}" ABSOLUTE)
+    if(IS_DIRECTORY "${src}")
+      set(dir "${src}")
+    elseif(EXISTS "${src}")
+      _tlsgen_mbedtls_unpack("${src}" dir)
+    else()
+      message(FATAL_ERROR "tlsgen: TLSGEN_MBEDTLS_SOURCE=${src} does not exist")
+    endif()
+  else()
+    include(FetchContent)
+    FetchContent_Declare(tlsgen_mbedtls
+      URL "${TLSGEN_MBEDTLS_UPSTREAM_URL}"
+      URL_HASH "SHA256=${TLSGEN_MBEDTLS_UPSTREAM_SHA256}"
+      DOWNLOAD_EXTRACT_TIMESTAMP TRUE)
+    FetchContent_GetProperties(tlsgen_mbedtls)
+    if(NOT tlsgen_mbedtls_POPULATED)
+      FetchContent_Populate(tlsgen_mbedtls)  # sources only: tlsgen builds them with its own config
+    endif()
+    set(dir "${tlsgen_mbedtls_SOURCE_DIR}")
+  endif()
+  _tlsgen_mbedtls_check_tree("${dir}")
+  message(STATUS "tlsgen: mbedTLS source ${dir}")
+  set(TLSGEN_MBEDTLS_DIR "${dir}" CACHE INTERNAL "")
+  set(TLSGEN_MBEDTLS_DIR_RESOLVED TRUE CACHE INTERNAL "")
+endfunction()
+
+# out_sources: mbedTLS's library/*.c; out_dir: the source tree.
+function(tlsgen_mbedtls_sources out_sources out_dir)
+  tlsgen_mbedtls_resolve()
+  file(GLOB src "${TLSGEN_MBEDTLS_DIR}/library/*.c")
+  set(${out_sources} ${src} PARENT_SCOPE)
+  set(${out_dir} "${TLSGEN_MBEDTLS_DIR}" PARENT_SCOPE)
+endfunction()

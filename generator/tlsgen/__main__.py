@@ -1,0 +1,5 @@
+import sys
+
+from tlsgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""What tlsgen knows about mbedTLS 3.6: cipher suites, groups, targets.
+
+Facts only (names, IANA numbers, the primitives each suite needs); the decisions that turn them into
+macros live in resolve.py. Suite names are mbedTLS's own (mbedtls_ssl_get_ciphersuite_name()).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kex(str, Enum):
+    PSK = "psk"
+    ECDHE_PSK = "ecdhe_psk"
+    ECDHE_ECDSA = "ecdhe_ecdsa"
+    ECDHE_RSA = "ecdhe_rsa"
+    RSA = "rsa"
+    TLS13 = "tls13"  # TLS 1.3 suites name only the AEAD and hash; key exchange is negotiated apart
+
+    @property
+    def uses_certificates(self) -> bool:
+        return self in (Kex.ECDHE_ECDSA, Kex.ECDHE_RSA, Kex.RSA)
+
+    @property
+    def uses_psk(self) -> bool:
+        return self in (Kex.PSK, Kex.ECDHE_PSK)
+
+    @property
+    def uses_ecdhe(self) -> bool:
+        return self in (Kex.ECDHE_PSK, Kex.ECDHE_ECDSA, Kex.ECDHE_RSA)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    iana: int
+    version: str  # "1.2" or "1.3"
+    kex: Kex
+    cipher: str  # "aes" | "chacha20"
+    key_bits: int
+    mode: str  # "gcm" | "ccm" | "ccm8" | "cbc" | "chachapoly"
+    hash: str  # "sha256" | "sha384"
+
+    @property
+    def macro(self) -> str:
+        return "MBEDTLS_" + self.name.replace("-", "_")
+
+    @property
+    def uses_mac(self) -> bool:
+        """Suites whose records carry an HMAC (CBC); AEAD suites carry a tag instead."""
+        return self.mode == "cbc"
+
+
+def _s(name: str, iana: int, kex: Kex, mode: str, hash_: str = "sha256", version: str = "1.2") -> Suite:
+    cipher = "chacha20" if "CHACHA20" in name else "aes"
+    key_bits = 256 if ("AES-256" in name or cipher == "chacha20") else 128
+    return Suite(name, iana, version, kex, cipher, key_bits, mode, hash_)
+
+
+SUITES: dict[str, Suite] = {
+    s.name: s
+    for s in [
+        # TLS 1.3 (RFC 8446)
+        _s("TLS1-3-AES-128-GCM-SHA256", 0x1301, Kex.TLS13, "gcm", version="1.3"),
+        _s("TLS1-3-AES-256-GCM-SHA384", 0x1302, Kex.TLS13, "gcm", "sha384", version="1.3"),
+        _s("TLS1-3-CHACHA20-POLY1305-SHA256", 0x1303, Kex.TLS13, "chachapoly", version="1.3"),
+        _s("TLS1-3-AES-128-CCM-SHA256", 0x1304, Kex.TLS13, "ccm", version="1.3"),
+        _s("TLS1-3-AES-128-CCM-8-SHA256", 0x1305, Kex.TLS13, "ccm8", version="1.3"),
+        # TLS 1.2 PSK
+        _s("TLS-PSK-WITH-AES-128-CCM-8", 0xC0A8, Kex.PSK, "ccm8"),
+        _s("TLS-PSK-WITH-AES-256-CCM-8", 0xC0A9, Kex.PSK, "ccm8"),
+        _s("TLS-PSK-WITH-AES-128-CCM", 0xC0A4, Kex.PSK, "ccm"),
+        _s("TLS-PSK-WITH-AES-256-CCM", 0xC0A5, Kex.PSK, "ccm"),
+        _s("TLS-PSK-WITH-AES-128-GCM-SHA256", 0x00A8, Kex.PSK, "gcm"),
+        _s("TLS-PSK-WITH-AES-256-GCM-SHA384", 0x00A9, Kex.PSK, "gcm", "sha384"),
+        _s("TLS-PSK-WITH-AES-128-CBC-SHA256", 0x00AE, Kex.PSK, "cbc"),
+        _s("TLS-PSK-WITH-CHACHA20-POLY1305-SHA256", 0xCCAB, Kex.PSK, "chachapoly"),
+        # TLS 1.2 ECDHE-PSK
+        _s("TLS-ECDHE-PSK-WITH-AES-128-CBC-SHA256", 0xC037, Kex.ECDHE_PSK, "cbc"),
+        _s("TLS-ECDHE-PSK-WITH-CHACHA20-POLY1305-SHA256", 0xCCAC, Kex.ECDHE_PSK, "chachapoly"),
+        # TLS 1.2 ECDHE-ECDSA
+        _s("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", 0xC02B, Kex.ECDHE_ECDSA, "gcm"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384", 0xC02C, Kex.ECDHE_ECDSA, "gcm", "sha384"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-128-CCM", 0xC0AC, Kex.ECDHE_ECDSA, "ccm"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-256-CCM", 0xC0AD, Kex.ECDHE_ECDSA, "ccm"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8", 0xC0AE, Kex.ECDHE_ECDSA, "ccm8"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-256-CCM-8", 0xC0AF, Kex.ECDHE_ECDSA, "ccm8"),
+        _s("TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256", 0xCCA9, Kex.ECDHE_ECDSA, "chachapoly"),
+        _s("TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA256", 0xC023, Kex.ECDHE_ECDSA, "cbc"),
+        # TLS 1.2 ECDHE-RSA
+        _s("TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256", 0xC02F, Kex.ECDHE_RSA, "gcm"),
+        _s("TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384", 0xC030, Kex.ECDHE_RSA, "gcm", "sha384"),
+        _s("TLS-ECDHE-RSA-WITH-CHACHA20-POLY1305-SHA256", 0xCCA8, Kex.ECDHE_RSA, "chachapoly"),
+        _s("TLS-ECDHE-RSA-WITH-AES-128-CBC-SHA256", 0xC027, Kex.ECDHE_RSA, "cbc"),
+        # TLS 1.2 static RSA (no forward secrecy)
+        _s("TLS-RSA-WITH-AES-128-GCM-SHA256", 0x009C, Kex.RSA, "gcm"),
+        _s("TLS-RSA-WITH-AES-256-GCM-SHA384", 0x009D, Kex.RSA, "gcm", "sha384"),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    iana: int
+    macro: str  # MBEDTLS_ECP_DP_*_ENABLED
+    bytes: int  # size of a field element / scalar
+    montgomery: bool  # x25519/x448: ECDHE only, no ECDSA certificates
+    nist: bool
+
+
+GROUPS: dict[str, Group] = {
+    g.name: g
+    for g in [
+        Group("secp256r1", 0x0017, "MBEDTLS_ECP_DP_SECP256R1_ENABLED", 32, False, True),
+        Group("secp384r1", 0x0018, "MBEDTLS_ECP_DP_SECP384R1_ENABLED", 48, False, True),
+        Group("secp521r1", 0x0019, "MBEDTLS_ECP_DP_SECP521R1_ENABLED", 66, False, True),
+        Group("x25519", 0x001D, "MBEDTLS_ECP_DP_CURVE25519_ENABLED", 32, True, False),
+        Group("x448", 0x001E, "MBEDTLS_ECP_DP_CURVE448_ENABLED", 56, True, False),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Cpu:
+    name: str
+    word_bytes: int  # sizeof(void*)
+    alignment: int  # alignof(max_align_t): what calloc must return
+    bare_metal: bool
+    has_dsp: bool  # UMAAL and friends: mbedTLS's bn_mul.h assembly
+
+
+CPUS: dict[str, Cpu] = {
+    c.name: c
+    for c in [
+        Cpu("cortex-m0plus", 4, 8, True, False),
+        Cpu("cortex-m3", 4, 8, True, False),
+        Cpu("cortex-m4", 4, 8, True, True),
+        Cpu("cortex-m7", 4, 8, True, True),
+        Cpu("cortex-m33", 4, 8, True, True),
+        Cpu("host", 8, 16, False, True),
+    ]
+}
+
+#: Key types a peer certificate (or a CA in its chain) may carry.
+CERT_KEY_TYPES = ("ecdsa", "rsa")

@@ -1,0 +1,137 @@
+"""The device profile, format 1, as pydantic v2 models.
+
+Validation here is per field (types, ranges, enumerations, unknown keys). Rules that span fields
+(a suite needs its protocol version, ECDHE needs a group, an insecure choice needs its opt-in) are
+resolve.py's job, which reports them against the same file locations.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from tlsgen.catalog import CPUS, GROUPS, SUITES
+
+Version = Literal["1.2", "1.3"]
+EntropyKind = Literal["os", "hardware", "nv_seed", "test_static"]
+InsecureOption = Literal["verify_none", "verify_optional", "test_static_entropy", "no_forward_secrecy"]
+CpuName = Literal["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host"]
+assert set(CpuName.__args__) == set(CPUS)  # type: ignore[attr-defined]
+
+# Record payload sizes mbedTLS accepts for IN/OUT_CONTENT_LEN (RFC 8449 allows down to 64; mbedTLS
+# handshakes need at least 512 in practice for certificates to fit in fragments they can reassemble).
+MIN_CONTENT_LEN = 512
+MAX_CONTENT_LEN = 16384
+
+
+def _one_of(kind: str, known: dict) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in known:
+            close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+            if close:
+                raise ValueError(f"unknown {kind} '{value}'; did you mean '{close[0]}'?")
+            raise ValueError(f"unknown {kind} '{value}' (allowed: {', '.join(known)})")
+        return value
+
+    return AfterValidator(check)
+
+
+SuiteName = Annotated[str, _one_of("cipher suite", SUITES)]
+GroupName = Annotated[str, _one_of("group", GROUPS)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Target(Strict):
+    """The device tlsgen generates for."""
+
+    cpu: CpuName = Field(description="CPU core; the word size, alignment and bare-metal rules follow from it.")
+    ram_bytes: Annotated[int, Field(gt=0)] | None = Field(
+        default=None, description="RAM of the part: the generated heap plus static RAM must fit (checked).")
+    flash_bytes: Annotated[int, Field(gt=0)] | None = Field(default=None, description="Flash of the part.")
+
+
+class Tls(Strict):
+    """What the TLS session needs to do."""
+
+    role: Literal["client", "server"] = Field(default="client", description="A client does not link SSL_SRV_C.")
+    transport: Literal["stream", "datagram"] = Field(default="stream", description="stream: TLS; datagram: DTLS.")
+    versions: list[Version] = Field(min_length=1, description="Protocol versions to enable.")
+    cipher_suites: list[SuiteName] = Field(min_length=1, description="mbedTLS cipher suite names, in preference order.")
+    groups: list[GroupName] = Field(default_factory=list,
+                              description="(EC)DHE groups in preference order: " + ", ".join(GROUPS) + ".")
+    verify: Literal["none", "optional", "required"] = Field(
+        default="required", description="Peer certificate verification (none/optional need an insecure opt-in).")
+    certificate_keys: list[Literal["ecdsa", "rsa"]] | None = Field(
+        default=None, description="Key types in the peer's chain (default: what the suites imply).")
+    rsa_max_bits: Literal[2048, 3072, 4096] = Field(default=2048, description="Largest RSA key in the peer's chain.")
+    pem: bool = Field(default=True, description="Parse PEM (base64) CA certificates; false: DER only (less flash).")
+    in_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] | None = Field(
+        default=None, description="Largest record payload received (MBEDTLS_SSL_IN_CONTENT_LEN). Default: "
+        "max_fragment_length if set, else 16384.")
+    out_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] = Field(
+        default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN).")
+    max_fragment_length: Literal[512, 1024, 2048, 4096] | None = Field(
+        default=None, description="Ask the peer for smaller records (RFC 6066). Alone it does not lower the heap: "
+        "in_content_len does.")
+    peer_chain_max_bytes: Annotated[int, Field(ge=256, le=65536)] = Field(
+        default=4096, description="Largest peer certificate chain (DER bytes) the heap must hold.")
+    ca_chain_bytes: Annotated[int, Field(ge=0, le=65536)] = Field(
+        default=1024, description="DER bytes of the CA certificates the application loads (parsed onto the heap).")
+    psk_max_bytes: Annotated[int, Field(ge=16, le=64)] = Field(default=32, description="Largest pre-shared key.")
+    server_name_indication: bool = Field(default=True, description="Send SNI and check the certificate's name.")
+    alpn: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list, description="ALPN protocol names (empty: no ALPN).")
+    session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3).")
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _yaml_float_versions(cls, v: object) -> object:
+        # `versions: [1.2, 1.3]` is natural YAML but parses as floats; accept exactly those numbers.
+        if isinstance(v, list):
+            return [str(x) if isinstance(x, float) and str(x) in ("1.2", "1.3") else x for x in v]
+        return v
+
+
+class Debug(Strict):
+    level: Annotated[int, Field(ge=0, le=4)] = Field(
+        default=0, description="mbedTLS debug level (0: MBEDTLS_DEBUG_C off).")
+    error_strings: bool = Field(default=False, description="mbedtls_strerror() texts (MBEDTLS_ERROR_C).")
+
+
+class Platform(Strict):
+    heap: Literal["auto"] | Annotated[int, Field(gt=0)] = Field(
+        default="auto", description="Static heap bytes: auto (the model's figure) or a fixed size checked "
+        "against the model.")
+    entropy: list[EntropyKind] = Field(
+        min_length=1, description="Entropy sources: os (host only), hardware (mbedtls_hardware_poll), "
+        "nv_seed (seed file in flash), test_static (insecure, labs only).")
+    time: Literal["none", "ms_clock", "calendar"] = Field(
+        default="none", description="none; ms_clock: mbedtls_ms_time() from the board; calendar: time() "
+        "(certificate validity dates are checked only with calendar).")
+    debug: Debug = Field(default_factory=Debug)
+
+
+class InsecureOptIn(Strict):
+    allow: InsecureOption = Field(description="The insecure choice being allowed.")
+    reason: Annotated[str, Field(min_length=10)] = Field(description="Why it is acceptable here (reviewed).")
+
+
+class Profile(Strict):
+    """A tlsgen device profile, format 1."""
+
+    profile: Literal[1] = Field(description="Profile format version.")
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = Field(
+        description="Identifier: lowercase letters, digits, '-' and '_'.")
+    description: str = Field(default="", description="One line for the generated header.")
+    target: Target
+    tls: Tls
+    platform: Platform
+    optimize: Literal["size", "speed"] = Field(default="size", description="Trade flash for speed or not.")
+    insecure: list[InsecureOptIn] = Field(default_factory=list,
+                                          description="Explicit, reasoned opt-ins to insecure choices.")
+

@@ -1,0 +1,169 @@
+"""Rendering: a resolution and a heap model -> the text of the generated files.
+
+All decisions are made before this point; the templates only lay out data they are handed.
+Output is deterministic: no timestamps, sorted collections, StrictUndefined, a fixed newline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from tlsgen import MBEDTLS_VERSION, RUNTIME_ABI, __version__
+from tlsgen.heap import HeapModel
+from tlsgen.resolve import NEVER_DEFINED, Resolution
+
+OUTPUTS = ("mbedtls_config.h", "tlsgen_profile.hpp", "tlsgen_glue.cpp")
+
+
+def templates_dir() -> Path:
+    """templates/ at the repository root (editable install or in-tree run), or TLSGEN_TEMPLATES."""
+    env = os.environ.get("TLSGEN_TEMPLATES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent.parent / "templates", here / "templates"):
+        if (candidate / "mbedtls_config.h.jinja").is_file():
+            return candidate
+    raise FileNotFoundError("tlsgen templates not found (set TLSGEN_TEMPLATES)")
+
+
+def _comment_lines(text: str, width: int = 96) -> list[str]:
+    text = text.replace("*/", "* /")
+    return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+@dataclass(frozen=True)
+class Heap:
+    bytes: int
+    mode: str  # "auto" or "fixed"
+    model: HeapModel
+
+
+def heap_for(r: Resolution, model: HeapModel) -> Heap:
+    fixed = r.loaded.profile.platform.heap
+    return Heap(model.total, "auto", model) if fixed == "auto" else Heap(int(fixed), "fixed", model)
+
+
+def context(r: Resolution, heap: Heap) -> dict:
+    p = r.loaded.profile
+    fingerprint = "0x" + r.loaded.sha256[:8] + "u"
+    sections = []
+    for title, macros in r.by_section():
+        items = []
+        for m in macros:
+            value_lines: list[str] = []
+            if m.value is not None and m.name == "MBEDTLS_SSL_CIPHERSUITES":
+                value_lines = m.value.split(", ")
+            items.append({"name": m.name, "value": m.value, "value_lines": value_lines,
+                          "comment": _comment_lines(m.reason_text)})
+        sections.append({"title": title, "macros": items})
+    features = [
+        f"TLS {' and '.join(r.versions)} {p.tls.role}"
+        + (" over datagrams (DTLS)" if p.tls.transport == "datagram" else ""),
+        "cipher suites: " + ", ".join(s.name for s in r.suites),
+    ]
+    if r.groups:
+        features.append("groups: " + ", ".join(g.name for g in r.groups))
+    if r.uses_certificates:
+        features.append(f"peer certificates: {', '.join(r.certificate_keys)}, verify {p.tls.verify}")
+    features += [
+        f"records: in {r.in_content_len} / out {r.out_content_len} bytes of payload",
+        f"heap: {heap.bytes} bytes ({heap.mode}; see tlsgen_profile.hpp)",
+        f"entropy: {', '.join(r.entropy)}; time: {p.platform.time}; optimize: {p.optimize}",
+        f"target: {r.cpu.name}" + (" (bare metal)" if r.cpu.bare_metal else ""),
+    ]
+    insecure = [{"option": c.option, "lines": _comment_lines(f"{c.option}: {c.what}. Reason given: {c.reason}",
+                                                              92)} for c in r.insecure]
+    lines = [{"name": x.name, "bytes": x.bytes, "derivation": x.derivation} for x in heap.model.lines]
+    suites = [{"iana": f"0x{s.iana:04X}", "name": s.name} for s in r.suites]
+    groups = [{"iana": f"0x{g.iana:04X}", "name": g.name} for g in r.groups]
+    entropy = set(r.entropy)
+    return {
+        "generator": __version__,
+        "mbedtls_version": MBEDTLS_VERSION,
+        "abi": RUNTIME_ABI,
+        "profile_file": Path(r.loaded.file).name,
+        "sha256": r.loaded.sha256,
+        "fingerprint": fingerprint,
+        "name": p.name,
+        "description": p.description or p.name,
+        "features": features,
+        "insecure": insecure,
+        "warnings": [_comment_lines(w, 92) for w in r.warnings],
+        "never_defined": sorted(NEVER_DEFINED.items()),
+        "sections": sections,
+        "macro_count": len(r.macros),
+        "heap": {"bytes": heap.bytes, "mode": heap.mode, "model_total": heap.model.total,
+                 "lines": lines, "margin": heap.model.margin, "margin_percent": heap.model.margin_percent,
+                 "subtotal": heap.model.subtotal, "alignment": r.cpu.alignment},
+        "in_content_len": r.in_content_len,
+        "out_content_len": r.out_content_len,
+        "tls12": "true" if "1.2" in r.versions else "false",
+        "tls13": "true" if "1.3" in r.versions else "false",
+        "uses_psa": "true" if r.uses_psa else "false",
+        "uses_psk": "true" if r.uses_psk else "false",
+        "uses_certificates": "true" if r.uses_certificates else "false",
+        "verify_mode": {"none": 0, "optional": 1, "required": 2}[p.tls.verify] if r.uses_certificates else 2,
+        "verify": p.tls.verify if r.uses_certificates else "n/a (no certificates)",
+        "suites": suites,
+        "groups": groups,
+        "peer_chain_max_bytes": p.tls.peer_chain_max_bytes,
+        "datagram": "true" if p.tls.transport == "datagram" else "false",
+        "debug_level": p.platform.debug.level,
+        "nv_seed": "nv_seed" in entropy,
+        "nv_seed_bytes": r.nv_seed_bytes,
+        "test_static": "test_static" in entropy,
+        "entropy": ", ".join(r.entropy),
+        "time": p.platform.time,
+        "cpu": r.cpu.name,
+    }
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def render(r: Resolution, heap: Heap) -> dict[str, str]:
+    env = environment()
+    ctx = context(r, heap)
+    return {name: env.get_template(name + ".jinja").render(ctx) for name in OUTPUTS}
+
+
+def write_atomically(files: dict[str, str], out_dir: Path) -> None:
+    """Write every file or none: render into a temporary directory beside out_dir, then move in.
+
+    An existing out_dir keeps any other files; each generated file is replaced by os.replace (atomic on
+    POSIX), after all of them were written successfully.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tlsgen-", dir=parent))
+    try:
+        for name, text in files.items():
+            with open(tmp / name, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        if not out_dir.exists():
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
+            os.replace(tmp, out_dir)
+            return
+        for name in files:
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
