@@ -34,10 +34,14 @@ class LoadedProfile:
 def locate(positions: dict, file: str, path: Path) -> Location:
     """The location of `path`, or of its nearest written ancestor (for missing fields)."""
     p = tuple(path)
-    while p:
+    if p in positions:
+        return positions[p]
+    while p:  # missing: point at the key of the nearest ancestor that is written ("tls:")
+        p = p[:-1]
+        if p + ("<key>",) in positions:
+            return positions[p + ("<key>",)]
         if p in positions:
             return positions[p]
-        p = p[:-1]
     return positions.get((), Location(file, 1, 1))
 
 
@@ -60,7 +64,8 @@ class _Builder:
                     self.problems.append(Problem(self.loc(key_node), path, "YAML merge keys ('<<') are not "
                                                  "supported in profiles: write the fields out"))
                     continue
-                key = self.build(key_node, path + ("<key>",))
+                key = self._scalars.construct_object(key_node, deep=True) \
+                    if isinstance(key_node, yaml.ScalarNode) else None
                 if not isinstance(key, (str, int)):
                     self.problems.append(Problem(self.loc(key_node), path, "keys must be plain names"))
                     continue

@@ -97,10 +97,14 @@ class Resolution:
                 for s in SECTIONS if any(m.section == s for m in self.macros)]
 
 
+#: Source named for the few macros every tlsgen configuration has (the runtime's hooks, hygiene).
+BASELINE = "tlsgen baseline"
+
+
 def _src(path: Path) -> str:
     from tlsgen.errors import format_path
 
-    return format_path(path)
+    return format_path(path) if path else BASELINE
 
 
 class _Builder:
@@ -113,11 +117,11 @@ class _Builder:
     def define(self, name: str, section: str, why: str, src: Path = (), value: str | None = None) -> None:
         entry = self.macros.get(name)
         if entry is None:
-            self.macros[name] = {"value": value, "section": section, "reasons": [(why, _src(src) if src else "")]}
+            self.macros[name] = {"value": value, "section": section, "reasons": [(why, _src(src))]}
             return
         if entry["value"] != value:
             raise AssertionError(f"{name} defined as {entry['value']!r} and {value!r}")  # a resolver bug
-        entry["reasons"].append((why, _src(src) if src else ""))
+        entry["reasons"].append((why, _src(src)))
 
     def error(self, path: Path, message: str) -> None:
         self.problems.append(Problem(self.loaded.where(path), path, message))
@@ -250,7 +254,12 @@ def resolve(loaded: LoadedProfile) -> Resolution:
                 cert_keys.append("ecdsa")
             if Kex.ECDHE_RSA in kexes or Kex.RSA in kexes:
                 cert_keys.append("rsa")
-        ck_src = ("tls", "certificate_keys") if tls.certificate_keys is not None else ("tls", "cipher_suites")
+        if tls.certificate_keys is not None:
+            ck_src: Path = ("tls", "certificate_keys")
+        elif any(k.uses_certificates for k in kexes):
+            ck_src = ("tls", "cipher_suites")
+        else:
+            ck_src = ("tls", "versions")  # TLS 1.3 authenticates with certificates
         for name in ("MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_X509_USE_C", "MBEDTLS_PK_C", "MBEDTLS_PK_PARSE_C",
                      "MBEDTLS_OID_C", "MBEDTLS_ASN1_PARSE_C", "MBEDTLS_BIGNUM_C"):
             b.define(name, PK, "parse and check the peer's certificate chain", ck_src)

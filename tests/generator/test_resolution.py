@@ -1,0 +1,198 @@
+"""Resolution rules: what each profile choice turns into, mirroring mbedTLS 3.6's prerequisites."""
+
+import pytest
+
+from tlsgen.cli import build
+from tlsgen.resolve import NEVER_DEFINED
+
+BASE = {
+    "psk": ('["1.2"]', "[TLS-PSK-WITH-AES-128-CCM-8]", ""),
+    "ecdsa": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", "  groups: [secp256r1]\n"),
+    "rsa": ('["1.2"]', "[TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256]", "  groups: [secp256r1]\n"),
+    "tls13": ('["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", "  groups: [x25519, secp256r1]\n"),
+    "cbc": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA256]", "  groups: [secp256r1]\n"),
+    "chacha": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256]", "  groups: [secp256r1]\n"),
+    "sha384": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384]", "  groups: [secp384r1]\n"),
+}
+
+
+def profile_text(kind="psk", cpu="cortex-m4", tls_extra="", platform_extra="", entropy="[nv_seed]", top_extra=""):
+    versions, suites, groups = BASE[kind]
+    return (f"profile: 1\nname: t\ntarget: {{cpu: {cpu}}}\ntls:\n  versions: {versions}\n"
+            f"  cipher_suites: {suites}\n{groups}{tls_extra}platform:\n  entropy: {entropy}\n{platform_extra}"
+            f"{top_extra}")
+
+
+@pytest.fixture
+def resolved(write_profile):
+    def run(**kw):
+        return build(write_profile(profile_text(**kw))).resolution
+
+    return run
+
+
+def names(r):
+    return {m.name for m in r.macros}
+
+
+def test_client_does_not_link_the_server(resolved):
+    r = resolved()
+    assert "MBEDTLS_SSL_CLI_C" in names(r) and "MBEDTLS_SSL_SRV_C" not in names(r)
+
+
+def test_server_role_links_the_server_only(resolved):
+    r = resolved(tls_extra="  role: server\n")
+    assert "MBEDTLS_SSL_SRV_C" in names(r) and "MBEDTLS_SSL_CLI_C" not in names(r)
+
+
+def test_tls13_needs_psa_keep_peer_cert_and_hkdf(resolved):
+    n = names(resolved(kind="tls13"))
+    assert {"MBEDTLS_SSL_PROTO_TLS1_3", "MBEDTLS_PSA_CRYPTO_C", "MBEDTLS_SSL_KEEP_PEER_CERTIFICATE", "MBEDTLS_HKDF_C",
+            "MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED", "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS"} <= n
+    assert "MBEDTLS_SSL_PROTO_TLS1_2" not in n
+
+
+def test_tls12_does_not_keep_the_peer_certificate(resolved):
+    assert "MBEDTLS_SSL_KEEP_PEER_CERTIFICATE" not in names(resolved(kind="ecdsa"))
+
+
+def test_ecdhe_ecdsa_pulls_in_ecdh_ecdsa_curve_and_x509(resolved):
+    n = names(resolved(kind="ecdsa"))
+    assert {"MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_ECP_C",
+            "MBEDTLS_ECP_DP_SECP256R1_ENABLED", "MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_BIGNUM_C", "MBEDTLS_GCM_C",
+            "MBEDTLS_SHA256_C", "MBEDTLS_SSL_SERVER_NAME_INDICATION"} <= n
+    assert "MBEDTLS_RSA_C" not in n
+
+
+def test_ecdhe_rsa_needs_rsa_and_pkcs1(resolved):
+    n = names(resolved(kind="rsa"))
+    assert {"MBEDTLS_RSA_C", "MBEDTLS_PKCS1_V15", "MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED"} <= n
+    assert "MBEDTLS_ECDSA_C" not in n
+
+
+def test_psk_only_has_no_public_key_crypto(resolved):
+    n = names(resolved())
+    assert {"MBEDTLS_KEY_EXCHANGE_PSK_ENABLED", "MBEDTLS_CCM_C", "MBEDTLS_AES_C", "MBEDTLS_PSK_MAX_LEN"} <= n
+    assert not n & {"MBEDTLS_ECP_C", "MBEDTLS_BIGNUM_C", "MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_PK_C", "MBEDTLS_RSA_C"}
+
+
+def test_cbc_brings_encrypt_then_mac_and_padding_overhead(resolved):
+    r = resolved(kind="cbc")
+    assert {"MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_SSL_ENCRYPT_THEN_MAC"} <= names(r)
+    assert r.record_overhead == 13 + 16 + 32 + 256
+    assert resolved(kind="ecdsa").record_overhead == 13 + 16 + 16
+
+
+def test_chachapoly_suite_needs_chacha_poly_and_aes_only_for_the_drbg(resolved):
+    m = {x.name: x for x in resolved(kind="chacha").macros}
+    assert {"MBEDTLS_CHACHA20_C", "MBEDTLS_POLY1305_C", "MBEDTLS_CHACHAPOLY_C"} <= set(m)
+    assert "CTR_DRBG" in m["MBEDTLS_AES_C"].reason_text and "record cipher" not in m["MBEDTLS_AES_C"].reason_text
+
+
+def test_sha384_suite_needs_sha512_module_and_makes_the_nv_seed_64_bytes(resolved):
+    r = resolved(kind="sha384")
+    assert {"MBEDTLS_SHA384_C", "MBEDTLS_SHA512_C", "MBEDTLS_ECP_DP_SECP384R1_ENABLED"} <= names(r)
+    assert r.nv_seed_bytes == 64 and resolved(kind="ecdsa").nv_seed_bytes == 32
+    assert r.macro("MBEDTLS_MPI_MAX_SIZE").value == "48"
+
+
+@pytest.mark.parametrize("cpu", ["cortex-m0plus", "cortex-m4", "cortex-m33", "host"])
+def test_never_net_timing_or_fs_io(resolved, cpu):
+    n = names(resolved(cpu=cpu, entropy="[nv_seed]"))
+    assert not n & set(NEVER_DEFINED)
+
+
+def test_bare_metal_has_no_platform_entropy(resolved):
+    assert "MBEDTLS_NO_PLATFORM_ENTROPY" in names(resolved(cpu="cortex-m4"))
+    assert "MBEDTLS_NO_PLATFORM_ENTROPY" not in names(resolved(cpu="host", entropy="[os]"))
+    assert "MBEDTLS_NO_PLATFORM_ENTROPY" in names(resolved(cpu="host", entropy="[hardware]"))
+
+
+def test_entropy_sources_map_to_their_hooks(resolved):
+    n = names(resolved(entropy="[hardware, nv_seed]"))
+    assert {"MBEDTLS_ENTROPY_HARDWARE_ALT", "MBEDTLS_ENTROPY_NV_SEED", "MBEDTLS_PLATFORM_NV_SEED_ALT"} <= n
+    assert resolved(entropy="[hardware, nv_seed]").macro("MBEDTLS_ENTROPY_MAX_SOURCES").value == "2"
+
+
+@pytest.mark.parametrize("time,present,absent", [
+    ("none", set(), {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE", "MBEDTLS_PLATFORM_MS_TIME_ALT"}),
+    ("ms_clock", {"MBEDTLS_HAVE_TIME", "MBEDTLS_PLATFORM_MS_TIME_ALT"}, {"MBEDTLS_HAVE_TIME_DATE"}),
+    ("calendar", {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"}, {"MBEDTLS_PLATFORM_MS_TIME_ALT"}),
+])
+def test_time_source(resolved, time, present, absent):
+    n = names(resolved(kind="ecdsa", platform_extra=f"  time: {time}\n"))
+    assert present <= n and not n & absent
+
+
+def test_no_clock_with_verification_warns_about_validity_dates(resolved):
+    assert any("validity dates" in w for w in resolved(kind="ecdsa").warnings)
+    assert not resolved(kind="ecdsa", platform_extra="  time: calendar\n").warnings
+
+
+def test_optimize_changes_ecp_knobs(resolved):
+    size = resolved(kind="ecdsa")
+    speed = resolved(kind="ecdsa", top_extra="optimize: speed\n")
+    assert size.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "2" and speed.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "6"
+    assert size.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "0"
+    assert speed.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "1"
+    assert "MBEDTLS_ECP_NIST_OPTIM" in names(speed) and "MBEDTLS_ECP_NIST_OPTIM" not in names(size)
+    assert "MBEDTLS_AES_FEWER_TABLES" in names(size) and "MBEDTLS_AES_FEWER_TABLES" not in names(speed)
+
+
+def test_record_sizes(resolved):
+    r = resolved()
+    assert (r.in_content_len, r.out_content_len) == (16384, 4096)
+    r = resolved(tls_extra="  max_fragment_length: 1024\n")
+    assert r.in_content_len == 1024 and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in names(r)
+    r = resolved(tls_extra="  in_content_len: 2048\n  out_content_len: 512\n")
+    assert r.macro("MBEDTLS_SSL_IN_CONTENT_LEN").value == "2048"
+    assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == "512"
+    assert any("16 KB records" in w for w in r.warnings)
+
+
+def test_suites_are_compiled_in_profile_order(write_profile):
+    text = profile_text(kind="ecdsa").replace(
+        "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]",
+        "[TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256, TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]")
+    m = build(write_profile(text)).resolution.macro("MBEDTLS_SSL_CIPHERSUITES")
+    assert m.value == ("MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, "
+                       "MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+
+
+def test_every_macro_has_a_reason_and_names_a_field_or_the_baseline(resolved):
+    from tlsgen.resolve import BASELINE
+
+    baseline = {"MBEDTLS_SSL_ALL_ALERT_MESSAGES", "MBEDTLS_DEPRECATED_REMOVED", "MBEDTLS_PLATFORM_C",
+                "MBEDTLS_PLATFORM_SNPRINTF_ALT", "MBEDTLS_PLATFORM_VSNPRINTF_ALT"}
+    for kind in BASE:
+        r = resolved(kind=kind)
+        for m in r.macros:
+            assert m.reason_text.strip(), m.name
+            sources = {src for _, src in m.reasons}
+            assert sources and all(sources), m.name
+            if sources == {BASELINE}:
+                assert m.name in baseline, f"{m.name} has no profile field as its cause"
+
+
+def test_insecure_opt_ins_are_carried_with_their_reason(write_profile):
+    text = profile_text(kind="ecdsa", tls_extra="  verify: none\n", entropy="[test_static]",
+                        top_extra="insecure:\n  - {allow: verify_none, reason: lab server has no certificate}\n"
+                                  "  - {allow: test_static_entropy, reason: QEMU board without a TRNG}\n")
+    r = build(write_profile(text)).resolution
+    assert [(c.option, c.reason) for c in r.insecure] == [
+        ("verify_none", "lab server has no certificate"), ("test_static_entropy", "QEMU board without a TRNG")]
+    assert "MBEDTLS_ENTROPY_HARDWARE_ALT" in names(r)
+
+
+def test_heap_model_grows_with_record_sizes_and_features(resolved):
+    small = build_heap(resolved, tls_extra="  in_content_len: 2048\n  out_content_len: 1024\n")
+    big = build_heap(resolved)
+    delta = (16384 - 2048) + (4096 - 1024)
+    assert delta <= big - small <= delta * 1.05 + 16  # the record buffers plus the margin on them
+    assert build_heap(resolved, kind="tls13") > build_heap(resolved, kind="ecdsa") > build_heap(resolved, kind="psk")
+
+
+def build_heap(resolved, **kw):
+    from tlsgen.heap import size_heap
+
+    return size_heap(resolved(**kw)).total

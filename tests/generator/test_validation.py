@@ -1,0 +1,185 @@
+"""Bad profiles: each must fail with a precise location, field path and message, and exit 2."""
+
+import textwrap
+
+import pytest
+
+from tlsgen.cli import EXIT_INVALID, main
+
+# A valid PSK profile; the cases below change it. Line numbers matter: the expected locations refer
+# to the text of each case.
+PSK = """\
+profile: 1
+name: t
+target: {cpu: cortex-m4}
+tls:
+  versions: ["1.2"]
+  cipher_suites: [TLS-PSK-WITH-AES-128-CCM-8]
+platform:
+  entropy: [nv_seed]
+"""
+
+# The same for certificates (ECDHE-ECDSA).
+ECDSA = """\
+profile: 1
+name: t
+target: {cpu: cortex-m4}
+tls:
+  versions: ["1.2"]
+  cipher_suites: [TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]
+  groups: [secp256r1]
+platform:
+  entropy: [nv_seed]
+"""
+
+
+def sub(base: str, old: str, new: str) -> str:
+    assert old in base, old
+    return base.replace(old, new, 1)
+
+
+# (id, profile text, line, col, message fragment)
+CASES = [
+    ("yaml-syntax", "profile: 1\nname: [t\n", 3, 1, "YAML syntax"),
+    ("yaml-tab", "profile: 1\n\tname: t\n", 2, 1, "YAML syntax"),
+    ("not-a-mapping", "- a\n- b\n", 1, 1, "a profile is a mapping"),
+    ("empty-file", "", 1, 1, "exactly one YAML document"),
+    ("two-documents", PSK + "---\n" + PSK, 1, 1, "exactly one YAML document"),
+    ("duplicate-key", PSK + "name: again\n", 9, 1, "duplicate key 'name' (first defined at line 2)"),
+    ("duplicate-nested-key", sub(PSK, "  entropy: [nv_seed]\n", "  entropy: [nv_seed]\n  entropy: [hardware]\n"),
+     9, 3, "duplicate key 'entropy'"),
+    ("unknown-top-key", PSK + "optimise: size\n", 9, 1, "unknown key 'optimise'; did you mean 'optimize'?"),
+    ("unknown-tls-key", sub(PSK, "  versions:", "  verison: x\n  versions:"), 5, 3,
+     "unknown key 'verison'; did you mean 'versions'?"),
+    ("unknown-platform-key", PSK + "  entropie: [nv_seed]\n", 9, 3, "did you mean 'entropy'?"),
+    ("missing-profile-version", PSK.replace("profile: 1\n", ""), 1, 1, "profile: required field is missing"),
+    ("wrong-profile-version", sub(PSK, "profile: 1", "profile: 2"), 1, 10, "got 2; allowed: 1"),
+    ("bad-name", sub(PSK, "name: t", "name: My Device"), 2, 7, "must match"),
+    ("missing-target", sub(PSK, "target: {cpu: cortex-m4}\n", ""), 1, 1, "target: required field is missing"),
+    ("unknown-cpu", sub(PSK, "cortex-m4", "cortex-m9"), 3, 15, "got 'cortex-m9'; allowed: 'cortex-m0plus'"),
+    ("negative-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m4, ram_bytes: -1}"), 3, 37, "greater than 0"),
+    ("unknown-suite", sub(PSK, "AES-128-CCM-8]", "AES-128-CCM8]"), 6, 19,
+     "unknown cipher suite 'TLS-PSK-WITH-AES-128-CCM8'; did you mean 'TLS-PSK-WITH-AES-128-CCM-8'?"),
+    ("empty-suites", sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", "[]"), 6, 18, "at least 1 item"),
+    ("bad-version", sub(PSK, '["1.2"]', '["1.1"]'), 5, 14, "got '1.1'; allowed: '1.2' or '1.3'"),
+    ("suite-needs-version", sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, "
+                                "TLS1-3-AES-128-GCM-SHA256]"), 6, 47, "is a TLS 1.3 suite but tls.versions"),
+    ("version-needs-suite", sub(PSK, '["1.2"]', '["1.2", "1.3"]'), 5, 21,
+     "TLS 1.3 is enabled but tls.cipher_suites has no TLS 1.3 suite"),
+    ("duplicate-suite", sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, "
+                            "TLS-PSK-WITH-AES-128-CCM-8]"), 6, 47, "listed twice"),
+    ("ecdhe-without-group", ECDSA.replace("  groups: [secp256r1]\n", ""), 4, 1, "tls.groups is empty"),
+    ("group-without-ecdhe", sub(PSK, "platform:", "  groups: [secp256r1]\nplatform:"), 7, 11,
+     "no cipher suite uses (EC)DHE"),
+    ("unknown-group", sub(ECDSA, "[secp256r1]", "[secp256k2]"), 7, 12, "unknown group 'secp256k2'"),
+    ("ecdsa-needs-weierstrass", sub(ECDSA, "[secp256r1]", "[x25519]"), 7, 11, "ECDSA certificates need their curve"),
+    ("verify-none-without-opt-in", sub(ECDSA, "platform:", "  verify: none\nplatform:"), 8, 11,
+     "verify: none lets any server impersonate"),
+    ("verify-optional-without-opt-in", sub(ECDSA, "platform:", "  verify: optional\nplatform:"), 8, 11,
+     "allow: verify_optional"),
+    ("bad-verify", sub(ECDSA, "platform:", "  verify: maybe\nplatform:"), 8, 11,
+     "got 'maybe'; allowed: 'none', 'optional' or 'required'"),
+    ("verify-with-psk", sub(PSK, "platform:", "  verify: required\nplatform:"), 7, 11, "nothing to verify"),
+    ("static-entropy-without-opt-in", sub(PSK, "[nv_seed]", "[test_static]"), 8, 13,
+     "test_static is a fixed byte pattern"),
+    ("os-entropy-bare-metal", sub(PSK, "[nv_seed]", "[os]"), 8, 13, "entropy 'os' needs an operating system"),
+    ("unknown-entropy", sub(PSK, "[nv_seed]", "[trng]"), 8, 13, "got 'trng'; allowed: 'os', 'hardware'"),
+    ("no-entropy", sub(PSK, "[nv_seed]", "[]"), 8, 12, "at least 1 item"),
+    ("static-and-hardware", PSK.replace("[nv_seed]", "[hardware, test_static]") +
+     "insecure:\n  - {allow: test_static_entropy, reason: lab bench without a TRNG}\n", 8, 23,
+     "both provide mbedtls_hardware_poll"),
+    ("unused-opt-in", PSK + "insecure:\n  - {allow: verify_none, reason: not needed at all here}\n", 10, 13,
+     "opt-in 'verify_none' is not needed"),
+    ("short-reason", ECDSA.replace("  groups:", "  verify: none\n  groups:") +
+     "insecure:\n  - {allow: verify_none, reason: x}\n", 12, 34, "at least 10 characters"),
+    ("in-content-too-small", sub(PSK, "platform:", "  in_content_len: 100\nplatform:"), 7, 19,
+     "greater than or equal to 512"),
+    ("in-content-too-big", sub(PSK, "platform:", "  out_content_len: 20000\nplatform:"), 7, 20,
+     "less than or equal to 16384"),
+    ("bad-mfl", sub(PSK, "platform:", "  max_fragment_length: 1000\nplatform:"), 7, 24,
+     "allowed: 512, 1024, 2048 or 4096"),
+    ("in-below-mfl", sub(PSK, "platform:", "  max_fragment_length: 4096\n  in_content_len: 1024\nplatform:"), 8, 19,
+     "smaller than the max_fragment_length"),
+    ("bool-as-string", sub(PSK, "platform:", "  session_tickets: \"yes\"\nplatform:"), 7, 20, "valid boolean"),
+    ("heap-negative", sub(PSK, "platform:\n", "platform:\n  heap: -5\n"), 8, 9, "'auto'"),
+    ("heap-below-model", sub(PSK, "platform:\n", "platform:\n  heap: 1000\n"), 8, 9,
+     "1000 bytes is below the model's"),
+    ("heap-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m4, ram_bytes: 4096}"), 3, 37,
+     "exceeds the part's RAM"),
+    ("rsa-kex-without-opt-in", sub(ECDSA.replace("  groups: [secp256r1]\n", ""), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                                   "TLS-RSA-WITH-AES-128-GCM-SHA256"), 6, 19, "no forward secrecy"),
+    ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                                                            "TLS1-3-AES-128-GCM-SHA256")
+     .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "only available for TLS 1.2"),
+    ("merge-key", "base: &b {cpu: host}\n" + PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: *b"), 5, 3,
+     "merge keys"),
+]
+
+
+@pytest.mark.parametrize("case_id,text,line,col,fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_profile_is_rejected_with_location(case_id, text, line, col, fragment, write_profile, tmp_path, capsys):
+    path = write_profile(text)
+    out = tmp_path / "out"
+    rc = main([path, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert rc == EXIT_INVALID, err
+    assert fragment in err, err
+    assert f"{path}:{line}:{col}: error:" in err, err
+    assert not out.exists(), "nothing may be written for an invalid profile"
+
+
+def test_there_are_at_least_30_cases():
+    assert len(CASES) >= 30
+
+
+def test_every_problem_is_reported_not_just_the_first(write_profile, capsys):
+    text = sub(sub(PSK, "cortex-m4", "cortex-m9"), "[nv_seed]", "[trng]")
+    assert main(["check", write_profile(text)]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert ":3:15: error: target.cpu" in err and ":8:13: error: platform.entropy[0]" in err
+    assert "2 errors" in err
+
+
+def test_existing_output_directory_is_left_untouched(write_profile, tmp_path, capsys):
+    good = write_profile(PSK, "good.yaml")
+    out = tmp_path / "out"
+    assert main([good, "-o", str(out), "--quiet"]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "user-file.txt").write_text("mine")
+    bad = write_profile(sub(PSK, "cortex-m4", "cortex-m9"), "bad.yaml")
+    assert main([bad, "-o", str(out)]) == EXIT_INVALID
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == {**before, "user-file.txt": b"mine"}
+
+
+def test_missing_file_is_a_clean_error(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nope.yaml")]) == EXIT_INVALID
+    assert "cannot read profile" in capsys.readouterr().err
+
+
+def test_yaml_float_versions_are_accepted(write_profile, capsys):
+    assert main(["check", write_profile(sub(PSK, '["1.2"]', "[1.2]"))]) == 0
+
+
+def test_did_you_mean_is_not_offered_for_unrelated_words(write_profile, capsys):
+    assert main(["check", write_profile(PSK + "zzzz: 1\n")]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "unknown key 'zzzz'" in err and "did you mean" not in err
+    assert "allowed: profile, name, description, target, tls, platform, optimize, insecure" in err
+
+
+def test_strict_rejects_every_insecure_opt_in(capsys):
+    from conftest import ROOT
+
+    seed = str(ROOT / "profiles" / "seed-esp8266.yaml")
+    assert main(["check", seed]) == 0
+    assert "INSECURE verify_none" in capsys.readouterr().out
+    assert main(["check", "--strict", seed]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "--strict rejects insecure opt-in 'verify_none'" in err
+    assert "--strict rejects insecure opt-in 'test_static_entropy'" in err
+
+
+def test_dedent_helper_unused():
+    # textwrap is imported for readers who add multi-line cases; keep the import honest.
+    assert textwrap.dedent("  a") == "a"
