@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
     g = sub.add_parser("generate", help="validate, resolve, size and write the generated files")
     g.add_argument("profile")
-    g.add_argument("-o", "--output", required=True, help="output directory (created; other files kept)")
+    g.add_argument("-o", "--output", help="output directory (created; other files in it are kept); "
+                   "default: generated/<profile file stem> in the current directory")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in -o are stale")
     g.add_argument("--quiet", action="store_true", help="print nothing on success")
     g.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_explain(res))
         return EXIT_OK
     files = render(res.resolution, res.heap)
-    out = Path(args.output)
+    out = Path(args.output) if args.output else Path("generated") / Path(args.profile).stem
     if args.check:
         stale = [n for n, text in files.items()
                  if not (out / n).is_file() or (out / n).read_text(encoding="utf-8") != text]
