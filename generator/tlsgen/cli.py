@@ -8,59 +8,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from tlsgen import MBEDTLS_VERSION, __version__
-from tlsgen.errors import Location, Problem, ProfileError
-from tlsgen.heap import HeapModel, size_heap
-from tlsgen.loader import load_profile
-from tlsgen.render import OUTPUTS, Heap, heap_for, render, write_atomically
-from tlsgen.resolve import Resolution, resolve
+from tlsgen.errors import ProfileError
+from tlsgen.pipeline import Built, breakdown, build
+from tlsgen.render import OUTPUTS, render, write_atomically
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO = 0, 1, 2, 3
-COMMANDS = ("generate", "check", "explain")
+COMMANDS = ("generate", "check", "explain", "diff", "schema", "reference")
 
 
-@dataclass(frozen=True)
-class Result:
-    resolution: Resolution
-    heap: Heap
-
-
-def build(profile_file: str, strict: bool = False) -> Result:
-    """validate -> resolve -> size heap; raise ProfileError for anything a person must fix."""
-    loaded = load_profile(profile_file)
-    r = resolve(loaded)
-    model = size_heap(r)
-    heap = heap_for(r, model)
-    problems = []
-    p = loaded.profile
-    if heap.mode == "fixed" and heap.bytes < model.total:
-        problems.append(Problem(loaded.where(("platform", "heap")), ("platform", "heap"),
-                                f"{heap.bytes} bytes is below the model's {model.total} bytes for this profile:\n"
-                                + _breakdown(model, indent="    ")))
-    if p.target.ram_bytes is not None and heap.bytes > p.target.ram_bytes:
-        problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
-                                f"the heap alone ({heap.bytes} bytes) exceeds the part's RAM "
-                                f"({p.target.ram_bytes} bytes)"))
-    if strict:
-        for i, c in enumerate(r.insecure):
-            problems.append(Problem(loaded.where(("insecure", i)), ("insecure", i),
-                                    f"--strict rejects insecure opt-in '{c.option}': {c.what}"))
-    if problems:
-        raise ProfileError(problems)
-    return Result(r, heap)
-
-
-def _breakdown(model: HeapModel, indent: str = "  ") -> str:
-    rows = [f"{indent}{x.bytes:>7}  {x.name}: {x.derivation}" for x in model.lines]
-    rows.append(f"{indent}{model.margin:>7}  margin {model.margin_percent}% of {model.subtotal}")
-    rows.append(f"{indent}{model.total:>7}  total (aligned)")
-    return "\n".join(rows)
-
-
-def _summary(res: Result, out_dir: str | None) -> str:
+def _summary(res: Built, out_dir: str | None) -> str:
     r, heap = res.resolution, res.heap
     p = r.loaded.profile
     lines = [f"tlsgen {__version__} (mbedTLS {MBEDTLS_VERSION}): {p.name} — {r.cpu.name}, "
@@ -81,7 +40,7 @@ def _summary(res: Result, out_dir: str | None) -> str:
     return "\n".join(lines)
 
 
-def _explain(res: Result) -> str:
+def _explain(res: Built) -> str:
     r = res.resolution
     out = [_summary(res, None), ""]
     for title, macros in r.by_section():
@@ -94,7 +53,7 @@ def _explain(res: Result) -> str:
             out.append(f"      because {m.reason_text}")
     out.append("")
     out.append("Heap breakdown:")
-    out.append(_breakdown(res.heap.model))
+    out.append(breakdown(res.heap.model))
     if res.heap.mode == "fixed":
         out.append(f"  {res.heap.bytes:>7}  platform.heap (fixed)")
     return "\n".join(out)
@@ -119,7 +78,55 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
     e = sub.add_parser("explain", help="every macro with its reason, and the heap breakdown")
     e.add_argument("profile")
+    d = sub.add_parser("diff", help="semantic diff of two profiles (macros, suites, heap, insecure opt-ins)",
+                       usage="tlsgen diff OLD.yaml NEW.yaml | tlsgen diff --git REV -- PROFILE.yaml")
+    d.add_argument("--git", metavar="REV", help="compare PROFILE as of git revision REV with the work tree")
+    d.add_argument("--format", choices=("text", "markdown"), default="text")
+    d.add_argument("profiles", nargs="+")
+    s = sub.add_parser("schema", help="JSON Schema of the profile format (for editors)")
+    s.add_argument("-o", "--output", help="write to a file instead of stdout")
+    r = sub.add_parser("reference", help="the Markdown profile reference")
+    r.add_argument("-o", "--output", help="write to a file instead of stdout")
     return ap
+
+
+def _emit(text: str, output: str | None) -> int:
+    if output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        write_atomically({Path(output).name: text}, Path(output).parent)
+    except OSError as e:
+        print(f"tlsgen: cannot write {output}: {e}", file=sys.stderr)
+        return EXIT_IO
+    return EXIT_OK
+
+
+def _diff(args) -> int:
+    from tlsgen.diff import compare, format_text, profile_at_revision
+
+    profiles = [p for p in args.profiles if p != "--"]
+    try:
+        if args.git:
+            if len(profiles) != 1:
+                print("tlsgen diff --git REV -- PROFILE.yaml takes one profile", file=sys.stderr)
+                return EXIT_INVALID
+            old_file, new_file = profile_at_revision(args.git, profiles[0]), profiles[0]
+        elif len(profiles) == 2:
+            old_file, new_file = profiles
+        else:
+            print("tlsgen diff takes OLD.yaml NEW.yaml (or --git REV -- PROFILE.yaml)", file=sys.stderr)
+            return EXIT_INVALID
+    except FileNotFoundError as e:
+        print(f"tlsgen: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        old, new = build(old_file), build(new_file)
+    except ProfileError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_INVALID
+    sys.stdout.write(format_text(compare(old, new), markdown=args.format == "markdown"))
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help(sys.stderr)
         return EXIT_INVALID
+    if args.command == "diff":
+        return _diff(args)
+    if args.command in ("schema", "reference"):
+        from tlsgen.reference import json_schema, markdown_reference
+
+        return _emit(json_schema() if args.command == "schema" else markdown_reference(), args.output)
     try:
         res = build(args.profile, strict=getattr(args, "strict", False))
     except ProfileError as e:
@@ -161,4 +174,4 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-__all__ = ["main", "build", "Location"]
+__all__ = ["main", "build"]

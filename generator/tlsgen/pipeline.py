@@ -1,0 +1,49 @@
+"""The pipeline every command shares: validate -> resolve -> size the heap (render is separate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tlsgen.errors import Problem, ProfileError
+from tlsgen.heap import HeapModel, size_heap
+from tlsgen.loader import load_profile
+from tlsgen.render import Heap, heap_for
+from tlsgen.resolve import Resolution, resolve
+
+
+@dataclass(frozen=True)
+class Built:
+    resolution: Resolution
+    heap: Heap
+
+
+def build(profile_file: str, strict: bool = False) -> Built:
+    """validate -> resolve -> size heap; raise ProfileError for anything a person must fix."""
+    loaded = load_profile(profile_file)
+    r = resolve(loaded)
+    model = size_heap(r)
+    heap = heap_for(r, model)
+    problems = []
+    p = loaded.profile
+    if heap.mode == "fixed" and heap.bytes < model.total:
+        problems.append(Problem(loaded.where(("platform", "heap")), ("platform", "heap"),
+                                f"{heap.bytes} bytes is below the model's {model.total} bytes for this profile:\n"
+                                + breakdown(model, indent="    ")))
+    if p.target.ram_bytes is not None and heap.bytes > p.target.ram_bytes:
+        problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
+                                f"the heap alone ({heap.bytes} bytes) exceeds the part's RAM "
+                                f"({p.target.ram_bytes} bytes)"))
+    if strict:
+        for i, c in enumerate(r.insecure):
+            problems.append(Problem(loaded.where(("insecure", i)), ("insecure", i),
+                                    f"--strict rejects insecure opt-in '{c.option}': {c.what}"))
+    if problems:
+        raise ProfileError(problems)
+    return Built(r, heap)
+
+
+def breakdown(model: HeapModel, indent: str = "  ") -> str:
+    rows = [f"{indent}{x.bytes:>7}  {x.name}: {x.derivation}" for x in model.lines]
+    rows.append(f"{indent}{model.margin:>7}  margin {model.margin_percent}% of {model.subtotal}")
+    rows.append(f"{indent}{model.total:>7}  total (aligned)")
+    return "\n".join(rows)
