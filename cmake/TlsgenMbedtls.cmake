@@ -52,7 +52,8 @@ endfunction()
 
 # Sets TLSGEN_MBEDTLS_DIR (cached for the whole build) on first use.
 function(tlsgen_mbedtls_resolve)
-  if(TLSGEN_MBEDTLS_DIR_RESOLVED)
+  # Re-resolve when the user changes TLSGEN_MBEDTLS_SOURCE in an existing build tree.
+  if(TLSGEN_MBEDTLS_DIR_RESOLVED AND "${TLSGEN_MBEDTLS_RESOLVED_FROM}" STREQUAL "${TLSGEN_MBEDTLS_SOURCE}")
     return()
   endif()
   set(src "${TLSGEN_MBEDTLS_SOURCE}")
@@ -84,6 +85,7 @@ function(tlsgen_mbedtls_resolve)
   message(STATUS "tlsgen: mbedTLS source ${dir}")
   set(TLSGEN_MBEDTLS_DIR "${dir}" CACHE INTERNAL "")
   set(TLSGEN_MBEDTLS_DIR_RESOLVED TRUE CACHE INTERNAL "")
+  set(TLSGEN_MBEDTLS_RESOLVED_FROM "${TLSGEN_MBEDTLS_SOURCE}" CACHE INTERNAL "")
 endfunction()
 
 # out_sources: mbedTLS's library/*.c; out_dir: the source tree.
