@@ -14,6 +14,12 @@ get_filename_component(TLSGEN_ROOT "${TLSGEN_ROOT}" ABSOLUTE)
 include("${CMAKE_CURRENT_LIST_DIR}/TlsgenMbedtls.cmake")
 
 find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter)
+execute_process(COMMAND ${Python3_EXECUTABLE} -c "import pydantic, jinja2, yaml"
+                RESULT_VARIABLE _tlsgen_py_ok OUTPUT_QUIET ERROR_QUIET)
+if(NOT _tlsgen_py_ok EQUAL 0)
+  message(FATAL_ERROR "tlsgen: ${Python3_EXECUTABLE} lacks pydantic, Jinja2 or PyYAML: "
+                      "pip install 'pydantic>=2.5' Jinja2 PyYAML (or pip install -e <tlsgen>)")
+endif()
 
 # Warnings and code-generation flags for the runtime (stricter than for tests).
 set(TLSGEN_RUNTIME_WARNINGS -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wsign-conversion
@@ -61,6 +67,11 @@ function(tlsgen_add_library name)
     COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
     VERBATIM)
   add_custom_target(${name}_generate DEPENDS ${generated})
+
+  # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed).
+  if(NOT TARGET tlsgen_runtime_core)
+    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
+  endif()
 
   # mbedTLS built with this profile's config.
   tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)

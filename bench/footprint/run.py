@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Footprint of the minimal client per configuration: flash (text+rodata) and static RAM.
+
+Usage: bench/footprint/run.py [BUILD_DIR]   (default build/arm; configured by scripts/bench.sh)
+Prints a markdown table with each tlsgen profile next to mbedTLS's stock configs and writes
+BUILD_DIR/bench/footprint.json.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def sections(elf: Path) -> dict[str, int]:
+    out = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], check=True, capture_output=True, text=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+def measure(elf: Path) -> dict[str, int]:
+    s = sections(elf)
+    flash_sections = [".text", ".rodata", ".ARM.exidx", ".ARM.extab", ".init_array", ".fini_array"]
+    flash = sum(s.get(k, 0) for k in flash_sections) + s.get(".data", 0)
+    return {"text": s.get(".text", 0), "rodata": s.get(".rodata", 0), "data": s.get(".data", 0),
+            "bss": s.get(".bss", 0), "flash": flash, "static_ram": s.get(".data", 0) + s.get(".bss", 0)}
+
+
+def main() -> int:
+    build = Path(sys.argv[1] if len(sys.argv) > 1 else "build/arm")
+    manifest = build / "bench" / "footprint" / "clients.txt"
+    if not manifest.is_file():
+        print(f"{manifest} missing: configure {build} with the arm-none-eabi toolchain first", file=sys.stderr)
+        return 2
+    rows = []
+    for line in manifest.read_text().split():
+        kind, name, target = line.split(":")
+        subprocess.run(["cmake", "--build", str(build), "--target", target], check=True, capture_output=True)
+        elf = build / "bench" / "footprint" / target
+        rows.append({"kind": kind, "name": name, **measure(elf)})
+    stock = {r["name"]: r for r in rows if r["kind"] == "stock"}
+    anchor_for = {"m4-psk-ccm8": "config-ccm-psk-tls1_2", "m4-ecdhe-ecdsa": "config-suite-b", "m4-tls13": "default",
+                  "seed-esp8266": "default"}
+    print("| client | flash text+rodata+data | static RAM (data+bss) | vs stock anchor |")
+    print("| --- | ---: | ---: | --- |")
+    for r in rows:
+        anchor = stock.get(anchor_for.get(r["name"], ""))
+        ratio = f"{r['flash'] / anchor['flash']:.2f}x of {anchor['name']}" if anchor else ""
+        label = r["name"] if r["kind"] == "tlsgen" else f"stock {r['name']}"
+        print(f"| {label} | {r['flash']:,} | {r['static_ram']:,} | {ratio} |")
+    out = build / "bench" / "footprint.json"
+    out.write_text(json.dumps(rows, indent=2) + "\n")
+    print(f"\n(arm-none-eabi-gcc -Os, Cortex-M4, newlib-nano, gc-sections; JSON: {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
