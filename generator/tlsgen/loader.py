@@ -181,7 +181,11 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
 
 def load_profile(file: str) -> LoadedProfile:
     """Read, parse and validate `file`; raise ProfileError with every problem found."""
-    text = _read(file)
+    return load_profile_bytes(file, _read(file))
+
+
+def load_profile_bytes(file: str, text: bytes) -> LoadedProfile:
+    """Parse and validate profile bytes; `file` names them in messages."""
     data, positions = parse_yaml(file, text)
     if not isinstance(data, dict):
         raise ProfileError([Problem(locate(positions, file, ()), (), "a profile is a mapping of fields "
