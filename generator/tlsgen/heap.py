@@ -92,6 +92,11 @@ def size_heap(r: Resolution) -> HeapModel:
             ca = tls.ca_chain_bytes + n_ca * cal["cert_parse"]
             lines.append(HeapLine("CA chain", ca, f"tls.ca_chain_bytes {tls.ca_chain_bytes} DER + {n_ca} x "
                                   f"{cal['cert_parse']} parsed"))
+    if "rsa" in r.certificate_keys:
+        n = tls.rsa_max_bits // 8
+        lines.append(HeapLine("RSA signature verification", 8 * n + cal["ecdhe_base"] // 2,
+                              f"8 x {n}-byte integers for a {tls.rsa_max_bits}-bit public-key operation "
+                              f"+ {cal['ecdhe_base'] // 2}"))
     if r.uses_psa:
         lines.append(HeapLine("PSA key slots and operations", cal["psa"],
                               "psa_crypto_init state, TLS 1.3 key schedule keys, AEAD operations"))
