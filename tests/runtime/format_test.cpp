@@ -1,0 +1,171 @@
+#include "tlsgen/format.hpp"
+
+#include <gtest/gtest.h>
+
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// The tests call the walker with formats the compiler cannot check on purpose (unsupported ones).
+#pragma GCC diagnostic ignored "-Wformat"
+#pragma GCC diagnostic ignored "-Wformat-extra-args"
+#pragma GCC diagnostic ignored "-Wformat-security"
+#if defined(__clang__)
+#pragma GCC diagnostic ignored "-Wformat-invalid-specifier"
+#endif
+
+template <typename... Args>
+std::pair<std::string, int> fmt(const char* format, Args... args) {
+  char buf[256];
+  std::memset(buf, 'Z', sizeof buf);
+  const int n = tlsgen::snprintf(buf, sizeof buf, format, args...);
+  return {std::string(buf), n};
+}
+
+struct Case {
+  const char* expected;
+  std::pair<std::string, int> got;
+};
+
+#define EXPECT_FMT(expected, ...)                                      \
+  do {                                                                 \
+    const auto got = fmt(__VA_ARGS__);                                 \
+    EXPECT_EQ(got.first, expected) << "format: " << #__VA_ARGS__;      \
+    EXPECT_EQ(got.second, static_cast<int>(std::strlen(expected)));    \
+  } while (0)
+
+TEST(Format, SignedConversions) {
+  EXPECT_FMT("42", "%d", 42);
+  EXPECT_FMT("-42", "%i", -42);
+  EXPECT_FMT("-2147483648", "%d", INT_MIN);
+  EXPECT_FMT("2147483647", "%d", INT_MAX);
+  EXPECT_FMT("-9223372036854775808", "%lld", LLONG_MIN);
+  EXPECT_FMT("-9223372036854775808", "%ld", LONG_MIN);
+  EXPECT_FMT("-128", "%hhd", -128);
+  EXPECT_FMT("-1", "%hhd", 255);   // converted to signed char
+  EXPECT_FMT("-32768", "%hd", 32768);
+  EXPECT_FMT("-5", "%zd", static_cast<std::ptrdiff_t>(-5));
+  EXPECT_FMT("-7", "%jd", static_cast<intmax_t>(-7));
+  EXPECT_FMT("-9", "%td", static_cast<std::ptrdiff_t>(-9));
+}
+
+TEST(Format, UnsignedConversions) {
+  EXPECT_FMT("4294967295", "%u", UINT_MAX);
+  EXPECT_FMT("18446744073709551615", "%llu", ULLONG_MAX);
+  EXPECT_FMT("18446744073709551615", "%zu", SIZE_MAX);
+  EXPECT_FMT("255", "%hhu", 511);
+  EXPECT_FMT("ff", "%x", 255);
+  EXPECT_FMT("FF", "%X", 255);
+  EXPECT_FMT("deadbeef", "%lx", 0xdeadbeefUL);
+  EXPECT_FMT("777", "%o", 0777);
+  EXPECT_FMT("0", "%x", 0);
+  EXPECT_FMT("ffffffffffffffff", "%jx", UINTMAX_MAX);
+}
+
+TEST(Format, Flags) {
+  EXPECT_FMT("+5", "%+d", 5);
+  EXPECT_FMT(" 5", "% d", 5);
+  EXPECT_FMT("+5", "%+ d", 5);  // '+' wins over ' '
+  EXPECT_FMT("-5", "% d", -5);
+  EXPECT_FMT("0x1f", "%#x", 31);
+  EXPECT_FMT("0X1F", "%#X", 31);
+  EXPECT_FMT("0", "%#x", 0);  // no prefix for zero
+  EXPECT_FMT("017", "%#o", 15);
+  EXPECT_FMT("0", "%#o", 0);
+  EXPECT_FMT("0", "%#.0o", 0);
+  EXPECT_FMT("00042", "%05d", 42);
+  EXPECT_FMT("-0042", "%05d", -42);
+  EXPECT_FMT("42   |", "%-5d|", 42);
+  EXPECT_FMT("42   |", "%-05d|", 42);  // '-' beats '0'
+  EXPECT_FMT("0x001f", "%#06x", 31);
+  EXPECT_FMT("+0042", "%+05d", 42);
+}
+
+TEST(Format, WidthAndPrecision) {
+  EXPECT_FMT("   42", "%5d", 42);
+  EXPECT_FMT("00042", "%.5d", 42);
+  EXPECT_FMT("  00042", "%7.5d", 42);
+  EXPECT_FMT("   42", "%05.2d", 42);  // precision disables '0'
+  EXPECT_FMT("", "%.0d", 0);
+  EXPECT_FMT("   ", "%3.0d", 0);
+  EXPECT_FMT("   42", "%*d", 5, 42);
+  EXPECT_FMT("42   |", "%*d|", -5, 42);  // negative * width: left-justify
+  EXPECT_FMT("00042", "%.*d", 5, 42);
+  EXPECT_FMT("42", "%.*d", -3, 42);  // negative * precision: none
+  EXPECT_FMT("abc", "%.*s", 3, "abcdef");
+  EXPECT_FMT("  abc", "%5.3s", "abcdef");
+}
+
+TEST(Format, CharsStringsAndPercent) {
+  EXPECT_FMT("x", "%c", 'x');
+  EXPECT_FMT("  x", "%3c", 'x');
+  EXPECT_FMT("x  |", "%-3c|", 'x');
+  EXPECT_FMT("hello", "%s", "hello");
+  EXPECT_FMT("  hi", "%4s", "hi");
+  EXPECT_FMT("hi  |", "%-4s|", "hi");
+  EXPECT_FMT("(null)", "%s", static_cast<const char*>(nullptr));
+  EXPECT_FMT("", "%.3s", static_cast<const char*>(nullptr));  // glibc prints nothing below 6
+  EXPECT_FMT("100%", "%d%%", 100);
+  EXPECT_FMT("a%b", "a%%b");
+}
+
+TEST(Format, Pointers) {
+  EXPECT_FMT("0x1234", "%p", reinterpret_cast<void*>(0x1234));
+  EXPECT_FMT("(nil)", "%p", static_cast<void*>(nullptr));
+  EXPECT_FMT("  0xab", "%6p", reinterpret_cast<void*>(0xab));
+}
+
+TEST(Format, MbedtlsStyleFormats) {
+  // Shapes taken from mbedTLS 3.6 library/ (debug.c, x509*.c, ssl_*.c, error.c).
+  EXPECT_FMT("=> handshake", "=> %s", "handshake");
+  EXPECT_FMT("ssl_tls.c:4242: |2| 0x3f ff", "%s:%04d: |%d| 0x%02x %02x", "ssl_tls.c", 4242, 2, 0x3f, 0xff);
+  EXPECT_FMT("value of 'X' (256 bits) is:", "value of '%s' (%u bits) is:", "X", 256u);
+  EXPECT_FMT("0000:  01 02", "%04x: %s%02x %02x", 0u, " ", 1u, 2u);
+  EXPECT_FMT("SSL - Bad input parameters to function (-0x7100)", "SSL - %s (-0x%04X)",
+             "Bad input parameters to function", 0x7100);
+  EXPECT_FMT("expires on        : 2030-01-01 00:00:00", "%sexpires on        : %04d-%02d-%02d %02d:%02d:%02d", "",
+             2030, 1, 1, 0, 0, 0);
+  EXPECT_FMT("len = 17", "len = %" "zu", static_cast<std::size_t>(17));
+  EXPECT_FMT("t=1700000000000", "t=%lld", static_cast<long long>(1700000000000));
+}
+
+TEST(Format, Truncation_NulTerminatesAndReturnsFullLength) {
+  char buf[8];
+  std::memset(buf, 'Z', sizeof buf);
+  EXPECT_EQ(tlsgen::snprintf(buf, 5, "%s", "abcdefgh"), 8);
+  EXPECT_STREQ(buf, "abcd");
+  EXPECT_EQ(buf[5], 'Z');  // nothing written past size
+  EXPECT_EQ(tlsgen::snprintf(buf, 1, "%d", 12345), 5);
+  EXPECT_STREQ(buf, "");
+  std::memset(buf, 'Z', sizeof buf);
+  EXPECT_EQ(tlsgen::snprintf(buf, 6, "%05d", 42), 5);  // exact fit
+  EXPECT_STREQ(buf, "00042");
+}
+
+TEST(Format, SizeZero_LeavesBufferUntouched) {
+  char buf[4] = {'a', 'b', 'c', 'd'};
+  EXPECT_EQ(tlsgen::snprintf(buf, 0, "%s", "xyz"), 3);
+  EXPECT_EQ(std::memcmp(buf, "abcd", 4), 0);
+  EXPECT_EQ(tlsgen::snprintf(nullptr, 0, "%d", 1234), 4);
+}
+
+TEST(Format, UnsupportedConversion_StopsBeforeReadingItsArgument) {
+  char buf[64];
+  std::memset(buf, 'Z', sizeof buf);
+  // %f is not supported: the output stops there, -1 is returned, the string argument after it is
+  // never read (it would be misread as the double's slot otherwise).
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "a=%d b=%f c=%s", 7, 1.5, "never"), -1);
+  EXPECT_STREQ(buf, "a=7 b=");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "x%n", static_cast<int*>(nullptr)), -1);
+  EXPECT_STREQ(buf, "x");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "%ls", L"w"), -1);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "%Lf", 1.0L), -1);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "50%"), -1);  // lone % at the end
+  EXPECT_STREQ(buf, "50");
+  EXPECT_EQ(tlsgen::snprintf(buf, 0, "%q", 1), -1);
+}
+
+}  // namespace
