@@ -206,6 +206,26 @@ TEST_F(HeapTest, WildernessIsUsedOnlyWhenNoFreeBlockFits) {
   EXPECT_TRUE(heap.check().ok());
 }
 
+TEST_F(HeapTest, Observer_SeesEveryCallocAndFree) {
+  struct Seen {
+    std::vector<std::pair<std::size_t, std::size_t>> events;  // (request, block)
+  } seen;
+  heap.set_observer(
+      [](void* ctx, const void*, std::size_t request, std::size_t block) {
+        static_cast<Seen*>(ctx)->events.emplace_back(request, block);
+      },
+      &seen);
+  void* a = heap.calloc(3, 10);
+  heap.free(a);
+  heap.free(nullptr);
+  heap.set_observer(nullptr, nullptr);
+  void* b = heap.calloc(1, 1);
+  heap.free(b);
+  ASSERT_EQ(seen.events.size(), 2u);
+  EXPECT_EQ(seen.events[0], std::make_pair(std::size_t{30}, Heap::block_bytes(30)));
+  EXPECT_EQ(seen.events[1], std::make_pair(std::size_t{0}, Heap::block_bytes(30)));
+}
+
 // Random calloc/free sequences against a model: no overlap, contents preserved, counts agree.
 TEST(Heap, RandomSequences_MatchModel) {
   alignas(64) static std::array<std::byte, 64 * 1024> region;

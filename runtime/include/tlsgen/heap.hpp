@@ -104,6 +104,11 @@ class Heap {
 
   void set_fault_handler(FaultHandler handler, void* context);
 
+  // Optional observer of every successful calloc (request = count*size) and free (request = 0),
+  // for recording allocation traces (the heap-model calibration harness). Null to stop.
+  using Observer = void (*)(void* context, const void* pointer, std::size_t request, std::size_t block);
+  void set_observer(Observer observer, void* context);
+
   bool owns(const void* pointer) const;
 
  private:
@@ -127,6 +132,8 @@ class Heap {
   std::uint32_t free_head_ = 0;  // offset + 1 of the first free block (0: empty list)
   FaultHandler fault_handler_ = nullptr;
   void* fault_context_ = nullptr;
+  Observer observer_ = nullptr;
+  void* observer_context_ = nullptr;
   HeapStats stats_{};
 };
 

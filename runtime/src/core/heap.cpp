@@ -63,6 +63,11 @@ void Heap::set_fault_handler(FaultHandler handler, void* context) {
   fault_context_ = context;
 }
 
+void Heap::set_observer(Observer observer, void* context) {
+  observer_ = observer;
+  observer_context_ = context;
+}
+
 void Heap::set_size(Header* block, std::uint32_t size, bool used) {
   block->size = size | (used ? kUsed : 0u);
 #if UINTPTR_MAX > 0xFFFFFFFFu
@@ -196,6 +201,7 @@ void* Heap::calloc(std::size_t count, std::size_t size) {
   account_alloc(size_of(block->size));
   void* payload = block + 1;
   std::memset(payload, 0, size_of(block->size) - kHeaderBytes);
+  if (observer_ != nullptr) observer_(observer_context_, payload, count * size, size_of(block->size));
   return payload;
 }
 
@@ -237,6 +243,7 @@ void Heap::free(void* pointer) {
   }
 
   account_free(size);
+  if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
   std::uint32_t merged = size;
   if (next != nullptr && (next->size & kUsed) == 0) {  // absorb the free block above
     unlink_free(next);
