@@ -7,6 +7,7 @@
 #undef MBEDTLS_FS_IO              /* no file system */
 #undef MBEDTLS_PSA_ITS_FILE_C     /* needs FS_IO */
 #undef MBEDTLS_PSA_CRYPTO_STORAGE_C
-#undef MBEDTLS_HAVE_TIME_DATE     /* newlib's time() has no clock here */
+#undef MBEDTLS_HAVE_TIME_DATE     /* no wall clock on the board (like time: none in the profiles) */
+#undef MBEDTLS_HAVE_TIME          /* no mbedtls_ms_time() on bare metal without a board clock */
 #define MBEDTLS_NO_PLATFORM_ENTROPY   /* no /dev/urandom */
 #define MBEDTLS_ENTROPY_HARDWARE_ALT  /* the board's TRNG (board_hooks.c), as for tlsgen's profiles */

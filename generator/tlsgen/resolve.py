@@ -378,6 +378,8 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     b.define("MBEDTLS_HAVE_ASM", SYS, "mbedTLS's bignum assembly for this CPU", ("target", "cpu"))
     b.define("MBEDTLS_DEPRECATED_REMOVED", SYS, "no deprecated APIs", ())
     b.define("MBEDTLS_PLATFORM_C", PL, "platform abstraction (the hooks below)", ())
+    b.define("MBEDTLS_PLATFORM_NO_STD_FUNCTIONS", PL, "no libc defaults for the hooks: until the glue's "
+             "install() runs, mbedTLS's calloc returns NULL, so libc's malloc and printf are never linked", ())
     b.define("MBEDTLS_PLATFORM_MEMORY", PL, "calloc/free set at run time to tlsgen::Heap", ("platform", "heap"))
     b.define("MBEDTLS_PLATFORM_SNPRINTF_ALT", PL, "snprintf set at run time to tlsgen's va_list walker", ())
     b.define("MBEDTLS_PLATFORM_VSNPRINTF_ALT", PL, "vsnprintf set at run time to tlsgen's va_list walker", ())

@@ -96,6 +96,33 @@ void pad_text(Sink& out, const Spec& spec, const char* text, std::size_t n) {
   if (spec.left) out.repeat(' ', fill);
 }
 
+// Divides `value` by `base` in place and returns the remainder, without 64-bit division:
+// Cortex-M has no 64-bit divide instruction, and the library routine for it costs ~700 bytes.
+unsigned next_digit(std::uintmax_t& value, unsigned base) {
+  if (base == 16 || base == 8) {
+    const unsigned shift = base == 16 ? 4 : 3;
+    const auto digit = static_cast<unsigned>(value & (base - 1));
+    value >>= shift;
+    return digit;
+  }
+  if (value <= 0xFFFFFFFFu) {
+    const auto v = static_cast<std::uint32_t>(value);
+    value = v / base;
+    return v % base;
+  }
+  // Long division by a small base, 16 bits at a time: every step fits in 32 bits.
+  static_assert(sizeof(std::uintmax_t) == 8, "64-bit uintmax_t");
+  std::uintmax_t quotient = 0;
+  std::uint32_t rest = 0;
+  for (int shift = 48; shift >= 0; shift -= 16) {
+    const std::uint32_t part = (rest << 16) | static_cast<std::uint32_t>((value >> shift) & 0xFFFFu);
+    quotient |= static_cast<std::uintmax_t>(part / base) << shift;
+    rest = part % base;
+  }
+  value = quotient;
+  return rest;
+}
+
 // Integer conversion: digits, precision (minimum digits), sign or 0x prefix, width, zero padding.
 void integer(Sink& out, Spec spec, std::uintmax_t magnitude, bool negative, unsigned base, bool upper,
              bool is_pointer) {
@@ -104,8 +131,7 @@ void integer(Sink& out, Spec spec, std::uintmax_t magnitude, bool negative, unsi
   const char* alphabet = upper ? "0123456789ABCDEF" : "0123456789abcdef";
   if (!(magnitude == 0 && spec.precision == 0)) {
     do {
-      digits[n++] = alphabet[magnitude % base];
-      magnitude /= base;
+      digits[n++] = alphabet[next_digit(magnitude, base)];
     } while (magnitude != 0);
   }
   const bool value_is_zero = n == 0 || (n == 1 && digits[0] == '0');

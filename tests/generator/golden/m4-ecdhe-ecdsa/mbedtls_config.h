@@ -51,6 +51,10 @@
 /* calloc/free set at run time to tlsgen::Heap [platform.heap] */
 #define MBEDTLS_PLATFORM_MEMORY
 
+/* no libc defaults for the hooks: until the glue's install() runs, mbedTLS's calloc returns NULL,
+ * so libc's malloc and printf are never linked [tlsgen baseline] */
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+
 /* the glue registers the board's NV seed read/write [platform.entropy[0]] */
 #define MBEDTLS_PLATFORM_NV_SEED_ALT
 

@@ -56,6 +56,10 @@
 /* calloc/free set at run time to tlsgen::Heap [platform.heap] */
 #define MBEDTLS_PLATFORM_MEMORY
 
+/* no libc defaults for the hooks: until the glue's install() runs, mbedTLS's calloc returns NULL,
+ * so libc's malloc and printf are never linked [tlsgen baseline] */
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+
 /* snprintf set at run time to tlsgen's va_list walker [tlsgen baseline] */
 #define MBEDTLS_PLATFORM_SNPRINTF_ALT
 
