@@ -32,8 +32,9 @@ endfunction()
 
 function(tlsgen_sanitize target)
   if(TLSGEN_SANITIZE AND NOT CMAKE_CROSSCOMPILING)
-    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all
-                                             -fno-omit-frame-pointer)
+    # -fno-sanitize=vptr: the runtime has no RTTI, so UBSan's vptr check cannot link against it.
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize=vptr
+                                             -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
   endif()
 endfunction()

@@ -105,6 +105,7 @@ def context(r: Resolution, heap: Heap) -> dict:
                  "lines": lines, "margin": heap.model.margin, "margin_percent": heap.model.margin_percent,
                  "subtotal": heap.model.subtotal, "alignment": r.cpu.alignment},
         "in_content_len": r.in_content_len,
+        "max_fragment_length": p.tls.max_fragment_length or 0,
         "out_content_len": r.out_content_len,
         "tls12": "true" if "1.2" in r.versions else "false",
         "tls13": "true" if "1.3" in r.versions else "false",

@@ -404,6 +404,14 @@ def resolve(loaded: LoadedProfile) -> Resolution:
         if tls.in_content_len and tls.in_content_len < tls.max_fragment_length:
             b.error(("tls", "in_content_len"), f"{tls.in_content_len} is smaller than the max_fragment_length "
                     f"{tls.max_fragment_length} the peer is allowed to send")
+        if tls.out_content_len < tls.max_fragment_length:
+            # mbedtls_ssl_conf_max_frag_len() refuses a length above either record buffer.
+            b.error(("tls", "max_fragment_length"), f"{tls.max_fragment_length} is larger than out_content_len "
+                    f"{tls.out_content_len}: the fragment length applies to both directions, so it must fit "
+                    "both record buffers (allowed: at most min(in_content_len, out_content_len))")
+        if tls13 and not tls12:
+            b.error(("tls", "max_fragment_length"), "max_fragment_length is a TLS 1.2 extension in mbedTLS 3.6; "
+                    "a TLS 1.3-only profile cannot negotiate it")
     elif in_len < 16384:
         b.warnings.append(f"tls.in_content_len is {in_len} without max_fragment_length: a peer that sends "
                           "16 KB records (most servers, for large responses) makes the session fail")

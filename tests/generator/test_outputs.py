@@ -92,7 +92,8 @@ def test_glue_abi_guard_matches_the_runtime(tmp_path):
 def test_profile_constants_match_the_config(tmp_path):
     files = generate(ROOT / "profiles" / "m4-psk-ccm8.yaml", tmp_path)
     hpp, cfg = files["tlsgen_profile.hpp"].decode(), files["mbedtls_config.h"].decode()
-    assert "kInContentLen = 2048" in hpp and "#define MBEDTLS_SSL_IN_CONTENT_LEN 2048" in cfg
+    assert "kInContentLen = 1024" in hpp and "#define MBEDTLS_SSL_IN_CONTENT_LEN 1024" in cfg
+    assert "kMaxFragmentLength = 1024" in hpp
     assert "0xC0A8,  // TLS-PSK-WITH-AES-128-CCM-8" in hpp
     fp = re.search(r"#define TLSGEN_CONFIG_FINGERPRINT (0x[0-9a-f]+u)", cfg).group(1)
     assert f"#define TLSGEN_PROFILE_FINGERPRINT {fp}" in hpp

@@ -142,7 +142,7 @@ def test_optimize_changes_ecp_knobs(resolved):
 def test_record_sizes(resolved):
     r = resolved()
     assert (r.in_content_len, r.out_content_len) == (16384, 4096)
-    r = resolved(tls_extra="  max_fragment_length: 1024\n")
+    r = resolved(tls_extra="  max_fragment_length: 1024\n  out_content_len: 1024\n")
     assert r.in_content_len == 1024 and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in names(r)
     r = resolved(tls_extra="  in_content_len: 2048\n  out_content_len: 512\n")
     assert r.macro("MBEDTLS_SSL_IN_CONTENT_LEN").value == "2048"

@@ -10,12 +10,11 @@ from tlsgen.reference import json_schema, markdown_reference
 
 def test_diff_reports_heap_macro_and_suite_changes(write_profile, capsys):
     old = (ROOT / "profiles" / "m4-psk-ccm8.yaml").read_text()
-    new = old.replace("in_content_len: 2048", "in_content_len: 4096").replace(
-        "max_fragment_length: 2048", "max_fragment_length: 4096")
+    new = old.replace("in_content_len: 1024", "in_content_len: 4096")
     assert main(["diff", write_profile(old, "old.yaml"), write_profile(new, "new.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "~ MBEDTLS_SSL_IN_CONTENT_LEN: 2048 -> 4096  (largest record payload received [tls.in_content_len])" in out
-    assert "record buffer in: 2093 -> 4141 (+2048)" in out
+    assert "~ MBEDTLS_SSL_IN_CONTENT_LEN: 1024 -> 4096  (largest record payload received [tls.in_content_len])" in out
+    assert "record buffer in: 1069 -> 4141 (+3072)" in out
 
 
 def test_diff_names_added_insecure_opt_ins(write_profile, capsys):

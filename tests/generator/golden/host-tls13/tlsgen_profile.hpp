@@ -35,6 +35,8 @@ inline constexpr std::size_t kHeapModelBytes = 42064;
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 16384;
 inline constexpr std::size_t kOutContentLen = 1024;
+// Record size the client asks the server for (RFC 6066 max_fragment_length; 0: not requested).
+inline constexpr std::size_t kMaxFragmentLength = 0;
 
 inline constexpr bool kTls12 = false;
 inline constexpr bool kTls13 = true;

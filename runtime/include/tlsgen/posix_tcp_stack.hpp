@@ -1,0 +1,70 @@
+// PosixTcpStack: the TcpStack interface over BSD sockets, for hosts (Linux, macOS).
+//
+// A fixed table of kMaxSockets slots lives inside the object: no allocation. Handles are slot
+// indices; a handle is free for reuse only after close(). Every descriptor is non-blocking
+// underneath; Mode::kBlocking waits with poll() for at most timeout_ms per call and then returns
+// Code::kTimeout (the operation may be retried).
+//
+// Names are resolved with getaddrinfo() (IPv4 and IPv6; a blocking connect tries each address in
+// turn, a non-blocking connect uses the first one). Results:
+//   connect  kOk | kWouldBlock (non-blocking, in progress: call connect again) | kTimeout |
+//            kUnavailable (detail: errno such as ECONNREFUSED, or the getaddrinfo EAI_* code) |
+//            kInvalidArgument (bad handle, null host, port 0) | kFailedPrecondition (already connected)
+//   write    bytes accepted (may be fewer than offered) | kWouldBlock | kTimeout |
+//            kClosed (detail EPIPE or ECONNRESET: the peer is gone) | kIo (detail errno)
+//   read     >= 1 byte | kWouldBlock | kTimeout | kClosed (detail 0: orderly EOF, ECONNRESET: reset) |
+//            kIo (detail errno)
+// The destructor closes every socket still open. SIGPIPE is never raised (MSG_NOSIGNAL / SO_NOSIGPIPE).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tlsgen/status.hpp"
+#include "tlsgen/tcp_stack.hpp"
+
+namespace tlsgen {
+
+class PosixTcpStack final : public TcpStack {
+ public:
+  static constexpr std::size_t kMaxSockets = 8;
+  static constexpr int kDefaultTimeoutMs = 10000;
+
+  explicit PosixTcpStack(int timeout_ms = kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
+  ~PosixTcpStack();
+
+  Result<Socket> open(Mode mode) override;
+  Status connect(Socket socket, const char* host, std::uint16_t port) override;
+  IoResult write(Socket socket, std::span<const std::byte> data) override;
+  IoResult read(Socket socket, std::span<std::byte> buffer) override;
+  Status close(Socket socket) override;
+
+  // Per-call wait limit of Mode::kBlocking operations, in milliseconds (> 0).
+  void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms > 0 ? timeout_ms : 1; }
+  int timeout_ms() const { return timeout_ms_; }
+
+  // Number of handles currently open (for leak checks in tests).
+  std::size_t open_count() const;
+
+  // The operating-system descriptor behind a handle (-1 before connect or for a bad handle).
+  int native_handle(Socket socket) const;
+
+ private:
+  enum class State : std::uint8_t { kFree, kOpen, kConnecting, kConnected };
+  struct Slot {
+    int fd = -1;
+    State state = State::kFree;
+    Mode mode = Mode::kBlocking;
+  };
+
+  Slot* slot(Socket socket);
+  const Slot* slot(Socket socket) const;
+  Status finish_connect(Slot& s, int wait_ms);
+
+  std::array<Slot, kMaxSockets> slots_{};
+  int timeout_ms_;
+};
+
+}  // namespace tlsgen

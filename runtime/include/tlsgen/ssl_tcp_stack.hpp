@@ -1,0 +1,114 @@
+// SslTcpStack: TLS over any TcpStack, offering the same TcpStack interface back.
+//
+// Application code uses a secure and a plain stack the same way (the seed's SslTcpStack over
+// embedded-nal): open(mode), connect(host, port) -- TCP connect plus the whole TLS handshake --,
+// write, read, close (close_notify, then the transport socket is closed).
+//
+//   std::array<tlsgen::SslSession, 2> sessions;           // caller storage, one slot per session
+//   tlsgen::SslTcpStack tls(config, posix_stack, sessions);
+//   auto s = tls.open(tlsgen::Mode::kBlocking);
+//   Status st = tls.connect(s.value(), "example.org", 443);
+//
+// Sessions: a fixed number, each a caller-provided SslSession slot holding the mbedtls_ssl_context
+// and the transport socket. mbedTLS allocates the record buffers from the glue's heap when connect()
+// starts and frees them in close(). The handle is the slot index.
+//
+// Results (in addition to the TcpStack contract):
+//   - Status{Code::kTls, <mbedTLS code>} for every TLS failure, e.g. MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
+//     (then verify_result() has the MBEDTLS_X509_BADCERT_* flags), MBEDTLS_ERR_SSL_CONN_EOF when the
+//     peer closes during the handshake. Status{Code::kResourceExhausted, <mbedTLS code>} instead when
+//     the heap refused an allocation during the call (mbedTLS's own code may then be misleading, e.g.
+//     a verify failure): the profile's heap is too small for this peer.
+//     A failure is sticky: later calls on that handle return it until close().
+//   - kWouldBlock (Mode::kNonBlocking) when mbedTLS wants to read or write: call the same function
+//     again. After write() returned kWouldBlock, call write() again with the same bytes (at least as
+//     many): mbedTLS has already encrypted them into a record and will only finish sending it.
+//   - kTimeout (Mode::kBlocking) when the transport's own deadline passed; retryable.
+//   - read(): kClosed with detail 0 after the peer's close_notify, detail MBEDTLS_ERR_SSL_CONN_EOF
+//     when the transport ended without one (possible truncation); later reads return kClosed again.
+//   - transport_status() gives the last non-ok transport result the TLS layer saw (errno and such).
+// Translation of transport results to mbedTLS's BIO codes happens in one place (ssl_tcp_stack.cpp):
+//   kWouldBlock -> MBEDTLS_ERR_SSL_WANT_READ / _WANT_WRITE, kTimeout -> MBEDTLS_ERR_SSL_TIMEOUT,
+//   kClosed -> 0 on receive (mbedTLS then reports MBEDTLS_ERR_SSL_CONN_EOF) and
+//   MBEDTLS_ERR_SSL_CONN_EOF on send, any other error -> MBEDTLS_ERR_NET_RECV_FAILED / _SEND_FAILED.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "mbedtls/build_info.h"
+#include "mbedtls/ssl.h"
+#include "tlsgen/ssl_config.hpp"
+#include "tlsgen/status.hpp"
+#include "tlsgen/tcp_stack.hpp"
+
+namespace tlsgen {
+
+// Storage for one TLS session; only SslTcpStack reads or writes it.
+class SslSession {
+ public:
+  SslSession() = default;
+  SslSession(const SslSession&) = delete;
+  SslSession& operator=(const SslSession&) = delete;
+
+ private:
+  friend class SslTcpStack;
+  enum class State : std::uint8_t { kFree, kOpen, kTcpConnecting, kHandshaking, kConnected, kPeerClosed, kFailed };
+
+  mbedtls_ssl_context ssl_{};
+  TcpStack* transport_ = nullptr;
+  Socket inner_ = kInvalidSocket;
+  State state_ = State::kFree;
+  Mode mode_ = Mode::kBlocking;
+  bool ssl_initialized_ = false;
+  bool transport_would_block_ = false;  // set by the BIO during one call into mbedTLS
+  Status error_;                        // sticky TLS failure
+  Status transport_status_;             // last non-ok transport result seen by the BIO
+  std::size_t pending_write_ = 0;       // bytes already in a record that waits for the transport
+  std::size_t heap_failures_ = 0;       // the heap's failed-allocation count before the current call
+};
+
+class SslTcpStack final : public TcpStack {
+ public:
+  SslTcpStack(SslConfig& config, TcpStack& transport, std::span<SslSession> sessions)
+      : config_(config), transport_(transport), sessions_(sessions) {}
+  ~SslTcpStack();  // closes every session still open
+  SslTcpStack(const SslTcpStack&) = delete;
+  SslTcpStack& operator=(const SslTcpStack&) = delete;
+
+  Result<Socket> open(Mode mode) override;
+  Status connect(Socket socket, const char* host, std::uint16_t port) override;
+  IoResult write(Socket socket, std::span<const std::byte> data) override;
+  IoResult read(Socket socket, std::span<std::byte> buffer) override;
+  Status close(Socket socket) override;
+
+  // MBEDTLS_X509_BADCERT_* flags of the peer certificate check (0: verified; after a failed
+  // handshake: why it failed); 0xFFFFFFFF for an unknown handle or before the handshake.
+  std::uint32_t verify_result(Socket socket) const;
+  // Negotiated cipher suite and protocol names ("?" before the handshake or for a bad handle).
+  const char* ciphersuite(Socket socket) const;
+  const char* protocol(Socket socket) const;
+  // Last non-ok result of the transport underneath this session (Ok if none).
+  Status transport_status(Socket socket) const;
+  // The mbedTLS context of a session, for anything this class does not wrap (nullptr if unknown).
+  mbedtls_ssl_context* native(Socket socket);
+
+  std::size_t open_count() const;
+
+ private:
+  SslSession* session(Socket socket);
+  const SslSession* session(Socket socket) const;
+  Status start_tls(SslSession& s, const char* host);
+  Status handshake(SslSession& s);
+  Status fail(SslSession& s, int mbedtls_error);
+
+  static int bio_send(void* ctx, const unsigned char* buf, std::size_t len);
+  static int bio_recv(void* ctx, unsigned char* buf, std::size_t len);
+
+  SslConfig& config_;
+  TcpStack& transport_;
+  std::span<SslSession> sessions_;
+};
+
+}  // namespace tlsgen

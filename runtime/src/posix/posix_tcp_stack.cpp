@@ -1,0 +1,311 @@
+// PosixTcpStack: BSD sockets behind the TcpStack interface. See posix_tcp_stack.hpp for the
+// result contract. Every descriptor is O_NONBLOCK; blocking mode is poll() with a deadline.
+#include "tlsgen/posix_tcp_stack.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+
+namespace tlsgen {
+namespace {
+
+#if defined(MSG_NOSIGNAL)
+constexpr int kSendFlags = MSG_NOSIGNAL;
+#else
+constexpr int kSendFlags = 0;
+#endif
+
+int make_socket(int family) {
+  const int fd = ::socket(family, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return -1;
+  }
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  const int one = 1;
+  // Small TLS records go out at once (handshake flights, HTTP requests).
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#if defined(SO_NOSIGPIPE)
+  (void)::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+  return fd;
+}
+
+// Waits for `events` on fd for up to wait_ms (0: just look). kOk when ready, kWouldBlock when
+// wait_ms is 0 and nothing is ready, kTimeout when the deadline passed, kIo on poll failure.
+Status wait_for(int fd, short events, int wait_ms) {
+  pollfd p{};
+  p.fd = fd;
+  p.events = events;
+  for (;;) {
+    const int n = ::poll(&p, 1, wait_ms);
+    if (n > 0) {
+      return Status::Ok();  // ready, or POLLERR/POLLHUP: the next call reports the error
+    }
+    if (n == 0) {
+      return Status(wait_ms == 0 ? Code::kWouldBlock : Code::kTimeout);
+    }
+    if (errno != EINTR) {
+      return Status(Code::kIo, errno);
+    }
+  }
+}
+
+Status connect_error(int err) {
+  switch (err) {
+    case ETIMEDOUT:
+      return Status(Code::kTimeout, err);
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EADDRNOTAVAIL:
+    case ECONNRESET:
+      return Status(Code::kUnavailable, err);
+    default:
+      return Status(Code::kIo, err);
+  }
+}
+
+bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+}  // namespace
+
+PosixTcpStack::~PosixTcpStack() {
+  for (Slot& s : slots_) {
+    if (s.fd >= 0) {
+      ::close(s.fd);
+    }
+    s = Slot{};
+  }
+}
+
+PosixTcpStack::Slot* PosixTcpStack::slot(Socket socket) {
+  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
+    return nullptr;
+  }
+  Slot& s = slots_[static_cast<std::size_t>(socket)];
+  return s.state == State::kFree ? nullptr : &s;
+}
+
+const PosixTcpStack::Slot* PosixTcpStack::slot(Socket socket) const {
+  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
+    return nullptr;
+  }
+  const Slot& s = slots_[static_cast<std::size_t>(socket)];
+  return s.state == State::kFree ? nullptr : &s;
+}
+
+std::size_t PosixTcpStack::open_count() const {
+  std::size_t n = 0;
+  for (const Slot& s : slots_) {
+    n += s.state == State::kFree ? 0U : 1U;
+  }
+  return n;
+}
+
+int PosixTcpStack::native_handle(Socket socket) const {
+  const Slot* s = slot(socket);
+  return s == nullptr ? -1 : s->fd;
+}
+
+Result<Socket> PosixTcpStack::open(Mode mode) {
+  for (std::size_t i = 0; i < kMaxSockets; ++i) {
+    if (slots_[i].state == State::kFree) {
+      slots_[i] = Slot{-1, State::kOpen, mode};
+      return static_cast<Socket>(i);
+    }
+  }
+  return Status(Code::kResourceExhausted);
+}
+
+Status PosixTcpStack::finish_connect(Slot& s, int wait_ms) {
+  const Status ready = wait_for(s.fd, POLLOUT, wait_ms);
+  if (!ready.ok()) {
+    return ready;
+  }
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) {
+    err = errno;
+  }
+  if (err != 0) {
+    return connect_error(err);
+  }
+  s.state = State::kConnected;
+  return Status::Ok();
+}
+
+Status PosixTcpStack::connect(Socket socket, const char* host, std::uint16_t port) {
+  Slot* s = slot(socket);
+  if (s == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state == State::kConnected) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (s->state == State::kConnecting) {  // a non-blocking connect in progress
+    const Status st = finish_connect(*s, s->mode == Mode::kBlocking ? timeout_ms_ : 0);
+    if (!st.ok() && st.code() != Code::kWouldBlock && st.code() != Code::kTimeout) {
+      ::close(s->fd);
+      s->fd = -1;
+      s->state = State::kOpen;
+    }
+    return st;
+  }
+  if (host == nullptr || port == 0) {
+    return Status(Code::kInvalidArgument);
+  }
+
+  char service[8];
+  std::snprintf(service, sizeof service, "%u", static_cast<unsigned>(port));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  addrinfo* list = nullptr;
+  const int gai = ::getaddrinfo(host, service, &hints, &list);
+  if (gai != 0) {
+    return Status(Code::kUnavailable, gai);
+  }
+
+  Status result(Code::kUnavailable);
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    const int fd = make_socket(ai->ai_family);
+    if (fd < 0) {
+      result = Status(Code::kResourceExhausted, errno);
+      continue;
+    }
+    s->fd = fd;
+    int rc;
+    do {
+      rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+      s->state = State::kConnected;
+      result = Status::Ok();
+      break;
+    }
+    if (errno != EINPROGRESS) {
+      result = connect_error(errno);
+    } else if (s->mode == Mode::kNonBlocking) {
+      s->state = State::kConnecting;
+      result = Status(Code::kWouldBlock);
+      break;
+    } else {
+      s->state = State::kConnecting;
+      result = finish_connect(*s, timeout_ms_);
+      if (result.ok()) {
+        break;
+      }
+    }
+    ::close(fd);  // this address failed: try the next one
+    s->fd = -1;
+    s->state = State::kOpen;
+  }
+  ::freeaddrinfo(list);
+  return result;
+}
+
+IoResult PosixTcpStack::write(Socket socket, std::span<const std::byte> data) {
+  Slot* s = slot(socket);
+  if (s == nullptr || (data.data() == nullptr && !data.empty())) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  if (s->state != State::kConnected) {
+    return {Status(Code::kFailedPrecondition), 0};
+  }
+  if (data.empty()) {
+    return {Status::Ok(), 0};
+  }
+  for (;;) {
+    const ssize_t n = ::send(s->fd, data.data(), data.size(), kSendFlags);
+    if (n >= 0) {
+      return {Status::Ok(), static_cast<std::size_t>(n)};
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      continue;
+    }
+    if (would_block(err)) {
+      if (s->mode == Mode::kNonBlocking) {
+        return {Status(Code::kWouldBlock), 0};
+      }
+      const Status ready = wait_for(s->fd, POLLOUT, timeout_ms_);
+      if (!ready.ok()) {
+        return {ready, 0};
+      }
+      continue;
+    }
+    if (err == EPIPE || err == ECONNRESET) {
+      return {Status(Code::kClosed, err), 0};
+    }
+    return {Status(Code::kIo, err), 0};
+  }
+}
+
+IoResult PosixTcpStack::read(Socket socket, std::span<std::byte> buffer) {
+  Slot* s = slot(socket);
+  if (s == nullptr || buffer.empty() || buffer.data() == nullptr) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  if (s->state != State::kConnected) {
+    return {Status(Code::kFailedPrecondition), 0};
+  }
+  for (;;) {
+    const ssize_t n = ::recv(s->fd, buffer.data(), buffer.size(), 0);
+    if (n > 0) {
+      return {Status::Ok(), static_cast<std::size_t>(n)};
+    }
+    if (n == 0) {
+      return {Status(Code::kClosed), 0};
+    }
+    const int err = errno;
+    if (err == EINTR) {
+      continue;
+    }
+    if (would_block(err)) {
+      if (s->mode == Mode::kNonBlocking) {
+        return {Status(Code::kWouldBlock), 0};
+      }
+      const Status ready = wait_for(s->fd, POLLIN, timeout_ms_);
+      if (!ready.ok()) {
+        return {ready, 0};
+      }
+      continue;
+    }
+    if (err == ECONNRESET) {
+      return {Status(Code::kClosed, err), 0};
+    }
+    return {Status(Code::kIo, err), 0};
+  }
+}
+
+Status PosixTcpStack::close(Socket socket) {
+  Slot* s = slot(socket);
+  if (s == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  Status result;
+  if (s->fd >= 0 && ::close(s->fd) < 0 && errno != EINTR) {
+    result = Status(Code::kIo, errno);
+  }
+  *s = Slot{};
+  return result;
+}
+
+}  // namespace tlsgen

@@ -1,0 +1,273 @@
+// SslConfig: a client mbedtls_ssl_config narrowed to the profile, plus the seed's setters.
+#include "tlsgen/ssl_config.hpp"
+
+#include <cstring>
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/debug.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+#include "mbedtls_status.hpp"
+#include "tlsgen_profile.hpp"
+
+namespace tlsgen {
+namespace {
+
+// The largest RFC 6066 max_fragment_length code whose length fits both record buffers: mbedTLS
+// accepts only codes up to min(MBEDTLS_SSL_IN_CONTENT_LEN, MBEDTLS_SSL_OUT_CONTENT_LEN), and a
+// peer must not send records larger than the input buffer. 0 (MBEDTLS_SSL_MAX_FRAG_LEN_NONE) when
+// the buffers hold full 16 KiB records or are smaller than the smallest code (512).
+constexpr unsigned char max_fragment_code(std::size_t in_len, std::size_t out_len) {
+  const std::size_t limit = in_len < out_len ? in_len : out_len;
+  if (limit >= 16384) {
+    return 0;
+  }
+  unsigned char code = 0;
+  std::size_t length = 512;
+  for (unsigned char c = 1; c <= 4; ++c, length *= 2) {
+    if (length <= limit) {
+      code = c;
+    }
+  }
+  return code;
+}
+static_assert(max_fragment_code(2048, 1024) == 2);
+static_assert(max_fragment_code(4096, 4096) == 4);
+static_assert(max_fragment_code(16384, 1024) == 2);
+static_assert(max_fragment_code(16384, 16384) == 0);
+
+}  // namespace
+
+SslConfig::~SslConfig() { deinit(); }
+
+Status SslConfig::init(SslPlatform& platform, Transport transport, Preset preset) {
+  if (platform_ != nullptr) {
+    return Status(Code::kFailedPrecondition);  // already initialised: deinit() first
+  }
+  if (!platform.is_seeded()) {
+    return Status(Code::kFailedPrecondition);  // SslPlatform::seed_rng() first
+  }
+  int transport_code = MBEDTLS_SSL_TRANSPORT_STREAM;
+  if (transport == Transport::kDatagram) {
+#if defined(MBEDTLS_SSL_PROTO_DTLS)
+    transport_code = MBEDTLS_SSL_TRANSPORT_DATAGRAM;
+#else
+    return Status(Code::kInvalidArgument);  // DTLS is not compiled into this profile
+#endif
+  }
+  const int preset_code = preset == Preset::kSuiteB ? MBEDTLS_SSL_PRESET_SUITEB : MBEDTLS_SSL_PRESET_DEFAULT;
+
+  mbedtls_ssl_config_init(&conf_);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  mbedtls_x509_crt_init(&ca_);
+#endif
+  const int ret = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, transport_code, preset_code);
+  if (ret != 0) {
+    mbedtls_ssl_config_free(&conf_);
+    return Status::Tls(ret);
+  }
+#if defined(MBEDTLS_CTR_DRBG_C)
+  mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, platform.drbg());
+#endif
+  platform_ = &platform;
+  ++platform.live_configs_;
+  server_name_ = nullptr;
+
+  if (preset == Preset::kProfile) {
+    const Status applied = apply_profile();
+    if (!applied.ok()) {
+      deinit();
+      return applied;
+    }
+  }
+  return Status::Ok();
+}
+
+Status SslConfig::apply_profile() {
+  // Cipher suites and groups: the generated lists are 0-terminated arrays with static storage,
+  // as mbedTLS requires (it keeps the pointers).
+  mbedtls_ssl_conf_ciphersuites(&conf_, profile::kCipherSuites);
+  if (profile::kGroups[0] != 0) {
+    mbedtls_ssl_conf_groups(&conf_, profile::kGroups);
+  }
+
+  // Protocol versions.
+  static_assert(profile::kTls12 || profile::kTls13, "a profile enables at least one TLS version");
+#if defined(MBEDTLS_SSL_PROTO_TLS1_2)
+  constexpr mbedtls_ssl_protocol_version kMin =
+      profile::kTls12 ? MBEDTLS_SSL_VERSION_TLS1_2 : MBEDTLS_SSL_VERSION_TLS1_3;
+#else
+  constexpr mbedtls_ssl_protocol_version kMin = MBEDTLS_SSL_VERSION_TLS1_3;
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  constexpr mbedtls_ssl_protocol_version kMax =
+      profile::kTls13 ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2;
+#else
+  constexpr mbedtls_ssl_protocol_version kMax = MBEDTLS_SSL_VERSION_TLS1_2;
+#endif
+  mbedtls_ssl_conf_min_tls_version(&conf_, kMin);
+  mbedtls_ssl_conf_max_tls_version(&conf_, kMax);
+
+  // Certificate verification as the profile says (certificate-less profiles keep mbedTLS's default).
+  if constexpr (profile::kUsesCertificates) {
+    const Status st = authmode(static_cast<Verify>(profile::kVerifyMode));
+    if (!st.ok()) {
+      return st;
+    }
+  }
+
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+  // Ask the server for records that fit the profile's buffers (RFC 6066).
+  constexpr unsigned char kMfl = max_fragment_code(profile::kInContentLen, profile::kOutContentLen);
+  if constexpr (kMfl != 0) {
+    const int ret = mbedtls_ssl_conf_max_frag_len(&conf_, kMfl);
+    if (ret != 0) {
+      return Status::Tls(ret);
+    }
+  }
+#endif
+
+#if defined(MBEDTLS_DEBUG_C)
+  if constexpr (profile::kDebugLevel > 0) {
+    mbedtls_debug_set_threshold(profile::kDebugLevel);
+  }
+#endif
+  return Status::Ok();
+}
+
+Status SslConfig::authmode(Verify verify) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  int mode = MBEDTLS_SSL_VERIFY_NONE;
+  switch (verify) {
+    case Verify::kNone:
+      mode = MBEDTLS_SSL_VERIFY_NONE;
+      break;
+    case Verify::kOptional:
+      mode = MBEDTLS_SSL_VERIFY_OPTIONAL;
+      break;
+    case Verify::kRequired:
+      mode = MBEDTLS_SSL_VERIFY_REQUIRED;
+      break;
+    default:
+      return Status(Code::kInvalidArgument);
+  }
+  mbedtls_ssl_conf_authmode(&conf_, mode);
+  return Status::Ok();
+}
+
+Status SslConfig::ca_chain(const char* pem) {
+  if (pem == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  return ca_chain(std::span<const std::byte>(reinterpret_cast<const std::byte*>(pem), std::strlen(pem) + 1));
+}
+
+Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (pem_or_der.empty() || pem_or_der.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  // mbedtls_x509_crt_parse returns the number of certificates it could not parse when some were
+  // good: any non-zero result is an error here, a CA list is not something to accept partially.
+  const std::size_t failures = detail::heap_failures();
+  const int ret = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem_or_der.data()),
+                                         pem_or_der.size());
+  if (ret != 0) {
+    return ret < 0 ? detail::mbedtls_status(ret, failures) : Status(Code::kInvalidArgument, ret);
+  }
+  mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);
+  return Status::Ok();
+#else
+  return Status(Code::kFailedPrecondition);  // no X.509 in this profile (e.g. PSK only)
+#endif
+}
+
+Status SslConfig::psk(std::span<const std::byte> key, std::span<const std::byte> identity) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (key.empty() || identity.empty() || key.data() == nullptr || identity.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_SSL_HANDSHAKE_WITH_PSK_ENABLED)
+  if (key.size() > MBEDTLS_PSK_MAX_LEN) {
+    return Status(Code::kInvalidArgument);
+  }
+  const std::size_t failures = detail::heap_failures();
+  const int ret = mbedtls_ssl_conf_psk(&conf_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                                       reinterpret_cast<const unsigned char*>(identity.data()), identity.size());
+  return ret == 0 ? Status::Ok() : detail::mbedtls_status(ret, failures);
+#else
+  return Status(Code::kFailedPrecondition);  // no PSK key exchange in this profile
+#endif
+}
+
+Status SslConfig::server_name(const char* name) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  if (name != nullptr && (name[0] == '\0' || std::strlen(name) > MBEDTLS_SSL_MAX_HOST_NAME_LEN)) {
+    return Status(Code::kInvalidArgument);
+  }
+  server_name_ = name;
+  return Status::Ok();
+#else
+  // mbedTLS sets SNI and checks names only with X.509 (mbedtls_ssl_set_hostname).
+  return name == nullptr ? Status::Ok() : Status(Code::kFailedPrecondition);
+#endif
+}
+
+Status SslConfig::alpn(const char* const* protocols) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (protocols == nullptr || protocols[0] == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_SSL_ALPN)
+  // mbedTLS's parameter is `const char**` for historical reasons; it never writes through it.
+  const int ret = mbedtls_ssl_conf_alpn_protocols(&conf_, const_cast<const char**>(protocols));
+  return ret == 0 ? Status::Ok() : Status::Tls(ret);
+#else
+  return Status(Code::kFailedPrecondition);  // MBEDTLS_SSL_ALPN is not in this profile
+#endif
+}
+
+Status SslConfig::debug(DebugFn callback, void* context, int level) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (level < 0 || level > 4) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_DEBUG_C)
+  mbedtls_ssl_conf_dbg(&conf_, callback, context);
+  mbedtls_debug_set_threshold(level);
+  return Status::Ok();
+#else
+  (void)callback;
+  (void)context;
+  return Status(Code::kFailedPrecondition);  // platform.debug.level 0 compiles MBEDTLS_DEBUG_C out
+#endif
+}
+
+void SslConfig::deinit() {
+  if (platform_ == nullptr) {
+    return;
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  mbedtls_x509_crt_free(&ca_);
+#endif
+  mbedtls_ssl_config_free(&conf_);
+  --platform_->live_configs_;
+  platform_ = nullptr;
+  server_name_ = nullptr;
+}
+
+}  // namespace tlsgen

@@ -1,0 +1,401 @@
+// SslTcpStack: TLS sessions in caller-provided slots over any TcpStack.
+//
+// The only place where transport results become mbedTLS BIO codes is bio_send/bio_recv below, and
+// the only place where mbedTLS codes become tlsgen Status values is to_status().
+#include "tlsgen/ssl_tcp_stack.hpp"
+
+#include <climits>
+#include <cstring>
+
+#include "mbedtls/net_sockets.h"  // MBEDTLS_ERR_NET_* codes only (no MBEDTLS_NET_C needed)
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509.h"
+#include "mbedtls_status.hpp"
+
+namespace tlsgen {
+namespace {
+
+bool is_want(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
+
+std::size_t clamp_to_int(std::size_t len) {
+  return len > static_cast<std::size_t>(INT_MAX) ? static_cast<std::size_t>(INT_MAX) : len;
+}
+
+}  // namespace
+
+// ---- transport -> mbedTLS (BIO callbacks) ----------------------------------------------------
+
+int SslTcpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) {
+  SslSession& s = *static_cast<SslSession*>(ctx);
+  const IoResult r = s.transport_->write(
+      s.inner_, std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf), clamp_to_int(len)));
+  if (r.ok()) {
+    if (r.size == 0 && len != 0) {  // a transport that accepts nothing without saying why
+      s.transport_would_block_ = true;
+      return MBEDTLS_ERR_SSL_WANT_WRITE;
+    }
+    return static_cast<int>(r.size);
+  }
+  s.transport_status_ = r.status;
+  switch (r.status.code()) {
+    case Code::kWouldBlock:
+      s.transport_would_block_ = true;
+      return MBEDTLS_ERR_SSL_WANT_WRITE;
+    case Code::kTimeout:
+      return MBEDTLS_ERR_SSL_TIMEOUT;
+    case Code::kClosed:
+      return MBEDTLS_ERR_SSL_CONN_EOF;  // nothing can be sent to a peer that is gone
+    default:
+      return MBEDTLS_ERR_NET_SEND_FAILED;
+  }
+}
+
+int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
+  SslSession& s = *static_cast<SslSession*>(ctx);
+  const IoResult r =
+      s.transport_->read(s.inner_, std::span<std::byte>(reinterpret_cast<std::byte*>(buf), clamp_to_int(len)));
+  if (r.ok()) {
+    if (r.size == 0) {
+      s.transport_would_block_ = true;
+      return MBEDTLS_ERR_SSL_WANT_READ;
+    }
+    return static_cast<int>(r.size);
+  }
+  s.transport_status_ = r.status;
+  switch (r.status.code()) {
+    case Code::kWouldBlock:
+      s.transport_would_block_ = true;
+      return MBEDTLS_ERR_SSL_WANT_READ;
+    case Code::kTimeout:
+      return MBEDTLS_ERR_SSL_TIMEOUT;
+    case Code::kClosed:
+      return 0;  // EOF: mbedTLS turns it into MBEDTLS_ERR_SSL_CONN_EOF (or 0 from mbedtls_ssl_read)
+    default:
+      return MBEDTLS_ERR_NET_RECV_FAILED;
+  }
+}
+
+// ---- sessions ----------------------------------------------------------------------------------
+
+SslTcpStack::~SslTcpStack() {
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    if (sessions_[i].state_ != SslSession::State::kFree) {
+      (void)close(static_cast<Socket>(i));
+    }
+  }
+}
+
+SslSession* SslTcpStack::session(Socket socket) {
+  if (socket < 0 || static_cast<std::size_t>(socket) >= sessions_.size()) {
+    return nullptr;
+  }
+  SslSession& s = sessions_[static_cast<std::size_t>(socket)];
+  return s.state_ == SslSession::State::kFree ? nullptr : &s;
+}
+
+const SslSession* SslTcpStack::session(Socket socket) const {
+  if (socket < 0 || static_cast<std::size_t>(socket) >= sessions_.size()) {
+    return nullptr;
+  }
+  const SslSession& s = sessions_[static_cast<std::size_t>(socket)];
+  return s.state_ == SslSession::State::kFree ? nullptr : &s;
+}
+
+std::size_t SslTcpStack::open_count() const {
+  std::size_t n = 0;
+  for (const SslSession& s : sessions_) {
+    n += s.state_ == SslSession::State::kFree ? 0U : 1U;
+  }
+  return n;
+}
+
+Result<Socket> SslTcpStack::open(Mode mode) {
+  if (!config_.initialized()) {
+    return Status(Code::kFailedPrecondition);
+  }
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    SslSession& s = sessions_[i];
+    if (s.state_ != SslSession::State::kFree) {
+      continue;
+    }
+    const Result<Socket> inner = transport_.open(mode);
+    if (!inner.ok()) {
+      return inner.status();
+    }
+    s.transport_ = &transport_;
+    s.inner_ = inner.value();
+    s.state_ = SslSession::State::kOpen;
+    s.mode_ = mode;
+    s.ssl_initialized_ = false;
+    s.transport_would_block_ = false;
+    s.error_ = Status::Ok();
+    s.transport_status_ = Status::Ok();
+    s.pending_write_ = 0;
+    return static_cast<Socket>(i);
+  }
+  return Status(Code::kResourceExhausted);
+}
+
+Status SslTcpStack::fail(SslSession& s, int mbedtls_error) {
+  s.state_ = SslSession::State::kFailed;
+  s.error_ = detail::mbedtls_status(mbedtls_error, s.heap_failures_);
+  return s.error_;
+}
+
+// mbedTLS context for a session: record buffers come from the heap here.
+Status SslTcpStack::start_tls(SslSession& s, const char* host) {
+  s.heap_failures_ = detail::heap_failures();
+  mbedtls_ssl_init(&s.ssl_);
+  s.ssl_initialized_ = true;
+  int ret = mbedtls_ssl_setup(&s.ssl_, config_.native());
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  // SNI and the name the certificate must carry: the configured server name, else the host.
+  const char* name = config_.server_name() != nullptr ? config_.server_name() : host;
+  ret = mbedtls_ssl_set_hostname(&s.ssl_, name);
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+#else
+  (void)host;
+#endif
+  mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, bio_recv, nullptr);
+  return Status::Ok();
+}
+
+Status SslTcpStack::handshake(SslSession& s) {
+  for (;;) {
+    s.transport_would_block_ = false;
+    s.heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_handshake(&s.ssl_);
+    if (ret == 0) {
+      s.state_ = SslSession::State::kConnected;
+      return Status::Ok();
+    }
+    if (is_want(ret)) {
+      // Blocking transports wait themselves; mbedTLS may still ask to be called again (it did not
+      // touch the transport in that case), so only a transport that would block ends the loop.
+      if (s.mode_ == Mode::kNonBlocking || s.transport_would_block_) {
+        return Status(Code::kWouldBlock);
+      }
+      continue;
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+      return Status(Code::kTimeout, ret);
+    }
+    return fail(s, ret);
+  }
+}
+
+Status SslTcpStack::connect(Socket socket, const char* host, std::uint16_t port) {
+  SslSession* s = session(socket);
+  if (s == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  switch (s->state_) {
+    case SslSession::State::kOpen: {
+      if (host == nullptr || port == 0) {
+        return Status(Code::kInvalidArgument);
+      }
+      const Status tls = start_tls(*s, host);
+      if (!tls.ok()) {
+        return tls;
+      }
+      s->state_ = SslSession::State::kTcpConnecting;
+      [[fallthrough]];
+    }
+    case SslSession::State::kTcpConnecting: {
+      const Status tcp = transport_.connect(s->inner_, host, port);
+      if (!tcp.ok()) {
+        if (tcp.code() != Code::kWouldBlock && tcp.code() != Code::kTimeout) {
+          s->state_ = SslSession::State::kFailed;
+          s->error_ = tcp;
+          s->transport_status_ = tcp;
+        }
+        return tcp;
+      }
+      s->state_ = SslSession::State::kHandshaking;
+      [[fallthrough]];
+    }
+    case SslSession::State::kHandshaking:
+      return handshake(*s);
+    case SslSession::State::kFailed:
+      return s->error_;
+    case SslSession::State::kConnected:
+    case SslSession::State::kPeerClosed:
+    case SslSession::State::kFree:
+      break;
+  }
+  return Status(Code::kFailedPrecondition);
+}
+
+// ---- data ------------------------------------------------------------------------------------
+
+IoResult SslTcpStack::write(Socket socket, std::span<const std::byte> data) {
+  SslSession* s = session(socket);
+  if (s == nullptr || (data.data() == nullptr && !data.empty())) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  switch (s->state_) {
+    case SslSession::State::kConnected:
+      break;
+    case SslSession::State::kFailed:
+      return {s->error_, 0};
+    case SslSession::State::kPeerClosed:
+      return {Status(Code::kClosed), 0};
+    default:
+      return {Status(Code::kFailedPrecondition), 0};
+  }
+  if (data.empty()) {
+    return {Status::Ok(), 0};
+  }
+  // A record from an earlier call that returned kWouldBlock is still waiting for the transport:
+  // mbedTLS must be called with the same length again, and only finishes sending that record.
+  std::size_t len = data.size();
+  if (s->pending_write_ != 0) {
+    if (data.size() < s->pending_write_) {
+      return {Status(Code::kInvalidArgument), 0};
+    }
+    len = s->pending_write_;
+  }
+  for (;;) {
+    s->transport_would_block_ = false;
+    s->heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_write(&s->ssl_, reinterpret_cast<const unsigned char*>(data.data()), len);
+    if (ret >= 0) {
+      s->pending_write_ = 0;
+      return {Status::Ok(), static_cast<std::size_t>(ret)};
+    }
+    if (is_want(ret) || ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+      if (s->pending_write_ == 0) {
+        const int max_payload = mbedtls_ssl_get_max_out_record_payload(&s->ssl_);
+        s->pending_write_ = (max_payload > 0 && len > static_cast<std::size_t>(max_payload))
+                                ? static_cast<std::size_t>(max_payload)
+                                : len;
+        len = s->pending_write_;
+      }
+      if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+        return {Status(Code::kTimeout, ret), 0};
+      }
+      if (s->mode_ == Mode::kNonBlocking || s->transport_would_block_) {
+        return {Status(Code::kWouldBlock), 0};
+      }
+      continue;
+    }
+    return {fail(*s, ret), 0};
+  }
+}
+
+IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
+  SslSession* s = session(socket);
+  if (s == nullptr || buffer.empty() || buffer.data() == nullptr) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  switch (s->state_) {
+    case SslSession::State::kConnected:
+      break;
+    case SslSession::State::kFailed:
+      return {s->error_, 0};
+    case SslSession::State::kPeerClosed:
+      return {s->error_.ok() ? Status(Code::kClosed) : s->error_, 0};
+    default:
+      return {Status(Code::kFailedPrecondition), 0};
+  }
+  for (;;) {
+    s->transport_would_block_ = false;
+    s->heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_read(&s->ssl_, reinterpret_cast<unsigned char*>(buffer.data()),
+                                     clamp_to_int(buffer.size()));
+    if (ret > 0) {
+      return {Status::Ok(), static_cast<std::size_t>(ret)};
+    }
+    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+      s->state_ = SslSession::State::kPeerClosed;
+      s->error_ = Status(Code::kClosed);
+      return {s->error_, 0};
+    }
+    if (ret == 0) {  // the transport ended without close_notify
+      s->state_ = SslSession::State::kPeerClosed;
+      s->error_ = Status(Code::kClosed, MBEDTLS_ERR_SSL_CONN_EOF);
+      return {s->error_, 0};
+    }
+    if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+      continue;  // TLS 1.3 ticket signalled (only with ticket support compiled in): not data, read on
+    }
+    if (is_want(ret)) {
+      if (s->mode_ == Mode::kNonBlocking || s->transport_would_block_) {
+        return {Status(Code::kWouldBlock), 0};
+      }
+      continue;
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+      return {Status(Code::kTimeout, ret), 0};
+    }
+    return {fail(*s, ret), 0};
+  }
+}
+
+Status SslTcpStack::close(Socket socket) {
+  SslSession* s = session(socket);
+  if (s == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  // close_notify: best effort, one attempt (a non-blocking transport that cannot take the alert now
+  // loses it). Also after the peer's own close_notify, which TLS asks us to answer.
+  const bool clean_peer_close = s->state_ == SslSession::State::kPeerClosed && s->error_.detail() == 0;
+  if ((s->state_ == SslSession::State::kConnected || clean_peer_close) && s->pending_write_ == 0) {
+    (void)mbedtls_ssl_close_notify(&s->ssl_);
+  }
+  if (s->ssl_initialized_) {
+    mbedtls_ssl_free(&s->ssl_);  // record buffers, handshake state and peer certificate go back
+    s->ssl_initialized_ = false;
+  }
+  const Status closed = transport_.close(s->inner_);
+  s->inner_ = kInvalidSocket;
+  s->transport_ = nullptr;
+  s->state_ = SslSession::State::kFree;
+  s->error_ = Status::Ok();
+  s->transport_status_ = Status::Ok();
+  s->pending_write_ = 0;
+  return closed;
+}
+
+// ---- introspection -------------------------------------------------------------------------
+
+std::uint32_t SslTcpStack::verify_result(Socket socket) const {
+  const SslSession* s = session(socket);
+  if (s == nullptr || !s->ssl_initialized_) {
+    return 0xFFFFFFFFU;
+  }
+  return mbedtls_ssl_get_verify_result(&s->ssl_);
+}
+
+const char* SslTcpStack::ciphersuite(Socket socket) const {
+  const SslSession* s = session(socket);
+  if (s == nullptr || (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed)) {
+    return "?";
+  }
+  return mbedtls_ssl_get_ciphersuite(&s->ssl_);
+}
+
+const char* SslTcpStack::protocol(Socket socket) const {
+  const SslSession* s = session(socket);
+  if (s == nullptr || (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed)) {
+    return "?";
+  }
+  return mbedtls_ssl_get_version(&s->ssl_);
+}
+
+Status SslTcpStack::transport_status(Socket socket) const {
+  const SslSession* s = session(socket);
+  return s == nullptr ? Status(Code::kInvalidArgument) : s->transport_status_;
+}
+
+mbedtls_ssl_context* SslTcpStack::native(Socket socket) {
+  SslSession* s = session(socket);
+  return (s == nullptr || !s->ssl_initialized_) ? nullptr : &s->ssl_;
+}
+
+}  // namespace tlsgen

@@ -1,0 +1,638 @@
+#!/usr/bin/env python3
+"""Integration driver: real TLS servers on 127.0.0.1 against tlsgen's test client (tls_client.cpp).
+
+    run_integration.py --work DIR certs                      make the test PKI (once, ctest fixture)
+    run_integration.py list --profile host-tls13             print the case names of a profile
+    run_integration.py --work DIR run --profile P --case C --client PATH
+
+`certs` makes, with the openssl command line: an EC P-256 test CA, a second unrelated CA, a server
+certificate for tlsgen.test / localhost / 127.0.0.1 signed by the first CA, and an expired one
+(`openssl ca -startdate/-enddate`, no clock tricks).
+
+`run` starts the case's server (`openssl s_server -www`, `gnutls-serv --http`, or a small Python
+server that closes mid-handshake) on a free port of 127.0.0.1, waits until it listens, runs the
+client, checks its parseable output against the case's expectation, and always stops the server
+(bounded waits, the process is killed if it does not exit). Every case also asserts the client's
+teardown: heap back to zero bytes and zero blocks in use, no socket left open, peak heap within the
+profile's generated heap. The heap figures go to <work>/results/<profile>.<case>.json and to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+PSK_HEX = "000102030405060708090a0b0c0d0e0f"
+WRONG_PSK_HEX = "f0e0d0c0b0a090807060504030201000"
+PSK_IDENTITY = "tlsgen-client"
+SERVER_NAME = "tlsgen.test"
+LARGE_FILE = "large.txt"
+LARGE_FILE_BYTES = 48 * 1024
+
+# mbedTLS codes and flags the expectations name (mbedtls/ssl.h, x509.h).
+MBEDTLS_ERR_X509_CERT_VERIFY_FAILED = -0x2700
+MBEDTLS_ERR_SSL_CONN_EOF = -0x7280
+MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE = -0x7780
+# Out-of-memory codes of the mbedTLS modules a handshake allocates in (and PSA's).
+ALLOC_FAILED_CODES = (-0x7F00, -0x0010, -0x4D80, -0x2880, -0x3F80, -0x6180, -0x5180, -0x006A, -141)
+BADCERT_EXPIRED = 0x01
+BADCERT_CN_MISMATCH = 0x04
+BADCERT_NOT_TRUSTED = 0x08
+ECONNREFUSED = 111 if sys.platform.startswith("linux") else 61
+
+SERVER_START_TIMEOUT = 15.0
+CLIENT_TIMEOUT = 60.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+# ---------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Expect:
+    code: str = "kOk"
+    detail: int | None = 0
+    details: tuple[int, ...] = ()    # any of these instead of `detail`
+    verify_flags: int = 0            # bits that must be set in the verify result (0: result must be 0 when ok)
+    flaky: bool = False              # the transport injected would-blocks into reads and writes
+    min_reply_bytes: int = 100
+    status_line: str | None = None   # first line of the HTTP reply
+    suite: str | None = None
+    version: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    server: str                      # openssl | openssl_files | gnutls | drop_after_client_hello | truncated_server_hello | none
+    server_cert: str = "server"      # server | expired
+    client_args: tuple[str, ...] = ()
+    expect: Expect = Expect()
+    server_psk: str = PSK_HEX
+    below_peak_percent: int = 0      # > 0: run in this percentage of a calibration session's heap peak
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    openssl_args: tuple[str, ...]    # protocol/suite options for s_server
+    gnutls_priority: str | None
+    uses_psk: bool
+    suite: str
+    version: str
+
+
+PROFILES: dict[str, Profile] = {
+    "host-tls12-psk": Profile(
+        openssl_args=("-tls1_2", "-cipher", "PSK-AES128-CCM8", "-nocert"),
+        gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-CCM-8:+AEAD:+PSK:+SIGN-ALL:+COMP-NULL:+CTYPE-X509",
+        uses_psk=True, suite="TLS-PSK-WITH-AES-128-CCM-8", version="TLSv1.2"),
+    "host-ecdhe-ecdsa": Profile(
+        openssl_args=("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256"),
+        gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-GCM:+AEAD:+ECDHE-ECDSA:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
+        uses_psk=False, suite="TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", version="TLSv1.2"),
+    "host-tls13": Profile(
+        openssl_args=("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519:P-256"),
+        gnutls_priority="NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
+        uses_psk=False, suite="TLS1-3-AES-128-GCM-SHA256", version="TLSv1.3"),
+}
+
+
+def cases_for(profile_name: str) -> dict[str, Case]:
+    p = PROFILES[profile_name]
+    # verify_flags -1: not checked (a PSK session has no certificate: mbedTLS reports 0xFFFFFFFF).
+    ok = Expect(status_line="HTTP/1.0 200 ok", suite=p.suite, version=p.version,
+                verify_flags=-1 if p.uses_psk else 0)
+    eof = Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CONN_EOF, verify_flags=-1)
+    cases: dict[str, Case] = {}
+    if p.uses_psk:
+        auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
+        cases["get"] = Case("openssl", client_args=auth, expect=ok)
+        cases["get_nonblocking"] = Case("openssl", client_args=auth + ("--nonblocking",), expect=ok)
+        cases["large_request"] = Case("openssl", client_args=auth + ("--request-pad", "3000"), expect=ok)
+        cases["flaky_transport"] = Case("openssl", client_args=auth + ("--flaky", "--request-pad", "3000"),
+                                        expect=dataclasses.replace(ok, flaky=True))
+        cases["wrong_psk"] = Case("openssl", client_args=auth, server_psk=WRONG_PSK_HEX,
+                                  expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE,
+                                                verify_flags=-1))
+        cases["gnutls_get"] = Case("gnutls", client_args=auth,
+                                   expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
+    else:
+        auth = ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
+        cases["get"] = Case("openssl", client_args=auth, expect=ok)
+        cases["get_nonblocking"] = Case("openssl", client_args=auth + ("--nonblocking",), expect=ok)
+        cases["large_request"] = Case("openssl", client_args=auth + ("--request-pad", "3000"), expect=ok)
+        cases["flaky_transport"] = Case("openssl", client_args=auth + ("--flaky", "--request-pad", "3000"),
+                                        expect=dataclasses.replace(ok, flaky=True))
+        # No server name configured: the host argument (an IP literal) is checked against the IP SAN.
+        cases["ip_san"] = Case("openssl", client_args=("--ca", "{certs}/ca.pem"), expect=ok)
+        fail = dict(code="kTls", detail=MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
+        cases["wrong_ca"] = Case("openssl", client_args=("--ca", "{certs}/other-ca.pem", "--server-name", SERVER_NAME),
+                                 expect=Expect(**fail, verify_flags=BADCERT_NOT_TRUSTED))
+        cases["wrong_server_name"] = Case("openssl", client_args=("--ca", "{certs}/ca.pem", "--server-name", "wrong.test"),
+                                          expect=Expect(**fail, verify_flags=BADCERT_CN_MISMATCH))
+        cases["expired"] = Case("openssl", server_cert="expired", client_args=auth,
+                                expect=Expect(**fail, verify_flags=BADCERT_EXPIRED))
+        cases["gnutls_get"] = Case("gnutls", client_args=auth,
+                                   expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
+    base = auth if p.uses_psk else ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
+    # A 48 KiB file (s_server -WWW): many full-size records from the server. The TLS 1.2 profiles'
+    # input buffers are smaller than 16 KiB records, so this only passes when max_fragment_length
+    # was negotiated and honoured.
+    cases["large_response"] = Case("openssl_files", client_args=base + ("--path", f"/{LARGE_FILE}"),
+                                   expect=dataclasses.replace(ok, min_reply_bytes=LARGE_FILE_BYTES,
+                                                              status_line="HTTP/1.0 200 ok"))
+    cases["closes_after_client_hello"] = Case("drop_after_client_hello", client_args=base, expect=eof)
+    cases["truncated_server_hello"] = Case("truncated_server_hello", client_args=base, expect=eof)
+    # Out of memory: kResourceExhausted (detail: whatever mbedTLS returned, which late in a handshake
+    # can be a verify failure or the peer's alert), no crash, every byte given back.
+    # heap_too_small: a quarter of the generated heap (the session cannot even set up; mbedTLS's
+    # own out-of-memory codes); heap_below_peak: 95 % of what a good session of this case peaked at.
+    oom = Expect(code="kResourceExhausted", detail=None, verify_flags=-1)
+    cases["heap_too_small"] = Case("openssl", client_args=base + ("--heap-percent", "25"),
+                                   expect=dataclasses.replace(oom, details=ALLOC_FAILED_CODES))
+    cases["heap_below_peak"] = Case("openssl", client_args=base, expect=oom, below_peak_percent=95)
+    cases["connection_refused"] = Case("none", client_args=base,
+                                       expect=Expect(code="kUnavailable", detail=ECONNREFUSED, verify_flags=-1))
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+# ---------------------------------------------------------------------------------------------
+
+SERVER_EXT = f"""\
+[ v3_server ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:{SERVER_NAME}, DNS:localhost, IP:127.0.0.1
+"""
+
+CA_CNF = """\
+[ ca ]
+default_ca = tlsgen_ca
+[ tlsgen_ca ]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+[ policy_any ]
+commonName = supplied
+""" + SERVER_EXT
+
+
+def run_checked(cmd: list[str], cwd: Path) -> None:
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise SystemExit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}{r.stderr}")
+
+
+def make_certs(openssl: str, work: Path) -> Path:
+    final = work / "certs"
+    if (final / "done").exists():
+        return final
+    work.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="certs.", dir=work))
+    o = openssl
+
+    def key(name: str) -> None:
+        run_checked([o, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                     "-out", f"{name}.key"], tmp)
+
+    def ca(name: str, cn: str) -> None:
+        key(name)
+        run_checked([o, "req", "-x509", "-new", "-key", f"{name}.key", "-sha256", "-days", "3650",
+                     "-subj", f"/CN={cn}", "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", f"{name}.pem"], tmp)
+
+    ca("ca", "tlsgen test CA")
+    ca("other-ca", "tlsgen unrelated CA")
+    (tmp / "server_ext.cnf").write_text(SERVER_EXT)
+    key("server")
+    run_checked([o, "req", "-new", "-key", "server.key", "-subj", f"/CN={SERVER_NAME}", "-out", "server.csr"], tmp)
+    run_checked([o, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2",
+                 "-days", "825", "-sha256", "-extfile", "server_ext.cnf", "-extensions", "v3_server",
+                 "-out", "server.pem"], tmp)
+    # Expired: valid 2020-01-01 .. 2021-01-01, signed by the same CA (openssl ca sets both dates).
+    (tmp / "ca.cnf").write_text(CA_CNF)
+    (tmp / "index.txt").write_text("")
+    (tmp / "serial").write_text("1000\n")
+    shutil.copy(tmp / "server.key", tmp / "expired.key")
+    run_checked([o, "ca", "-batch", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem",
+                 "-in", "server.csr", "-out", "expired.pem", "-notext", "-extensions", "v3_server",
+                 "-startdate", "20200101000000Z", "-enddate", "20210101000000Z"], tmp)
+    for name in ("ca", "server"):
+        run_checked([o, "verify", "-CAfile", "ca.pem", f"{name}.pem"], tmp)
+    www = tmp / "www"
+    www.mkdir()
+    line = b"tlsgen large response line, 64 bytes long, repeated to 48 KiB\n"
+    (www / LARGE_FILE).write_bytes(line * (LARGE_FILE_BYTES // len(line) + 1))
+    (tmp / "done").write_text("ok\n")
+    try:
+        tmp.rename(final)
+    except OSError:  # another process made them first: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ProcessServer:
+    """A server process whose stdout says when it listens; always stopped by stop()."""
+
+    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int, cwd: Path | None = None):
+        self.cmd, self.ready, self.port, self.cwd = cmd, ready, port, cwd
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+        self._ready = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if self.ready.search(line):
+                self._ready.set()
+
+    def start(self) -> bool:
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, errors="replace")
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._ready.wait(0.05) and self._listening():
+                return True
+            if self.proc.poll() is not None:
+                return False  # exited before listening (e.g. the port was taken meanwhile)
+        return False
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as probe:
+                del probe
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+
+
+class MidHandshakeServer:
+    """Accepts one TLS client, reads its whole ClientHello record, then closes the connection:
+    right away (drop_after_client_hello) or after half a ServerHello (truncated_server_hello)."""
+
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(CLIENT_TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        self.client_hello_bytes = 0
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> bool:
+        self.thread.start()
+        return True
+
+    def _recv_exact(self, conn: socket.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError(f"client closed after {len(data)} of {n} bytes")
+            data += chunk
+        return data
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.sock.accept()
+            with conn:
+                conn.settimeout(CLIENT_TIMEOUT)
+                header = self._recv_exact(conn, 5)
+                if header[0] != 0x16:
+                    raise ValueError(f"expected a handshake record, got content type {header[0]}")
+                length = int.from_bytes(header[3:5], "big")
+                body = self._recv_exact(conn, length)
+                if body[0] != 0x01:
+                    raise ValueError(f"expected ClientHello, got handshake type {body[0]}")
+                self.client_hello_bytes = 5 + length
+                if self.mode == "truncated_server_hello":
+                    # Record header promising 80 bytes, ServerHello header, 10 bytes of random: then EOF.
+                    conn.sendall(bytes([0x16, 0x03, 0x03, 0x00, 0x50, 0x02, 0x00, 0x00, 0x4C, 0x03, 0x03]) + os.urandom(10))
+                conn.shutdown(socket.SHUT_WR)
+                # Wait for the client to give up (EOF on our side) so that close() sends no RST.
+                conn.settimeout(10)
+                try:
+                    while conn.recv(4096):
+                        pass
+                except OSError:
+                    pass
+        except Exception as e:  # reported by the driver
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.sock.close()
+
+    def stop(self) -> None:
+        self.thread.join(timeout=15)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def openssl_server(openssl: str, profile: Profile, case: Case, certs: Path, port: int) -> ProcessServer:
+    files = case.server == "openssl_files"  # -WWW: serve files from certs/www
+    cmd = [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-WWW" if files else "-www"]
+    cmd += list(profile.openssl_args)
+    if profile.uses_psk:
+        cmd += ["-psk", case.server_psk, "-psk_identity", PSK_IDENTITY]
+    else:
+        cmd += ["-cert", str(certs / f"{case.server_cert}.pem"), "-key", str(certs / f"{case.server_cert}.key")]
+    return ProcessServer(cmd, re.compile(r"^ACCEPT"), port, cwd=certs / "www" if files else None)
+
+
+def gnutls_server(gnutls: str, profile: Profile, case: Case, certs: Path, port: int, work: Path) -> ProcessServer:
+    assert profile.gnutls_priority is not None
+    cmd = [gnutls, "--http", "--port", str(port), "--priority", profile.gnutls_priority]
+    if profile.uses_psk:
+        pskfile = work / "gnutls-psk.txt"
+        pskfile.write_text(f"{PSK_IDENTITY}:{case.server_psk}\n")
+        cmd += ["--pskpasswd", str(pskfile)]
+    else:
+        cmd += ["--x509certfile", str(certs / f"{case.server_cert}.pem"),
+                "--x509keyfile", str(certs / f"{case.server_cert}.key")]
+    return ProcessServer(cmd, re.compile(r"listening on"), port)
+
+
+# ---------------------------------------------------------------------------------------------
+# Client run and checks
+# ---------------------------------------------------------------------------------------------
+
+def parse_lines(out: str) -> dict[str, dict[str, str]]:
+    result: dict[str, dict[str, str]] = {}
+    for line in out.splitlines():
+        m = re.match(r"^(TLSGEN_[A-Z]+) (.*)$", line)
+        if not m:
+            continue
+        fields: dict[str, str] = {}
+        for fm in re.finditer(r'(\w+)=("([^"]*)"|\S+)', m.group(2)):
+            fields[fm.group(1)] = fm.group(3) if fm.group(3) is not None else fm.group(2)
+        if m.group(1) == "TLSGEN_REPLY":  # status_line runs to the end of the line
+            sl = re.search(r"status_line=(.*)$", m.group(2))
+            fields["status_line"] = sl.group(1) if sl else ""
+        result[m.group(1)] = fields
+    return result
+
+
+def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
+    errors: list[str] = []
+    if rc != 0:
+        errors.append(f"client exit status {rc} (0 expected: 3 means an unclean teardown, negative a signal)")
+    heap = out.get("TLSGEN_HEAP")
+    if heap is None:
+        errors.append("no TLSGEN_HEAP line")
+    else:
+        if int(heap["in_use_after"]) != 0 or int(heap["live_blocks_after"]) != 0:
+            errors.append(f"heap not empty after teardown: {heap['in_use_after']} bytes in "
+                          f"{heap['live_blocks_after']} blocks")
+        if int(heap["peak"]) > int(heap["region"]) or int(heap["region"]) > int(heap["generated"]):
+            errors.append(f"heap peak {heap['peak']} above the region {heap['region']} "
+                          f"(generated heap {heap['generated']})")
+    sockets = out.get("TLSGEN_SOCKETS")
+    if sockets is None or int(sockets["open_after"]) != 0:
+        errors.append(f"sockets left open: {sockets}")
+    res = out.get("TLSGEN_RESULT")
+    if res is None:
+        errors.append("no TLSGEN_RESULT line")
+        return errors
+    e = case.expect
+    if res["code"] != e.code:
+        errors.append(f"status {res['code']}/{res['detail']}, expected {e.code}/{e.detail} ({res.get('error', '')})")
+    elif e.details and int(res["detail"]) not in e.details:
+        errors.append(f"detail {int(res['detail']):#x} ({res.get('error', '')}), expected one of "
+                      f"{', '.join(hex(d) for d in e.details)}")
+    elif not e.details and e.detail is not None and int(res["detail"]) != e.detail:
+        errors.append(f"detail {int(res['detail']):#x} ({res.get('error', '')}), expected {e.detail:#x}")
+    verify = int(res["verify"], 16)
+    if e.verify_flags > 0 and (verify & e.verify_flags) != e.verify_flags:
+        errors.append(f"verify flags {verify:#x} lack {e.verify_flags:#x}")
+    if e.verify_flags == 0 and verify != 0:
+        errors.append(f"verify flags {verify:#x}, expected 0")
+    if e.code == "kOk":
+        if e.suite and res.get("suite") != e.suite:
+            errors.append(f"cipher suite {res.get('suite')}, expected {e.suite}")
+        if e.version and res.get("version") != e.version:
+            errors.append(f"protocol {res.get('version')}, expected {e.version}")
+        reply = out.get("TLSGEN_REPLY")
+        if reply is None:
+            errors.append("no reply")
+        elif e.status_line is not None and reply["status_line"] != e.status_line:
+            errors.append(f"reply status line {reply['status_line']!r}, expected {e.status_line!r}")
+        if reply is not None and int(reply["bytes"]) < e.min_reply_bytes:
+            errors.append(f"reply of {reply['bytes']} bytes, expected at least {e.min_reply_bytes}")
+        if e.flaky:
+            fl = out.get("TLSGEN_FLAKY", {})
+            if int(fl.get("injected_reads", 0)) == 0 or int(fl.get("injected_writes", 0)) == 0:
+                errors.append(f"the flaky transport injected no would-block: {fl}")
+            if int(fl.get("write_would_block", 0)) == 0:
+                errors.append("write() never returned kWouldBlock (the pending-record path was not exercised)")
+    return errors
+
+
+def start_server(args: argparse.Namespace, profile: Profile, case: Case, certs: Path, work: Path):
+    """Starts the case's server; returns (server or None, port), or raises SystemExit."""
+    for _attempt in range(5):
+        server: ProcessServer | MidHandshakeServer | None
+        if case.server in ("drop_after_client_hello", "truncated_server_hello"):
+            server = MidHandshakeServer(case.server)
+            port = server.port
+        elif case.server == "none":
+            return None, free_port()  # nothing listens there: the connection is refused
+        else:
+            port = free_port()
+            if case.server == "gnutls":
+                if not args.gnutls_serv:
+                    raise SystemExit("gnutls-serv not available")
+                server = gnutls_server(args.gnutls_serv, profile, case, certs, port, work)
+            else:
+                server = openssl_server(args.openssl, profile, case, certs, port)
+        if server.start():
+            return server, port
+        out = "".join(getattr(server, "output", []))
+        server.stop()
+        print(f"server did not start on port {port} (retrying):\n{out}", file=sys.stderr)
+    raise SystemExit("could not start the server")
+
+
+def run_example(args: argparse.Namespace) -> int:
+    """examples/host-client against openssl s_server: exit 0, the reply on stdout, clean teardown."""
+    profile = PROFILES[args.profile]
+    work = Path(args.work)
+    certs = make_certs(args.openssl, work)
+    case = Case("openssl")
+    server, port = start_server(args, profile, case, certs, work)
+    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--ca", str(certs / "ca.pem"),
+           "--server-name", SERVER_NAME]
+    print("example:", " ".join(cmd))
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
+    finally:
+        if server is not None:
+            server.stop()
+    print(r.stdout[:400], end="\n...\n")
+    print(r.stderr, end="")
+    errors = []
+    if r.returncode != 0:
+        errors.append(f"exit status {r.returncode}")
+    if not r.stdout.startswith("HTTP/1.0 200 ok"):
+        errors.append("the reply does not start with HTTP/1.0 200 ok")
+    if f"connected: {profile.version}, {profile.suite}" not in r.stderr:
+        errors.append("no 'connected' line with the profile's protocol and suite")
+    if not re.search(r"heap peak \d+ of \d+ bytes, 0 in use after teardown", r.stderr):
+        errors.append("heap not back to 0 after teardown")
+    for e in errors:
+        print(f"FAIL example {args.profile}: {e}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def run_client(args: argparse.Namespace, profile: Profile, case: Case, certs: Path, work: Path,
+               client_args: list[str]):
+    """Starts the case's server, runs the client once, stops the server: (rc, stdout, stderr, server)."""
+    server, port = start_server(args, profile, case, certs, work)
+    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", "10000"] + client_args
+    print("client:", " ".join(cmd))
+    try:
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
+            rc, stdout, stderr = r.returncode, r.stdout, r.stderr
+        except subprocess.TimeoutExpired as e:  # a hung client is a failure, its output is still shown
+            partial = e.stdout or b""
+            stdout = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+            rc, stderr = -999, f"client did not finish within {CLIENT_TIMEOUT} s\n"
+    finally:
+        if server is not None:
+            server.stop()
+    return rc, stdout, stderr, server
+
+
+def run_case(args: argparse.Namespace) -> int:
+    profile = PROFILES[args.profile]
+    case = cases_for(args.profile)[args.case]
+    work = Path(args.work)
+    certs = make_certs(args.openssl, work)
+    client_args = [a.replace("{certs}", str(certs)) for a in case.client_args]
+    if case.below_peak_percent:
+        # Calibrate: one good session measures its own peak; then the case runs in a region
+        # smaller than that peak, so some allocation during the session must fail.
+        rc, stdout, stderr, _ = run_client(args, profile, Case("openssl"), certs, work, client_args)
+        calibration = parse_lines(stdout)
+        if rc != 0 or calibration.get("TLSGEN_RESULT", {}).get("code") != "kOk" or "TLSGEN_HEAP" not in calibration:
+            print(stdout + stderr + f"FAIL {args.profile} {args.case}: the calibration session failed", file=sys.stderr)
+            return 1
+        peak = int(calibration["TLSGEN_HEAP"]["peak"])
+        region = peak * case.below_peak_percent // 100
+        print(f"calibration: a full session peaked at {peak} bytes; the case runs in {region} bytes")
+        client_args += ["--heap-bytes", str(region)]
+    rc, stdout, stderr, server = run_client(args, profile, case, certs, work, client_args)
+    print(stdout, end="")
+    if stderr:
+        print(stderr, end="", file=sys.stderr)
+    out = parse_lines(stdout)
+    errors = check(case, out, rc)
+    if isinstance(server, MidHandshakeServer) and server.error:
+        errors.append(f"mid-handshake server: {server.error}")
+    if isinstance(server, ProcessServer) and errors:
+        print("---- server output ----\n" + "".join(server.output[-40:]), file=sys.stderr)
+
+    heap = out.get("TLSGEN_HEAP", {})
+    if heap:
+        peak, gen = int(heap["peak"]), int(heap["generated"])
+        print(f"HEAP {args.profile} {args.case}: peak {peak} of generated {gen} bytes ({100.0 * peak / gen:.1f}%) "
+              f"[payload peak {heap['peak_payload']}, {heap['peak_blocks']} blocks, {heap['failed']} failed "
+              f"allocations], in use after teardown {heap['in_use_after']}")
+        results = work / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        (results / f"{args.profile}.{args.case}.json").write_text(json.dumps({
+            "profile": args.profile, "case": args.case, "peak": peak, "generated": gen,
+            "region": int(heap["region"]), "in_use_after": int(heap["in_use_after"]),
+            "peak_payload": int(heap["peak_payload"]), "peak_blocks": int(heap["peak_blocks"]),
+            "failed": int(heap["failed"]),
+            "result": out.get("TLSGEN_RESULT", {}), "ok": not errors}, indent=1) + "\n")
+    if errors:
+        for e in errors:
+            print(f"FAIL {args.profile} {args.case}: {e}", file=sys.stderr)
+        return 1
+    print(f"PASS {args.profile} {args.case}")
+    return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--openssl", default=shutil.which("openssl") or "openssl")
+    ap.add_argument("--gnutls-serv", default=shutil.which("gnutls-serv") or "")
+    ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "tlsgen-integration"))
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("certs")
+    lp = sub.add_parser("list")
+    lp.add_argument("--profile", required=True, choices=sorted(PROFILES))
+    rp = sub.add_parser("run")
+    rp.add_argument("--profile", required=True, choices=sorted(PROFILES))
+    rp.add_argument("--case", required=True)
+    rp.add_argument("--client", required=True)
+    ep = sub.add_parser("example")
+    ep.add_argument("--profile", required=True, choices=sorted(PROFILES))
+    ep.add_argument("--client", required=True)
+    args = ap.parse_args()
+
+    if args.command == "certs":
+        d = make_certs(args.openssl, Path(args.work))
+        print(f"certificates in {d}")
+        return 0
+    if args.command == "list":
+        print("\n".join(cases_for(args.profile)))
+        return 0
+    if args.command == "example":
+        return run_example(args)
+    if args.case not in cases_for(args.profile):
+        print(f"unknown case {args.case}", file=sys.stderr)
+        return 2
+    return run_case(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,513 @@
+// SslPlatform / SslConfig / SslTcpStack on one profile's generated config, without a network:
+// feature guards per compiled-in feature, the ClientHello the profile preset produces, the
+// transport-to-mbedTLS translation (over a scripted TcpStack), and teardown to zero heap bytes.
+// Built once per host profile (ssl_api_test_<profile>).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "mbedtls/build_info.h"
+#include "mbedtls/net_sockets.h"
+#include "mbedtls/platform.h"
+#include "mbedtls/ssl.h"
+#include "tlsgen/glue.hpp"
+#include "tlsgen/ssl_config.hpp"
+#include "tlsgen/ssl_platform.hpp"
+#include "tlsgen/ssl_tcp_stack.hpp"
+#include "tlsgen_profile.hpp"
+
+namespace {
+
+using tlsgen::Code;
+using tlsgen::Status;
+namespace profile = tlsgen::profile;
+
+// An EC P-256 test CA (public certificate only).
+constexpr char kTestCaPem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBljCCAT2gAwIBAgIUXdXPXkYbU+RqgQw3x9bwrhb9RmYwCgYIKoZIzj0EAwIw\n"
+    "GTEXMBUGA1UEAwwOdGxzZ2VuIHRlc3QgQ0EwHhcNMjYxMTI0MjE1NzIyWhcNMzYx\n"
+    "MTIxMjE1NzIyWjAZMRcwFQYDVQQDDA50bHNnZW4gdGVzdCBDQTBZMBMGByqGSM49\n"
+    "AgEGCCqGSM49AwEHA0IABDQwo7C0K7oxKWQ6N6XeCEujuMTHivcoflyjsWeNbp6r\n"
+    "RHdeC779LprQ5X1wABndOXp3D0EP5UnBIUbp/ctlFJ6jYzBhMB0GA1UdDgQWBBR4\n"
+    "2pfng9C5Oc9Fz0EKYwKw+OS16jAfBgNVHSMEGDAWgBR42pfng9C5Oc9Fz0EKYwKw\n"
+    "+OS16jAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAKBggqhkjOPQQD\n"
+    "AgNHADBEAiBADLIXOkbxghU51romAlbJTIs16ortQSNDZXlqq73DiwIgUkKeMo19\n"
+    "YBtodfPjMue0D2uUSdRpPwRyvEUHEvawpLQ=\n"
+    "-----END CERTIFICATE-----\n";
+
+std::span<const std::byte> bytes(const char* s) { return {reinterpret_cast<const std::byte*>(s), std::strlen(s)}; }
+
+std::size_t heap_in_use() { return tlsgen::glue::heap().stats().in_use; }
+
+// A TcpStack whose behaviour the test scripts: what connect returns, how many bytes a write
+// accepts, what read returns once the inbox is empty. Records everything written.
+class ScriptedTransport final : public tlsgen::TcpStack {
+ public:
+  Status connect_result;
+  std::size_t max_write = SIZE_MAX;
+  Status read_result = Status(Code::kWouldBlock);
+  std::vector<std::byte> sent;
+  std::vector<std::byte> inbox;
+  int open_sockets = 0;
+  int reads = 0;
+
+  tlsgen::Result<tlsgen::Socket> open(tlsgen::Mode) override {
+    ++open_sockets;
+    return tlsgen::Socket{next_++};
+  }
+  Status connect(tlsgen::Socket, const char*, std::uint16_t) override { return connect_result; }
+  tlsgen::IoResult write(tlsgen::Socket, std::span<const std::byte> data) override {
+    const std::size_t n = data.size() < max_write ? data.size() : max_write;
+    sent.insert(sent.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    return {Status(), n};
+  }
+  tlsgen::IoResult read(tlsgen::Socket, std::span<std::byte> buffer) override {
+    ++reads;
+    if (inbox.empty()) return {read_result, 0};
+    const std::size_t n = buffer.size() < inbox.size() ? buffer.size() : inbox.size();
+    std::memcpy(buffer.data(), inbox.data(), n);
+    inbox.erase(inbox.begin(), inbox.begin() + static_cast<std::ptrdiff_t>(n));
+    return {Status(), n};
+  }
+  Status close(tlsgen::Socket) override {
+    --open_sockets;
+    return Status();
+  }
+
+ private:
+  tlsgen::Socket next_ = 100;
+};
+
+// What the ClientHello in `wire` (the first record the client sent) offers.
+struct ClientHello {
+  bool parsed = false;
+  std::vector<int> suites;               // without TLS_EMPTY_RENEGOTIATION_INFO_SCSV (0x00FF)
+  std::vector<std::uint16_t> groups;     // supported_groups (10)
+  std::string server_name;               // server_name (0)
+  int max_fragment_code = -1;            // max_fragment_length (1)
+  bool supported_versions_13 = false;    // supported_versions (43) lists 0x0304
+  std::size_t record_bytes = 0;          // header + body of the first record
+};
+
+ClientHello parse_client_hello(const std::vector<std::byte>& wire) {
+  ClientHello ch;
+  auto u8 = [&](std::size_t i) { return static_cast<unsigned>(wire.at(i)); };
+  auto u16 = [&](std::size_t i) { return (u8(i) << 8) | u8(i + 1); };
+  if (wire.size() < 9 || u8(0) != 0x16 || u8(5) != 0x01) return ch;
+  ch.record_bytes = 5 + u16(3);
+  if (wire.size() < ch.record_bytes) return ch;
+  std::size_t p = 9 + 2 + 32;     // record + handshake headers, legacy_version, random
+  p += 1 + u8(p);                 // session id
+  const std::size_t suites_end = p + 2 + u16(p);
+  for (p += 2; p < suites_end; p += 2) {
+    if (u16(p) != 0x00FF) ch.suites.push_back(static_cast<int>(u16(p)));
+  }
+  p += 1 + u8(p);  // compression methods
+  const std::size_t ext_end = p + 2 + u16(p);
+  for (p += 2; p + 4 <= ext_end;) {
+    const unsigned type = u16(p), len = u16(p + 2);
+    const std::size_t d = p + 4;
+    if (type == 0 && len >= 5) {
+      const unsigned name_len = u16(d + 3);
+      for (unsigned i = 0; i < name_len; ++i) ch.server_name.push_back(static_cast<char>(u8(d + 5 + i)));
+    } else if (type == 1 && len == 1) {
+      ch.max_fragment_code = static_cast<int>(u8(d));
+    } else if (type == 10) {
+      for (std::size_t g = d + 2; g < d + 2 + u16(d); g += 2) ch.groups.push_back(static_cast<std::uint16_t>(u16(g)));
+    } else if (type == 43) {
+      for (std::size_t v = d + 1; v < d + 1 + u8(d); v += 2) ch.supported_versions_13 |= u16(v) == 0x0304;
+    }
+    p = d + len;
+  }
+  ch.parsed = true;
+  return ch;
+}
+
+class SslApi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(heap_in_use(), 0U);
+    ASSERT_TRUE(platform.setup().ok());
+    ASSERT_TRUE(platform.seed_rng(bytes("ssl_api_test")).ok());
+  }
+  void TearDown() override {
+    config.deinit();
+    if (platform.is_setup()) {
+      EXPECT_TRUE(platform.deinit().ok());
+    }
+    // Deterministic teardown: every byte mbedTLS took from the heap went back.
+    EXPECT_EQ(heap_in_use(), 0U);
+    EXPECT_EQ(tlsgen::glue::heap().stats().live_blocks, 0U);
+  }
+  Status make_config() { return platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config); }
+  // Credentials matching the profile, so a handshake can start.
+  void add_credentials() {
+    if constexpr (profile::kUsesPsk) {
+      ASSERT_TRUE(config.psk(bytes("0123456789abcdef"), bytes("tlsgen-client")).ok());
+    }
+    if constexpr (profile::kUsesCertificates) {
+      ASSERT_TRUE(config.ca_chain(kTestCaPem).ok());
+    }
+  }
+
+  tlsgen::SslPlatform platform;
+  tlsgen::SslConfig config;
+};
+
+// ---- SslPlatform ---------------------------------------------------------------------------
+
+TEST_F(SslApi, Platform_SetupTwice_FailedPrecondition) {
+  EXPECT_EQ(platform.setup().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(platform.seed_rng().code(), Code::kFailedPrecondition);  // already seeded
+}
+
+TEST_F(SslApi, Platform_DeinitWhileConfigLive_FailedPreconditionThenOk) {
+  ASSERT_TRUE(make_config().ok());
+  EXPECT_EQ(platform.deinit().code(), Code::kFailedPrecondition);
+  config.deinit();
+  EXPECT_TRUE(platform.deinit().ok());
+  EXPECT_EQ(heap_in_use(), 0U);
+}
+
+TEST_F(SslApi, Platform_Random_FillsBuffer) {
+  std::array<std::byte, 32> a{}, b{};
+  EXPECT_EQ(platform.random(a), 0);
+  EXPECT_EQ(platform.random(b), 0);
+  EXPECT_NE(std::memcmp(a.data(), b.data(), a.size()), 0);
+}
+
+TEST(SslPlatformOrder, ConfigBeforeSeed_FailedPrecondition) {
+  tlsgen::SslPlatform platform;
+  tlsgen::SslConfig config;
+  EXPECT_EQ(platform.seed_rng().code(), Code::kFailedPrecondition);  // before setup
+  ASSERT_TRUE(platform.setup().ok());
+  EXPECT_EQ(platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config).code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(config.authmode(tlsgen::Verify::kNone).code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(platform.deinit().ok());
+  EXPECT_EQ(platform.deinit().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(heap_in_use(), 0U);
+}
+
+TEST(SslPlatformOrder, SetupOverCallerRegion_UsesThatRegion) {
+  alignas(16) static std::byte region[profile::kHeapBytes];
+  tlsgen::SslPlatform platform;
+  ASSERT_TRUE(platform.setup(region).ok());
+  ASSERT_TRUE(platform.seed_rng().ok());
+  tlsgen::SslConfig config;
+  ASSERT_TRUE(platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kDefault, config).ok());
+  config.deinit();
+  EXPECT_TRUE(platform.deinit().ok());
+  EXPECT_EQ(heap_in_use(), 0U);
+  EXPECT_EQ(platform.setup(std::span<std::byte>()).code(), Code::kInvalidArgument);
+}
+
+// ---- SslConfig feature guards --------------------------------------------------------------
+
+TEST_F(SslApi, Config_Twice_FailedPrecondition) {
+  ASSERT_TRUE(make_config().ok());
+  EXPECT_EQ(make_config().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(SslApi, Config_Datagram_OnlyWithDtls) {
+  const Status st = platform.new_client_config(tlsgen::Transport::kDatagram, tlsgen::Preset::kProfile, config);
+#if defined(MBEDTLS_SSL_PROTO_DTLS)
+  EXPECT_TRUE(st.ok());
+#else
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_FALSE(config.initialized());
+#endif
+}
+
+TEST_F(SslApi, Config_Psk_AcceptedOnlyWithPskKeyExchange) {
+  ASSERT_TRUE(make_config().ok());
+  const Status st = config.psk(bytes("0123456789abcdef"), bytes("tlsgen-client"));
+#if defined(MBEDTLS_SSL_HANDSHAKE_WITH_PSK_ENABLED)
+  EXPECT_TRUE(st.ok());
+  const std::vector<std::byte> too_long(MBEDTLS_PSK_MAX_LEN + 1, std::byte{1});
+  EXPECT_EQ(config.psk(too_long, bytes("id")).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(profile::kUsesPsk);
+#else
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(profile::kUsesPsk);
+#endif
+  EXPECT_EQ(config.psk({}, bytes("id")).code(), Code::kInvalidArgument);
+}
+
+TEST_F(SslApi, Config_CaChain_ParsedOnlyWithX509) {
+  ASSERT_TRUE(make_config().ok());
+  const Status st = config.ca_chain(kTestCaPem);
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  EXPECT_TRUE(st.ok());
+  const Status bad = config.ca_chain("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(bad.code(), Code::kTls);
+  EXPECT_LT(bad.detail(), 0);
+#else
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+#endif
+  EXPECT_EQ(config.ca_chain(static_cast<const char*>(nullptr)).code(), Code::kInvalidArgument);
+}
+
+TEST_F(SslApi, Config_ServerName_OnlyWithX509) {
+  ASSERT_TRUE(make_config().ok());
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  EXPECT_TRUE(config.server_name("device.example").ok());
+  EXPECT_STREQ(config.server_name(), "device.example");
+  EXPECT_EQ(config.server_name("").code(), Code::kInvalidArgument);
+  EXPECT_TRUE(config.server_name(nullptr).ok());
+  EXPECT_EQ(config.server_name(), nullptr);
+#else
+  EXPECT_EQ(config.server_name("device.example").code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(config.server_name(nullptr).ok());
+#endif
+}
+
+TEST_F(SslApi, Config_Alpn_OnlyWithSslAlpn) {
+  ASSERT_TRUE(make_config().ok());
+  static const char* const kProtocols[] = {"http/1.1", nullptr};
+  const Status st = config.alpn(kProtocols);
+#if defined(MBEDTLS_SSL_ALPN)
+  EXPECT_TRUE(st.ok());
+#else
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+#endif
+  static const char* const kEmpty[] = {nullptr};
+  EXPECT_EQ(config.alpn(kEmpty).code(), Code::kInvalidArgument);
+}
+
+TEST_F(SslApi, Config_Debug_OnlyWithDebugC) {
+  ASSERT_TRUE(make_config().ok());
+  const Status st = config.debug([](void*, int, const char*, int, const char*) {}, nullptr, 1);
+#if defined(MBEDTLS_DEBUG_C)
+  EXPECT_TRUE(st.ok());
+#else
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+#endif
+  EXPECT_EQ(config.debug(nullptr, nullptr, 9).code(), Code::kInvalidArgument);
+}
+
+TEST_F(SslApi, Config_Authmode_AllModes) {
+  ASSERT_TRUE(make_config().ok());
+  EXPECT_TRUE(config.authmode(tlsgen::Verify::kNone).ok());
+  EXPECT_TRUE(config.authmode(tlsgen::Verify::kOptional).ok());
+  EXPECT_TRUE(config.authmode(tlsgen::Verify::kRequired).ok());
+  EXPECT_EQ(config.authmode(static_cast<tlsgen::Verify>(7)).code(), Code::kInvalidArgument);
+}
+
+// ---- the profile is the preset: what the ClientHello offers -----------------------------------
+
+TEST_F(SslApi, ProfilePreset_ClientHelloOffersExactlyTheProfile) {
+  ASSERT_TRUE(make_config().ok());
+  add_credentials();
+  ScriptedTransport transport;
+  std::array<tlsgen::SslSession, 1> sessions;
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "host.example", 443).code(), Code::kWouldBlock);
+
+  const ClientHello ch = parse_client_hello(transport.sent);
+  ASSERT_TRUE(ch.parsed);
+  std::vector<int> expected_suites;
+  for (const int* s = profile::kCipherSuites; *s != 0; ++s) expected_suites.push_back(*s);
+  EXPECT_EQ(ch.suites, expected_suites);
+  EXPECT_EQ(ch.supported_versions_13, profile::kTls13);
+  if constexpr (profile::kGroups[0] != 0) {
+    std::vector<std::uint16_t> expected_groups;
+    for (const std::uint16_t* g = profile::kGroups; *g != 0; ++g) expected_groups.push_back(*g);
+    EXPECT_EQ(ch.groups, expected_groups);
+  }
+#if defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+  EXPECT_EQ(ch.server_name, "host.example");  // no configured name: the connect host
+#else
+  EXPECT_EQ(ch.server_name, "");
+#endif
+#if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+  // The largest RFC 6066 code that fits both record buffers (512 << (code - 1) bytes).
+  const std::size_t limit = profile::kInContentLen < profile::kOutContentLen ? profile::kInContentLen
+                                                                             : profile::kOutContentLen;
+  ASSERT_GT(ch.max_fragment_code, 0);
+  EXPECT_LE(std::size_t{512} << (ch.max_fragment_code - 1), limit);
+  EXPECT_GT(std::size_t{512} << ch.max_fragment_code, limit);
+#else
+  EXPECT_EQ(ch.max_fragment_code, -1);
+#endif
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+  EXPECT_EQ(transport.open_sockets, 0);
+}
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C) && defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
+TEST_F(SslApi, ServerName_OverridesConnectHostInSni) {
+  ASSERT_TRUE(make_config().ok());
+  add_credentials();
+  ASSERT_TRUE(config.server_name("configured.example").ok());
+  ScriptedTransport transport;
+  std::array<tlsgen::SslSession, 1> sessions;
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "127.0.0.1", 443).code(), Code::kWouldBlock);
+  EXPECT_EQ(parse_client_hello(transport.sent).server_name, "configured.example");
+}
+#endif
+
+// ---- SslTcpStack over a scripted transport ---------------------------------------------------
+
+class SslStack : public SslApi {
+ protected:
+  void SetUp() override {
+    SslApi::SetUp();
+    ASSERT_TRUE(make_config().ok());
+    add_credentials();
+  }
+  ScriptedTransport transport;
+  std::array<tlsgen::SslSession, 2> sessions;
+};
+
+TEST_F(SslStack, NonBlocking_WouldBlockUntilPeerCloses_ThenConnEofSticky) {
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  const std::size_t hello = transport.sent.size();
+  EXPECT_EQ(parse_client_hello(transport.sent).record_bytes, hello);  // the whole ClientHello went out
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  EXPECT_EQ(transport.sent.size(), hello);  // retrying does not resend
+  transport.read_result = Status(Code::kClosed);
+  const Status eof = tls.connect(sock.value(), "peer.example", 443);
+  EXPECT_EQ(eof, Status::Tls(MBEDTLS_ERR_SSL_CONN_EOF));
+  EXPECT_EQ(tls.transport_status(sock.value()).code(), Code::kClosed);
+  // Sticky: the same error from every later call until close().
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), eof);
+  std::array<std::byte, 8> buf{};
+  EXPECT_EQ(tls.read(sock.value(), buf).status, eof);
+  EXPECT_EQ(tls.write(sock.value(), bytes("x")).status, eof);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+  EXPECT_EQ(transport.open_sockets, 0);
+}
+
+TEST_F(SslStack, PartialTransportWrites_WholeClientHelloSent) {
+  transport.max_write = 7;
+  transport.read_result = Status(Code::kClosed);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status::Tls(MBEDTLS_ERR_SSL_CONN_EOF));
+  const ClientHello ch = parse_client_hello(transport.sent);
+  EXPECT_TRUE(ch.parsed);
+  EXPECT_EQ(transport.sent.size(), ch.record_bytes);
+  EXPECT_GT(ch.record_bytes, 7U);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, TransportTimeout_TimeoutThenHandshakeResumes) {
+  transport.read_result = Status(Code::kTimeout);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  const Status st = tls.connect(sock.value(), "peer.example", 443);
+  EXPECT_EQ(st.code(), Code::kTimeout);
+  const std::size_t hello = transport.sent.size();
+  transport.read_result = Status(Code::kClosed);
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status::Tls(MBEDTLS_ERR_SSL_CONN_EOF));
+  EXPECT_EQ(transport.sent.size(), hello);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, TransportIoError_RecvFailedWithTransportDetail) {
+  transport.read_result = Status(Code::kIo, 5);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status::Tls(MBEDTLS_ERR_NET_RECV_FAILED));
+  EXPECT_EQ(tls.transport_status(sock.value()), Status(Code::kIo, 5));
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, GarbageFromPeer_TlsErrorNoCrash) {
+  const char junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+  transport.inbox.assign(reinterpret_cast<const std::byte*>(junk), reinterpret_cast<const std::byte*>(junk) + sizeof junk - 1);
+  transport.read_result = Status(Code::kClosed);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  const Status st = tls.connect(sock.value(), "peer.example", 443);
+  EXPECT_EQ(st.code(), Code::kTls);
+  EXPECT_LT(st.detail(), 0);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, TransportConnectRefused_PropagatedAndSticky) {
+  transport.connect_result = Status(Code::kUnavailable, 111);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status(Code::kUnavailable, 111));
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status(Code::kUnavailable, 111));
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, Handles_SlotsExhaustedAndUnknownHandles) {
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto a = tls.open(tlsgen::Mode::kBlocking);
+  const auto b = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_NE(a.value(), b.value());
+  EXPECT_EQ(tls.open(tlsgen::Mode::kBlocking).status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(transport.open_sockets, 2);
+  EXPECT_EQ(tls.open_count(), 2U);
+  std::array<std::byte, 8> buf{};
+  EXPECT_EQ(tls.write(a.value(), bytes("x")).status.code(), Code::kFailedPrecondition);  // not connected
+  EXPECT_EQ(tls.read(a.value(), buf).status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(tls.connect(a.value(), nullptr, 443).code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.verify_result(a.value()), 0xFFFFFFFFU);
+  EXPECT_STREQ(tls.ciphersuite(a.value()), "?");
+  EXPECT_TRUE(tls.close(a.value()).ok());
+  EXPECT_EQ(tls.close(a.value()).code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.read(a.value(), buf).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.write(7, bytes("x")).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.connect(-1, "h", 1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.native(a.value()), nullptr);
+  EXPECT_TRUE(tls.close(b.value()).ok());
+  EXPECT_EQ(transport.open_sockets, 0);
+}
+
+TEST_F(SslStack, Destructor_ClosesSessionsAndFreesTheirMemory) {
+  const std::size_t before = heap_in_use();
+  {
+    tlsgen::SslTcpStack tls(config, transport, sessions);
+    const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+    ASSERT_TRUE(sock.ok());
+    EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+    EXPECT_GT(heap_in_use(), before + profile::kInContentLen);  // record buffers are on the heap
+  }
+  EXPECT_EQ(transport.open_sockets, 0);
+  EXPECT_EQ(heap_in_use(), before);
+}
+
+TEST_F(SslStack, HeapExhausted_AllocFailedNoCrashAndAllReturned) {
+  // Take all but a little of the heap, so the session's record buffers cannot be allocated.
+  std::vector<void*> hog;
+  for (std::size_t block = 4096; block >= 64; block /= 2) {
+    while (void* p = mbedtls_calloc(1, block)) hog.push_back(p);
+  }
+  ASSERT_FALSE(hog.empty());
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  // Out of heap is kResourceExhausted, carrying mbedTLS's code.
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443),
+            Status(Code::kResourceExhausted, MBEDTLS_ERR_SSL_ALLOC_FAILED));
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+  for (void* p : hog) mbedtls_free(p);
+}
+
+}  // namespace
