@@ -1,0 +1,221 @@
+// QEMU mps2-an386 board layer: vector table and reset, CMSDK UART0 and TIMER0, ARM semihosting,
+// newlib stubs, and the board hooks tlsgen's glue calls (NV seed store).
+#include "board.hpp"
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+#include "tlsgen/format.hpp"
+
+namespace {
+
+struct CmsdkUart {
+  volatile std::uint32_t data;
+  volatile std::uint32_t state;  // bit 0: TX full, bit 1: RX full
+  volatile std::uint32_t ctrl;   // bit 0: TX enable, bit 1: RX enable
+  volatile std::uint32_t intstatus;
+  volatile std::uint32_t bauddiv;
+};
+
+struct CmsdkTimer {
+  volatile std::uint32_t ctrl;  // bit 0: enable
+  volatile std::uint32_t value;
+  volatile std::uint32_t reload;
+  volatile std::uint32_t intstatus;
+};
+
+CmsdkUart& uart0() { return *reinterpret_cast<CmsdkUart*>(0x40004000u); }
+CmsdkTimer& timer0() { return *reinterpret_cast<CmsdkTimer*>(0x40000000u); }
+
+// ARM semihosting: operation in r0, argument block in r1, result in r0.
+int semihost(int op, const void* arg) {
+  register int r0 __asm__("r0") = op;
+  register const void* r1 __asm__("r1") = arg;
+  __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+  return r0;
+}
+
+enum : int {
+  kSysOpen = 0x01,
+  kSysClose = 0x02,
+  kSysWrite0 = 0x04,
+  kSysWrite = 0x05,
+  kSysRead = 0x06,
+  kSysFlen = 0x0C,
+  kSysGetCmdline = 0x15,
+  kSysExit = 0x18,
+  kSysExitExtended = 0x20,
+};
+constexpr int kAdpStoppedApplicationExit = 0x20026;
+
+char g_cmdline[256];
+
+}  // namespace
+
+namespace board {
+
+void init() {
+  uart0().bauddiv = 16;
+  uart0().ctrl = 0x3;  // TX | RX
+  timer0().ctrl = 0;
+  timer0().reload = 0xFFFFFFFFu;
+  timer0().value = 0xFFFFFFFFu;
+  timer0().ctrl = 1;
+}
+
+std::size_t uart_write(std::span<const std::byte> data) {
+  std::size_t n = 0;
+  while (n < data.size() && (uart0().state & 1u) == 0) {
+    uart0().data = static_cast<std::uint32_t>(data[n]);
+    ++n;
+  }
+  return n;
+}
+
+std::size_t uart_read(std::span<std::byte> buffer) {
+  std::size_t n = 0;
+  while (n < buffer.size() && (uart0().state & 2u) != 0) {
+    buffer[n++] = static_cast<std::byte>(uart0().data & 0xFFu);
+  }
+  return n;
+}
+
+std::uint32_t timer_ticks() { return 0xFFFFFFFFu - timer0().value; }
+
+std::uint32_t millis() { return timer_ticks() / 25000u; }
+
+void host_write(const char* text) { semihost(kSysWrite0, text); }
+
+void host_printf(const char* format, ...) {
+  char line[512];
+  va_list args;
+  va_start(args, format);
+  const int n = tlsgen::vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (n >= 0) host_write(line);
+}
+
+void host_exit(int status) {
+  if (status == 0) {
+    semihost(kSysExit, reinterpret_cast<const void*>(kAdpStoppedApplicationExit));
+  } else {
+    const std::uint32_t block[2] = {kAdpStoppedApplicationExit, static_cast<std::uint32_t>(status)};
+    semihost(kSysExitExtended, block);
+  }
+  for (;;) {
+  }
+}
+
+const char* host_cmdline() {
+  std::uint32_t block[2] = {reinterpret_cast<std::uint32_t>(g_cmdline), sizeof g_cmdline};
+  if (semihost(kSysGetCmdline, block) != 0) g_cmdline[0] = '\0';
+  return g_cmdline;
+}
+
+long host_read_file(const char* path, std::span<std::byte> out) {
+  const std::uint32_t open_block[3] = {reinterpret_cast<std::uint32_t>(path), 1 /* "rb" */,
+                                       static_cast<std::uint32_t>(std::strlen(path))};
+  const int handle = semihost(kSysOpen, open_block);
+  if (handle == -1) return -1;
+  const std::uint32_t flen_block[1] = {static_cast<std::uint32_t>(handle)};
+  const int length = semihost(kSysFlen, flen_block);
+  long result = -1;
+  if (length >= 0 && static_cast<std::size_t>(length) <= out.size()) {
+    const std::uint32_t read_block[3] = {static_cast<std::uint32_t>(handle), reinterpret_cast<std::uint32_t>(out.data()),
+                                         static_cast<std::uint32_t>(length)};
+    if (semihost(kSysRead, read_block) == 0) result = length;  // returns the bytes NOT read
+  }
+  semihost(kSysClose, flen_block);
+  return result;
+}
+
+long host_write_file(const char* path, std::span<const std::byte> data) {
+  const std::uint32_t open_block[3] = {reinterpret_cast<std::uint32_t>(path), 5 /* "wb" */,
+                                       static_cast<std::uint32_t>(std::strlen(path))};
+  const int handle = semihost(kSysOpen, open_block);
+  if (handle == -1) return -1;
+  const std::uint32_t write_block[3] = {static_cast<std::uint32_t>(handle), reinterpret_cast<std::uint32_t>(data.data()),
+                                        static_cast<std::uint32_t>(data.size())};
+  const long result = semihost(kSysWrite, write_block) == 0 ? static_cast<long>(data.size()) : -1;
+  const std::uint32_t close_block[1] = {static_cast<std::uint32_t>(handle)};
+  semihost(kSysClose, close_block);
+  return result;
+}
+
+}  // namespace board
+
+// ---- NV seed store (tlsgen glue hooks, platform.entropy: nv_seed) ----------------------------------
+// The build provisions a random seed into the image (.nv_seed, see board.cmake); the seed mbedTLS
+// rewrites on every boot lives in "nv_seed.bin" in QEMU's working directory, standing in for the
+// flash page a real board would erase and program.
+extern "C" const unsigned char tlsgen_provisioned_nv_seed[64];
+
+extern "C" int tlsgen_board_nv_seed_read(unsigned char* buf, std::size_t len) {
+  std::byte stored[64];
+  if (len > sizeof stored) return -1;
+  const long n = board::host_read_file("nv_seed.bin", stored);
+  if (n == static_cast<long>(len)) {
+    std::memcpy(buf, stored, len);
+  } else {
+    std::memcpy(buf, tlsgen_provisioned_nv_seed, len);  // first boot
+  }
+  return 0;
+}
+
+extern "C" int tlsgen_board_nv_seed_write(unsigned char* buf, std::size_t len) {
+  return board::host_write_file("nv_seed.bin", std::span(reinterpret_cast<const std::byte*>(buf), len)) ==
+                 static_cast<long>(len)
+             ? 0
+             : -1;
+}
+
+// ---- reset, vectors, newlib stubs --------------------------------------------------------------------
+extern "C" {
+extern std::uint32_t __etext, __data_start__, __data_end__, __bss_start__, __bss_end__, __stack_top;
+int main();
+void __libc_init_array();
+
+[[noreturn]] void Reset_Handler() {
+  const std::uint32_t* src = &__etext;
+  for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;) *dst++ = *src++;
+  for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;) *dst++ = 0;
+  // FPU: full access to CP10 and CP11 (the toolchain uses -mfloat-abi=hard).
+  *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88u) |= (0xFu << 20);
+  __asm__ volatile("dsb\n isb" ::: "memory");
+  board::init();
+  __libc_init_array();
+  board::host_exit(main());
+}
+
+[[noreturn]] void Fault_Handler() {
+  board::host_write("FAULT: hard fault / unexpected exception\n");
+  board::host_exit(99);
+}
+
+__attribute__((section(".isr_vector"), used)) void (*const g_vectors[16])() = {
+    reinterpret_cast<void (*)()>(&__stack_top),
+    Reset_Handler,
+    Fault_Handler,  // NMI
+    Fault_Handler,  // HardFault
+    Fault_Handler,  // MemManage
+    Fault_Handler,  // BusFault
+    Fault_Handler,  // UsageFault
+    nullptr, nullptr, nullptr, nullptr,
+    Fault_Handler,  // SVCall
+    Fault_Handler,  // DebugMon
+    nullptr,
+    Fault_Handler,  // PendSV
+    Fault_Handler,  // SysTick
+};
+
+// newlib: no heap of its own (mbedTLS uses the generated tlsgen heap), no files.
+void* _sbrk(int) {
+  errno = ENOMEM;
+  return reinterpret_cast<void*>(-1);
+}
+void _exit(int status) { board::host_exit(status); }
+// -nostartfiles: no crti.o, so __libc_init_array's _init and _fini hooks are empty here.
+void _init() {}
+void _fini() {}
+}

@@ -1,0 +1,195 @@
+// tlsgen on a Cortex-M4 whose network is an ESP8266 AT modem on UART0 (QEMU mps2-an386).
+//
+// The application flow is the seed's: set up the platform over the generated static heap, seed the
+// RNG from the profile's entropy (an NV seed provisioned by the build and rewritten each boot), make
+// a client configuration from the profile, wrap the modem's TcpStack in SslTcpStack, connect, send
+// an HTTP GET, print the reply, tear everything down. It prints, over semihosting, lines the test
+// driver (tests/qemu/run_qemu.py) checks:
+//   TLSGEN_RESULT step=<...> code=<Code> detail=<int> suite=<name>
+//   TLSGEN_HEAP peak=<high-water> peak_payload=<n> peak_blocks=<n> failed=<n> in_use_after=<n>
+//               live_blocks_after=<n> region=<n> generated=<kHeapBytes>
+//   TLSGEN_CYCLES handshake_instructions=<n> waiting_instructions=<n> total_ticks=<n>
+// Credentials are the device's provisioned files, read over semihosting: ca.der, psk.bin,
+// psk_identity.txt. Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>.
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "board.hpp"
+#include "tlsgen/esp8266_at.hpp"
+#include "tlsgen/glue.hpp"
+#include "tlsgen/ssl_config.hpp"
+#include "tlsgen/ssl_platform.hpp"
+#include "tlsgen/ssl_tcp_stack.hpp"
+#include "tlsgen_profile.hpp"
+
+namespace {
+
+// UART0 for the modem driver; time spent polling for input is counted so that the handshake cost
+// can exclude it (the modem and the network are not the CPU's work).
+class BoardUart final : public tlsgen::Uart {
+ public:
+  std::size_t write(std::span<const std::byte> data) override { return board::uart_write(data); }
+  std::size_t read(std::span<std::byte> buffer) override { return board::uart_read(buffer); }
+  std::uint32_t now_ms() override { return board::millis(); }
+  void idle() override {
+    const std::uint32_t start = board::timer_ticks();
+    while (board::timer_ticks() - start < 250) {  // 10 us of waiting per idle call
+    }
+    waiting_ticks += board::timer_ticks() - start;
+  }
+  std::uint32_t waiting_ticks = 0;
+};
+
+const char* arg(const char* cmdline, const char* key, char* out, std::size_t size) {
+  const std::size_t klen = std::strlen(key);
+  for (const char* p = cmdline; *p != '\0'; ++p) {
+    if ((p == cmdline || p[-1] == ' ') && std::strncmp(p, key, klen) == 0 && p[klen] == '=') {
+      std::size_t n = 0;
+      for (p += klen + 1; *p != '\0' && *p != ' ' && n + 1 < size; ++p) out[n++] = *p;
+      out[n] = '\0';
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+const char* code_name(tlsgen::Code c) { return tlsgen::to_string(c); }
+
+int report(const char* step, tlsgen::Status s, const char* suite) {
+  board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s\n", step, code_name(s.code()),
+                     static_cast<long>(s.detail()), suite);
+  return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main() {
+  const char* cmdline = board::host_cmdline();
+  char port_text[8] = "4433", name[64] = "tlsgen.test", heap_text[12] = "0";
+  arg(cmdline, "port", port_text, sizeof port_text);
+  arg(cmdline, "name", name, sizeof name);
+  arg(cmdline, "heap", heap_text, sizeof heap_text);
+  const auto port = static_cast<std::uint16_t>(std::atoi(port_text));
+  const auto heap_limit = static_cast<std::size_t>(std::atol(heap_text));
+  board::host_printf("tlsgen %s on mps2-an386: heap %u bytes, server 127.0.0.1:%u (%s)\n", tlsgen::profile::kName,
+                     static_cast<unsigned>(tlsgen::profile::kHeapBytes), port, name);
+
+  int rc = 0;
+  const char* step = "done";
+  tlsgen::Status status;
+  const char* suite = "-";
+  std::uint32_t handshake_ticks = 0, handshake_wait = 0;
+  {
+    tlsgen::SslPlatform platform;
+    std::span<std::byte> region = tlsgen::glue::heap_region();
+    if (heap_limit != 0 && heap_limit < region.size()) region = region.first(heap_limit);
+    status = platform.setup(region);
+    if (status.ok()) status = platform.seed_rng();
+    tlsgen::SslConfig config;
+    if (status.ok()) status = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
+    if (!status.ok()) step = "setup";
+
+    static std::byte file[2048];
+    if (status.ok() && tlsgen::profile::kUsesCertificates && tlsgen::profile::kVerifyMode != 0) {
+      const long n = board::host_read_file("ca.der", file);
+      status = n > 0 ? config.ca_chain(std::span(file, static_cast<std::size_t>(n))) : tlsgen::Status(tlsgen::Code::kUnavailable);
+      if (status.ok()) status = config.server_name(name);
+      if (!status.ok()) step = "credentials";
+    }
+    if (status.ok() && tlsgen::profile::kUsesPsk) {
+      static std::byte identity[64];
+      const long k = board::host_read_file("psk.bin", file);
+      const long i = board::host_read_file("psk_identity.txt", identity);
+      status = k > 0 && i > 0 ? config.psk(std::span(file, static_cast<std::size_t>(k)),
+                                           std::span(identity, static_cast<std::size_t>(i)))
+                              : tlsgen::Status(tlsgen::Code::kUnavailable);
+      if (!status.ok()) step = "credentials";
+    }
+
+    BoardUart uart;
+    static std::byte modem_rx[4096];
+    tlsgen::Esp8266AtStack modem(uart, modem_rx);
+    if (status.ok()) {
+      status = modem.init();
+      if (!status.ok()) step = "modem";
+    }
+    std::array<tlsgen::SslSession, 1> sessions;
+    tlsgen::SslTcpStack tls(config, modem, sessions);
+    tlsgen::Socket socket = tlsgen::kInvalidSocket;
+    if (status.ok()) {
+      const auto opened = tls.open(tlsgen::Mode::kBlocking);
+      status = opened.status();
+      socket = opened.value();
+      if (!status.ok()) step = "open";
+    }
+    if (status.ok()) {
+      const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
+      status = tls.connect(socket, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
+      handshake_ticks = board::timer_ticks() - t0;
+      handshake_wait = uart.waiting_ticks - w0;
+      suite = tls.ciphersuite(socket);
+      if (!status.ok()) step = "connect";
+    }
+    if (status.ok()) {
+      static const char request[] = "GET / HTTP/1.0\r\nHost: tlsgen.test\r\n\r\n";
+      std::span<const std::byte> rest = std::as_bytes(std::span(request, sizeof request - 1));
+      while (status.ok() && !rest.empty()) {
+        const tlsgen::IoResult w = tls.write(socket, rest);
+        status = w.status;
+        rest = rest.subspan(w.size);
+      }
+      if (!status.ok()) step = "write";
+    }
+    if (status.ok()) {
+      static std::byte reply[1024];
+      std::size_t shown = 0, total = 0;
+      board::host_write("---- reply ----\n");
+      for (;;) {
+        const tlsgen::IoResult r = tls.read(socket, reply);
+        if (r.size > 0) {
+          total += r.size;
+          // Print the start of the reply (status line and headers).
+          char text[257];
+          const std::size_t n = r.size < 256 ? r.size : 256;
+          if (shown < 512) {
+            std::memcpy(text, reply, n);
+            text[n] = '\0';
+            board::host_write(text);
+            shown += n;
+          }
+        }
+        if (!r.status.ok()) {
+          if (r.status.code() != tlsgen::Code::kClosed) {
+            status = r.status;
+            step = "read";
+          }
+          break;
+        }
+      }
+      board::host_printf("\n---- %u bytes ----\n", static_cast<unsigned>(total));
+    }
+    if (socket != tlsgen::kInvalidSocket) (void)tls.close(socket);
+    config.deinit();
+    const tlsgen::Status down = platform.deinit();
+    if (status.ok() && !down.ok()) {
+      status = down;
+      step = "teardown";
+    }
+    rc = report(step, status, suite);
+    board::host_printf("TLSGEN_CYCLES handshake_instructions=%lu waiting_instructions=%lu total_ticks=%lu\n",
+                       static_cast<unsigned long>(handshake_ticks - handshake_wait) * board::kInstructionsPerTick,
+                       static_cast<unsigned long>(handshake_wait) * board::kInstructionsPerTick,
+                       static_cast<unsigned long>(handshake_ticks));
+  }
+  const tlsgen::HeapStats stats = tlsgen::glue::heap().stats();
+  board::host_printf(
+      "TLSGEN_HEAP peak=%u peak_payload=%u peak_blocks=%u failed=%u in_use_after=%u live_blocks_after=%u "
+      "region=%u generated=%u\n",
+      static_cast<unsigned>(stats.high_water), static_cast<unsigned>(stats.peak_in_use),
+      static_cast<unsigned>(stats.peak_live_blocks), static_cast<unsigned>(stats.failed),
+      static_cast<unsigned>(stats.in_use), static_cast<unsigned>(stats.live_blocks),
+      static_cast<unsigned>(stats.capacity), static_cast<unsigned>(tlsgen::profile::kHeapBytes));
+  return rc;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Run a tlsgen Cortex-M firmware in QEMU mps2-an386 against a real TLS server, end to end:
+
+    firmware (QEMU) --UART--> ESP8266 AT modem emulator --TCP--> openssl s_server (127.0.0.1)
+
+    run_qemu.py --firmware FW.elf --profile m4-psk-ccm8 --work DIR [--qemu PATH] [--openssl PATH]
+                [--heap-bytes N] [--expect ok|alloc_failed] [--json OUT] [--fault SPEC]
+
+Makes the test PKI (shared with tests/integration), provisions the device's credentials as files in
+QEMU's working directory (ca.der, psk.bin, psk_identity.txt: the device's flash, read over
+semihosting), starts the server and the modem emulator on a UNIX socket, runs QEMU with
+`-icount shift=0,sleep=off` (TIMER0 then counts guest instructions exactly), checks the firmware's
+TLSGEN_* lines and always stops every process it started (bounded waits, kill on timeout).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+_spec = importlib.util.spec_from_file_location("run_integration", ROOT / "tests" / "integration" / "run_integration.py")
+integration = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(integration)  # type: ignore[union-attr]
+
+# s_server options per firmware profile: the same servers the host integration tests use.
+SERVER_FOR = {
+    "m4-psk-ccm8": "host-tls12-psk",
+    "m4-ecdhe-ecdsa": "host-ecdhe-ecdsa",
+    "m4-tls13": "host-tls13",
+    "seed-esp8266": "host-ecdhe-ecdsa",
+}
+QEMU_TIMEOUT = 420.0
+
+
+def parse(out: str) -> dict[str, dict[str, str]]:
+    lines: dict[str, dict[str, str]] = {}
+    for line in out.splitlines():
+        m = re.match(r"^(TLSGEN_[A-Z]+)\s+(.*)$", line)
+        if m:
+            lines[m.group(1)] = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
+    return lines
+
+
+def provision(run: Path, certs: Path, openssl: str) -> None:
+    subprocess.run([openssl, "x509", "-in", str(certs / "ca.pem"), "-outform", "der", "-out", str(run / "ca.der")],
+                   check=True, capture_output=True, timeout=30)
+    (run / "psk.bin").write_bytes(bytes.fromhex(integration.PSK_HEX))
+    (run / "psk_identity.txt").write_text(integration.PSK_IDENTITY)
+
+
+def start_emulator(run: Path, fault: str | None) -> tuple[subprocess.Popen, Path]:
+    sock, ready = run / "uart.sock", run / "emu.ready"
+    cmd = [sys.executable, str(ROOT / "tools" / "esp8266_emu" / "esp8266_emu.py"), "--socket", str(sock),
+           "--ready-file", str(ready)]
+    if fault:
+        cmd += ["--fault", fault, "--seed", "1"]
+    log = open(run / "emulator.log", "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 15
+    while not ready.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"modem emulator did not start: {(run / 'emulator.log').read_text()}")
+        time.sleep(0.05)
+    return proc, sock
+
+
+def stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--firmware", required=True)
+    ap.add_argument("--profile", required=True, choices=sorted(SERVER_FOR))
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--qemu", default="qemu-system-arm")
+    ap.add_argument("--openssl", default="openssl")
+    ap.add_argument("--heap-bytes", type=int, default=0, help="run inside the first N bytes of the heap")
+    ap.add_argument("--expect", choices=("ok", "alloc_failed"), default="ok")
+    ap.add_argument("--fault", help="modem emulator fault switch (drop, delay=MS, garbage, early-close=N)")
+    ap.add_argument("--json", help="write the measured figures here")
+    args = ap.parse_args()
+
+    work = Path(args.work)
+    certs = integration.make_certs(args.openssl, work)
+    server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
+    case = integration.cases_for(SERVER_FOR[args.profile])["get"]
+    run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
+    server = emulator = qemu = None
+    try:
+        provision(run, certs, args.openssl)
+        port = integration.free_port()
+        server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
+        if not server.start():
+            raise SystemExit("openssl s_server did not start:\n" + "".join(server.output))
+        emulator, sock = start_emulator(run, args.fault)
+        append = f"port={port} name={integration.SERVER_NAME} heap={args.heap_bytes}"
+        cmd = [args.qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+               "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
+               "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
+               "-kernel", str(Path(args.firmware).resolve()), "-append", append]
+        started = time.monotonic()
+        qemu = subprocess.Popen(cmd, cwd=run, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        try:
+            out, _ = qemu.communicate(timeout=QEMU_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            qemu.kill()
+            out, _ = qemu.communicate(timeout=10)
+            print(out)
+            print(f"FAIL: QEMU did not finish within {QEMU_TIMEOUT:.0f} s")
+            return 1
+        wall = time.monotonic() - started
+        print(out, end="")
+        lines = parse(out)
+        problems = []
+        result = lines.get("TLSGEN_RESULT", {})
+        heap = lines.get("TLSGEN_HEAP", {})
+        if args.expect == "ok":
+            if qemu.returncode != 0 or result.get("step") != "done":
+                problems.append(f"firmware exit {qemu.returncode}, result {result}")
+            if "HTTP/1.0 200 ok" not in out and "HTTP/1.0 200 OK" not in out:
+                problems.append("no HTTP 200 reply printed")
+        else:
+            if result.get("step") == "done" or "ALLOC" not in result.get("error", "") and \
+                    result.get("code") != "kResourceExhausted":
+                problems.append(f"expected an allocation failure, got {result}")
+            if qemu.returncode not in (0, 1):
+                problems.append(f"firmware crashed (exit {qemu.returncode})")
+        if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
+            problems.append(f"heap not back to zero after teardown: {heap}")
+        figures = {"profile": args.profile, "heap_bytes_limit": args.heap_bytes, "wall_seconds": round(wall, 1),
+                   **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
+                   **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
+        if args.json:
+            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+        for p in problems:
+            print(f"FAIL: {p}")
+        if not problems:
+            print(f"PASS {args.profile}: {json.dumps(figures)}")
+        return 1 if problems else 0
+    finally:
+        stop(qemu)
+        stop(emulator)
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
