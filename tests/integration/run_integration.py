@@ -79,6 +79,8 @@ class Case:
     expect: Expect = Expect()
     server_psk: str = PSK_HEX
     below_peak_percent: int = 0      # > 0: run in this percentage of a calibration session's heap peak
+    below_peak_bytes: int = 0        # > 0: run in (calibration peak - this many bytes)
+    heap_proof: bool = False         # the generated heap must hold the session and be <= 110% of its peak
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,7 +117,7 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     cases: dict[str, Case] = {}
     if p.uses_psk:
         auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
-        cases["get"] = Case("openssl", client_args=auth, expect=ok)
+        cases["get"] = Case("openssl", client_args=auth, expect=ok, heap_proof=True)
         cases["get_nonblocking"] = Case("openssl", client_args=auth + ("--nonblocking",), expect=ok)
         cases["large_request"] = Case("openssl", client_args=auth + ("--request-pad", "3000"), expect=ok)
         cases["flaky_transport"] = Case("openssl", client_args=auth + ("--flaky", "--request-pad", "3000"),
@@ -127,7 +129,7 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                    expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
     else:
         auth = ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
-        cases["get"] = Case("openssl", client_args=auth, expect=ok)
+        cases["get"] = Case("openssl", client_args=auth, expect=ok, heap_proof=True)
         cases["get_nonblocking"] = Case("openssl", client_args=auth + ("--nonblocking",), expect=ok)
         cases["large_request"] = Case("openssl", client_args=auth + ("--request-pad", "3000"), expect=ok)
         cases["flaky_transport"] = Case("openssl", client_args=auth + ("--flaky", "--request-pad", "3000"),
@@ -160,6 +162,9 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     cases["heap_too_small"] = Case("openssl", client_args=base + ("--heap-percent", "25"),
                                    expect=dataclasses.replace(oom, details=ALLOC_FAILED_CODES))
     cases["heap_below_peak"] = Case("openssl", client_args=base, expect=oom, below_peak_percent=95)
+    # The sizing proof (issue 5): one byte less than the measured peak fails cleanly, with the
+    # allocation failure reported and the heap back to zero.
+    cases["heap_one_byte_below_peak"] = Case("openssl", client_args=base, expect=oom, below_peak_bytes=1)
     cases["connection_refused"] = Case("none", client_args=base,
                                        expect=Expect(code="kUnavailable", detail=ECONNREFUSED, verify_flags=-1))
     return cases
@@ -556,7 +561,7 @@ def run_case(args: argparse.Namespace) -> int:
     work = Path(args.work)
     certs = make_certs(args.openssl, work)
     client_args = [a.replace("{certs}", str(certs)) for a in case.client_args]
-    if case.below_peak_percent:
+    if case.below_peak_percent or case.below_peak_bytes:
         # Calibrate: one good session measures its own peak; then the case runs in a region
         # smaller than that peak, so some allocation during the session must fail.
         rc, stdout, stderr, _ = run_client(args, profile, Case("openssl"), certs, work, client_args)
@@ -565,7 +570,7 @@ def run_case(args: argparse.Namespace) -> int:
             print(stdout + stderr + f"FAIL {args.profile} {args.case}: the calibration session failed", file=sys.stderr)
             return 1
         peak = int(calibration["TLSGEN_HEAP"]["peak"])
-        region = peak * case.below_peak_percent // 100
+        region = peak - case.below_peak_bytes if case.below_peak_bytes else peak * case.below_peak_percent // 100
         print(f"calibration: a full session peaked at {peak} bytes; the case runs in {region} bytes")
         client_args += ["--heap-bytes", str(region)]
     rc, stdout, stderr, server = run_client(args, profile, case, certs, work, client_args)
@@ -582,6 +587,14 @@ def run_case(args: argparse.Namespace) -> int:
     heap = out.get("TLSGEN_HEAP", {})
     if heap:
         peak, gen = int(heap["peak"]), int(heap["generated"])
+        if case.heap_proof and not errors:
+            # The session ran in exactly the generated heap (the region is all of it); the model must
+            # also be tight: at most 10% above what the session needed.
+            if int(heap["region"]) != gen:
+                errors.append(f"the proof must run in the generated heap ({gen}), ran in {heap['region']}")
+            if gen > peak * 1.10:
+                errors.append(f"generated heap {gen} is more than 10% above the measured peak {peak} "
+                              f"({gen / peak:.3f}x): recalibrate generator/tlsgen/heap.py")
         print(f"HEAP {args.profile} {args.case}: peak {peak} of generated {gen} bytes ({100.0 * peak / gen:.1f}%) "
               f"[payload peak {heap['peak_payload']}, {heap['peak_blocks']} blocks, {heap['failed']} failed "
               f"allocations], in use after teardown {heap['in_use_after']}")

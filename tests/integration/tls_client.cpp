@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <utility>
 #include <sstream>
 #include <span>
 #include <string>
@@ -104,6 +105,7 @@ struct Options {
   bool flaky = false;
   std::size_t request_pad = 0;
   int timeout_ms = 5000;
+  std::string trace_file;       // --trace: write every heap call as op,size,id (the shared traces' format)
   unsigned heap_percent = 100;  // run inside the first heap_percent % of the generated heap
   std::size_t heap_bytes = 0;   // or inside its first heap_bytes bytes
 };
@@ -140,6 +142,8 @@ bool parse(int argc, char** argv, Options& o) {
       o.request_pad = static_cast<std::size_t>(std::atol(argv[++i]));
     } else if (a == "--heap-bytes") {
       o.heap_bytes = static_cast<std::size_t>(std::atol(argv[++i]));
+    } else if (a == "--trace") {
+      o.trace_file = argv[++i];
     } else if (a == "--heap-percent") {
       o.heap_percent = static_cast<unsigned>(std::atoi(argv[++i]));
     } else if (a == "--timeout-ms") {
@@ -302,6 +306,18 @@ int main(int argc, char** argv) {
   if (o.heap_bytes != 0 && o.heap_bytes < region) {
     region = o.heap_bytes;
   }
+  // The heap-model calibration harness (bench/heap) records sessions: request sizes in call order.
+  struct TraceEvent {
+    const void* pointer;
+    std::size_t request;
+  };
+  static std::vector<TraceEvent> trace;
+  if (!o.trace_file.empty()) {
+    trace.reserve(1 << 16);
+    tlsgen::glue::heap().set_observer(
+        [](void*, const void* pointer, std::size_t request, std::size_t) { trace.push_back({pointer, request}); },
+        nullptr);
+  }
   bool torn_down = false;
   {
     tlsgen::SslPlatform platform;
@@ -345,5 +361,26 @@ int main(int argc, char** argv) {
               stats.live_blocks, region, tlsgen::profile::kHeapBytes);
   std::printf("TLSGEN_SOCKETS open_after=%zu\n", tcp.open_count());
   const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && tcp.open_count() == 0;
+  if (!o.trace_file.empty()) {
+    tlsgen::glue::heap().set_observer(nullptr, nullptr);
+    std::ofstream out(o.trace_file);
+    out << "op,size,id\n";
+    std::vector<std::pair<const void*, std::pair<std::size_t, int>>> live;  // pointer -> (size, id)
+    int next_id = 0;
+    for (const TraceEvent& e : trace) {
+      if (e.request != 0) {
+        live.push_back({e.pointer, {e.request, ++next_id}});
+        out << "a," << e.request << ',' << next_id << '\n';
+      } else {
+        for (auto it = live.begin(); it != live.end(); ++it) {
+          if (it->first == e.pointer) {
+            out << "f," << it->second.first << ',' << it->second.second << '\n';
+            live.erase(it);
+            break;
+          }
+        }
+      }
+    }
+  }
   return clean ? 0 : 3;
 }

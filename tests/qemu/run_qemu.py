@@ -29,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 _spec = importlib.util.spec_from_file_location("run_integration", ROOT / "tests" / "integration" / "run_integration.py")
 integration = importlib.util.module_from_spec(_spec)
+sys.modules["run_integration"] = integration  # dataclasses look their module up while executing it
 _spec.loader.exec_module(integration)  # type: ignore[union-attr]
 
 # s_server options per firmware profile: the same servers the host integration tests use.
