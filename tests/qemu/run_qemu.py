@@ -146,7 +146,8 @@ def main() -> int:
                 problems.append(f"firmware crashed (exit {qemu.returncode})")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
-        figures = {"profile": args.profile, "heap_bytes_limit": args.heap_bytes, "wall_seconds": round(wall, 1),
+        figures = {"profile": args.profile, "ok": not problems, "heap_bytes_limit": args.heap_bytes,
+                   "wall_seconds": round(wall, 1),
                    **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
                    **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
         if args.json:

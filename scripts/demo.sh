@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job, from a fresh clone: generate shipped Cortex-M profiles, build the QEMU mps2-an386
+# firmware through tlsgen_add_library(), and run it against openssl s_server on 127.0.0.1 through
+# the ESP8266 AT modem emulator (UART0 -> UNIX socket -> modem -> TCP). Prints, per profile: the
+# generator's summary, the handshake result and the HTTP reply, heap peak vs generated heap, flash
+# and RAM of the image (arm-none-eabi-size), and the handshake cost in guest instructions
+# (QEMU -icount shift=0; time spent waiting for modem input excluded).
+#   scripts/demo.sh [profile ...]     (default: m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$here"
+profiles=("$@")
+[ ${#profiles[@]} -gt 0 ] || profiles=(m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13)
+
+tarball="$(scripts/deps.sh)"
+build=build/arm
+demo=build/demo
+mkdir -p "$demo"
+cmake -S . -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/cmake/toolchain-arm-none-eabi.cmake" \
+  "-DTLSGEN_MBEDTLS_SOURCE=$tarball" >/dev/null
+
+summary=()
+status=0
+for p in "${profiles[@]}"; do
+  id="${p//-/_}"
+  printf '\n==== %s\n' "$p"
+  python3 -m tlsgen "profiles/$p.yaml" -o "$demo/generated/$p"
+  cmake --build "$build" --target "qemu_esp8266_$id" -- -j"$(nproc)" >/dev/null
+  fw="$build/examples/qemu-esp8266/qemu_esp8266_$id"
+  if ! python3 tests/qemu/run_qemu.py --firmware "$fw" --profile "$p" --work "$demo/work" --json "$demo/$p.json"; then
+    status=1
+  fi
+  read -r text data bss _ < <(arm-none-eabi-size "$fw" | tail -1)
+  summary+=("$(python3 - "$demo/$p.json" "$p" "$text" "$data" "$bss" <<'PY'
+import json, sys
+path, p, text, data, bss = sys.argv[1:]
+try:
+    d = json.load(open(path))
+except (OSError, ValueError):
+    d = {}
+peak, gen = d.get("heap_peak"), d.get("heap_generated")
+ratio = f"{gen / peak:.3f}" if peak and gen else "-"
+ins = d.get("handshake_instructions")
+print(f"| {p} | {'ok' if d.get('ok') else 'FAILED'} | {peak or '-'} | {gen or '-'} | {ratio} | {int(text):,} | "
+      f"{int(data):,} | {int(bss):,} | {f'{ins / 1e6:.2f} M' if ins else '-'} |")
+PY
+)")
+done
+printf '\n| profile | handshake + GET | heap peak | generated heap | generated/peak | text | data | bss | handshake instructions |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf '%s\n' "${summary[@]}"
+exit $status
