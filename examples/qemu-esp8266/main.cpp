@@ -150,10 +150,11 @@ int main() {
         const tlsgen::IoResult r = tls.read(socket, reply);
         if (r.size > 0) {
           total += r.size;
-          // Print the start of the reply (status line and headers).
-          char text[257];
-          const std::size_t n = r.size < 256 ? r.size : 256;
-          if (shown < 512) {
+          // Print the start of the reply (status line and headers): its first 512 bytes.
+          char text[513];
+          const std::size_t room = 512 - shown;
+          const std::size_t n = r.size < room ? r.size : room;
+          if (n > 0) {
             std::memcpy(text, reply, n);
             text[n] = '\0';
             board::host_write(text);

@@ -135,7 +135,7 @@ def test_optimize_changes_ecp_knobs(resolved):
     assert size.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "2" and speed.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "6"
     assert size.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "0"
     assert speed.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "1"
-    assert "MBEDTLS_ECP_NIST_OPTIM" in names(speed) and "MBEDTLS_ECP_NIST_OPTIM" not in names(size)
+    assert "MBEDTLS_ECP_NIST_OPTIM" in names(speed) and "MBEDTLS_ECP_NIST_OPTIM" in names(size)
     assert "MBEDTLS_AES_FEWER_TABLES" in names(size) and "MBEDTLS_AES_FEWER_TABLES" not in names(speed)
 
 

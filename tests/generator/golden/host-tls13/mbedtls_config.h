@@ -204,6 +204,10 @@
 /* precomputed base-point tables in flash (speed) [optimize] */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 
+/* fast reduction modulo NIST primes (P-256 handshakes ~8x fewer instructions on Cortex-M4 for ~2
+ * KB flash) [tls.groups] */
+#define MBEDTLS_ECP_NIST_OPTIM
+
 /* comb window: 2 = least heap, 6 = fastest [optimize] */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 

@@ -14,7 +14,7 @@
  * - groups: secp256r1
  * - peer certificates: ecdsa, verify required
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 7488 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 6608 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
  * - target: cortex-m4 (bare metal)
  *
@@ -192,6 +192,10 @@
 
 /* precomputed base-point tables in flash (speed) [optimize] */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
+
+/* fast reduction modulo NIST primes (P-256 handshakes ~8x fewer instructions on Cortex-M4 for ~2
+ * KB flash) [tls.groups] */
+#define MBEDTLS_ECP_NIST_OPTIM
 
 /* comb window: 2 = least heap, 6 = fastest [optimize] */
 #define MBEDTLS_ECP_WINDOW_SIZE 2

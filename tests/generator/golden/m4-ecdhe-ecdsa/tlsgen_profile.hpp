@@ -18,18 +18,18 @@ inline constexpr char kName[] = "m4-ecdhe-ecdsa";
 inline constexpr char kProfileSha256[] = "c0843d7354798ccd0dcd04522f03316353fd1d81fa1d98f71ddc5bba359b183c";
 
 // Static heap for mbedTLS (the model's figure).
-// The model's figure for cortex-m4 is 7488 bytes:
+// The model's figure for cortex-m4 is 6608 bytes:
 //      1072  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
 //      1072  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
-//      1900  TLS session state: session, transforms, handshake parameters and hash (estimate scaled from x86-64 (Cortex-M4 calibration pending))
-//      1800  key exchange working memory: (EC)DHE and signature checks: 1800 on a 32-byte field, x 32/32 (estimate scaled from x86-64 (Cortex-M4 calibration pending))
+//      1984  TLS session state: session, transforms, handshake parameters and hash (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
+//       880  key exchange working memory: (EC)DHE and signature checks: 880 on a 32-byte field, x 32/32 (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
 //       512  peer certificate chain: tls.peer_chain_max_bytes 512 (DER copy held during the handshake)
 //       512  CA chain: tls.ca_chain_bytes 512 (DER copy of the trusted CAs)
-//       400  allocator headers: 50 blocks live at the peak x 8-byte tlsgen::Heap header
-//       219  margin 3% of 7268
-//      7488  total, rounded up to 8-byte alignment
-inline constexpr std::size_t kHeapBytes = 7488;
-inline constexpr std::size_t kHeapModelBytes = 7488;
+//       376  allocator headers: 47 blocks live at the peak x 8-byte tlsgen::Heap header
+//       193  margin 3% of 6408
+//      6608  total, rounded up to 8-byte alignment
+inline constexpr std::size_t kHeapBytes = 6608;
+inline constexpr std::size_t kHeapModelBytes = 6608;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 1024;

@@ -18,18 +18,18 @@ inline constexpr char kName[] = "seed-esp8266";
 inline constexpr char kProfileSha256[] = "6585dcabdbd9ddc97a9b34015a3f4c8465fbbe1b8963ec2d96454ef2d02ce26c";
 
 // Static heap for mbedTLS (fixed by platform.heap).
-// The model's figure for cortex-m4 is 32152 bytes:
+// The model's figure for cortex-m4 is 30792 bytes:
 //     16432  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 16384 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
 //      4144  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 4096 + 45
-//      1900  TLS session state: session, transforms, handshake parameters and hash (estimate scaled from x86-64 (Cortex-M4 calibration pending))
-//      2700  key exchange working memory: (EC)DHE and signature checks: 1800 on a 32-byte field, x 48/32 (estimate scaled from x86-64 (Cortex-M4 calibration pending))
+//      1984  TLS session state: session, transforms, handshake parameters and hash (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
+//      1320  key exchange working memory: (EC)DHE and signature checks: 880 on a 32-byte field, x 48/32 (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
 //      1536  RSA signature verification: 6 x 256-byte integers for a 2048-bit public-key operation (estimate)
 //      4096  peer certificate chain: tls.peer_chain_max_bytes 4096 (DER copy held during the handshake)
-//       400  allocator headers: 50 blocks live at the peak x 8-byte tlsgen::Heap header
-//       937  margin 3% of 31208
-//     32152  total, rounded up to 8-byte alignment
+//       376  allocator headers: 47 blocks live at the peak x 8-byte tlsgen::Heap header
+//       897  margin 3% of 29888
+//     30792  total, rounded up to 8-byte alignment
 inline constexpr std::size_t kHeapBytes = 49152;
-inline constexpr std::size_t kHeapModelBytes = 32152;
+inline constexpr std::size_t kHeapModelBytes = 30792;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 16384;
