@@ -55,7 +55,22 @@ const char* arg(const char* cmdline, const char* key, char* out, std::size_t siz
   return nullptr;
 }
 
-const char* code_name(tlsgen::Code c) { return tlsgen::to_string(c); }
+const char* code_name(tlsgen::Code c) {
+  switch (c) {
+    case tlsgen::Code::kOk: return "kOk";
+    case tlsgen::Code::kWouldBlock: return "kWouldBlock";
+    case tlsgen::Code::kClosed: return "kClosed";
+    case tlsgen::Code::kTimeout: return "kTimeout";
+    case tlsgen::Code::kInvalidArgument: return "kInvalidArgument";
+    case tlsgen::Code::kResourceExhausted: return "kResourceExhausted";
+    case tlsgen::Code::kFailedPrecondition: return "kFailedPrecondition";
+    case tlsgen::Code::kUnavailable: return "kUnavailable";
+    case tlsgen::Code::kIo: return "kIo";
+    case tlsgen::Code::kTls: return "kTls";
+    case tlsgen::Code::kDataLoss: return "kDataLoss";
+  }
+  return "?";
+}
 
 int report(const char* step, tlsgen::Status s, const char* suite) {
   board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s\n", step, code_name(s.code()),

@@ -93,13 +93,60 @@ def main() -> int:
     ap.add_argument("--qemu", default="qemu-system-arm")
     ap.add_argument("--openssl", default="openssl")
     ap.add_argument("--heap-bytes", type=int, default=0, help="run inside the first N bytes of the heap")
-    ap.add_argument("--expect", choices=("ok", "alloc_failed"), default="ok")
+    ap.add_argument("--below-peak", type=int, default=0, metavar="N",
+                    help="sizing proof: measure the peak, then run in (peak - N) bytes and expect a clean failure")
+    ap.add_argument("--tight", action="store_true", help="the generated heap must be at most 10%% above the peak")
     ap.add_argument("--fault", help="modem emulator fault switch (drop, delay=MS, garbage, early-close=N)")
     ap.add_argument("--json", help="write the measured figures here")
     args = ap.parse_args()
 
     work = Path(args.work)
     certs = integration.make_certs(args.openssl, work)
+    if args.below_peak:
+        # Sizing proof: a session with the full heap measures its peak; one run in (peak - N) bytes
+        # must then fail on an allocation, cleanly. Repeated when that session happened to need less.
+        for attempt in range(1, 6):
+            calib = run_once(args, certs, work, 0, quiet=True)
+            if not calib["ok"]:
+                print("FAIL: the calibration session failed")
+                return 1
+            region = calib["heap_peak"] - args.below_peak
+            print(f"calibration: a full session peaked at {calib['heap_peak']} bytes; the case runs in {region}")
+            res = run_once(args, certs, work, region, quiet=False)
+            if res.get("result_code") == "kOk" and res.get("heap_peak", region + 1) <= region:
+                print(f"attempt {attempt}: this session needed only {res['heap_peak']} bytes; repeating")
+                continue
+            problems = []
+            if res.get("result_code") != "kResourceExhausted":
+                problems.append(f"expected kResourceExhausted, got {res.get('result_code')}")
+            if res.get("heap_in_use_after") != 0 or res.get("heap_live_blocks_after") != 0 or res.get("crashed"):
+                problems.append(f"teardown not clean: {res}")
+            for p in problems:
+                print(f"FAIL: {p}")
+            if not problems:
+                print(f"PASS {args.profile} one byte below the peak ({region} bytes): kResourceExhausted, heap back to 0")
+            return 1 if problems else 0
+        print("FAIL: no run needed more than its calibration peak")
+        return 1
+    res = run_once(args, certs, work, args.heap_bytes, quiet=False)
+    problems = list(res.get("problems", []))
+    if args.tight and res.get("ok"):
+        gen, peak = res["heap_generated"], res["heap_peak"]
+        if res["heap_region"] < gen - 8:
+            problems.append(f"the proof must run in the generated heap ({gen}), ran in {res['heap_region']}")
+        if gen > peak * 1.10:
+            problems.append(f"generated heap {gen} is more than 10% above the measured peak {peak} ({gen / peak:.3f}x)")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({**res, "ok": res.get("ok") and not problems}, indent=2) + "\n")
+    for p in problems:
+        print(f"FAIL: {p}")
+    if not problems:
+        print(f"PASS {args.profile}: " + json.dumps({k: v for k, v in res.items() if k != "problems"}))
+    return 1 if problems else 0
+
+
+def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dict:
     server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
     case = integration.cases_for(SERVER_FOR[args.profile])["get"]
     run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
@@ -109,9 +156,9 @@ def main() -> int:
         port = integration.free_port()
         server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
         if not server.start():
-            raise SystemExit("openssl s_server did not start:\n" + "".join(server.output))
+            return {"ok": False, "problems": ["openssl s_server did not start:\n" + "".join(server.output)]}
         emulator, sock = start_emulator(run, args.fault)
-        append = f"port={port} name={integration.SERVER_NAME} heap={args.heap_bytes}"
+        append = f"port={port} name={integration.SERVER_NAME} heap={heap_bytes}"
         cmd = [args.qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
                "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
@@ -125,38 +172,25 @@ def main() -> int:
             qemu.kill()
             out, _ = qemu.communicate(timeout=10)
             print(out)
-            print(f"FAIL: QEMU did not finish within {QEMU_TIMEOUT:.0f} s")
-            return 1
+            return {"ok": False, "crashed": True, "problems": [f"QEMU did not finish within {QEMU_TIMEOUT:.0f} s"]}
         wall = time.monotonic() - started
-        print(out, end="")
+        if not quiet:
+            print(out, end="")
         lines = parse(out)
-        problems = []
         result = lines.get("TLSGEN_RESULT", {})
         heap = lines.get("TLSGEN_HEAP", {})
-        if args.expect == "ok":
-            if qemu.returncode != 0 or result.get("step") != "done":
-                problems.append(f"firmware exit {qemu.returncode}, result {result}")
-            if "HTTP/1.0 200 ok" not in out and "HTTP/1.0 200 OK" not in out:
-                problems.append("no HTTP 200 reply printed")
-        else:
-            if result.get("step") == "done" or "ALLOC" not in result.get("error", "") and \
-                    result.get("code") != "kResourceExhausted":
-                problems.append(f"expected an allocation failure, got {result}")
-            if qemu.returncode not in (0, 1):
-                problems.append(f"firmware crashed (exit {qemu.returncode})")
+        problems = []
+        if qemu.returncode != 0 or result.get("step") != "done":
+            problems.append(f"firmware exit {qemu.returncode}, result {result}")
+        if "HTTP/1.0 200 ok" not in out and "HTTP/1.0 200 OK" not in out:
+            problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
-        figures = {"profile": args.profile, "ok": not problems, "heap_bytes_limit": args.heap_bytes,
-                   "wall_seconds": round(wall, 1),
-                   **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
-                   **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
-        if args.json:
-            Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
-        for p in problems:
-            print(f"FAIL: {p}")
-        if not problems:
-            print(f"PASS {args.profile}: {json.dumps(figures)}")
-        return 1 if problems else 0
+        return {"profile": args.profile, "ok": not problems, "problems": problems, "heap_bytes_limit": heap_bytes,
+                "wall_seconds": round(wall, 1), "result_code": result.get("code"), "result_step": result.get("step"),
+                "crashed": qemu.returncode not in (0, 1),
+                **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
+                **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
     finally:
         stop(qemu)
         stop(emulator)
