@@ -100,7 +100,7 @@ def main() -> int:
     ap.add_argument("--json", help="write the measured figures here")
     args = ap.parse_args()
 
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     certs = integration.make_certs(args.openssl, work)
     if args.below_peak:
         # Sizing proof: a session with the full heap measures its peak; one run in (peak - N) bytes
