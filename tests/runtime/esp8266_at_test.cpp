@@ -1,0 +1,265 @@
+#include "tlsgen/esp8266_at.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tlsgen::Code;
+using tlsgen::Esp8266AtStack;
+
+// A scripted modem: each command the driver sends (a line ending in \r\n, or the n data bytes after
+// a CIPSEND prompt) is answered by the handler; bytes can also be injected at any time. Time
+// advances by 1 ms per idle() call, so timeouts are reached quickly and deterministically.
+class FakeModem final : public tlsgen::Uart {
+ public:
+  std::function<std::string(const std::string&)> on_command;
+  std::string to_driver;       // bytes the driver will read
+  std::string from_driver;     // everything the driver wrote
+  std::vector<std::string> commands;
+  std::size_t read_chunk = 64; // at most this many bytes per read() (1: byte by byte)
+  std::size_t data_mode = 0;   // bytes of CIPSEND payload still expected
+  std::string payload;
+  std::uint32_t now = 0;
+
+  std::size_t write(std::span<const std::byte> data) override {
+    for (std::byte b : data) {
+      const char c = static_cast<char>(b);
+      from_driver += c;
+      if (data_mode > 0) {
+        payload += c;
+        if (--data_mode == 0) to_driver += on_command("<data:" + payload + ">");
+        continue;
+      }
+      line_ += c;
+      if (line_.size() >= 2 && line_.compare(line_.size() - 2, 2, "\r\n") == 0) {
+        const std::string cmd = line_.substr(0, line_.size() - 2);
+        line_.clear();
+        commands.push_back(cmd);
+        to_driver += on_command(cmd);
+        if (cmd.rfind("AT+CIPSEND=", 0) == 0 && to_driver.find('>') != std::string::npos) {
+          data_mode = std::stoul(cmd.substr(cmd.find(',') + 1));
+          payload.clear();
+        }
+      }
+    }
+    return data.size();
+  }
+  std::size_t read(std::span<std::byte> buffer) override {
+    std::size_t n = 0;
+    while (n < buffer.size() && n < read_chunk && !to_driver.empty()) {
+      buffer[n++] = static_cast<std::byte>(to_driver.front());
+      to_driver.erase(0, 1);
+    }
+    return n;
+  }
+  std::uint32_t now_ms() override { return now; }
+  void idle() override { ++now; }
+
+ private:
+  std::string line_;
+};
+
+std::string standard(const std::string& cmd) {
+  if (cmd == "AT" || cmd == "ATE0" || cmd == "AT+CIPMUX=1") return "\r\nOK\r\n";
+  if (cmd.rfind("AT+CIPSTART=0,\"TCP\",\"127.0.0.1\",", 0) == 0) return "0,CONNECT\r\n\r\nOK\r\n";
+  if (cmd.rfind("AT+CIPSEND=0,", 0) == 0) return "\r\nOK\r\n> ";
+  if (cmd.rfind("<data:", 0) == 0) return "\r\nRecv bytes\r\n\r\nSEND OK\r\n";
+  if (cmd == "AT+CIPCLOSE=0") return "0,CLOSED\r\n\r\nOK\r\n";
+  return "\r\nERROR\r\n";
+}
+
+std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+std::string read_all(Esp8266AtStack& stack, tlsgen::Socket s, std::size_t n) {
+  std::string out;
+  std::byte buf[64];
+  while (out.size() < n) {
+    const auto r = stack.read(s, buf);
+    if (!r.ok()) break;
+    out.append(reinterpret_cast<const char*>(buf), r.size);
+  }
+  return out;
+}
+
+struct Fixture {
+  FakeModem modem;
+  std::byte storage[512];
+  Esp8266AtStack stack{modem, storage, 1, {100, 100, 100}};
+  tlsgen::Socket s = -1;
+  Fixture() { modem.on_command = standard; }
+  void connect(tlsgen::Mode mode = tlsgen::Mode::kBlocking) {
+    ASSERT_TRUE(stack.init().ok());
+    auto r = stack.open(mode);
+    ASSERT_TRUE(r.ok());
+    s = r.value();
+    ASSERT_TRUE(stack.connect(s, "127.0.0.1", 4433).ok());
+  }
+};
+
+TEST(Esp8266, HappyPath_ConnectWriteReadClose) {
+  Fixture f;
+  f.connect();
+  EXPECT_EQ(f.modem.commands[0], "AT");
+  EXPECT_EQ(f.modem.commands[2], "AT+CIPMUX=1");
+  EXPECT_EQ(f.modem.commands[3], "AT+CIPSTART=0,\"TCP\",\"127.0.0.1\",4433");
+  const auto w = f.stack.write(f.s, bytes("hello"));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.size, 5u);
+  EXPECT_EQ(f.modem.payload, "hello");
+  f.modem.to_driver += "\r\n+IPD,0,5:world";
+  EXPECT_EQ(read_all(f.stack, f.s, 5), "world");
+  EXPECT_TRUE(f.stack.close(f.s).ok());
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPCLOSE=0");
+  EXPECT_EQ(f.stack.open_count(), 0u);
+}
+
+TEST(Esp8266, LargeWrite_IsSplitAt2048) {
+  Fixture f;
+  f.connect();
+  const std::string big(5000, 'x');
+  const auto w = f.stack.write(f.s, bytes(big));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.size, 2048u);
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPSEND=0,2048");
+  EXPECT_EQ(f.modem.payload.size(), 2048u);
+}
+
+TEST(Esp8266, SendFail_ReturnsIo) {
+  Fixture f;
+  f.connect();
+  f.modem.on_command = [](const std::string& c) {
+    return c.rfind("<data:", 0) == 0 ? std::string("\r\nSEND FAIL\r\n") : standard(c);
+  };
+  const auto w = f.stack.write(f.s, bytes("x"));
+  EXPECT_EQ(w.status.code(), Code::kIo);
+  EXPECT_EQ(w.status.detail(), 1);
+}
+
+TEST(Esp8266, CipsendError_ReturnsIo) {
+  Fixture f;
+  f.connect();
+  f.modem.on_command = [](const std::string& c) {
+    return c.rfind("AT+CIPSEND", 0) == 0 ? std::string("\r\nERROR\r\n") : standard(c);
+  };
+  EXPECT_EQ(f.stack.write(f.s, bytes("x")).status.code(), Code::kIo);
+}
+
+TEST(Esp8266, ConnectError_IsUnavailable) {
+  Fixture f;
+  ASSERT_TRUE(f.stack.init().ok());
+  auto r = f.stack.open(tlsgen::Mode::kBlocking);
+  EXPECT_EQ(f.stack.connect(r.value(), "10.0.0.1", 443).code(), Code::kUnavailable);
+}
+
+TEST(Esp8266, SilentModem_TimesOut) {
+  Fixture f;
+  f.modem.on_command = [](const std::string&) { return std::string(); };
+  EXPECT_EQ(f.stack.init().code(), Code::kTimeout);
+  EXPECT_GE(f.modem.now, 100u);
+}
+
+TEST(Esp8266, IpdSplitByteByByte_IsReassembled) {
+  Fixture f;
+  f.connect();
+  f.modem.read_chunk = 1;
+  f.modem.to_driver += "\r\n+IPD,0,11:hello world";
+  EXPECT_EQ(read_all(f.stack, f.s, 11), "hello world");
+}
+
+TEST(Esp8266, SeveralIpdInOneRead_AllDelivered) {
+  Fixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,0,3:abc\r\n+IPD,0,3:def+IPD,0,2:gh";
+  EXPECT_EQ(read_all(f.stack, f.s, 8), "abcdefgh");
+}
+
+TEST(Esp8266, IpdForAnotherLink_IsDiscarded) {
+  Fixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,3,4:nope\r\n+IPD,0,3:yes";
+  EXPECT_EQ(read_all(f.stack, f.s, 3), "yes");
+}
+
+TEST(Esp8266, GarbageLines_AreIgnored) {
+  Fixture f;
+  f.modem.on_command = [](const std::string& c) { return "\r\nWIFI GOT IP\r\n\xff\xfe junk\r\n+IPD,x,y:\r\n" + standard(c); };
+  f.connect();
+  f.modem.to_driver += "\r\nbusy p...\r\n+IPD,0,2:ok";
+  EXPECT_EQ(read_all(f.stack, f.s, 2), "ok");
+}
+
+TEST(Esp8266, MalformedIpdLength_IsRejected) {
+  Fixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,0,99999:xx\r\n+IPD,0,0:\r\n+IPD,0,2:ok";
+  EXPECT_EQ(read_all(f.stack, f.s, 2), "ok");
+}
+
+TEST(Esp8266, PeerClosed_DrainsThenClosed) {
+  Fixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,0,4:last0,CLOSED\r\n";
+  EXPECT_EQ(read_all(f.stack, f.s, 4), "last");
+  std::byte buf[8];
+  EXPECT_EQ(f.stack.read(f.s, buf).status.code(), Code::kClosed);
+  EXPECT_EQ(f.stack.write(f.s, bytes("x")).status.code(), Code::kClosed);
+  EXPECT_TRUE(f.stack.close(f.s).ok());
+}
+
+TEST(Esp8266, NonBlockingRead_WouldBlock) {
+  Fixture f;
+  f.connect(tlsgen::Mode::kNonBlocking);
+  std::byte buf[8];
+  EXPECT_EQ(f.stack.read(f.s, buf).status.code(), Code::kWouldBlock);
+  EXPECT_EQ(f.modem.now, 0u);  // did not wait
+}
+
+TEST(Esp8266, BlockingRead_TimesOut) {
+  Fixture f;
+  f.connect();
+  std::byte buf[8];
+  EXPECT_EQ(f.stack.read(f.s, buf).status.code(), Code::kTimeout);
+}
+
+TEST(Esp8266, FullRing_PushesBackInsteadOfLosingData) {
+  Fixture f;
+  f.connect();
+  std::string data(1500, 'a');
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+  // 1500 bytes into a 512-byte ring: read in pieces, nothing lost.
+  f.modem.to_driver += "\r\n+IPD,0,1000:" + data.substr(0, 1000) + "\r\n+IPD,0,500:" + data.substr(1000);
+  EXPECT_EQ(read_all(f.stack, f.s, 1500), data);
+}
+
+TEST(Esp8266, NoFreeLink_ResourceExhausted) {
+  Fixture f;
+  ASSERT_TRUE(f.stack.open(tlsgen::Mode::kBlocking).ok());
+  EXPECT_EQ(f.stack.open(tlsgen::Mode::kBlocking).status().code(), Code::kResourceExhausted);
+}
+
+TEST(Esp8266, UnknownSocket_InvalidArgument) {
+  Fixture f;
+  std::byte buf[4];
+  EXPECT_EQ(f.stack.read(3, buf).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(f.stack.close(7).code(), Code::kInvalidArgument);
+}
+
+TEST(Esp8266, FeedArbitraryBytes_NeverWritesOutsideStorage) {
+  FakeModem modem;
+  std::byte storage[64 + 16];
+  for (auto& b : storage) b = std::byte{0x5A};
+  Esp8266AtStack stack(modem, std::span(storage).first(64));
+  ASSERT_TRUE(stack.open(tlsgen::Mode::kNonBlocking).ok());
+  std::string junk;
+  for (int i = 0; i < 5000; ++i) junk += static_cast<char>((i * 7919) % 256);
+  junk += "+IPD,0,70:" + std::string(70, 'z');
+  stack.feed(bytes(junk));
+  for (std::size_t i = 64; i < sizeof storage; ++i) EXPECT_EQ(storage[i], std::byte{0x5A});
+}
+
+}  // namespace
