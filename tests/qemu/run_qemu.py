@@ -36,6 +36,7 @@ _spec.loader.exec_module(integration)  # type: ignore[union-attr]
 SERVER_FOR = {
     "m4-psk-ccm8": "host-tls12-psk",
     "m4-ecdhe-ecdsa": "host-ecdhe-ecdsa",
+    "m4-ecdhe-ecdsa-speed": "host-ecdhe-ecdsa",
     "m4-tls13": "host-tls13",
     "seed-esp8266": "host-ecdhe-ecdsa",
 }
