@@ -39,6 +39,9 @@ SERVER_FOR = {
     "m4-ecdhe-ecdsa-speed": "host-ecdhe-ecdsa",
     "m4-tls13": "host-tls13",
     "seed-esp8266": "host-ecdhe-ecdsa",
+    # bench/handshake: the same session on mbedTLS's stock configs (the anchors)
+    "stock-config-ccm-psk-tls1_2": "host-tls12-psk",
+    "stock-config-suite-b": "host-ecdhe-ecdsa",
 }
 QEMU_TIMEOUT = 420.0
 
@@ -183,13 +186,14 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
         problems = []
         if qemu.returncode != 0 or result.get("step") != "done":
             problems.append(f"firmware exit {qemu.returncode}, result {result}")
-        if "HTTP/1.0 200 ok" not in out and "HTTP/1.0 200 OK" not in out:
+        http_ok = "HTTP/1.0 200 ok" in out or "HTTP/1.0 200 OK" in out
+        if not http_ok and not args.profile.startswith("stock-"):
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
         return {"profile": args.profile, "ok": not problems, "problems": problems, "heap_bytes_limit": heap_bytes,
                 "wall_seconds": round(wall, 1), "result_code": result.get("code"), "result_step": result.get("step"),
-                "crashed": qemu.returncode not in (0, 1),
+                "crashed": qemu.returncode not in (0, 1), "http_ok": http_ok,
                 **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
                 **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
     finally:
