@@ -13,7 +13,12 @@ set(TLSGEN_MBEDTLS_DEBIAN_TARBALL "mbedtls_3.6.6.orig.tar.bz2")
 set(TLSGEN_MBEDTLS_DEBIAN_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
 set(TLSGEN_MBEDTLS_UPSTREAM_URL
     "https://github.com/Mbed-TLS/mbedtls/releases/download/mbedtls-3.6.6/mbedtls-3.6.6.tar.bz2")
-set(TLSGEN_MBEDTLS_UPSTREAM_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
+# The upstream asset's own SHA-256 could not be checked from this workplace (no access to the release
+# page); it is pinned to the Debian orig tarball's hash, which is the upstream release tarball
+# repackaged under Debian's name when the two are identical. A differing asset fails FetchContent
+# loudly (hash mismatch): set TLSGEN_MBEDTLS_UPSTREAM_SHA256 to the published hash after checking it.
+set(TLSGEN_MBEDTLS_UPSTREAM_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a"
+    CACHE STRING "SHA-256 of the upstream mbedtls-3.6.6.tar.bz2 release asset")
 
 set(TLSGEN_MBEDTLS_SOURCE "" CACHE STRING "mbedTLS 3.6 source: a directory or a local tarball (empty: default)")
 set(TLSGEN_MBEDTLS_SHA256 "" CACHE STRING "SHA-256 of a TLSGEN_MBEDTLS_SOURCE tarball that is not one of the pins")
