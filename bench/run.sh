@@ -26,9 +26,11 @@ python3 bench/heap/calibrate.py --build "$host" --json "$out/heap.json" \
 echo
 echo "## Formatter: instructions per call on mbedTLS's format strings"
 python3 bench/format/run.py "$host" "$arm"
-if [ -f bench/alloc/run.py ]; then
-  echo
-  echo "## Allocator: arena needed / peak live bytes, instructions per call (alloc traces)"
-  python3 bench/alloc/run.py "$host"
-fi
+echo
+echo "## Allocator: arena needed / peak live bytes, instructions per call (alloc traces)"
+python3 bench/alloc/run.py "$host"
+echo
+echo "## Handshake cost in QEMU (Cortex-M4, -icount shift=0; modem waiting excluded), ours vs stock"
+cmake --build "$arm" --target stock_client_config_ccm_psk_tls1_2 stock_client_config_suite_b >/dev/null
+python3 bench/handshake/run.py "$arm" "$out"
 python3 bench/report.py "$host" "$arm" "$out"
