@@ -11,23 +11,12 @@
 
 namespace {
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-int with_tlsgen(char* b, std::size_t n, const char* f, ...) {
-  va_list a;
-  va_start(a, f);
-  const int r = tlsgen::vsnprintf(b, n, f, a);
-  va_end(a);
-  return r;
-}
 int with_libc(char* b, std::size_t n, const char* f, ...) {
   va_list a;
   va_start(a, f);
   const int r = std::vsnprintf(b, n, f, a);
   va_end(a);
   return r;
-}
-__attribute__((noinline)) int with_nothing(char* b, std::size_t, const char* f, ...) {
-  b[0] = f[0];
-  return 1;
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "board.hpp"
+#include "modem_uart.hpp"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
 #include "mbedtls/platform.h"
@@ -25,20 +26,6 @@ tlsgen::Heap g_heap;
 void* heap_calloc(std::size_t n, std::size_t s) { return g_heap.calloc(n, s); }
 void heap_free(void* p) { g_heap.free(p); }
 
-class BoardUart final : public tlsgen::Uart {
- public:
-  std::size_t write(std::span<const std::byte> d) override { return board::uart_write(d); }
-  std::size_t read(std::span<std::byte> b) override { return board::uart_read(b); }
-  std::uint32_t now_ms() override { return board::millis(); }
-  void idle() override {
-    const std::uint32_t start = board::timer_ticks();
-    while (board::timer_ticks() - start < 250) {
-    }
-    waiting += board::timer_ticks() - start;
-  }
-  std::uint32_t waiting = 0;
-};
-
 struct Bio {
   tlsgen::Esp8266AtStack* modem;
   tlsgen::Socket socket;
@@ -54,18 +41,6 @@ int bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
   if (r.ok()) return static_cast<int>(r.size);
   return r.status.code() == tlsgen::Code::kClosed ? 0 : MBEDTLS_ERR_SSL_INTERNAL_ERROR;
 }
-const char* arg(const char* cmdline, const char* key, char* out, std::size_t size) {
-  const std::size_t klen = std::strlen(key);
-  for (const char* p = cmdline; *p != '\0'; ++p) {
-    if ((p == cmdline || p[-1] == ' ') && std::strncmp(p, key, klen) == 0 && p[klen] == '=') {
-      std::size_t n = 0;
-      for (p += klen + 1; *p != '\0' && *p != ' ' && n + 1 < size; ++p) out[n++] = *p;
-      out[n] = '\0';
-      return out;
-    }
-  }
-  return nullptr;
-}
 }  // namespace
 
 extern "C" int mbedtls_hardware_poll(void*, unsigned char* out, std::size_t len, std::size_t* olen) {
@@ -76,9 +51,8 @@ extern "C" int mbedtls_hardware_poll(void*, unsigned char* out, std::size_t len,
 
 int main() {
   char port_text[8] = "4433", name[64] = "tlsgen.test";
-  const char* cmdline = board::host_cmdline();
-  arg(cmdline, "port", port_text, sizeof port_text);
-  arg(cmdline, "name", name, sizeof name);
+  board::cmdline_arg("port", port_text, sizeof port_text);
+  board::cmdline_arg("name", name, sizeof name);
   (void)g_heap.init(g_region);
   mbedtls_platform_set_calloc_free(heap_calloc, heap_free);
 
@@ -122,7 +96,7 @@ int main() {
     if (ret == 0) ret = mbedtls_ssl_set_hostname(&ssl, name);
 #endif
     if (ret != 0) step = "setup";
-    BoardUart uart;
+    board::ModemUart uart;
     static std::byte rx[4096];
     tlsgen::Esp8266AtStack modem(uart, rx);
     Bio bio{&modem, tlsgen::kInvalidSocket};
@@ -133,7 +107,7 @@ int main() {
       bio.socket = sock.value();
       // Timed like SslTcpStack::connect() in examples/qemu-esp8266: TCP connect through the modem
       // (AT+CIPSTART) plus the TLS handshake, modem waiting excluded.
-      const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting;
+      const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
       if (!s.ok() || !sock.ok() ||
           !modem.connect(bio.socket, "127.0.0.1", static_cast<std::uint16_t>(std::atoi(port_text))).ok()) {
         ret = -1;
@@ -143,7 +117,7 @@ int main() {
         if (ret != 0) step = "handshake";
       }
       ticks = board::timer_ticks() - t0;
-      wait = uart.waiting - w0;
+      wait = uart.waiting_ticks - w0;
     }
     if (ret == 0) {
       static const unsigned char req[] = "GET / HTTP/1.0\r\n\r\n";

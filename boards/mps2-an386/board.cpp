@@ -113,6 +113,20 @@ const char* host_cmdline() {
   return g_cmdline;
 }
 
+const char* cmdline_arg(const char* key, char* out, std::size_t size) {
+  const char* cmdline = g_cmdline[0] != '\0' ? g_cmdline : host_cmdline();
+  const std::size_t klen = std::strlen(key);
+  for (const char* p = cmdline; *p != '\0'; ++p) {
+    if ((p == cmdline || p[-1] == ' ') && std::strncmp(p, key, klen) == 0 && p[klen] == '=') {
+      std::size_t n = 0;
+      for (p += klen + 1; *p != '\0' && *p != ' ' && n + 1 < size; ++p) out[n++] = *p;
+      out[n] = '\0';
+      return out;
+    }
+  }
+  return nullptr;
+}
+
 long host_read_file(const char* path, std::span<std::byte> out) {
   const std::uint32_t open_block[3] = {reinterpret_cast<std::uint32_t>(path), 1 /* "rb" */,
                                        static_cast<std::uint32_t>(std::strlen(path))};

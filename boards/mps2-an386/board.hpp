@@ -25,6 +25,8 @@ void host_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
 [[noreturn]] void host_exit(int status);
 // The string passed with QEMU's -append (SYS_GET_CMDLINE); empty if none.
 const char* host_cmdline();
+// The value of `key=value` in the command line, copied into `out` (NUL-terminated); nullptr if absent.
+const char* cmdline_arg(const char* key, char* out, std::size_t size);
 // Whole-file read/write on the host, relative to QEMU's working directory. Return bytes or -1.
 long host_read_file(const char* path, std::span<std::byte> out);
 long host_write_file(const char* path, std::span<const std::byte> data);

@@ -17,6 +17,7 @@
 #include <span>
 
 #include "board.hpp"
+#include "modem_uart.hpp"
 #include "tlsgen/esp8266_at.hpp"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/ssl_config.hpp"
@@ -26,54 +27,9 @@
 
 namespace {
 
-// UART0 for the modem driver; time spent polling for input is counted so that the handshake cost
-// can exclude it (the modem and the network are not the CPU's work).
-class BoardUart final : public tlsgen::Uart {
- public:
-  std::size_t write(std::span<const std::byte> data) override { return board::uart_write(data); }
-  std::size_t read(std::span<std::byte> buffer) override { return board::uart_read(buffer); }
-  std::uint32_t now_ms() override { return board::millis(); }
-  void idle() override {
-    const std::uint32_t start = board::timer_ticks();
-    while (board::timer_ticks() - start < 250) {  // 10 us of waiting per idle call
-    }
-    waiting_ticks += board::timer_ticks() - start;
-  }
-  std::uint32_t waiting_ticks = 0;
-};
-
-const char* arg(const char* cmdline, const char* key, char* out, std::size_t size) {
-  const std::size_t klen = std::strlen(key);
-  for (const char* p = cmdline; *p != '\0'; ++p) {
-    if ((p == cmdline || p[-1] == ' ') && std::strncmp(p, key, klen) == 0 && p[klen] == '=') {
-      std::size_t n = 0;
-      for (p += klen + 1; *p != '\0' && *p != ' ' && n + 1 < size; ++p) out[n++] = *p;
-      out[n] = '\0';
-      return out;
-    }
-  }
-  return nullptr;
-}
-
-const char* code_name(tlsgen::Code c) {
-  switch (c) {
-    case tlsgen::Code::kOk: return "kOk";
-    case tlsgen::Code::kWouldBlock: return "kWouldBlock";
-    case tlsgen::Code::kClosed: return "kClosed";
-    case tlsgen::Code::kTimeout: return "kTimeout";
-    case tlsgen::Code::kInvalidArgument: return "kInvalidArgument";
-    case tlsgen::Code::kResourceExhausted: return "kResourceExhausted";
-    case tlsgen::Code::kFailedPrecondition: return "kFailedPrecondition";
-    case tlsgen::Code::kUnavailable: return "kUnavailable";
-    case tlsgen::Code::kIo: return "kIo";
-    case tlsgen::Code::kTls: return "kTls";
-    case tlsgen::Code::kDataLoss: return "kDataLoss";
-  }
-  return "?";
-}
 
 int report(const char* step, tlsgen::Status s, const char* suite) {
-  board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s\n", step, code_name(s.code()),
+  board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s\n", step, tlsgen::name(s.code()),
                      static_cast<long>(s.detail()), suite);
   return s.ok() ? 0 : 1;
 }
@@ -81,11 +37,10 @@ int report(const char* step, tlsgen::Status s, const char* suite) {
 }  // namespace
 
 int main() {
-  const char* cmdline = board::host_cmdline();
   char port_text[8] = "4433", name[64] = "tlsgen.test", heap_text[12] = "0";
-  arg(cmdline, "port", port_text, sizeof port_text);
-  arg(cmdline, "name", name, sizeof name);
-  arg(cmdline, "heap", heap_text, sizeof heap_text);
+  board::cmdline_arg("port", port_text, sizeof port_text);
+  board::cmdline_arg("name", name, sizeof name);
+  board::cmdline_arg("heap", heap_text, sizeof heap_text);
   const auto port = static_cast<std::uint16_t>(std::atoi(port_text));
   const auto heap_limit = static_cast<std::size_t>(std::atol(heap_text));
   board::host_printf("tlsgen %s on mps2-an386: heap %u bytes, server 127.0.0.1:%u (%s)\n", tlsgen::profile::kName,
@@ -123,7 +78,7 @@ int main() {
       if (!status.ok()) step = "credentials";
     }
 
-    BoardUart uart;
+    board::ModemUart uart;
     static std::byte modem_rx[4096];
     tlsgen::Esp8266AtStack modem(uart, modem_rx);
     if (status.ok()) {

@@ -40,23 +40,6 @@
 
 namespace {
 
-const char* code_name(tlsgen::Code code) {
-  switch (code) {
-    case tlsgen::Code::kOk: return "kOk";
-    case tlsgen::Code::kWouldBlock: return "kWouldBlock";
-    case tlsgen::Code::kClosed: return "kClosed";
-    case tlsgen::Code::kTimeout: return "kTimeout";
-    case tlsgen::Code::kInvalidArgument: return "kInvalidArgument";
-    case tlsgen::Code::kResourceExhausted: return "kResourceExhausted";
-    case tlsgen::Code::kFailedPrecondition: return "kFailedPrecondition";
-    case tlsgen::Code::kUnavailable: return "kUnavailable";
-    case tlsgen::Code::kIo: return "kIo";
-    case tlsgen::Code::kTls: return "kTls";
-    case tlsgen::Code::kDataLoss: return "kDataLoss";
-  }
-  return "?";
-}
-
 // Wraps a TcpStack: every other read, write and connect says kWouldBlock without touching the
 // transport, and reads and writes move at most kChunk bytes. Exercises the WANT_READ/WANT_WRITE
 // paths of the handshake and of application data, and partial transport writes.
@@ -178,8 +161,8 @@ void report(const char* step, tlsgen::Status st, tlsgen::SslTcpStack* tls, tlsge
   const std::uint32_t verify = tls != nullptr ? tls->verify_result(sock) : 0xFFFFFFFFU;
   const tlsgen::Status transport = tls != nullptr ? tls->transport_status(sock) : tlsgen::Status();
   std::printf("TLSGEN_RESULT step=%s code=%s detail=%d verify=0x%08x transport=%s/%d suite=%s version=%s error=\"%s\"\n",
-              step, code_name(st.code()), static_cast<int>(st.detail()), static_cast<unsigned>(verify),
-              code_name(transport.code()), static_cast<int>(transport.detail()),
+              step, tlsgen::name(st.code()), static_cast<int>(st.detail()), static_cast<unsigned>(verify),
+              tlsgen::name(transport.code()), static_cast<int>(transport.detail()),
               tls != nullptr ? tls->ciphersuite(sock) : "?", tls != nullptr ? tls->protocol(sock) : "?", text);
 }
 

@@ -24,7 +24,8 @@ enum class Code : std::uint8_t {
   kDataLoss,            // corruption detected (heap header, malformed modem frame)
 };
 
-const char* to_string(Code code);
+const char* to_string(Code code);  // human text: "resource exhausted"
+const char* name(Code code);       // the enumerator: "kResourceExhausted" (for parseable logs)
 
 class [[nodiscard]] Status {
  public:

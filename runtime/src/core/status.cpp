@@ -30,4 +30,32 @@ const char* to_string(Code code) {
   return "unknown";
 }
 
+const char* name(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return "kOk";
+    case Code::kWouldBlock:
+      return "kWouldBlock";
+    case Code::kClosed:
+      return "kClosed";
+    case Code::kTimeout:
+      return "kTimeout";
+    case Code::kInvalidArgument:
+      return "kInvalidArgument";
+    case Code::kResourceExhausted:
+      return "kResourceExhausted";
+    case Code::kFailedPrecondition:
+      return "kFailedPrecondition";
+    case Code::kUnavailable:
+      return "kUnavailable";
+    case Code::kIo:
+      return "kIo";
+    case Code::kTls:
+      return "kTls";
+    case Code::kDataLoss:
+      return "kDataLoss";
+  }
+  return "?";
+}
+
 }  // namespace tlsgen
