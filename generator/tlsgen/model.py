@@ -87,6 +87,9 @@ class Tls(Strict):
     alpn: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
         default_factory=list, description="ALPN protocol names (empty: no ALPN).")
     session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3).")
+    psa_exclusive_buffers: bool = Field(
+        default=True, description="TLS 1.3: MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS (no PSA copy of each input and "
+        "output; lowers the heap peak). Turn off only if another party shares the buffers.")
 
     @field_validator("versions", mode="before")
     @classmethod

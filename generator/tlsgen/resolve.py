@@ -340,8 +340,9 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     if tls13:
         b.define("MBEDTLS_PSA_CRYPTO_C", PS, "TLS 1.3 in mbedTLS 3.6 runs on PSA crypto (psa_crypto_init())",
                  ("tls", "versions"))
-        b.define("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS", PS, "buffers are not shared with another party: skips "
-                 "a temporary copy of every PSA input/output (~10 KB peak heap)", ("tls", "versions"))
+        if tls.psa_exclusive_buffers:
+            b.define("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS", PS, "buffers are not shared with another party: "
+                     "skips a temporary copy of every PSA input/output", ("tls", "psa_exclusive_buffers"))
 
     # --- entropy and RNG --------------------------------------------------------------------------
     EN, PL = "Entropy and random numbers", "Platform hooks"

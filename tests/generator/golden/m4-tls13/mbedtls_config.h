@@ -152,8 +152,8 @@
 
 /* ---- PSA crypto -------------------------------------------------------------------------------- */
 
-/* buffers are not shared with another party: skips a temporary copy of every PSA input/output (~10
- * KB peak heap) [tls.versions] */
+/* buffers are not shared with another party: skips a temporary copy of every PSA input/output
+ * [tls.psa_exclusive_buffers] */
 #define MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS
 
 /* TLS 1.3 in mbedTLS 3.6 runs on PSA crypto (psa_crypto_init()) [tls.versions] */
