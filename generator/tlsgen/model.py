@@ -78,6 +78,9 @@ class Tls(Strict):
     max_fragment_length: Literal[512, 1024, 2048, 4096] | None = Field(
         default=None, description="Ask the peer for smaller records (RFC 6066). Alone it does not lower the heap: "
         "in_content_len does.")
+    record_size_limit: bool = Field(
+        default=False, description="TLS 1.3: advertise in_content_len as the RFC 8449 record_size_limit, so a "
+        "peer that honours it sends records that fit a small receive buffer (MBEDTLS_SSL_RECORD_SIZE_LIMIT).")
     peer_chain_max_bytes: Annotated[int, Field(ge=256, le=65536)] = Field(
         default=4096, description="Largest peer certificate chain (DER bytes) the heap must hold.")
     ca_chain_bytes: Annotated[int, Field(ge=0, le=65536)] = Field(

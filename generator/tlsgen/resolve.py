@@ -416,6 +416,12 @@ def resolve(loaded: LoadedProfile) -> Resolution:
         if tls13 and not tls12:
             b.error(("tls", "max_fragment_length"), "max_fragment_length is a TLS 1.2 extension in mbedTLS 3.6; "
                     "a TLS 1.3-only profile cannot negotiate it")
+    elif tls.record_size_limit:
+        if not tls13:
+            b.error(("tls", "record_size_limit"), "record_size_limit is a TLS 1.3 extension in mbedTLS 3.6, but "
+                    "tls.versions does not enable 1.3 (use max_fragment_length for TLS 1.2)")
+        b.define("MBEDTLS_SSL_RECORD_SIZE_LIMIT", S, "advertise the receive buffer as the record size limit "
+                 "(RFC 8449)", ("tls", "record_size_limit"))
     elif in_len < 16384:
         b.warnings.append(f"tls.in_content_len is {in_len} without max_fragment_length: a peer that sends "
                           "16 KB records (most servers, for large responses) makes the session fail")

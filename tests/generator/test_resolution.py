@@ -197,3 +197,9 @@ def build_heap(resolved, **kw):
     from tlsgen.heap import size_heap
 
     return size_heap(resolved(**kw)).total
+
+
+def test_record_size_limit_sizes_the_tls13_receive_buffer(resolved):
+    r = resolved(kind="tls13", tls_extra="  in_content_len: 2048\n  record_size_limit: true\n")
+    assert "MBEDTLS_SSL_RECORD_SIZE_LIMIT" in names(r) and r.in_content_len == 2048
+    assert not any("16 KB records" in w for w in r.warnings)

@@ -106,6 +106,8 @@ CASES = [
     ("mfl-tls13-only", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                        "TLS1-3-AES-128-GCM-SHA256").replace("platform:", "  max_fragment_length: 1024\nplatform:"),
      8, 24, "TLS 1.2 extension"),
+    ("record-size-limit-tls12", sub(PSK, "platform:", "  record_size_limit: true\nplatform:"), 7, 22,
+     "record_size_limit is a TLS 1.3 extension"),
     ("bool-as-string", sub(PSK, "platform:", "  session_tickets: \"yes\"\nplatform:"), 7, 20, "valid boolean"),
     ("heap-negative", sub(PSK, "platform:\n", "platform:\n  heap: -5\n"), 8, 9, "'auto'"),
     ("heap-below-model", sub(PSK, "platform:\n", "platform:\n  heap: 1000\n"), 8, 9,
