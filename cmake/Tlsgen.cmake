@@ -95,3 +95,14 @@ function(tlsgen_add_library name)
   set_property(TARGET ${name} PROPERTY TLSGEN_GENERATED_DIR "${out}")
   set_property(TARGET ${name} PROPERTY TLSGEN_PROFILE "${profile}")
 endfunction()
+
+# tlsgen_check_ram(<executable> <tlsgen library>): after linking, fail the build when the image's static
+# RAM (.data + .bss, which holds the generated heap) exceeds the profile's target.ram_bytes.
+function(tlsgen_check_ram exe lib)
+  get_property(out TARGET ${lib} PROPERTY TLSGEN_GENERATED_DIR)
+  find_program(TLSGEN_SIZE_TOOL NAMES ${CMAKE_SIZE} arm-none-eabi-size size)
+  add_custom_command(TARGET ${exe} POST_BUILD
+    COMMAND ${Python3_EXECUTABLE} "${TLSGEN_ROOT}/cmake/check_ram.py" "${TLSGEN_SIZE_TOOL}" $<TARGET_FILE:${exe}>
+            "${out}/tlsgen_profile.hpp"
+    VERBATIM)
+endfunction()

@@ -125,6 +125,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "entropy": ", ".join(r.entropy),
         "time": p.platform.time,
         "cpu": r.cpu.name,
+        "ram_bytes": p.target.ram_bytes or 0,
     }
 
 

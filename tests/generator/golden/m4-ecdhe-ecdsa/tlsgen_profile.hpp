@@ -64,6 +64,8 @@ inline constexpr std::size_t kPeerChainMaxBytes = 512;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.
 inline constexpr std::size_t kNvSeedBytes = 32;
 inline constexpr int kDebugLevel = 0;
+// target.ram_bytes (0: not given): the generated heap plus all static RAM must fit (tlsgen_check_ram()).
+inline constexpr std::size_t kRamBytes = 262144;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

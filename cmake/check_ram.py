@@ -1,0 +1,17 @@
+#!/usr/bin/env python3
+"""Post-build check: the image's .data + .bss + .stack (the generated heap included) must fit target.ram_bytes."""
+import re
+import subprocess
+import sys
+
+size_tool, image, profile_hpp = sys.argv[1:4]
+ram = int(re.search(r"kRamBytes = (\d+);", open(profile_hpp).read()).group(1))
+heap = int(re.search(r"kHeapBytes = (\d+);", open(profile_hpp).read()).group(1))
+out = subprocess.run([size_tool, "-A", image], check=True, capture_output=True, text=True).stdout
+sections = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", out, re.M)}
+static = sections.get(".data", 0) + sections.get(".bss", 0) + sections.get(".stack", 0) + sections.get(".heap", 0)
+if ram and static > ram:
+    print(f"tlsgen: {image}: static RAM {static} bytes (heap {heap} included) exceeds target.ram_bytes {ram}",
+          file=sys.stderr)
+    sys.exit(1)
+print(f"tlsgen: {image}: static RAM {static} of {ram or 'unlimited'} bytes (heap {heap})")
