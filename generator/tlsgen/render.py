@@ -126,6 +126,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "time": p.platform.time,
         "cpu": r.cpu.name,
         "ram_bytes": p.target.ram_bytes or 0,
+        "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
     }
 
 

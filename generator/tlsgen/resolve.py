@@ -385,8 +385,15 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     b.define("MBEDTLS_PLATFORM_NO_STD_FUNCTIONS", PL, "no libc defaults for the hooks: until the glue's "
              "install() runs, mbedTLS's calloc returns NULL, so libc's malloc and printf are never linked", ())
     b.define("MBEDTLS_PLATFORM_MEMORY", PL, "calloc/free set at run time to tlsgen::Heap", ("platform", "heap"))
-    b.define("MBEDTLS_PLATFORM_SNPRINTF_ALT", PL, "snprintf set at run time to tlsgen's va_list walker", ())
-    b.define("MBEDTLS_PLATFORM_VSNPRINTF_ALT", PL, "vsnprintf set at run time to tlsgen's va_list walker", ())
+    # mbedTLS formats text only in X.509/OID (names, info), debug messages and error strings. Without
+    # them no mbedTLS code calls snprintf: the hooks are left out, so the walker is not linked (-1.9 KB
+    # on Cortex-M) and any stray mbedtls_snprintf use fails to compile instead of printing nothing.
+    text_users = [src for cond, src in ((uses_certs, ("tls", "cipher_suites")),
+                                        (plat.debug.level > 0, ("platform", "debug", "level")),
+                                        (plat.debug.error_strings, ("platform", "debug", "error_strings"))) if cond]
+    for src in text_users:
+        b.define("MBEDTLS_PLATFORM_SNPRINTF_ALT", PL, "snprintf set at run time to tlsgen's va_list walker", src)
+        b.define("MBEDTLS_PLATFORM_VSNPRINTF_ALT", PL, "vsnprintf set at run time to tlsgen's va_list walker", src)
     if plat.time == "none":
         if uses_certs and verify == "required":
             b.warnings.append("platform.time is none: certificate validity dates (notBefore/notAfter) are not "

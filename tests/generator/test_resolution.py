@@ -163,8 +163,7 @@ def test_every_macro_has_a_reason_and_names_a_field_or_the_baseline(resolved):
     from tlsgen.resolve import BASELINE
 
     baseline = {"MBEDTLS_SSL_ALL_ALERT_MESSAGES", "MBEDTLS_DEPRECATED_REMOVED", "MBEDTLS_PLATFORM_C",
-                "MBEDTLS_PLATFORM_NO_STD_FUNCTIONS",
-                "MBEDTLS_PLATFORM_SNPRINTF_ALT", "MBEDTLS_PLATFORM_VSNPRINTF_ALT"}
+                "MBEDTLS_PLATFORM_NO_STD_FUNCTIONS"}
     for kind in BASE:
         r = resolved(kind=kind)
         for m in r.macros:
@@ -203,3 +202,10 @@ def test_record_size_limit_sizes_the_tls13_receive_buffer(resolved):
     r = resolved(kind="tls13", tls_extra="  in_content_len: 2048\n  record_size_limit: true\n")
     assert "MBEDTLS_SSL_RECORD_SIZE_LIMIT" in names(r) and r.in_content_len == 2048
     assert not any("16 KB records" in w for w in r.warnings)
+
+
+def test_snprintf_hooks_only_where_mbedtls_formats_text(resolved):
+    assert "MBEDTLS_PLATFORM_SNPRINTF_ALT" not in names(resolved())  # PSK, no debug, no error strings
+    assert "MBEDTLS_PLATFORM_SNPRINTF_ALT" in names(resolved(kind="ecdsa"))  # X.509 names
+    assert "MBEDTLS_PLATFORM_VSNPRINTF_ALT" in names(resolved(platform_extra="  debug: {level: 1}\n"))
+    assert "MBEDTLS_PLATFORM_SNPRINTF_ALT" in names(resolved(platform_extra="  debug: {error_strings: true}\n"))

@@ -57,10 +57,12 @@
  * so libc's malloc and printf are never linked [tlsgen baseline] */
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
 
-/* snprintf set at run time to tlsgen's va_list walker [tlsgen baseline] */
+/* snprintf set at run time to tlsgen's va_list walker [tls.cipher_suites,
+ * platform.debug.error_strings] */
 #define MBEDTLS_PLATFORM_SNPRINTF_ALT
 
-/* vsnprintf set at run time to tlsgen's va_list walker [tlsgen baseline] */
+/* vsnprintf set at run time to tlsgen's va_list walker [tls.cipher_suites,
+ * platform.debug.error_strings] */
 #define MBEDTLS_PLATFORM_VSNPRINTF_ALT
 
 /* ---- Entropy and random numbers ---------------------------------------------------------------- */

@@ -52,12 +52,6 @@
 /* the glue registers the board's NV seed read/write [platform.entropy[0]] */
 #define MBEDTLS_PLATFORM_NV_SEED_ALT
 
-/* snprintf set at run time to tlsgen's va_list walker [tlsgen baseline] */
-#define MBEDTLS_PLATFORM_SNPRINTF_ALT
-
-/* vsnprintf set at run time to tlsgen's va_list walker [tlsgen baseline] */
-#define MBEDTLS_PLATFORM_VSNPRINTF_ALT
-
 /* ---- Entropy and random numbers ---------------------------------------------------------------- */
 
 /* the random generator TLS uses [platform.entropy] */

@@ -5,7 +5,7 @@
 // Do not edit: change the profile and run tlsgen again.
 //
 // Owns the profile's static heap and registers mbedTLS's platform hooks with the tlsgen runtime:
-// calloc/free -> tlsgen::Heap, snprintf/vsnprintf -> tlsgen's va_list walker, NV seed -> the board.
+// calloc/free -> tlsgen::Heap (no snprintf hooks: nothing in this configuration formats text), NV seed -> the board.
 // Entropy: nv_seed. Time: none.
 #include <cstddef>
 #include <cstring>
@@ -52,8 +52,6 @@ Status install(std::span<std::byte> region) {
     return status;
   }
   mbedtls_platform_set_calloc_free(glue_calloc, glue_free);
-  mbedtls_platform_set_snprintf(tlsgen::snprintf);
-  mbedtls_platform_set_vsnprintf(tlsgen::vsnprintf);
   mbedtls_platform_set_nv_seed(tlsgen_board_nv_seed_read, tlsgen_board_nv_seed_write);
   return Status::Ok();
 }
