@@ -83,6 +83,12 @@ function(tlsgen_add_library name)
   # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
+  # optimize: speed also compiles mbedTLS for speed (-O2; the toolchain's default is -Os). The profile is
+  # validated by the generator at build time; here only this one top-level key is read.
+  file(STRINGS "${profile}" _speed REGEX "^optimize:[ ]*speed")
+  if(_speed)
+    target_compile_options(${name}_mbedtls PRIVATE -O2)
+  endif()
   set_target_properties(${name}_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
   tlsgen_sanitize(${name}_mbedtls)
 
