@@ -20,10 +20,6 @@ cmake --build "$arm" -j"$(nproc)" >/dev/null
 echo "## Flash and static RAM of a minimal Cortex-M4 client (arm-none-eabi-gcc -Os, newlib-nano)"
 python3 bench/footprint/run.py "$arm"
 echo
-echo "## Heap: measured peak vs generated heap (real sessions against openssl s_server)"
-python3 bench/heap/calibrate.py --build "$host" --json "$out/heap.json" \
-  --qemu-json $(ls "$arm"/tests/qemu/results/*.get.json 2>/dev/null || true)
-echo
 echo "## Formatter: instructions per call on mbedTLS's format strings"
 python3 bench/format/run.py "$host" "$arm"
 echo
@@ -33,4 +29,8 @@ echo
 echo "## Handshake cost in QEMU (Cortex-M4, -icount shift=0; modem waiting excluded), ours vs stock"
 cmake --build "$arm" --target stock_client_config_ccm_psk_tls1_2 stock_client_config_suite_b >/dev/null
 python3 bench/handshake/run.py "$arm" "$out"
+echo
+echo "## Heap: measured peak vs generated heap (real sessions against openssl s_server, host and QEMU)"
+python3 bench/heap/calibrate.py --build "$host" --json "$out/heap.json" \
+  --qemu-json $(ls "$out"/handshake-m4-*.json 2>/dev/null || true)
 python3 bench/report.py "$host" "$arm" "$out"

@@ -14,7 +14,7 @@
  * - groups: secp256r1
  * - peer certificates: ecdsa, verify required
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 8544 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 8304 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: os; time: calendar; optimize: size
  * - target: host
  *

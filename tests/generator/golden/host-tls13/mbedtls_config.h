@@ -14,7 +14,7 @@
  * - groups: x25519, secp256r1
  * - peer certificates: ecdsa, verify required
  * - records: in 16384 / out 1024 bytes of payload
- * - heap: 26464 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 26192 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: os; time: calendar; optimize: size
  * - target: host
  *
