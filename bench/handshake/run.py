@@ -17,7 +17,8 @@ RUNS = [
     ("m4-ecdhe-ecdsa", "examples/qemu-esp8266/qemu_esp8266_m4_ecdhe_ecdsa", "stock-config-suite-b"),
     ("m4-ecdhe-ecdsa-speed", "examples/qemu-esp8266/qemu_esp8266_m4_ecdhe_ecdsa_speed", "stock-config-suite-b"),
     ("stock-config-suite-b", "bench/handshake/stock_client_config_suite_b", None),
-    ("m4-tls13", "examples/qemu-esp8266/qemu_esp8266_m4_tls13", None),
+    ("m4-tls13", "examples/qemu-esp8266/qemu_esp8266_m4_tls13", "stock-default"),
+    ("stock-default", "bench/handshake/stock_client_default", None),
 ]
 
 

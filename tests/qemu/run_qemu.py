@@ -42,6 +42,7 @@ SERVER_FOR = {
     # bench/handshake: the same session on mbedTLS's stock configs (the anchors)
     "stock-config-ccm-psk-tls1_2": "host-tls12-psk",
     "stock-config-suite-b": "host-ecdhe-ecdsa",
+    "stock-default": "host-tls13",
 }
 QEMU_TIMEOUT = 420.0
 
