@@ -77,7 +77,7 @@ std::string random_spec(std::mt19937_64& rng, char conversion, bool allow_alt, b
   return f;
 }
 
-TEST(FormatDiff, IntegersMatchLibc) {
+TEST(FormatDiff, GeneratedIntegerFormats_MatchLibc) {
   std::mt19937_64 rng(20261124);
   const char* lengths[] = {"", "hh", "h", "l", "ll", "z", "j", "t"};
   const char conversions[] = "diuoxX";
@@ -133,7 +133,7 @@ TEST(FormatDiff, IntegersMatchLibc) {
   EXPECT_EQ(checked, 20000);
 }
 
-TEST(FormatDiff, StringsCharsPointersMatchLibc) {
+TEST(FormatDiff, GeneratedStringCharPointerFormats_MatchLibc) {
   std::mt19937_64 rng(7);
   const char* strings[] = {"", "a", "hello", "mbedTLS debug line", "0123456789abcdefghij"};
   for (int i = 0; i < 6000; ++i) {

@@ -37,7 +37,7 @@ struct Case {
     EXPECT_EQ(got.second, static_cast<int>(std::strlen(expected)));    \
   } while (0)
 
-TEST(Format, SignedConversions) {
+TEST(Format, SignedConversions_MatchTable) {
   EXPECT_FMT("42", "%d", 42);
   EXPECT_FMT("-42", "%i", -42);
   EXPECT_FMT("-2147483648", "%d", INT_MIN);
@@ -52,7 +52,7 @@ TEST(Format, SignedConversions) {
   EXPECT_FMT("-9", "%td", static_cast<std::ptrdiff_t>(-9));
 }
 
-TEST(Format, UnsignedConversions) {
+TEST(Format, UnsignedConversions_MatchTable) {
   EXPECT_FMT("4294967295", "%u", UINT_MAX);
   EXPECT_FMT("18446744073709551615", "%llu", ULLONG_MAX);
   EXPECT_FMT("18446744073709551615", "%zu", SIZE_MAX);
@@ -65,7 +65,7 @@ TEST(Format, UnsignedConversions) {
   EXPECT_FMT("ffffffffffffffff", "%jx", UINTMAX_MAX);
 }
 
-TEST(Format, Flags) {
+TEST(Format, Flags_MatchTable) {
   EXPECT_FMT("+5", "%+d", 5);
   EXPECT_FMT(" 5", "% d", 5);
   EXPECT_FMT("+5", "%+ d", 5);  // '+' wins over ' '
@@ -84,7 +84,7 @@ TEST(Format, Flags) {
   EXPECT_FMT("+0042", "%+05d", 42);
 }
 
-TEST(Format, WidthAndPrecision) {
+TEST(Format, WidthAndPrecision_MatchTable) {
   EXPECT_FMT("   42", "%5d", 42);
   EXPECT_FMT("00042", "%.5d", 42);
   EXPECT_FMT("  00042", "%7.5d", 42);
@@ -99,7 +99,7 @@ TEST(Format, WidthAndPrecision) {
   EXPECT_FMT("  abc", "%5.3s", "abcdef");
 }
 
-TEST(Format, CharsStringsAndPercent) {
+TEST(Format, CharsStringsAndPercent_MatchTable) {
   EXPECT_FMT("x", "%c", 'x');
   EXPECT_FMT("  x", "%3c", 'x');
   EXPECT_FMT("x  |", "%-3c|", 'x');
@@ -112,13 +112,13 @@ TEST(Format, CharsStringsAndPercent) {
   EXPECT_FMT("a%b", "a%%b");
 }
 
-TEST(Format, Pointers) {
+TEST(Format, Pointers_MatchGlibcStyle) {
   EXPECT_FMT("0x1234", "%p", reinterpret_cast<void*>(0x1234));
   EXPECT_FMT("(nil)", "%p", static_cast<void*>(nullptr));
   EXPECT_FMT("  0xab", "%6p", reinterpret_cast<void*>(0xab));
 }
 
-TEST(Format, MbedtlsStyleFormats) {
+TEST(Format, MbedtlsStyleFormats_MatchTable) {
   // Shapes taken from mbedTLS 3.6 library/ (debug.c, x509*.c, ssl_*.c, error.c).
   EXPECT_FMT("=> handshake", "=> %s", "handshake");
   EXPECT_FMT("ssl_tls.c:4242: |2| 0x3f ff", "%s:%04d: |%d| 0x%02x %02x", "ssl_tls.c", 4242, 2, 0x3f, 0xff);
@@ -169,3 +169,13 @@ TEST(Format, UnsupportedConversion_StopsBeforeReadingItsArgument) {
 }
 
 }  // namespace
+
+// The signatures must be assignable to mbedtls_platform_set_snprintf / _set_vsnprintf's parameters.
+TEST(Format, Signatures_AssignableToMbedtlsHooks) {
+  int (*snprintf_hook)(char*, std::size_t, const char*, ...) = &tlsgen::snprintf;
+  int (*vsnprintf_hook)(char*, std::size_t, const char*, va_list) = &tlsgen::vsnprintf;
+  char buf[8];
+  EXPECT_EQ(snprintf_hook(buf, sizeof buf, "%d", 42), 2);
+  EXPECT_STREQ(buf, "42");
+  EXPECT_NE(vsnprintf_hook, nullptr);
+}
