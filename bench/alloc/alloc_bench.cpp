@@ -1,4 +1,4 @@
-// Allocator bench: replays the recorded mbedTLS handshakes (shared/data/alloc-traces) on
+// Allocator bench: replays the recorded mbedTLS handshakes (tests/data/alloc-traces) on
 // tlsgen::Heap, mbedTLS's memory_buffer_alloc and a seed-style first fit.
 //   alloc_bench arena  <tlsgen|mba|firstfit> TRACE      smallest arena that completes the trace
 //   alloc_bench replay <tlsgen|mba|firstfit|none> TRACE ROUNDS   (for callgrind: calls only)

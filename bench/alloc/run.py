@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TRACES = ROOT.parent / "shared" / "data" / "alloc-traces"
+TRACES = ROOT / "tests" / "data" / "alloc-traces"
 ALLOCATORS = ("tlsgen", "mba", "firstfit")
 NAMES = {"tlsgen": "tlsgen::Heap", "mba": "memory_buffer_alloc", "firstfit": "seed first-fit"}
 
