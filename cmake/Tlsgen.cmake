@@ -1,29 +1,42 @@
 # tlsgen's CMake integration.
 #
-#   tlsgen_add_library(<name> PROFILE <profile.yaml> [OUTPUT_DIR <dir>])
+#   tlsgen_add_library(<name> PROFILE <profile.yaml> [OUTPUT_DIR <dir>] [STRICT])
 #
 # runs the generator at build time (again whenever the profile, a template or a generator source
 # changes), builds mbedTLS with the generated config (one mbedTLS library per profile, cached in
 # the build tree), and defines <name>: a static library carrying the generated glue, the per-profile
 # runtime (SslPlatform, SslConfig, SslTcpStack) and the include directories, linked to mbedTLS and
-# the core runtime. Works the same for host and arm-none-eabi toolchains.
+# the core runtime. Works the same for host and arm-none-eabi toolchains, and the same whether this
+# file comes from find_package(tlsgen), add_subdirectory(<tlsgen>) or FetchContent.
+#
+# STRICT (or -DTLSGEN_STRICT=ON for every library, e.g. in release builds) makes the build fail on any
+# insecure opt-in of the profile (tlsgen generate --strict). Without it the generator still prints
+# each insecure opt-in on every run.
+#
+# Everything the functions below read is a cache entry or a global, never a variable of the scope
+# that included this file: a parent project calling tlsgen_add_library() after add_subdirectory()
+# sees the same values.
 include_guard(GLOBAL)
 
 set(TLSGEN_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "tlsgen source root")
 get_filename_component(TLSGEN_ROOT "${TLSGEN_ROOT}" ABSOLUTE)
 include("${CMAKE_CURRENT_LIST_DIR}/TlsgenMbedtls.cmake")
 
+option(TLSGEN_STRICT "Reject insecure profile opt-ins in every tlsgen_add_library() (release builds)" OFF)
+
 find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter)
-execute_process(COMMAND ${Python3_EXECUTABLE} -c "import pydantic, jinja2, yaml"
+set(TLSGEN_PYTHON "${Python3_EXECUTABLE}" CACHE INTERNAL "the Python that runs the tlsgen generator")
+execute_process(COMMAND ${TLSGEN_PYTHON} -c "import pydantic, jinja2, yaml"
                 RESULT_VARIABLE _tlsgen_py_ok OUTPUT_QUIET ERROR_QUIET)
 if(NOT _tlsgen_py_ok EQUAL 0)
-  message(FATAL_ERROR "tlsgen: ${Python3_EXECUTABLE} lacks pydantic, Jinja2 or PyYAML: "
+  message(FATAL_ERROR "tlsgen: ${TLSGEN_PYTHON} lacks pydantic, Jinja2 or PyYAML: "
                       "pip install 'pydantic>=2.5' Jinja2 PyYAML (or pip install -e <tlsgen>)")
 endif()
 
 # Warnings and code-generation flags for the runtime (stricter than for tests).
 set(TLSGEN_RUNTIME_WARNINGS -Wall -Wextra -Werror -Wpedantic -Wshadow -Wconversion -Wsign-conversion
-    -Wcast-align -Wformat=2 -Wnull-dereference -Wimplicit-fallthrough -Wundef)
+    -Wcast-align -Wformat=2 -Wnull-dereference -Wimplicit-fallthrough -Wundef
+    CACHE INTERNAL "warnings for tlsgen's runtime (stricter than for tests)")
 function(tlsgen_runtime_flags target)
   target_compile_options(${target} PRIVATE ${TLSGEN_RUNTIME_WARNINGS}
     $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti> -ffunction-sections -fdata-sections)
@@ -41,13 +54,19 @@ endfunction()
 
 # The generator command: the in-tree package, so a build never runs a stale installed copy.
 set(TLSGEN_GENERATOR_COMMAND
-    ${CMAKE_COMMAND} -E env "PYTHONPATH=${TLSGEN_ROOT}/generator" ${Python3_EXECUTABLE} -m tlsgen
+    ${CMAKE_COMMAND} -E env "PYTHONPATH=${TLSGEN_ROOT}/generator" ${TLSGEN_PYTHON} -m tlsgen
     CACHE INTERNAL "command that runs the tlsgen generator")
-file(GLOB_RECURSE TLSGEN_GENERATOR_DEPENDS CONFIGURE_DEPENDS
+# What every generation depends on besides the profile: the generator's sources and the templates.
+file(GLOB_RECURSE _tlsgen_generator_depends CONFIGURE_DEPENDS
      "${TLSGEN_ROOT}/generator/tlsgen/*.py" "${TLSGEN_ROOT}/templates/*.jinja")
+set(TLSGEN_GENERATOR_DEPENDS "${_tlsgen_generator_depends}" CACHE INTERNAL "generator sources and templates")
 
 function(tlsgen_add_library name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "PROFILE;OUTPUT_DIR" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "tlsgen_add_library(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS} "
+                        "(allowed: PROFILE <file.yaml> [OUTPUT_DIR <dir>] [STRICT])")
+  endif()
   if(NOT arg_PROFILE)
     message(FATAL_ERROR "tlsgen_add_library(${name}): PROFILE <file.yaml> is required")
   endif()
@@ -61,9 +80,14 @@ function(tlsgen_add_library name)
     set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}_generated")
   endif()
   set(generated "${out}/mbedtls_config.h" "${out}/tlsgen_profile.hpp" "${out}/tlsgen_glue.cpp")
+  set(strict)
+  if(arg_STRICT OR TLSGEN_STRICT)
+    set(strict --strict)
+  endif()
+  # --quiet keeps the build log short; insecure opt-ins are printed all the same.
   add_custom_command(
     OUTPUT ${generated}
-    COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet
+    COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet ${strict}
     DEPENDS "${profile}" ${TLSGEN_GENERATOR_DEPENDS}
     COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
     VERBATIM)
@@ -84,9 +108,12 @@ function(tlsgen_add_library name)
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
   # optimize: speed also compiles mbedTLS for speed (-O2; the toolchain's default is -Os). The profile is
-  # validated by the generator at build time; here only this one top-level key is read.
-  file(STRINGS "${profile}" _speed REGEX "^optimize:[ ]*speed")
-  if(_speed)
+  # validated by the generator at build time; here only this one top-level key is read (YAML-aware,
+  # so quoting does not matter), and a profile edit re-runs this configure step.
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
+  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_optimize.py" "${profile}"
+    OUTPUT_VARIABLE optimize RESULT_VARIABLE rc ERROR_QUIET)
+  if(rc EQUAL 0 AND optimize STREQUAL "speed")
     target_compile_options(${name}_mbedtls PRIVATE -O2)
   endif()
   set_target_properties(${name}_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
@@ -108,7 +135,7 @@ function(tlsgen_check_ram exe lib)
   get_property(out TARGET ${lib} PROPERTY TLSGEN_GENERATED_DIR)
   find_program(TLSGEN_SIZE_TOOL NAMES ${CMAKE_SIZE} arm-none-eabi-size size)
   add_custom_command(TARGET ${exe} POST_BUILD
-    COMMAND ${Python3_EXECUTABLE} "${TLSGEN_ROOT}/cmake/check_ram.py" "${TLSGEN_SIZE_TOOL}" $<TARGET_FILE:${exe}>
+    COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/check_ram.py" "${TLSGEN_SIZE_TOOL}" $<TARGET_FILE:${exe}>
             "${out}/tlsgen_profile.hpp"
     VERBATIM)
 endfunction()
