@@ -24,7 +24,7 @@ echo "## Formatter: instructions per call on mbedTLS's format strings"
 python3 bench/format/run.py "$host" "$arm"
 echo
 echo "## Allocator: arena needed / peak live bytes, instructions per call (alloc traces)"
-python3 bench/alloc/run.py "$host"
+python3 bench/alloc/run.py "$host" "$arm"
 echo
 echo "## Handshake cost in QEMU (Cortex-M4, -icount shift=0; modem waiting excluded), ours vs stock"
 cmake --build "$arm" --target stock_client_config_ccm_psk_tls1_2 stock_client_config_suite_b >/dev/null
