@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -40,6 +41,62 @@ bool all_zero(const void* p, std::size_t n) {
   const auto* b = static_cast<const unsigned char*>(p);
   return std::all_of(b, b + n, [](unsigned char c) { return c == 0; });
 }
+
+// White-box view of the layout heap.hpp documents, for the corruption tests: a block's header sits
+// kHeaderBytes before its payload and starts with the size word (size | log2(kAlignment) << 1 |
+// in-use bit); a free block's first payload bytes hold its list links {next, prev}, each the
+// block's offset from the (aligned) region start + 1, 0 ending the list.
+struct Links {
+  std::uint32_t next;
+  std::uint32_t prev;
+};
+
+std::uint32_t size_word(const void* payload) {
+  std::uint32_t word;
+  std::memcpy(&word, static_cast<const std::byte*>(payload) - Heap::kHeaderBytes, sizeof word);
+  return word;
+}
+
+void set_size_word(void* payload, std::uint32_t word) {
+  std::memcpy(static_cast<std::byte*>(payload) - Heap::kHeaderBytes, &word, sizeof word);
+}
+
+Links links_of(const void* payload) {
+  Links links;
+  std::memcpy(&links, payload, sizeof links);
+  return links;
+}
+
+void set_links(void* payload, Links links) { std::memcpy(payload, &links, sizeof links); }
+
+// The list link that names the block whose payload is `payload` in a region starting at `base`.
+std::uint32_t link_to(const void* base, const void* payload) {
+  return static_cast<std::uint32_t>(static_cast<const std::byte*>(payload) - Heap::kHeaderBytes -
+                                    static_cast<const std::byte*>(base)) +
+         1;
+}
+
+constexpr std::uint32_t kAlignShift = static_cast<std::uint32_t>(std::countr_zero(Heap::kAlignment));
+
+bool same_stats(const tlsgen::HeapStats& a, const tlsgen::HeapStats& b) {
+  return a.capacity == b.capacity && a.in_use == b.in_use && a.peak_in_use == b.peak_in_use &&
+         a.arena_in_use == b.arena_in_use && a.peak_arena_in_use == b.peak_arena_in_use &&
+         a.high_water == b.high_water && a.live_blocks == b.live_blocks &&
+         a.peak_live_blocks == b.peak_live_blocks && a.free_blocks == b.free_blocks && a.failed == b.failed &&
+         a.allocations == b.allocations && a.frees == b.frees;
+}
+
+// The whole observable state of a heap: its region's bytes and its statistics. A fault must leave
+// both exactly as they were.
+struct Snapshot {
+  std::vector<std::byte> bytes;
+  tlsgen::HeapStats stats;
+  Snapshot(std::span<const std::byte> region, const Heap& heap)
+      : bytes(region.begin(), region.end()), stats(heap.stats()) {}
+  bool same(std::span<const std::byte> region, const Heap& heap) const {
+    return std::equal(bytes.begin(), bytes.end(), region.begin(), region.end()) && same_stats(stats, heap.stats());
+  }
+};
 
 TEST(Heap, BlockBytes_IsHeaderPlusAlignedPayload) {
   EXPECT_EQ(Heap::block_bytes(1), Heap::kHeaderBytes + std::max(Heap::kMinPayload, Heap::kAlignment));
@@ -193,6 +250,246 @@ TEST_F(HeapTest, OverwrittenHeader_IsCorruptHeader) {
   (void)c;
 }
 
+TEST(Heap, SizeWord_EncodesAlignmentAndUse) {
+  alignas(64) std::array<std::byte, 1024> region{};
+  Heap heap;
+  ASSERT_TRUE(heap.init(region).ok());
+  void* a = heap.calloc(1, 40);
+  void* guard = heap.calloc(1, 8);  // keeps a off the wilderness once freed
+  ASSERT_TRUE(a && guard);
+  EXPECT_EQ(size_word(a), Heap::block_bytes(40) | kAlignShift << 1 | 1u);
+  heap.free(a);
+  EXPECT_EQ(size_word(a), Heap::block_bytes(40) | kAlignShift << 1);
+  EXPECT_TRUE(heap.check().ok());
+}
+
+TEST_F(HeapTest, OverwrittenAlignmentBits_IsCorruptHeaderAndHeapUnchanged) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* c = heap.calloc(1, 32);
+  ASSERT_TRUE(a && b && c);
+  const std::uint32_t word = size_word(b);
+  // Size and in-use bit intact, alignment field cleared / changed.
+  for (const std::uint32_t bad : {word & ~(kAlignShift << 1), (word & ~(kAlignShift << 1)) | 2u}) {
+    set_size_word(b, bad);
+    const Snapshot before(region, heap);
+    heap.free(b);
+    ASSERT_EQ(log.faults.size(), 1u);
+    EXPECT_EQ(log.faults[0], HeapFault::kCorruptHeader);
+    EXPECT_TRUE(before.same(region, heap));
+    EXPECT_EQ(heap.check().code(), tlsgen::Code::kDataLoss);
+    log.faults.clear();
+  }
+  set_size_word(b, word);
+  EXPECT_TRUE(heap.check().ok());
+  heap.free(b);
+  heap.free(a);
+  heap.free(c);
+  EXPECT_TRUE(log.faults.empty());
+  EXPECT_EQ(heap.stats().in_use, 0u);
+}
+
+// The audit's repro: a use after free overwrites a free block's list links; freeing its neighbour
+// must not follow them out of the region (it did: a wild write in unlink_free under ASan).
+TEST_F(HeapTest, UseAfterFreeOfLinks_FreeIsCorruptHeaderAndWritesNothing) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* c = heap.calloc(1, 32);
+  void* guard = heap.calloc(1, 8);
+  ASSERT_TRUE(a && b && c && guard);
+  heap.free(b);
+  const Links saved = links_of(b);
+  std::memset(b, 0x5A, 8);
+  const Snapshot before(region, heap);
+  heap.free(a);
+  ASSERT_EQ(log.faults.size(), 1u);
+  EXPECT_EQ(log.faults[0], HeapFault::kCorruptHeader);
+  EXPECT_TRUE(before.same(region, heap));
+  EXPECT_EQ(heap.check().code(), tlsgen::Code::kDataLoss);
+  set_links(b, saved);
+  heap.free(a);
+  heap.free(c);
+  heap.free(guard);
+  EXPECT_EQ(log.faults.size(), 1u);
+  EXPECT_EQ(heap.stats().in_use, 0u);
+  EXPECT_TRUE(heap.check().ok());
+}
+
+// Every way a free block's links can be wrong, for the non-head block b of the list d -> b. Each
+// must be caught by free (unlinking b), by calloc's best-fit walk, and by calloc taking b itself.
+TEST_F(HeapTest, CorruptFreeLinks_AreCorruptHeaderAndHeapUnchanged) {
+  struct Blocks {
+    void *a, *b, *c, *d, *e;
+  };
+  auto setup = [&] {  // a b c d e, then b and d freed: the list is d -> b
+    EXPECT_TRUE(heap.init(region).ok());
+    Blocks k{heap.calloc(1, 32), heap.calloc(1, 32), heap.calloc(1, 32), heap.calloc(1, 64), heap.calloc(1, 32)};
+    EXPECT_TRUE(k.a && k.b && k.c && k.d && k.e);
+    heap.free(k.b);
+    heap.free(k.d);
+    return k;
+  };
+  const Blocks first = setup();
+  const std::uint32_t b = link_to(region.data(), first.b);
+  const std::uint32_t c = link_to(region.data(), first.c);
+  const std::uint32_t d = link_to(region.data(), first.d);
+  const auto top = static_cast<std::uint32_t>(heap.stats().high_water);
+  ASSERT_EQ(links_of(first.d).next, b);
+  ASSERT_EQ(links_of(first.b).prev, d);
+  ASSERT_EQ(links_of(first.b).next, 0u);
+  const struct {
+    const char* name;
+    Links links;  // b's {next, prev}; the correct value is {0, d}
+  } cases[] = {
+      {"junk", {0xEEEEEEEEu, 0xEEEEEEEEu}},
+      {"next far outside", {0x7FFFFFF1u, d}},
+      {"next in the wilderness", {top + 1, d}},
+      {"next misaligned", {c + 4, d}},
+      {"next at a live block", {c, d}},
+      {"next at itself", {b, d}},
+      {"next not pointing back", {d, d}},
+      {"prev claims head", {0, 0}},
+      {"prev at a live block", {0, c}},
+      {"prev misaligned", {0, d + 4}},
+      {"prev in the wilderness", {0, top + 1}},
+  };
+  for (const auto& test : cases) {
+    SCOPED_TRACE(test.name);
+    const Blocks k = setup();
+    ASSERT_EQ(k.b, first.b);
+    const Links saved = links_of(k.b);
+    set_links(k.b, test.links);
+    const Snapshot before(region, heap);
+    log.faults.clear();
+    heap.free(k.a);                            // unlinks b to merge
+    EXPECT_EQ(heap.calloc(1, 1000), nullptr);  // walks d, b, and on
+    EXPECT_EQ(heap.calloc(1, 32), nullptr);    // exact fit: takes b
+    ASSERT_EQ(log.faults.size(), 3u);
+    for (HeapFault fault : log.faults) EXPECT_EQ(fault, HeapFault::kCorruptHeader);
+    EXPECT_TRUE(before.same(region, heap));
+    EXPECT_EQ(heap.check().code(), tlsgen::Code::kDataLoss);
+    set_links(k.b, saved);
+    EXPECT_TRUE(heap.check().ok());
+    EXPECT_EQ(heap.calloc(1, 32), k.b);
+  }
+}
+
+TEST_F(HeapTest, TruncatedFreeList_IsCorruptHeaderAndHeapUnchanged) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* c = heap.calloc(1, 64);
+  void* guard = heap.calloc(1, 8);
+  ASSERT_TRUE(a && b && c && guard);
+  heap.free(a);
+  heap.free(c);  // list: c -> a
+  Links head = links_of(c);
+  head.next = 0;  // a is no longer reachable, though stats().free_blocks says 2
+  set_links(c, head);
+  const Snapshot before(region, heap);
+  EXPECT_EQ(heap.calloc(1, 16), nullptr);  // c fits, but the walk must see the list end early
+  heap.free(b);                            // merges with a, whose prev link c no longer points back
+  ASSERT_EQ(log.faults.size(), 2u);
+  EXPECT_EQ(log.faults[0], HeapFault::kCorruptHeader);
+  EXPECT_EQ(log.faults[1], HeapFault::kCorruptHeader);
+  EXPECT_TRUE(before.same(region, heap));
+  EXPECT_FALSE(heap.check().ok());
+}
+
+TEST_F(HeapTest, FreeListCycle_CallocEndsWithCorruptHeader) {
+  for (const bool self_loop : {false, true}) {
+    SCOPED_TRACE(self_loop ? "self loop" : "two-block cycle");
+    ASSERT_TRUE(heap.init(region).ok());
+    void* a = heap.calloc(1, 32);
+    void* b = heap.calloc(1, 32);
+    void* c = heap.calloc(1, 64);
+    void* guard = heap.calloc(1, 8);
+    ASSERT_TRUE(a && b && c && guard);
+    heap.free(a);
+    heap.free(c);  // list: c -> a
+    Links links = links_of(self_loop ? c : a);
+    links.next = link_to(region.data(), c);
+    set_links(self_loop ? c : a, links);
+    const Snapshot before(region, heap);
+    log.faults.clear();
+    EXPECT_EQ(heap.calloc(1, 1000), nullptr);  // fits no block: walks the whole list
+    ASSERT_EQ(log.faults.size(), 1u);
+    EXPECT_EQ(log.faults[0], HeapFault::kCorruptHeader);
+    EXPECT_TRUE(before.same(region, heap));
+    EXPECT_FALSE(heap.check().ok());
+  }
+}
+
+// Double frees, in each state the first free can leave the block in.
+TEST_F(HeapTest, DoubleFreeOfBlockMergedIntoFreeBlockBelow_IsDoubleFree) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* guard = heap.calloc(1, 8);
+  ASSERT_TRUE(a && b && guard);
+  heap.free(a);
+  heap.free(b);  // absorbed by the free block a
+  const Snapshot before(region, heap);
+  heap.free(b);
+  ASSERT_EQ(log.faults.size(), 1u);
+  EXPECT_EQ(log.faults[0], HeapFault::kDoubleFree);
+  EXPECT_TRUE(before.same(region, heap));
+  EXPECT_TRUE(heap.check().ok());
+}
+
+TEST_F(HeapTest, DoubleFreeOfBlocksMergedWithFreeBlockAbove_IsDoubleFree) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* guard = heap.calloc(1, 8);
+  ASSERT_TRUE(a && b && guard);
+  heap.free(b);
+  heap.free(a);  // absorbs the free block b
+  const Snapshot before(region, heap);
+  heap.free(a);
+  heap.free(b);
+  ASSERT_EQ(log.faults.size(), 2u);
+  EXPECT_EQ(log.faults[0], HeapFault::kDoubleFree);
+  EXPECT_EQ(log.faults[1], HeapFault::kDoubleFree);
+  EXPECT_TRUE(before.same(region, heap));
+  EXPECT_TRUE(heap.check().ok());
+}
+
+TEST_F(HeapTest, DoubleFreeOfBlockGivenBackToWilderness_IsDoubleFree) {
+  void* a = heap.calloc(1, 32);
+  void* b = heap.calloc(1, 32);
+  void* c = heap.calloc(1, 32);
+  ASSERT_TRUE(a && b && c);
+  heap.free(c);  // the top block: back to the wilderness
+  heap.free(a);
+  heap.free(b);  // merges with a below, and the result goes back to the wilderness
+  EXPECT_EQ(heap.stats().free_blocks, 0u);
+  const Snapshot before(region, heap);
+  heap.free(c);
+  heap.free(b);
+  heap.free(a);
+  ASSERT_EQ(log.faults.size(), 3u);
+  for (HeapFault fault : log.faults) EXPECT_EQ(fault, HeapFault::kDoubleFree);
+  EXPECT_TRUE(before.same(region, heap));
+  EXPECT_TRUE(heap.check().ok());
+}
+
+TEST_F(HeapTest, InteriorPointerAtAlignment_IsBadFree) {
+  auto* a = static_cast<unsigned char*>(heap.calloc(1, 8 * Heap::kAlignment));
+  void* b = heap.calloc(1, 32);
+  ASSERT_TRUE(a && b);
+  for (const int fill : {0x00, 0x41, 0xFF}) {
+    std::memset(a, fill, 8 * Heap::kAlignment);
+    const Snapshot before(region, heap);
+    for (std::size_t k = 1; k < 8; ++k) heap.free(a + k * Heap::kAlignment);
+    ASSERT_EQ(log.faults.size(), 7u) << fill;
+    for (HeapFault fault : log.faults) EXPECT_EQ(fault, HeapFault::kBadFree) << fill;
+    EXPECT_TRUE(before.same(region, heap));
+    log.faults.clear();
+  }
+  heap.free(a);
+  heap.free(b);
+  EXPECT_TRUE(log.faults.empty());
+  EXPECT_EQ(heap.stats().live_blocks, 0u);
+}
+
 TEST_F(HeapTest, WildernessIsUsedOnlyWhenNoFreeBlockFits) {
   void* a = heap.calloc(1, 256);
   void* b = heap.calloc(1, 8);
@@ -264,6 +561,10 @@ TEST(Heap, RandomSequences_MatchModel) {
         live.erase(live.begin() + static_cast<std::ptrdiff_t>(i));
       }
       ASSERT_EQ(heap.stats().live_blocks, live.size());
+      // The bound heap.hpp states: no two free blocks are adjacent and the block under the
+      // wilderness is live, so F <= live blocks and F <= capacity / (2 * block_bytes(1)).
+      ASSERT_LE(heap.stats().free_blocks, live.size());
+      ASSERT_LE(heap.stats().free_blocks, heap.stats().capacity / (2 * Heap::block_bytes(1)));
       // in_use counts whole payloads: a best-fit block too small to split keeps its remainder.
       ASSERT_GE(heap.stats().in_use, payload);
       ASSERT_LT(heap.stats().in_use, payload + live.size() * Heap::block_bytes(1) + 1);

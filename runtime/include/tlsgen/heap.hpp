@@ -1,12 +1,16 @@
 // tlsgen::Heap: the allocator mbedTLS uses, over a caller-given region (the generated static heap).
 //
 // Layout. Every block starts with a header and hands back the memory right after it (the seed's
-// layout). The header holds the block's size (header included; the low bit says "in use") and the
-// size of the block before it, so both neighbours are found in O(1) and free neighbours coalesce.
-// On 64-bit hosts the header is 16 bytes and also holds a check word (size ^ prev ^ magic) and the
-// block alignment; on 32-bit targets it is 8 bytes (size, prev). All blocks share one alignment,
-// kAlignment = alignof(std::max_align_t): 8 on Cortex-M, 16 on x86-64, so no per-block alignment
-// field is needed to free a block.
+// layout). The header holds the block's size and alignment and the size of the block before it, so
+// both neighbours are found in O(1) and free neighbours coalesce:
+//   size word: the block's size (header included, a multiple of kAlignment)
+//              | log2(kAlignment) << 1 | in-use bit (bit 0)   (the size's low bits are spare)
+//   prev word: the size of the block just below (0 for the first block)
+// That is the whole 8-byte header on 32-bit targets; 64-bit hosts add a check word
+// (size ^ prev ^ magic) and the alignment once more: 16 bytes. All blocks share one alignment,
+// kAlignment = alignof(std::max_align_t): 8 on Cortex-M, 16 on x86-64. A free block below `top`
+// keeps its links in the doubly linked free list ({next, prev}: offset from the region's aligned
+// start + 1, 0 ends the list) in its first 8 payload bytes.
 //
 //   region: [ hdr | payload ][ hdr | payload ] ... [ hdr | payload ]  wilderness ............ ]
 //           ^base                                                     ^top (high-water mark)
@@ -16,15 +20,39 @@
 // size, and the highest `top` ever reached is exactly the arena this sequence of calls needs:
 // stats().high_water is the number the heap model is checked against.
 //
-// Time per call (the bound): calloc is O(F) to find the best fit, plus O(n) to zero n bytes, where
-// F is the number of free blocks below `top`; since no two free blocks are ever adjacent, F is at
-// most the number of live blocks + 1 (about 80 at the peak of a TLS 1.3 handshake). free is O(1).
+// Time per call (hard bounds). Let F be the number of free blocks below `top` (stats().free_blocks)
+// and L the live blocks. No two free blocks are ever adjacent and the block just below `top` is
+// always live (a free block touching the wilderness is given back to it), so every free block has a
+// live one right above it:
+//     F <= L   and   F <= top / (2 * block_bytes(1)) <= capacity / (2 * block_bytes(1))
+// (capacity / 32 on Cortex-M, capacity / 64 on x86-64). Then
+//   calloc:  at most F steps of the best-fit walk (each O(1), every link checked; the walk also
+//            stops after stats().free_blocks steps whatever the list holds), O(1) to take the block,
+//            plus zeroing the block's payload (at most capacity bytes).
+//   free:    O(1): the block, its two neighbours, at most two unlinks and one link.
+//   a fault: free's classification walks at most top / block_bytes(1) <= capacity / block_bytes(1)
+//            headers (only on the fault path).
+//   check(): O(top / block_bytes(1) + F).
+// Workload: replaying the recorded handshakes (tests/data/alloc-traces, x86-64 layout), F never
+// exceeds 12 and L 78 (TLS 1.2 ECDSA and TLS 1.3), so a calloc there walks at most 12 free blocks.
 //
-// Corruption detection: free() checks that the pointer is one this heap handed out and is still in
-// use (bad free, double free) and that the header agrees with its neighbours (overwritten header);
-// check() walks every block. A fault calls the fault handler and leaves the heap unchanged; the
-// default handler traps (set_fault_handler() to record faults instead, as the tests do). These
-// O(1) checks are always on; check() is for debug builds and tests.
+// Corruption detection, always on, a constant cost per block or link touched (whole-heap walks
+// only on the fault path and in check()):
+//   - free() checks the pointer is a block start this heap handed out and still in use, that its
+//     header is sane (alignment field, size, prev; the check word on 64-bit) and agrees with both
+//     neighbours' headers.
+//   - Every free-list link calloc or free follows or rewrites is checked first: inside the used
+//     area, aligned, room for a header and links, at a sane free block's header, and the
+//     neighbours' links point back. So a use after free that overwrites a free block's links is
+//     caught (kCorruptHeader) instead of turning into a write outside the region.
+//   - A freed block's header is marked free before it is merged into a neighbour or given back to
+//     the wilderness; on a fault, free() walks the blocks to say what the pointer is: a free block's
+//     start or such a stale header (inside a free block or in the wilderness) is a kDoubleFree, a
+//     pointer at no block start a kBadFree, headers that disagree a kCorruptHeader.
+//   - check() walks every block and the free list.
+// A fault calls the fault handler and leaves the heap unchanged (region bytes and statistics; calloc
+// then returns nullptr without counting a failure); the default handler traps (set_fault_handler()
+// to record faults instead, as the tests do).
 //
 // No dynamic allocation, no exceptions, no global state: a Heap is an object (the glue owns one).
 #pragma once
@@ -39,8 +67,8 @@ namespace tlsgen {
 
 enum class HeapFault : std::uint8_t {
   kBadFree,            // pointer not handed out by this heap (outside, misaligned, not a block start)
-  kDoubleFree,         // block already free
-  kCorruptHeader,      // header inconsistent with its neighbours (overwritten)
+  kDoubleFree,         // block already free (still a free block, merged into one, or in the wilderness)
+  kCorruptHeader,      // a header or free-list link inconsistent with its neighbours (overwritten)
 };
 
 const char* to_string(HeapFault fault);
@@ -89,10 +117,12 @@ class Heap {
   Status init(std::span<std::byte> region);
 
   // calloc semantics: count*size zeroed bytes aligned to kAlignment, or nullptr when count*size
-  // overflows, is 0, or does not fit (then stats().failed grows). Before init(): nullptr.
+  // overflows, is 0, or does not fit (then stats().failed grows). Before init(): nullptr. A corrupted
+  // free list is reported as kCorruptHeader and gives nullptr, the heap unchanged.
   void* calloc(std::size_t count, std::size_t size);
 
-  // free(nullptr) is a no-op. Pointers not from this heap, or freed twice, go to the fault handler.
+  // free(nullptr) is a no-op. Pointers not from this heap, freed twice, or whose block or free
+  // neighbours are corrupted go to the fault handler, and the heap is left unchanged.
   void free(void* pointer);
 
   HeapStats stats() const;
@@ -115,13 +145,21 @@ class Heap {
   struct Header;
   struct Links;
 
-  static Links* links_of(void* payload);
+  static Links* links_of(Header* block);
+  static bool header_sane(const Header* block);
+  static void set_size(Header* block, std::uint32_t size, bool in_use);
+  static void set_prev(Header* block, std::uint32_t prev);
   Header* header_at(std::uint32_t offset) const;
   std::uint32_t offset_of(const Header* header) const;
+  bool header_ok(const Header* block, std::uint32_t offset) const;
+  Header* free_block_at(std::uint32_t link) const;
+  bool next_link_ok(Header* block) const;
+  bool can_unlink(Header* block) const;
+  bool head_ok() const;
+  HeapFault classify(const void* pointer) const;
   void fault(HeapFault fault, const void* pointer) const;
   void link_free(Header* block);
   void unlink_free(Header* block);
-  void set_size(Header* block, std::uint32_t size, bool used);
   void account_alloc(std::uint32_t block_size);
   void account_free(std::uint32_t block_size);
 
