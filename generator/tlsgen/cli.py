@@ -1,12 +1,22 @@
-"""Command line: tlsgen PROFILE -o DIR | generate | check | explain.
+"""Command line: tlsgen PROFILE -o DIR | generate | check | explain | diff | schema | reference.
 
-Exit status: 0 success; 1 generated files are stale (--check); 2 the profile is invalid
-(nothing written); 3 the output could not be written.
+Exit status (every command):
+  0  success
+  1  generated files are stale (`generate --check` only; nothing else ever exits 1)
+  2  a profile is invalid, or the command line is (nothing written)
+  3  the output could not be written
+  4  internal error: a bug in tlsgen, not in the profile (please report it with the profile)
+  130  interrupted (Ctrl-C)
+`check` with several profiles exits with the worst status of them (the highest number).
+
+Insecure opt-ins are printed on every run that reads a profile: in the summary, or with --quiet and
+--check, one `tlsgen: ...: INSECURE ...` line each on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +25,7 @@ from tlsgen.errors import ProfileError
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
 
-EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO = 0, 1, 2, 3
+EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 COMMANDS = ("generate", "check", "explain", "diff", "schema", "reference")
 
 
@@ -32,12 +42,26 @@ def _summary(res: Built, out_dir: str | None) -> str:
     lines.append(f"  heap:    {heap.bytes} bytes ({heap_src}) = {parts} + margin {heap.model.margin}")
     lines.append(f"  macros:  {len(r.macros)}")
     for c in r.insecure:
-        lines.append(f"  INSECURE {c.option}: {c.what} (reason: {c.reason})")
+        lines.append(f"  {_insecure_line(c)}")
     for w in r.warnings:
         lines.append(f"  warning: {w}")
     if out_dir:
         lines.append(f"  wrote:   {', '.join(str(Path(out_dir) / n) for n in OUTPUTS)}")
     return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _insecure_line(c) -> str:
+    return f"INSECURE {c.option}: {c.what} (reason: {_one_line(c.reason)})"
+
+
+def _print_insecure(res: Built) -> None:
+    """The opt-ins on stderr, one line each: for runs that print no summary (--quiet, --check)."""
+    for c in res.resolution.insecure:
+        print(f"tlsgen: {res.resolution.loaded.file}: {_insecure_line(c)}", file=sys.stderr)
 
 
 def _explain(res: Built) -> str:
@@ -63,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="tlsgen",
         description="Generate an mbedTLS 3.6 config, a computed heap size and C++ glue from a device profile.",
-        epilog="Commands: generate (default), check, explain. `tlsgen PROFILE -o DIR` is `tlsgen generate ...`.")
+        epilog="Commands: generate (default), check, explain, diff, schema, reference. `tlsgen PROFILE -o DIR` is "
+               "`tlsgen generate ...`. Exit status: 0 ok, 1 stale (generate --check), 2 invalid profile, "
+               "3 cannot write, 4 internal error.")
     ap.add_argument("--version", action="version", version=f"tlsgen {__version__} (mbedTLS {MBEDTLS_VERSION})")
     sub = ap.add_subparsers(dest="command")
     g = sub.add_parser("generate", help="validate, resolve, size and write the generated files")
@@ -71,10 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", help="output directory (created; other files in it are kept); "
                    "default: generated/<profile file stem> in the current directory")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in -o are stale")
-    g.add_argument("--quiet", action="store_true", help="print nothing on success")
+    g.add_argument("--quiet", action="store_true", help="print no summary on success (insecure opt-ins "
+                   "are still printed, to stderr)")
     g.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
-    c = sub.add_parser("check", help="validate and resolve only")
-    c.add_argument("profile")
+    c = sub.add_parser("check", help="validate and resolve only (one or more profiles)")
+    c.add_argument("profiles", nargs="+", metavar="profile")
     c.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
     e = sub.add_parser("explain", help="every macro with its reason, and the heap breakdown")
     e.add_argument("profile")
@@ -106,12 +133,13 @@ def _diff(args) -> int:
     from tlsgen.diff import compare, format_text, profile_at_revision
 
     profiles = [p for p in args.profiles if p != "--"]
+    old_data = None
     try:
         if args.git:
             if len(profiles) != 1:
                 print("tlsgen diff --git REV -- PROFILE.yaml takes one profile", file=sys.stderr)
                 return EXIT_INVALID
-            old_file, new_file = profile_at_revision(args.git, profiles[0]), profiles[0]
+            (old_file, old_data), new_file = profile_at_revision(args.git, profiles[0]), profiles[0]
         elif len(profiles) == 2:
             old_file, new_file = profiles
         else:
@@ -121,7 +149,7 @@ def _diff(args) -> int:
         print(f"tlsgen: {e}", file=sys.stderr)
         return EXIT_INVALID
     try:
-        old, new = build(old_file), build(new_file)
+        old, new = build(old_file, data=old_data), build(new_file)
     except ProfileError as e:
         print(str(e), file=sys.stderr)
         return EXIT_INVALID
@@ -129,8 +157,60 @@ def _diff(args) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _build(profile: str, strict: bool) -> Built | None:
+    try:
+        return build(profile, strict=strict)
+    except ProfileError as e:
+        print(str(e), file=sys.stderr)
+        n = len(e.problems)
+        print(f"tlsgen: {n} error{'s' if n != 1 else ''} in {profile}; nothing written", file=sys.stderr)
+        return None
+
+
+def _check(args) -> int:
+    worst = EXIT_OK
+    for profile in args.profiles:
+        res = _build(profile, args.strict)
+        if res is None:
+            worst = max(worst, EXIT_INVALID)
+        else:
+            print(_summary(res, None))
+    return worst
+
+
+def _generate(args) -> int:
+    res = _build(args.profile, args.strict)
+    if res is None:
+        return EXIT_INVALID
+    files = render(res.resolution, res.heap)
+    out = Path(args.output) if args.output else Path("generated") / Path(args.profile).stem
+    if args.check:
+        _print_insecure(res)
+        stale = []
+        for n, text in files.items():
+            try:
+                same = (out / n).is_file() and (out / n).read_bytes() == text.encode("utf-8")
+            except OSError as e:
+                print(f"tlsgen: cannot read {out / n}: {e.strerror or e}", file=sys.stderr)
+                return EXIT_IO
+            if not same:
+                stale.append(n)
+        for n in stale:
+            print(f"tlsgen: {out / n} is stale: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
+        return EXIT_STALE if stale else EXIT_OK
+    try:
+        write_atomically(files, out)
+    except OSError as e:
+        print(f"tlsgen: cannot write {out}: {e}", file=sys.stderr)
+        return EXIT_IO
+    if args.quiet:
+        _print_insecure(res)
+    else:
+        print(_summary(res, str(out)))
+    return EXIT_OK
+
+
+def _run(argv: list[str]) -> int:
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "generate")
     args = _parser().parse_args(argv)
@@ -143,35 +223,43 @@ def main(argv: list[str] | None = None) -> int:
         from tlsgen.reference import json_schema, markdown_reference
 
         return _emit(json_schema() if args.command == "schema" else markdown_reference(), args.output)
-    try:
-        res = build(args.profile, strict=getattr(args, "strict", False))
-    except ProfileError as e:
-        print(str(e), file=sys.stderr)
-        n = len(e.problems)
-        print(f"tlsgen: {n} error{'s' if n != 1 else ''} in {args.profile}; nothing written", file=sys.stderr)
-        return EXIT_INVALID
     if args.command == "check":
-        print(_summary(res, None))
-        return EXIT_OK
+        return _check(args)
     if args.command == "explain":
+        res = _build(args.profile, False)
+        if res is None:
+            return EXIT_INVALID
         print(_explain(res))
         return EXIT_OK
-    files = render(res.resolution, res.heap)
-    out = Path(args.output) if args.output else Path("generated") / Path(args.profile).stem
-    if args.check:
-        stale = [n for n, text in files.items()
-                 if not (out / n).is_file() or (out / n).read_text(encoding="utf-8") != text]
-        for n in stale:
-            print(f"tlsgen: {out / n} is stale: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
-        return EXIT_STALE if stale else EXIT_OK
+    return _generate(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module docstring)."""
     try:
-        write_atomically(files, out)
-    except OSError as e:
-        print(f"tlsgen: cannot write {out}: {e}", file=sys.stderr)
+        return _run(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("tlsgen: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
         return EXIT_IO
-    if not args.quiet:
-        print(_summary(res, str(out)))
-    return EXIT_OK
+    except Exception as e:  # noqa: BLE001 -- a bug must not look like "stale" (1) or "invalid" (2)
+        import traceback
+
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        print(f"tlsgen: internal error: {type(e).__name__}: {str(e)[:500]}\n"
+              f"  at {Path(where.filename).name}:{where.lineno} in {where.name}\n"
+              f"  This is a bug in tlsgen {__version__}, not in your profile: please report it with the profile "
+              "and this message. Set TLSGEN_TRACEBACK=1 for the full traceback.", file=sys.stderr)
+        if _env_flag("TLSGEN_TRACEBACK"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _env_flag(name: str) -> bool:
+    import os
+
+    return os.environ.get(name, "") not in ("", "0")
 
 
 __all__ = ["main", "build"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +26,13 @@ class ProfileDiff:
     heap_lines: list = field(default_factory=list)  # (name, old, new)
     insecure_added: list = field(default_factory=list)  # (option, reason)
     insecure_removed: list = field(default_factory=list)
+    insecure_changed: list = field(default_factory=list)  # (option, old reason, new reason)
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.suites_added or self.suites_removed
                     or self.suites_reordered or self.heap[0] != self.heap[1] or self.insecure_added
-                    or self.insecure_removed or self.groups[0] != self.groups[1]
+                    or self.insecure_removed or self.insecure_changed or self.groups[0] != self.groups[1]
                     or self.versions[0] != self.versions[1])
 
 
@@ -66,6 +66,8 @@ def compare(old: Built, new: Built) -> ProfileDiff:
     ni = {c.option: c.reason for c in n.insecure}
     d.insecure_added = [(k, v) for k, v in ni.items() if k not in oi]
     d.insecure_removed = [(k, v) for k, v in oi.items() if k not in ni]
+    # A new reason is a new review decision: reviewers must see it even when nothing else changed.
+    d.insecure_changed = [(k, oi[k], v) for k, v in ni.items() if k in oi and oi[k] != v]
     return d
 
 
@@ -82,10 +84,12 @@ def format_text(d: ProfileDiff, markdown: bool = False) -> str:
     if d.empty:
         out.append("no semantic change")
         return "\n".join(out) + "\n"
-    if d.insecure_added or d.insecure_removed:
+    if d.insecure_added or d.insecure_removed or d.insecure_changed:
         out.append(h("Insecure opt-ins"))
         out += [f"{li}**added** {code(k)}: {r}" if markdown else f"{li}+ {k}: {r}" for k, r in d.insecure_added]
         out += [f"{li}removed {code(k)}" if markdown else f"{li}- {k}" for k, _ in d.insecure_removed]
+        out += [f"{li}**reason changed** {code(k)}: {a} → {b}" if markdown else
+                f"{li}~ {k}: reason changed: {a} -> {b}" for k, a, b in d.insecure_changed]
     o, n = d.heap
     if o != n:
         pct = (n - o) * 100.0 / o if o else 0.0
@@ -116,17 +120,17 @@ def format_text(d: ProfileDiff, markdown: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def profile_at_revision(rev: str, path: str) -> str:
-    """Write the profile as it was at git revision `rev` to a temporary file; return its path."""
+def profile_at_revision(rev: str, path: str) -> tuple[str, bytes]:
+    """The profile as it was at git revision `rev`: (a name for messages, "REV:path", and its bytes).
+
+    Read from `git show` into memory: nothing is written, so nothing is left behind.
+    """
     top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True,
                          cwd=Path(path).resolve().parent)
     if top.returncode != 0:
         raise FileNotFoundError(f"{path} is not in a git work tree")
-    rel = os.path.relpath(Path(path).resolve(), top.stdout.strip())
+    rel = Path(os.path.relpath(Path(path).resolve(), top.stdout.strip())).as_posix()
     shown = subprocess.run(["git", "show", f"{rev}:{rel}"], capture_output=True, cwd=top.stdout.strip())
     if shown.returncode != 0:
-        raise FileNotFoundError(f"git show {rev}:{rel}: {shown.stderr.decode().strip()}")
-    tmpdir = tempfile.mkdtemp(prefix="tlsgen-diff-")
-    out = Path(tmpdir) / Path(path).name
-    out.write_bytes(shown.stdout)
-    return str(out)
+        raise FileNotFoundError(f"git show {rev}:{rel}: {shown.stderr.decode(errors='replace').strip()}")
+    return f"{rev}:{rel}", shown.stdout

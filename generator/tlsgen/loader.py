@@ -3,12 +3,20 @@
 PyYAML's composer gives nodes with marks; we build the data ourselves so that every key, value and
 list item keeps its line and column, duplicate keys are caught (PyYAML silently keeps the last), and
 pydantic's error locations map back to the file.
+
+A profile is a small, reviewed file, so the loader refuses what no profile needs and what would let
+a hostile or broken file exhaust the generator: files above MAX_PROFILE_BYTES, nesting deeper than
+MAX_DEPTH, more than MAX_NODES values, and YAML anchors/aliases (which can be recursive or expand
+exponentially). Every refusal is a ProfileError with a file:line:col, never a traceback or a hang.
 """
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 
@@ -17,6 +25,13 @@ from pydantic import BaseModel, ValidationError
 
 from tlsgen.errors import Location, Path, Problem, ProfileError
 from tlsgen.model import Profile
+
+#: Largest profile file read. The shipped profiles are 1-2 KB; a device profile has no use for more.
+MAX_PROFILE_BYTES = 64 * 1024
+#: Deepest nesting of mappings and lists. A valid profile goes 3 deep (insecure -> item -> field).
+MAX_DEPTH = 16
+#: Most scalars, mappings and lists in one file. A shipped profile has about 60.
+MAX_NODES = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,22 @@ class _Builder:
     def loc(self, node: yaml.Node) -> Location:
         return Location(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
+    def scalar(self, node: yaml.Node, path: Path):
+        """The Python value of a scalar node; a value YAML cannot construct is a located problem."""
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as e:
+            what = " ".join(x for x in (e.context, e.problem) if x)
+        except Exception as e:  # noqa: BLE001 -- PyYAML's constructors raise anything on explicit tags
+            # e.g. a date 2020-99-99, `!!int abc`, `!!bool maybe` (KeyError), `!!timestamp x`
+            # (AttributeError), or an integer of more digits than Python converts (ValueError)
+            detail = f": {e}" if isinstance(e, (ValueError, OverflowError)) else ""
+            if "integer string conversion" in detail:
+                detail = f": a number of {len(node.value)} characters is too long for any field"
+            what = f"cannot read {node.value[:40]!r}{'...' if len(node.value) > 40 else ''} as " \
+                   f"{node.tag.rsplit(':', 1)[-1]}{detail}"
+        raise ProfileError([Problem(self.loc(node), path, f"YAML: {what}")])
+
     def build(self, node: yaml.Node, path: Path):
         self.positions[path] = self.loc(node)
         if isinstance(node, yaml.MappingNode):
@@ -64,10 +95,14 @@ class _Builder:
                     self.problems.append(Problem(self.loc(key_node), path, "YAML merge keys ('<<') are not "
                                                  "supported in profiles: write the fields out"))
                     continue
-                key = self._scalars.construct_object(key_node, deep=True) \
-                    if isinstance(key_node, yaml.ScalarNode) else None
-                if not isinstance(key, (str, int)):
-                    self.problems.append(Problem(self.loc(key_node), path, "keys must be plain names"))
+                key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
+                if not isinstance(key, str):
+                    kind = {bool: "a boolean", int: "a number", float: "a number", type(None): "null",
+                            datetime.date: "a date", datetime.datetime: "a date and time"}.get(
+                        type(key), "a value that is not text")
+                    shown = f" ({key_node.value[:40]!r} reads as {kind}; quote it if it is meant as a name)" \
+                        if isinstance(key_node, yaml.ScalarNode) else " (a list or mapping is used as a key)"
+                    self.problems.append(Problem(self.loc(key_node), path, f"keys must be plain names{shown}"))
                     continue
                 if key in out:
                     first = self.positions[path + (key, "<key>")]
@@ -79,40 +114,112 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node, deep=True)
+        return self.scalar(node, path)
+
+
+class _Refused(Exception):
+    """The composer met something a profile may not contain (see _ProfileLoader)."""
+
+    def __init__(self, mark, message: str):
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
+class _ProfileLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses anchors/aliases and bounds nesting depth and node count.
+
+    Checked while composing, event by event, so a refused file costs no more than reading up to the
+    offending event: `[` x 5000 stops at depth MAX_DEPTH, an alias bomb at its first anchor.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._tlsgen_depth = 0
+        self._tlsgen_nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused(event.start_mark,
+                           "YAML anchors and aliases ('&name', '*name') are not supported in profiles: a device "
+                           "profile has no need for them (they only repeat values); write the values out")
+        self._tlsgen_nodes += 1
+        if self._tlsgen_nodes > MAX_NODES:
+            raise _Refused(event.start_mark, f"the profile has more than {MAX_NODES} values; a device profile "
+                           "has fewer than a hundred")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            if self._tlsgen_depth >= MAX_DEPTH:
+                raise _Refused(event.start_mark, f"mappings and lists are nested deeper than {MAX_DEPTH} levels; "
+                               "a device profile needs 3")
+            self._tlsgen_depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._tlsgen_depth -= 1
+        return super().compose_node(parent, index)
 
 
 def _read(file: str) -> bytes:
+    """The file's bytes, at most MAX_PROFILE_BYTES + 1 of them (enough to tell it is too large)."""
     try:
-        return FsPath(file).read_bytes()
+        with open(FsPath(file), "rb") as f:
+            return f.read(MAX_PROFILE_BYTES + 1)
     except OSError as e:
-        raise ProfileError([Problem(Location(file, 1, 1), (), f"cannot read profile: {e.strerror}")]) from None
+        raise ProfileError([Problem(Location(file, 1, 1), (), f"cannot read profile: {e.strerror or e}")]) from None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of character `index` in `text` (a UTF-8 BOM takes no column)."""
+    line = text.count("\n", 0, index) + 1
+    start = text.rfind("\n", 0, index) + 1
+    col = index - start + 1 - (1 if start == 0 and text.startswith("\ufeff") and index > 0 else 0)
+    return line, col
+
+
+def _compose_all(text: str) -> list:
+    loader = _ProfileLoader(text)
+    try:
+        docs = []
+        while loader.check_node():
+            docs.append(loader.get_node())
+        return docs
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(file: str, text: bytes) -> tuple[object, dict]:
+    if len(text) > MAX_PROFILE_BYTES:
+        raise ProfileError([Problem(Location(file, 1, 1), (), f"the file is larger than the {MAX_PROFILE_BYTES}-byte "
+                                    "limit for a profile (a device profile is a few KB): is it the right file?")])
     try:
         decoded = text.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ProfileError([Problem(Location(file, 1, 1), (), f"not UTF-8 text ({e.reason} at byte {e.start})")])
+        line = text.count(b"\n", 0, e.start) + 1
+        col = e.start - (text.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ProfileError([Problem(Location(file, line, col), (),
+                                    f"not UTF-8 text ({e.reason} at byte {e.start})")]) from None
     try:
-        docs = list(yaml.compose_all(decoded, Loader=yaml.SafeLoader))
+        docs = _compose_all(decoded)
+    except _Refused as e:
+        raise ProfileError([Problem(Location(file, e.mark.line + 1, e.mark.column + 1), (), e.message)]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(x for x in (e.context, e.problem) if x)
         raise ProfileError([Problem(Location(file, line, col), (), f"YAML syntax: {what}")]) from None
+    except yaml.reader.ReaderError as e:
+        line, col = _position(decoded, e.position)
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        raise ProfileError([Problem(Location(file, line, col), (), f"character {char} is not allowed in YAML "
+                                    "text (control characters and non-characters)")]) from None
     except yaml.YAMLError as e:
         raise ProfileError([Problem(Location(file, 1, 1), (), f"YAML: {e}")]) from None
     if len(docs) != 1 or docs[0] is None:
         raise ProfileError([Problem(Location(file, 1, 1), (),
                                     f"expected exactly one YAML document, found {len([d for d in docs if d])}")])
     builder = _Builder(file)
-    try:
-        data = builder.build(docs[0], ())
-    except yaml.constructor.ConstructorError as e:
-        mark = e.problem_mark
-        loc = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-        raise ProfileError([Problem(loc, (), f"YAML: {e.problem}")]) from None
+    data = builder.build(docs[0], ())
     if builder.problems:
         raise ProfileError(builder.problems)
     return data, builder.positions
@@ -139,22 +246,57 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
 
 
 def _describe(value: object) -> str:
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits"  # repr() of a huge int can itself fail
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _is_branch_tag(part: object) -> bool:
-    """pydantic names union branches and validators in error locations; they are not profile fields."""
-    return isinstance(part, str) and (part.startswith(("function-", "literal[", "constrained-"))
-                                      or part in ("int", "str", "bool", "list"))
+def _unwrap(annotation):
+    """Annotated[X, ...] -> X; X | None -> X (pydantic names no branch for a nullable field)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if _is_union(annotation):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+def _is_union(annotation) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, getattr(types, "UnionType", typing.Union))
+
+
+def _field_path(loc: tuple) -> Path:
+    """pydantic's error location without the parts pydantic itself adds.
+
+    At a union of two or more types (platform.heap: 'auto' | int) pydantic appends the name of the
+    branch that failed ("literal['auto']", "constrained-int", ...). Those parts are found by walking
+    the model alongside the location, never by their spelling: a user's key may be called "int".
+    """
+    out = []
+    annotation = _unwrap(Profile)
+    for part in loc:
+        if annotation is not None and _is_union(annotation):
+            annotation = None  # `part` names a branch; what lies below it is not a profile field
+            continue
+        out.append(part)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
+            field = annotation.model_fields.get(part)
+            annotation = _unwrap(field.annotation) if field is not None else None
+        elif typing.get_origin(annotation) is list and isinstance(part, int):
+            annotation = _unwrap(typing.get_args(annotation)[0])
+        else:
+            annotation = None
+    return tuple(out)
 
 
 def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
-    path: Path = tuple(p for p in err["loc"] if not _is_branch_tag(p))
+    path: Path = _field_path(tuple(err["loc"]))
     kind = err["type"]
     ctx = err.get("ctx", {})
     inp = err.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and path:
         owner = _model_at(Profile, path[:-1])
         known = list(owner.model_fields) if owner else []
         key = str(path[-1])

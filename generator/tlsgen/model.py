@@ -10,11 +10,15 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from tlsgen.catalog import CPUS, GROUPS, SUITES
 
 Version = Literal["1.2", "1.3"]
+# `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
+# (Tls._yaml_float_versions), and so does the JSON Schema editors validate against.
+VersionItem = Annotated[Version, WithJsonSchema({"anyOf": [{"enum": ["1.2", "1.3"], "type": "string"},
+                                                           {"enum": [1.2, 1.3], "type": "number"}]})]
 EntropyKind = Literal["os", "hardware", "nv_seed", "test_static"]
 InsecureOption = Literal["verify_none", "verify_optional", "test_static_entropy", "no_forward_secrecy"]
 CpuName = Literal["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host"]
@@ -24,6 +28,14 @@ assert set(CpuName.__args__) == set(CPUS)  # type: ignore[attr-defined]
 # handshakes need at least 512 in practice for certificates to fit in fragments they can reassemble).
 MIN_CONTENT_LEN = 512
 MAX_CONTENT_LEN = 16384
+
+# Upper bounds on byte counts: far above any device, low enough that every figure stays an ordinary
+# integer in the generated C++ (and in Python's int <-> str conversion).
+MAX_MEMORY_BYTES = 1 << 40  # target.ram_bytes / flash_bytes: 1 TiB
+MAX_HEAP_BYTES = 1 << 30  # platform.heap: 1 GiB
+
+# description is written into C and C++ comments: one line of printable text that cannot end one.
+ONE_LINE = r"^(?:[^\x00-\x1f\x7f*]|\*+[^\x00-\x1f\x7f*/])*\**$"
 
 
 def _one_of(kind: str, known: dict) -> AfterValidator:
@@ -50,9 +62,10 @@ class Target(Strict):
     """The device tlsgen generates for."""
 
     cpu: CpuName = Field(description="CPU core; the word size, alignment and bare-metal rules follow from it.")
-    ram_bytes: Annotated[int, Field(gt=0)] | None = Field(
+    ram_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="RAM of the part: the generated heap plus static RAM must fit (checked).")
-    flash_bytes: Annotated[int, Field(gt=0)] | None = Field(default=None, description="Flash of the part.")
+    flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
+        default=None, description="Flash of the part.")
 
 
 class Tls(Strict):
@@ -60,7 +73,7 @@ class Tls(Strict):
 
     role: Literal["client", "server"] = Field(default="client", description="A client does not link SSL_SRV_C.")
     transport: Literal["stream", "datagram"] = Field(default="stream", description="stream: TLS; datagram: DTLS.")
-    versions: list[Version] = Field(min_length=1, description="Protocol versions to enable.")
+    versions: list[VersionItem] = Field(min_length=1, description="Protocol versions to enable.")
     cipher_suites: list[SuiteName] = Field(min_length=1, description="mbedTLS cipher suite names, in preference order.")
     groups: list[GroupName] = Field(default_factory=list,
                               description="(EC)DHE groups in preference order: " + ", ".join(GROUPS) + ".")
@@ -110,12 +123,13 @@ class Debug(Strict):
 
 
 class Platform(Strict):
-    heap: Literal["auto"] | Annotated[int, Field(gt=0)] = Field(
+    heap: Literal["auto"] | Annotated[int, Field(gt=0, le=MAX_HEAP_BYTES)] = Field(
         default="auto", description="Static heap bytes: auto (the model's figure) or a fixed size checked "
         "against the model.")
     entropy: list[EntropyKind] = Field(
         min_length=1, description="Entropy sources: os (host only), hardware (mbedtls_hardware_poll), "
-        "nv_seed (seed file in flash), test_static (insecure, labs only).")
+        "nv_seed (seed file in flash); at least one of these. test_static (insecure, labs and tests only) "
+        "may only be added beside a real source, with the test_static_entropy opt-in.")
     time: Literal["none", "ms_clock", "calendar"] = Field(
         default="none", description="none; ms_clock: mbedtls_ms_time() from the board; calendar: time() "
         "(certificate validity dates are checked only with calendar).")
@@ -133,7 +147,8 @@ class Profile(Strict):
     profile: Literal[1] = Field(description="Profile format version.")
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = Field(
         description="Identifier: lowercase letters, digits, '-' and '_'.")
-    description: str = Field(default="", description="One line for the generated header.")
+    description: Annotated[str, Field(max_length=200, pattern=ONE_LINE)] = Field(
+        default="", description="One line for the generated header: printable text, no line breaks, no '*/'.")
     target: Target
     tls: Tls
     platform: Platform

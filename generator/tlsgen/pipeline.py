@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tlsgen.errors import Problem, ProfileError
 from tlsgen.heap import HeapModel, size_heap
-from tlsgen.loader import load_profile
+from tlsgen.loader import load_profile, load_profile_bytes
 from tlsgen.render import Heap, heap_for
 from tlsgen.resolve import Resolution, resolve
 
@@ -17,9 +17,13 @@ class Built:
     heap: Heap
 
 
-def build(profile_file: str, strict: bool = False) -> Built:
-    """validate -> resolve -> size heap; raise ProfileError for anything a person must fix."""
-    loaded = load_profile(profile_file)
+def build(profile_file: str, strict: bool = False, data: bytes | None = None) -> Built:
+    """validate -> resolve -> size heap; raise ProfileError for anything a person must fix.
+
+    `data`: the profile's bytes when they do not come from the file (a git revision, a fuzzer);
+    `profile_file` then only names them in messages.
+    """
+    loaded = load_profile(profile_file) if data is None else load_profile_bytes(profile_file, data)
     r = resolve(loaded)
     model = size_heap(r)
     heap = heap_for(r, model)

@@ -6,7 +6,9 @@ Output is deterministic: no timestamps, sorted collections, StrictUndefined, a f
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import tempfile
 import textwrap
@@ -32,6 +34,11 @@ def templates_dir() -> Path:
         if (candidate / "mbedtls_config.h.jinja").is_file():
             return candidate
     raise FileNotFoundError("tlsgen templates not found (set TLSGEN_TEMPLATES)")
+
+
+def _comment_safe(text: str) -> str:
+    """Text that stays inside a // or /* */ comment: no line breaks or control characters, no '*/'."""
+    return re.sub(r"[\x00-\x1f\x7f]", "?", text).replace("*/", "* /")
 
 
 def _comment_lines(text: str, width: int = 96) -> list[str]:
@@ -89,11 +96,11 @@ def context(r: Resolution, heap: Heap) -> dict:
         "generator": __version__,
         "mbedtls_version": MBEDTLS_VERSION,
         "abi": RUNTIME_ABI,
-        "profile_file": Path(r.loaded.file).name,
+        "profile_file": _comment_safe(Path(r.loaded.file).name),
         "sha256": r.loaded.sha256,
         "fingerprint": fingerprint,
         "name": p.name,
-        "description": p.description or p.name,
+        "description": _comment_safe(p.description or p.name),
         "features": features,
         "insecure": insecure,
         "warnings": [_comment_lines(w, 92) for w in r.warnings],
@@ -131,8 +138,14 @@ def context(r: Resolution, heap: Heap) -> dict:
 
 
 def environment() -> jinja2.Environment:
+    return _environment(str(templates_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(directory: str) -> jinja2.Environment:
+    # Cached per templates directory: compiling the templates is most of a render's cost.
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

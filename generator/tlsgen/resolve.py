@@ -374,6 +374,11 @@ def resolve(loaded: LoadedProfile) -> Resolution:
                         "`insecure: [{allow: test_static_entropy, reason: ...}]` (labs and tests only)")
             b.define("MBEDTLS_ENTROPY_HARDWARE_ALT", EN, "INSECURE test_static: the glue's mbedtls_hardware_poll() "
                      "returns a fixed pattern", src)
+    if plat.entropy and not REAL_ENTROPY & set(plat.entropy):
+        allowed = [k for k in ("os", "hardware", "nv_seed") if not (k == "os" and cpu.bare_metal)]
+        b.error(("platform", "entropy"), "no real entropy source: test_static is a fixed pattern for labs and "
+                f"tests; list a real source beside it (allowed on {cpu.name}: {', '.join(allowed)}), e.g. entropy: "
+                f"[{'nv_seed' if cpu.bare_metal else 'os'}, test_static]")
     has_sha512 = any(s.hash == "sha384" for s in suites)
     nv_seed_bytes = 64 if has_sha512 else 32
 
@@ -490,6 +495,9 @@ def resolve(loaded: LoadedProfile) -> Resolution:
         record_overhead=record_overhead, uses_certificates=uses_certs, uses_psk=uses_psk, uses_psa=tls13,
         certificate_keys=cert_keys, nv_seed_bytes=nv_seed_bytes, entropy=list(plat.entropy))
 
+
+#: Entropy sources that are entropy; test_static is not, and may only be listed beside one of these.
+REAL_ENTROPY = frozenset({"os", "hardware", "nv_seed"})
 
 INSECURE_WHAT = {
     "verify_none": "the server's certificate is not verified: anyone on the path can impersonate it",

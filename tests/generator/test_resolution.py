@@ -175,7 +175,7 @@ def test_every_macro_has_a_reason_and_names_a_field_or_the_baseline(resolved):
 
 
 def test_insecure_opt_ins_are_carried_with_their_reason(write_profile):
-    text = profile_text(kind="ecdsa", tls_extra="  verify: none\n", entropy="[test_static]",
+    text = profile_text(kind="ecdsa", tls_extra="  verify: none\n", entropy="[nv_seed, test_static]",
                         top_extra="insecure:\n  - {allow: verify_none, reason: lab server has no certificate}\n"
                                   "  - {allow: test_static_entropy, reason: QEMU board without a TRNG}\n")
     r = build(write_profile(text)).resolution

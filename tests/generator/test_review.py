@@ -3,6 +3,8 @@
 import json
 import subprocess
 
+import pytest
+
 from conftest import PROFILES, ROOT
 from tlsgen.cli import main
 from tlsgen.reference import json_schema, markdown_reference
@@ -84,3 +86,176 @@ def test_shipped_profiles_use_only_schema_keys():
         data = yaml.safe_load(p.read_text())
         assert set(data) <= set(schema["properties"]), p
         assert set(data["tls"]) <= set(schema["$defs"]["Tls"]["properties"]), p
+
+
+# ---- the committed schema agrees with the model ------------------------------------------------------
+
+
+def _schema_validator():
+    import jsonschema
+
+    schema = json.loads((ROOT / "schema" / "tlsgen-profile.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _good_test_profiles() -> dict:
+    from test_policy import OPT_IN
+    from test_resolution import BASE, profile_text
+    from test_validation import ECDSA, PSK, sub
+
+    good = {"psk": PSK, "ecdsa": ECDSA, "psk-float-versions": sub(PSK, '["1.2"]', "[1.2]"),
+            "tls13-float-versions": profile_text(kind="tls13").replace('["1.3"]', "[1.3]"),
+            "both-float-versions": profile_text(kind="ecdsa").replace('["1.2"]', "[1.2, 1.3]").replace(
+                "cipher_suites: [", "cipher_suites: [TLS1-3-AES-128-GCM-SHA256, "),
+            "host-os": profile_text(cpu="host", entropy="[os]"),
+            "hardware-nv-seed": profile_text(entropy="[hardware, nv_seed]")}
+    good.update({f"opt-in-{k}": v for k, v in OPT_IN.items()})
+    good.update({f"kind-{k}": profile_text(kind=k) for k in BASE})
+    # profile files other test suites ship (e.g. tests/integration/profiles/)
+    import yaml
+
+    for path in sorted(ROOT.glob("tests/**/*.y*ml")):
+        text = path.read_text()
+        data = yaml.safe_load(text)
+        if isinstance(data, dict) and data.get("profile") == 1:
+            good[f"file-{path.relative_to(ROOT)}"] = text
+    return good
+
+
+GOOD = _good_test_profiles()
+
+
+def test_every_shipped_profile_validates_against_the_committed_schema():
+    import yaml
+
+    v = _schema_validator()
+    for p in PROFILES:
+        errors = [e.message for e in v.iter_errors(yaml.safe_load(p.read_text()))]
+        assert not errors, f"{p.name}: {errors}"
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_good_test_profiles_pass_the_model_and_the_schema(name, write_profile, capsys):
+    import yaml
+
+    assert main(["check", write_profile(GOOD[name])]) == 0, capsys.readouterr().err
+    errors = [e.message for e in _schema_validator().iter_errors(yaml.safe_load(GOOD[name]))]
+    assert not errors, errors
+
+
+BAD = {
+    "unknown-key": ("optimise: size\n", "Additional properties"),
+    "version-1.1-string": ('versions: ["1.1"]', "is not valid"),
+    "version-1.1-float": ("versions: [1.1]", "is not valid"),
+    "version-int": ("versions: [1]", "is not valid"),
+    "no-platform": ("platform:\n  entropy: [nv_seed]\n", "'platform' is a required property"),
+    "negative-heap": ("platform:\n  heap: -5\n", "is not valid"),
+    "short-reason": ("insecure:\n  - {allow: verify_none, reason: x}\n", "is too short"),
+    "unknown-cpu": ("cortex-m4", "is not one of"),
+    "description-two-lines": ('description: "a\\nb"\n', "does not match"),
+    "description-ends-comment": ('description: "a */ b"\n', "does not match"),
+    "empty-entropy": ("entropy: []", "should be non-empty"),
+    "unknown-suite": ("TLS-PSK-WITH-AES-128-CCM-8]", "is not one of"),
+    "huge-heap": ("platform:\n  heap: 2147483648\n", "is not valid"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_profiles_fail_the_schema_and_the_model(name, write_profile, capsys):
+    import yaml
+    from test_validation import PSK, sub
+
+    change, expected = BAD[name]
+    replacements = {
+        "unknown-key": lambda t: t + change,
+        "version-1.1-string": lambda t: sub(t, 'versions: ["1.2"]', change),
+        "version-1.1-float": lambda t: sub(t, 'versions: ["1.2"]', change),
+        "version-int": lambda t: sub(t, 'versions: ["1.2"]', change),
+        "no-platform": lambda t: sub(t, change, ""),
+        "negative-heap": lambda t: sub(t, "platform:\n", change),
+        "short-reason": lambda t: t + change,
+        "unknown-cpu": lambda t: sub(t, change, "cortex-m9"),
+        "description-two-lines": lambda t: t + change,
+        "description-ends-comment": lambda t: t + change,
+        "empty-entropy": lambda t: sub(t, "entropy: [nv_seed]", change),
+        "unknown-suite": lambda t: sub(t, change, "TLS-PSK-WITH-AES-128-CCM8]"),
+        "huge-heap": lambda t: sub(t, "platform:\n", change),
+    }
+    text = replacements[name](PSK)
+    messages = [e.message for e in _schema_validator().iter_errors(yaml.safe_load(text))]
+    for e in _schema_validator().iter_errors(yaml.safe_load(text)):
+        messages += [c.message for c in e.context or []]
+    assert messages, f"the schema accepts {name}"
+    assert any(expected in m for m in messages), messages
+    assert main(["check", write_profile(text)]) == 2, "the model must reject it as well"
+
+
+# ---- diff: insecure reasons, and no temporary files left behind ---------------------------------------
+
+
+def test_diff_reports_a_changed_insecure_reason(write_profile, capsys):
+    old = (ROOT / "profiles" / "seed-esp8266.yaml").read_text()
+    new = old.replace("kept to reproduce it, not for release.", "the lab server has no certificate at all.")
+    assert new != old
+    o, n = write_profile(old, "o.yaml"), write_profile(new, "n.yaml")
+    assert main(["diff", o, n]) == 0
+    out = capsys.readouterr().out
+    assert "no semantic change" not in out
+    assert "Insecure opt-ins:" in out
+    assert "  ~ verify_none: reason changed: The seed example never verified the server (Verify::None); kept " \
+           "to reproduce it, not for release. -> The seed example never verified the server (Verify::None); " \
+           "the lab server has no certificate at all." in out, out
+    assert main(["diff", "--format", "markdown", o, n]) == 0
+    out = capsys.readouterr().out
+    assert "### Insecure opt-ins" in out and "**reason changed** `verify_none`" in out, out
+
+
+def _tlsgen_temp_entries(tmp_root):
+    return sorted(p.name for p in tmp_root.iterdir() if p.name.startswith("tlsgen-diff-"))
+
+
+def _git_repo_with_profile(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)  # noqa: E731
+    git("init", "-q")
+    profile = repo / "device.yaml"
+    text = (ROOT / "profiles" / "m4-ecdhe-ecdsa.yaml").read_text()
+    profile.write_text(text)
+    git("add", "device.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "v1")
+    return profile, text
+
+
+def test_diff_git_leaves_no_temporary_files(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    tmp_root = tmp_path / "tmp"
+    tmp_root.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp_root))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_root))
+    profile, text = _git_repo_with_profile(tmp_path)
+    profile.write_text(text.replace("in_content_len: 4096", "in_content_len: 2048"))
+    assert main(["diff", "--git", "HEAD", "--", str(profile)]) == 0
+    capsys.readouterr()
+    assert list(tmp_root.iterdir()) == []
+    # ... also when one side is invalid, or the revision does not exist
+    profile.write_text("profile: 1\n")
+    assert main(["diff", "--git", "HEAD", "--", str(profile)]) == 2
+    assert main(["diff", "--git", "no-such-rev", "--", str(profile)]) == 2
+    capsys.readouterr()
+    assert list(tmp_root.iterdir()) == []
+
+
+def test_diff_git_names_the_old_side_by_revision(tmp_path, capsys):
+    profile, text = _git_repo_with_profile(tmp_path)
+    profile.write_text("profile: 1\n")
+    subprocess.run(["git", "add", "device.yaml"], cwd=profile.parent, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "v2"],
+                   cwd=profile.parent, check=True)
+    profile.write_text(text)
+    assert main(["diff", "--git", "HEAD", "--", str(profile)]) == 2
+    err = capsys.readouterr().err
+    assert "HEAD:device.yaml:1:1: error: name: required field is missing" in err, err

@@ -80,8 +80,17 @@ CASES = [
     ("bad-verify", sub(ECDSA, "platform:", "  verify: maybe\nplatform:"), 8, 11,
      "got 'maybe'; allowed: 'none', 'optional' or 'required'"),
     ("verify-with-psk", sub(PSK, "platform:", "  verify: required\nplatform:"), 7, 11, "nothing to verify"),
-    ("static-entropy-without-opt-in", sub(PSK, "[nv_seed]", "[test_static]"), 8, 13,
+    ("static-entropy-without-opt-in", sub(PSK, "[nv_seed]", "[nv_seed, test_static]"), 8, 22,
      "test_static is a fixed byte pattern"),
+    ("static-entropy-alone-without-opt-in", sub(PSK, "[nv_seed]", "[test_static]"), 8, 13,
+     "test_static is a fixed byte pattern"),
+    ("static-entropy-only", sub(PSK, "[nv_seed]", "[test_static]") +
+     "insecure:\n  - {allow: test_static_entropy, reason: lab bench without a TRNG}\n", 8, 12,
+     "platform.entropy: no real entropy source: test_static is a fixed pattern for labs and tests; "
+     "list a real source beside it (allowed on cortex-m4: hardware, nv_seed), e.g. entropy: [nv_seed, test_static]"),
+    ("static-entropy-only-host", sub(sub(PSK, "[nv_seed]", "[test_static]"), "cortex-m4", "host") +
+     "insecure:\n  - {allow: test_static_entropy, reason: lab bench without a TRNG}\n", 8, 12,
+     "(allowed on host: os, hardware, nv_seed)"),
     ("os-entropy-bare-metal", sub(PSK, "[nv_seed]", "[os]"), 8, 13, "entropy 'os' needs an operating system"),
     ("unknown-entropy", sub(PSK, "[nv_seed]", "[trng]"), 8, 13, "got 'trng'; allowed: 'os', 'hardware'"),
     ("no-entropy", sub(PSK, "[nv_seed]", "[]"), 8, 12, "at least 1 item"),
@@ -119,8 +128,9 @@ CASES = [
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                                             "TLS1-3-AES-128-GCM-SHA256")
      .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "only available for TLS 1.2"),
-    ("merge-key", "base: &b {cpu: host}\n" + PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: *b"), 5, 3,
-     "merge keys"),
+    ("merge-key", PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: {cpu: host}"), 4, 3, "merge keys"),
+    ("merge-key-with-alias", "base: &b {cpu: host}\n" + PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: *b"),
+     1, 7, "YAML anchors and aliases ('&name', '*name') are not supported in profiles"),
 ]
 
 
