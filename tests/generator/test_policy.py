@@ -48,8 +48,8 @@ def test_seed_profile_keeps_test_static_only_beside_an_nv_seed():
     assert "test_static_entropy" in [c.option for c in r.insecure]
 
 
-@pytest.mark.parametrize("cpu,entropy", [("cortex-m4", "[nv_seed, test_static]"), ("cortex-m0plus", "[test_static, nv_seed]"),
-                                         ("host", "[os, test_static]")])
+@pytest.mark.parametrize("cpu,entropy", [("cortex-m4", "[nv_seed, test_static]"),
+                                         ("cortex-m0plus", "[test_static, nv_seed]"), ("host", "[os, test_static]")])
 def test_test_static_beside_a_real_source_is_accepted_with_the_opt_in(cpu, entropy, write_profile, capsys):
     text = sub(sub(PSK, "[nv_seed]", entropy), "cortex-m4", cpu)
     assert main(["check", write_profile(text)]) == EXIT_INVALID  # still needs the opt-in
