@@ -6,6 +6,9 @@
 // handshake offers exactly the profile's suites, groups and versions, and the server certificate
 // must chain to --ca and carry --server-name (or the host, when no name is given). The reply goes
 // to stdout; a summary (suite, protocol, heap peak against the generated heap) goes to stderr.
+// The reply is complete only when the server ended it with close_notify: a connection that just
+// ends (TCP FIN or reset, no close_notify) may have been cut short, and the program says so and
+// exits with status 1.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -113,11 +116,22 @@ int get(tlsgen::TcpStack& net, const Args& a, tlsgen::SslTcpStack& tls) {
   }
 
   std::byte buffer[512];
+  std::size_t received = 0;
   for (;;) {
     const tlsgen::IoResult r = net.read(s, buffer);
     std::fwrite(buffer, 1, r.size, stdout);
-    if (r.status.code() == tlsgen::Code::kClosed) {
-      break;  // end of the HTTP/1.0 reply
+    received += r.size;
+    if (r.status == tlsgen::kTlsCleanClose) {
+      break;  // the server's close_notify: the end of the HTTP/1.0 reply
+    }
+    if (r.status == tlsgen::kTlsTruncatedClose) {
+      std::fflush(stdout);
+      std::fprintf(stderr,
+                   "error: reply truncated after %zu bytes: the server closed the connection without "
+                   "close_notify, the reply may be incomplete\n",
+                   received);
+      (void)net.close(s);
+      return 1;
     }
     if (!r.ok()) {
       (void)net.close(s);
@@ -125,6 +139,7 @@ int get(tlsgen::TcpStack& net, const Args& a, tlsgen::SslTcpStack& tls) {
     }
   }
   std::fflush(stdout);
+  std::fprintf(stderr, "reply complete: %zu bytes, ended by the server's close_notify\n", received);
   return net.close(s).ok() ? 0 : 1;
 }
 

@@ -2,18 +2,32 @@
 #include "tlsgen/posix_tcp_stack.hpp"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
+
+// getaddrinfo() calls of this process. The executable's definition takes precedence over the C
+// library's (and over a sanitizer's interceptor), so PosixTcpStack's calls come here; it forwards to
+// the next definition, the C library's.
+std::atomic<int> g_getaddrinfo_calls{0};
+extern "C" int getaddrinfo(const char* name, const char* service, const addrinfo* hints, addrinfo** result) {
+  g_getaddrinfo_calls.fetch_add(1);
+  using Fn = int (*)(const char*, const char*, const addrinfo*, addrinfo**);
+  static const Fn next = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, "getaddrinfo"));
+  return next == nullptr ? EAI_SYSTEM : next(name, service, hints, result);
+}
 
 namespace {
 
@@ -65,6 +79,34 @@ class Listener {
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::vector<int> accepted_;
+};
+
+// A listening socket on ::1 (-1 from fd() when the host has no IPv6 loopback).
+class Listener6 {
+ public:
+  Listener6() {
+    fd_ = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 1) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+      return;
+    }
+    port_ = ntohs(a.sin6_port);
+  }
+  ~Listener6() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd() const { return fd_; }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
 };
 
 // Connects a fresh handle in `mode` to the listener and accepts the server side.
@@ -172,6 +214,69 @@ TEST(PosixTcpStack, Connect_Localhost_ResolvesAndConnects) {
   EXPECT_TRUE(stack.connect(r.value(), "localhost", listener.port()).ok());
   EXPECT_GE(stack.native_handle(r.value()), 0);
   EXPECT_EQ(stack.connect(r.value(), "localhost", listener.port()).code(), Code::kFailedPrecondition);
+}
+
+TEST(PosixTcpStack, Connect_NumericIPv4_NoResolverCall) {
+  Listener listener;
+  for (Mode mode : {Mode::kBlocking, Mode::kNonBlocking}) {
+    PosixTcpStack stack;
+    const int before = g_getaddrinfo_calls.load();
+    const Connected c = connect_pair(stack, listener, mode);  // "127.0.0.1"
+    EXPECT_EQ(g_getaddrinfo_calls.load() - before, 0) << "a numeric address must not go through getaddrinfo()";
+    EXPECT_GE(stack.native_handle(c.client), 0);
+  }
+}
+
+TEST(PosixTcpStack, Connect_NumericIPv6_NoResolverCall) {
+  Listener6 listener;
+  if (listener.fd() < 0) {
+    GTEST_SKIP() << "no IPv6 loopback on this host";
+  }
+  PosixTcpStack stack;
+  const auto r = stack.open(Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  const int before = g_getaddrinfo_calls.load();
+  EXPECT_TRUE(stack.connect(r.value(), "::1", listener.port()).ok());
+  EXPECT_EQ(g_getaddrinfo_calls.load() - before, 0);
+}
+
+TEST(PosixTcpStack, Connect_Name_GoesThroughResolver) {
+  Listener listener;
+  PosixTcpStack stack;
+  const auto r = stack.open(Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  const int before = g_getaddrinfo_calls.load();
+  EXPECT_TRUE(stack.connect(r.value(), "localhost", listener.port()).ok());
+  EXPECT_EQ(g_getaddrinfo_calls.load() - before, 1);
+}
+
+TEST(PosixTcpStack, Connect_AlmostNumeric_TreatedAsName) {
+  PosixTcpStack stack;
+  const auto r = stack.open(Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  const int before = g_getaddrinfo_calls.load();
+  // Not an address inet_pton() accepts: a name for the resolver, which does not find it.
+  EXPECT_EQ(stack.connect(r.value(), "127.0.0.1.invalid", 443).code(), Code::kUnavailable);
+  EXPECT_EQ(g_getaddrinfo_calls.load() - before, 1);
+}
+
+TEST(PosixTcpStack, Timeout_NonPositiveInConstructor_ClampedLikeSetter) {
+  EXPECT_EQ(PosixTcpStack(0).timeout_ms(), 1);
+  EXPECT_EQ(PosixTcpStack(-5).timeout_ms(), 1);
+  EXPECT_EQ(PosixTcpStack(250).timeout_ms(), 250);
+  PosixTcpStack stack;
+  stack.set_timeout_ms(0);
+  EXPECT_EQ(stack.timeout_ms(), 1);
+  stack.set_timeout_ms(-1);
+  EXPECT_EQ(stack.timeout_ms(), 1);
+}
+
+TEST(PosixTcpStack, Timeout_ZeroInConstructor_BlockingReadTimesOutNotWouldBlock) {
+  Listener listener;
+  PosixTcpStack stack(0);
+  const Connected c = connect_pair(stack, listener, Mode::kBlocking);
+  std::array<std::byte, 16> buf{};
+  EXPECT_EQ(stack.read(c.client, buf).status.code(), Code::kTimeout);  // blocking mode never says kWouldBlock
 }
 
 TEST(PosixTcpStack, Blocking_EchoBothWays) {

@@ -9,12 +9,14 @@
 certificate for tlsgen.test / localhost / 127.0.0.1 signed by the first CA, and an expired one
 (`openssl ca -startdate/-enddate`, no clock tricks).
 
-`run` starts the case's server (`openssl s_server -www`, `gnutls-serv --http`, or a small Python
-server that closes mid-handshake) on a free port of 127.0.0.1, waits until it listens, runs the
-client, checks its parseable output against the case's expectation, and always stops the server
-(bounded waits, the process is killed if it does not exit). Every case also asserts the client's
-teardown: heap back to zero bytes and zero blocks in use, no socket left open, peak heap within the
-profile's generated heap. The heap figures go to <work>/results/<profile>.<case>.json and to stdout.
+`run` starts the case's server (`openssl s_server -www`, `gnutls-serv --http`, a small Python
+server that closes mid-handshake, or a proxy that cuts the server's stream) on a free port of
+127.0.0.1, waits until it listens, runs the client, checks its parseable output against the case's
+expectation, and always stops the server (bounded waits, the process is killed if it does not exit).
+A successful case must end with the server's close_notify (TLSGEN_CLOSE detail=0). Every case also
+asserts the client's teardown: heap back to zero bytes and zero blocks in use, no socket left open,
+peak heap within the profile's generated heap. The heap figures go to
+<work>/results/<profile>.<case>.json and to stdout.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ LARGE_FILE_BYTES = 48 * 1024
 MBEDTLS_ERR_X509_CERT_VERIFY_FAILED = -0x2700
 MBEDTLS_ERR_SSL_CONN_EOF = -0x7280
 MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE = -0x7780
+MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED = -0x7680
 # Out-of-memory codes of the mbedTLS modules a handshake allocates in (and PSA's).
 ALLOC_FAILED_CODES = (-0x7F00, -0x0010, -0x4D80, -0x2880, -0x3F80, -0x6180, -0x5180, -0x006A, -141)
 BADCERT_EXPIRED = 0x01
@@ -52,6 +55,11 @@ ECONNREFUSED = 111 if sys.platform.startswith("linux") else 61
 
 SERVER_START_TIMEOUT = 15.0
 CLIENT_TIMEOUT = 60.0
+# truncated_response: the proxy forwards whole server records until at least this many bytes went
+# through (the handshake and part of the 48 KiB body), then closes with a TCP FIN, no close_notify.
+TRUNCATE_AFTER_BYTES = 20000
+# A certificate that does not parse: a PEM block whose base64 is a DER SEQUENCE header only.
+BROKEN_CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,18 +71,29 @@ class Expect:
     code: str = "kOk"
     detail: int | None = 0
     details: tuple[int, ...] = ()    # any of these instead of `detail`
+    step: str | None = None          # the TLSGEN_RESULT step (kOk: always "done")
     verify_flags: int = 0            # bits that must be set in the verify result (0: result must be 0 when ok)
     flaky: bool = False              # the transport injected would-blocks into reads and writes
     min_reply_bytes: int = 100
+    max_reply_bytes: int | None = None
     status_line: str | None = None   # first line of the HTTP reply
     suite: str | None = None
     version: str | None = None
+    close_detail: int | None = None  # TLSGEN_CLOSE detail (kOk with a reply: always 0, close_notify)
+    error_text: str | None = None    # a substring of mbedtls_strerror()'s text for the error
+    alpn: str | None = None          # TLSGEN_ALPN selected=
+    ca_extra: str | None = None      # TLSGEN_CA_EXTRA "code/detail"
+    debug_log: bool = False          # the debug callback's records must be there and well-formed
+    hello_request: bool = False      # the pending-write scenario: no reply, PING-1 exactly once
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    server: str                      # openssl | openssl_files | gnutls | drop_after_client_hello | truncated_server_hello | none
+    # openssl | openssl_files | openssl_interactive | gnutls | truncating_proxy | drop_after_client_hello |
+    # truncated_server_hello | none
+    server: str
     server_cert: str = "server"      # server | expired
+    server_args: tuple[str, ...] = ()  # more s_server options (e.g. -alpn)
     client_args: tuple[str, ...] = ()
     expect: Expect = Expect()
     server_psk: str = PSK_HEX
@@ -92,20 +111,27 @@ class Profile:
     version: str
 
 
+ECDHE_ECDSA_TLS12 = dict(
+    openssl_args=("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256"),
+    gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-GCM:+AEAD:+ECDHE-ECDSA:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
+    uses_psk=False, suite="TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", version="TLSv1.2")
+
 PROFILES: dict[str, Profile] = {
     "host-tls12-psk": Profile(
         openssl_args=("-tls1_2", "-cipher", "PSK-AES128-CCM8", "-nocert"),
         gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-CCM-8:+AEAD:+PSK:+SIGN-ALL:+COMP-NULL:+CTYPE-X509",
         uses_psk=True, suite="TLS-PSK-WITH-AES-128-CCM-8", version="TLSv1.2"),
-    "host-ecdhe-ecdsa": Profile(
-        openssl_args=("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256"),
-        gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-GCM:+AEAD:+ECDHE-ECDSA:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
-        uses_psk=False, suite="TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", version="TLSv1.2"),
+    "host-ecdhe-ecdsa": Profile(**ECDHE_ECDSA_TLS12),
     "host-tls13": Profile(
         openssl_args=("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519:P-256"),
         gnutls_priority="NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
         uses_psk=False, suite="TLS1-3-AES-128-GCM-SHA256", version="TLSv1.3"),
+    # Test-only (tests/integration/profiles/): host-ecdhe-ecdsa plus MBEDTLS_DEBUG_C (level 3),
+    # MBEDTLS_ERROR_C and MBEDTLS_SSL_ALPN, so the debug callback and the ALPN paths are compiled and run.
+    "host-debug-alpn": Profile(**ECDHE_ECDSA_TLS12),
 }
+ALPN_OFFER = "http/1.1,h2"  # host-debug-alpn's tls.alpn, in the client's order of preference
+
 
 
 def cases_for(profile_name: str) -> dict[str, Case]:
@@ -113,8 +139,10 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     # verify_flags -1: not checked (a PSK session has no certificate: mbedTLS reports 0xFFFFFFFF).
     ok = Expect(status_line="HTTP/1.0 200 ok", suite=p.suite, version=p.version,
                 verify_flags=-1 if p.uses_psk else 0)
-    eof = Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CONN_EOF, verify_flags=-1)
+    eof = Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CONN_EOF, verify_flags=-1, step="connect")
     cases: dict[str, Case] = {}
+    if profile_name == "host-debug-alpn":
+        return debug_alpn_cases(p, ok)
     if p.uses_psk:
         auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
         cases["get"] = Case("openssl", client_args=auth, expect=ok, heap_proof=True)
@@ -124,7 +152,7 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                         expect=dataclasses.replace(ok, flaky=True))
         cases["wrong_psk"] = Case("openssl", client_args=auth, server_psk=WRONG_PSK_HEX,
                                   expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE,
-                                                verify_flags=-1))
+                                                verify_flags=-1, step="connect"))
         cases["gnutls_get"] = Case("gnutls", client_args=auth,
                                    expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
     else:
@@ -136,7 +164,7 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                         expect=dataclasses.replace(ok, flaky=True))
         # No server name configured: the host argument (an IP literal) is checked against the IP SAN.
         cases["ip_san"] = Case("openssl", client_args=("--ca", "{certs}/ca.pem"), expect=ok)
-        fail = dict(code="kTls", detail=MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
+        fail = dict(code="kTls", detail=MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, step="connect")
         cases["wrong_ca"] = Case("openssl", client_args=("--ca", "{certs}/other-ca.pem", "--server-name", SERVER_NAME),
                                  expect=Expect(**fail, verify_flags=BADCERT_NOT_TRUSTED))
         cases["wrong_server_name"] = Case("openssl", client_args=("--ca", "{certs}/ca.pem", "--server-name", "wrong.test"),
@@ -145,6 +173,19 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                 expect=Expect(**fail, verify_flags=BADCERT_EXPIRED))
         cases["gnutls_get"] = Case("gnutls", client_args=auth,
                                    expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
+        # The same verification failures against the second TLS implementation.
+        cases["gnutls_wrong_ca"] = Case("gnutls", client_args=("--ca", "{certs}/other-ca.pem",
+                                                               "--server-name", SERVER_NAME),
+                                        expect=Expect(**fail, verify_flags=BADCERT_NOT_TRUSTED))
+        cases["gnutls_expired"] = Case("gnutls", server_cert="expired", client_args=auth,
+                                       expect=Expect(**fail, verify_flags=BADCERT_EXPIRED))
+        # A second ca_chain() call with one good and one broken certificate fails (kInvalidArgument,
+        # detail 1: one certificate did not parse) and drops the whole chain, the first call's CA
+        # included: the application ignores the error and connects, and nothing is trusted.
+        cases["ca_chain_partly_bad"] = Case(
+            "openssl", client_args=auth + ("--ca-extra", "{work}/partly-bad-ca.pem"),
+            expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED, verify_flags=-1,
+                          step="connect", ca_extra="kInvalidArgument/1"))
     base = auth if p.uses_psk else ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
     # A 48 KiB file (s_server -WWW): many full-size records from the server. The TLS 1.2 profiles'
     # input buffers are smaller than 16 KiB records, so this only passes when max_fragment_length
@@ -152,6 +193,19 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     cases["large_response"] = Case("openssl_files", client_args=base + ("--path", f"/{LARGE_FILE}"),
                                    expect=dataclasses.replace(ok, min_reply_bytes=LARGE_FILE_BYTES,
                                                               status_line="HTTP/1.0 200 ok"))
+    # The server's stream cut after ~20 KB of a 48 KiB reply with a TCP FIN and no close_notify: read()
+    # ends with kTlsTruncatedClose (kClosed, MBEDTLS_ERR_SSL_CONN_EOF), never a clean end.
+    cases["truncated_response"] = Case(
+        "truncating_proxy", client_args=base + ("--path", f"/{LARGE_FILE}"),
+        expect=Expect(code="kClosed", detail=MBEDTLS_ERR_SSL_CONN_EOF, step="read", verify_flags=-1,
+                      close_detail=MBEDTLS_ERR_SSL_CONN_EOF, min_reply_bytes=1,
+                      max_reply_bytes=LARGE_FILE_BYTES - 1))
+    if p.version == "TLSv1.2":
+        # A write() left pending (kWouldBlock), the server's HelloRequest handled by a read() that
+        # flushes the pending record, then the retried write(): the server must see the bytes once.
+        cases["hello_request_pending_write"] = Case(
+            "openssl_interactive", client_args=base + ("--hello-request",),
+            expect=dataclasses.replace(ok, hello_request=True, status_line=None, min_reply_bytes=0))
     cases["closes_after_client_hello"] = Case("drop_after_client_hello", client_args=base, expect=eof)
     cases["truncated_server_hello"] = Case("truncated_server_hello", client_args=base, expect=eof)
     # Out of memory: kResourceExhausted (detail: whatever mbedTLS returned, which late in a handshake
@@ -166,8 +220,41 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     # allocation failure reported and the heap back to zero.
     cases["heap_one_byte_below_peak"] = Case("openssl", client_args=base, expect=oom, below_peak_bytes=1)
     cases["connection_refused"] = Case("none", client_args=base,
-                                       expect=Expect(code="kUnavailable", detail=ECONNREFUSED, verify_flags=-1))
+                                       expect=Expect(code="kUnavailable", detail=ECONNREFUSED, verify_flags=-1,
+                                                     step="connect"))
     return cases
+
+
+def debug_alpn_cases(p: Profile, ok: Expect) -> dict[str, Case]:
+    """host-debug-alpn: ALPN negotiated with s_server -alpn, mbedTLS's debug output through the
+    callback, mbedtls_strerror() texts."""
+    auth = ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME, "--alpn", ALPN_OFFER)
+    debug = auth + ("--debug-log", "{work}/debug-{case}.log")
+    return {
+        # The server's list decides (OpenSSL picks its first protocol the client offers): h2, the
+        # client's second choice, so the result is the server's selection, not the first offer.
+        "alpn_debug": Case("openssl", server_args=("-alpn", "h2"), client_args=debug,
+                           expect=dataclasses.replace(ok, alpn="h2", debug_log=True)),
+        "alpn_server_prefers_http11": Case("openssl", server_args=("-alpn", "http/1.1,h2"), client_args=auth,
+                                           expect=dataclasses.replace(ok, alpn="http/1.1")),
+        # A server without ALPN ignores the extension: the handshake goes on, nothing selected.
+        "alpn_server_without_alpn": Case("openssl", client_args=auth, expect=dataclasses.replace(ok, alpn="none")),
+        # No protocol in common: s_server refuses with a fatal no_application_protocol alert.
+        "alpn_no_overlap": Case("openssl", server_args=("-alpn", "spdy/3"), client_args=auth,
+                                expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, step="connect",
+                                              verify_flags=-1, error_text="SSL - A fatal alert message was received")),
+        "alpn_gnutls": Case("gnutls", server_args=("--alpn", "h2", "--alpn-fatal"), client_args=auth,
+                            expect=dataclasses.replace(ok, alpn="h2", status_line="HTTP/1.0 200 OK")),
+        # A failure with the debug callback on: the error text comes from mbedtls_strerror().
+        "wrong_ca_debug": Case("openssl", client_args=("--ca", "{certs}/other-ca.pem", "--server-name", SERVER_NAME,
+                                                       "--alpn", ALPN_OFFER, "--debug-log", "{work}/debug-{case}.log"),
+                               expect=Expect(code="kTls", detail=MBEDTLS_ERR_X509_CERT_VERIFY_FAILED, step="connect",
+                                             verify_flags=BADCERT_NOT_TRUSTED, debug_log=True,
+                                             error_text="X509 - Certificate verification failed")),
+        "hello_request_pending_write": Case(
+            "openssl_interactive", client_args=auth + ("--hello-request",),
+            expect=dataclasses.replace(ok, hello_request=True, status_line=None, min_reply_bytes=0)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,8 +352,9 @@ def free_port() -> int:
 class ProcessServer:
     """A server process whose stdout says when it listens; always stopped by stop()."""
 
-    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int, cwd: Path | None = None):
-        self.cmd, self.ready, self.port, self.cwd = cmd, ready, port, cwd
+    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int, cwd: Path | None = None,
+                 stdin_pipe: bool = False):
+        self.cmd, self.ready, self.port, self.cwd, self.stdin_pipe = cmd, ready, port, cwd, stdin_pipe
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self._ready = threading.Event()
@@ -280,8 +368,10 @@ class ProcessServer:
                 self._ready.set()
 
     def start(self) -> bool:
-        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace")
+        # An interactive s_server reads commands from stdin and ends at its EOF: keep a pipe open then.
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd,
+                                     stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         deadline = time.monotonic() + SERVER_START_TIMEOUT
@@ -300,9 +390,28 @@ class ProcessServer:
         except OSError:
             return False
 
+    def send(self, text: str) -> None:
+        """Writes a command to the server's stdin (stdin_pipe servers only)."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(text)
+        self.proc.stdin.flush()
+
+    def wait_output(self, pattern: re.Pattern[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(pattern.search(line) for line in list(self.output)):
+                return True
+            time.sleep(0.05)
+        return False
+
     def stop(self) -> None:
         if self.proc is None:
             return
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -380,20 +489,115 @@ class MidHandshakeServer:
             pass
 
 
+class TruncatingProxy:
+    """In front of an `openssl s_server -WWW`: forwards the client's bytes unchanged and the server's
+    TLS records whole until TRUNCATE_AFTER_BYTES went through, then ends the client's connection with
+    a TCP FIN (no close_notify) in the middle of the reply. Started and stopped like a server."""
+
+    def __init__(self, upstream: ProcessServer):
+        self.upstream = upstream
+        self.output = upstream.output
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(CLIENT_TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        self.forwarded = 0
+        self.cut = False
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> bool:
+        if not self.upstream.start():
+            return False
+        self.thread.start()
+        return True
+
+    @staticmethod
+    def _record(conn: socket.socket) -> bytes | None:
+        data = b""
+        while len(data) < 5:
+            chunk = conn.recv(5 - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        need = 5 + int.from_bytes(data[3:5], "big")
+        while len(data) < need:
+            chunk = conn.recv(need - len(data))
+            if not chunk:
+                return None
+            data += chunk
+        return data
+
+    def _serve(self) -> None:
+        try:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.upstream.port), timeout=CLIENT_TIMEOUT)
+            stop = threading.Event()
+
+            def upstream() -> None:
+                client.settimeout(0.2)
+                while not stop.is_set():
+                    try:
+                        data = client.recv(4096)
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    try:
+                        server.sendall(data)
+                    except OSError:
+                        return
+
+            reader = threading.Thread(target=upstream, daemon=True)
+            reader.start()
+            while (record := self._record(server)) is not None:
+                client.sendall(record)
+                self.forwarded += len(record)
+                if self.forwarded >= TRUNCATE_AFTER_BYTES:
+                    self.cut = True
+                    break
+            client.shutdown(socket.SHUT_WR)  # FIN, no close_notify
+            reader.join(timeout=CLIENT_TIMEOUT)  # the client's last bytes go on until it closes
+            stop.set()
+            client.close()
+            server.close()
+            if not self.cut:
+                self.error = f"the server's stream ended after {self.forwarded} bytes, before the cut"
+        except Exception as e:  # reported by the driver
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.sock.close()
+
+    def stop(self) -> None:
+        self.thread.join(timeout=15)
+        self.upstream.stop()
+
+
 def openssl_server(openssl: str, profile: Profile, case: Case, certs: Path, port: int) -> ProcessServer:
-    files = case.server == "openssl_files"  # -WWW: serve files from certs/www
-    cmd = [openssl, "s_server", "-accept", f"127.0.0.1:{port}", "-WWW" if files else "-www"]
-    cmd += list(profile.openssl_args)
+    # -WWW: serve files from certs/www (also behind the truncating proxy); interactive: no HTTP, the
+    # received data goes to stdout and commands ("r": renegotiate, i.e. send a HelloRequest) come
+    # from stdin.
+    files = case.server in ("openssl_files", "truncating_proxy")
+    interactive = case.server == "openssl_interactive"
+    cmd = [openssl, "s_server", "-accept", f"127.0.0.1:{port}"]
+    if not interactive:
+        cmd.append("-WWW" if files else "-www")
+    cmd += list(profile.openssl_args) + list(case.server_args)
     if profile.uses_psk:
         cmd += ["-psk", case.server_psk, "-psk_identity", PSK_IDENTITY]
     else:
         cmd += ["-cert", str(certs / f"{case.server_cert}.pem"), "-key", str(certs / f"{case.server_cert}.key")]
-    return ProcessServer(cmd, re.compile(r"^ACCEPT"), port, cwd=certs / "www" if files else None)
+    return ProcessServer(cmd, re.compile(r"^ACCEPT"), port, cwd=certs / "www" if files else None,
+                         stdin_pipe=interactive)
 
 
 def gnutls_server(gnutls: str, profile: Profile, case: Case, certs: Path, port: int, work: Path) -> ProcessServer:
     assert profile.gnutls_priority is not None
-    cmd = [gnutls, "--http", "--port", str(port), "--priority", profile.gnutls_priority]
+    cmd = [gnutls, "--http", "--port", str(port), "--priority", profile.gnutls_priority, *case.server_args]
     if profile.uses_psk:
         pskfile = work / "gnutls-psk.txt"
         pskfile.write_text(f"{PSK_IDENTITY}:{case.server_psk}\n")
@@ -411,7 +615,7 @@ def gnutls_server(gnutls: str, profile: Profile, case: Case, certs: Path, port: 
 def parse_lines(out: str) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for line in out.splitlines():
-        m = re.match(r"^(TLSGEN_[A-Z]+) (.*)$", line)
+        m = re.match(r"^(TLSGEN_[A-Z_]+) (.*)$", line)
         if not m:
             continue
         fields: dict[str, str] = {}
@@ -446,6 +650,32 @@ def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
         errors.append("no TLSGEN_RESULT line")
         return errors
     e = case.expect
+    step = "done" if e.code == "kOk" else e.step
+    if step is not None and res.get("step") != step:
+        errors.append(f"ended at step {res.get('step')}, expected {step}")
+    if e.error_text is not None and e.error_text not in res.get("error", ""):
+        errors.append(f"error text {res.get('error', '')!r} lacks {e.error_text!r} (mbedtls_strerror)")
+    if e.alpn is not None:
+        selected = out.get("TLSGEN_ALPN", {}).get("selected")
+        if selected != e.alpn:
+            errors.append(f"ALPN selected {selected!r}, expected {e.alpn!r}")
+    if e.ca_extra is not None:
+        extra = out.get("TLSGEN_CA_EXTRA", {})
+        if f"{extra.get('code')}/{extra.get('detail')}" != e.ca_extra:
+            errors.append(f"second ca_chain() gave {extra}, expected {e.ca_extra}")
+    close = out.get("TLSGEN_CLOSE")
+    close_detail = 0 if e.code == "kOk" and not e.hello_request else e.close_detail
+    if close_detail is not None:
+        if close is None:
+            errors.append("no TLSGEN_CLOSE line (the reply did not end)")
+        elif int(close["detail"]) != close_detail:
+            errors.append(f"the reply ended with detail {close['detail']}, expected {close_detail} "
+                          f"({'close_notify' if close_detail == 0 else 'no close_notify: truncated'})")
+    if e.max_reply_bytes is not None:
+        reply = out.get("TLSGEN_REPLY")
+        got = int(reply["bytes"]) if reply else -1
+        if not e.min_reply_bytes <= got <= e.max_reply_bytes:
+            errors.append(f"reply of {got} bytes, expected {e.min_reply_bytes}..{e.max_reply_bytes}")
     if res["code"] != e.code:
         errors.append(f"status {res['code']}/{res['detail']}, expected {e.code}/{e.detail} ({res.get('error', '')})")
     elif e.details and int(res["detail"]) not in e.details:
@@ -458,7 +688,14 @@ def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
         errors.append(f"verify flags {verify:#x} lack {e.verify_flags:#x}")
     if e.verify_flags == 0 and verify != 0:
         errors.append(f"verify flags {verify:#x}, expected 0")
-    if e.code == "kOk":
+    if e.hello_request:
+        hr = out.get("TLSGEN_HELLO_REQUEST", {})
+        if hr.get("arrived") != "1" or int(hr.get("flushed_in_read", 0)) == 0:
+            errors.append(f"the scenario did not happen (HelloRequest not seen, or read() did not flush the "
+                          f"pending record): {hr}")
+        if hr.get("retry") != "kOk/7" or hr.get("sent_by_retry") != "0":
+            errors.append(f"the retried write() must complete with 7 bytes and send nothing: {hr}")
+    elif e.code == "kOk":
         if e.suite and res.get("suite") != e.suite:
             errors.append(f"cipher suite {res.get('suite')}, expected {e.suite}")
         if e.version and res.get("version") != e.version:
@@ -482,17 +719,22 @@ def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
 def start_server(args: argparse.Namespace, profile: Profile, case: Case, certs: Path, work: Path):
     """Starts the case's server; returns (server or None, port), or raises SystemExit."""
     for _attempt in range(5):
-        server: ProcessServer | MidHandshakeServer | None
+        server: ProcessServer | MidHandshakeServer | TruncatingProxy | None
         if case.server in ("drop_after_client_hello", "truncated_server_hello"):
             server = MidHandshakeServer(case.server)
             port = server.port
         elif case.server == "none":
             return None, free_port()  # nothing listens there: the connection is refused
+        elif case.server == "truncating_proxy":
+            server = TruncatingProxy(openssl_server(args.openssl, profile, case, certs, free_port()))
+            port = server.port
         else:
             port = free_port()
             if case.server == "gnutls":
-                if not args.gnutls_serv:
-                    raise SystemExit("gnutls-serv not available")
+                if not args.gnutls_serv or not shutil.which(args.gnutls_serv):
+                    # A failure, not a skip: the gnutls cases are the second implementation's interop.
+                    raise SystemExit(f"FAIL: gnutls-serv not available ({args.gnutls_serv!r}): install gnutls-bin "
+                                     "(scripts/deps.sh does)")
                 server = gnutls_server(args.gnutls_serv, profile, case, certs, port, work)
             else:
                 server = openssl_server(args.openssl, profile, case, certs, port)
@@ -505,14 +747,18 @@ def start_server(args: argparse.Namespace, profile: Profile, case: Case, certs: 
 
 
 def run_example(args: argparse.Namespace) -> int:
-    """examples/host-client against openssl s_server: exit 0, the reply on stdout, clean teardown."""
+    """examples/host-client against openssl s_server: exit 0, the reply on stdout, clean teardown.
+    With --truncate, behind the truncating proxy (a 48 KiB reply cut without close_notify): exit 1 and
+    a clear error on stderr, the teardown still clean."""
     profile = PROFILES[args.profile]
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     certs = make_certs(args.openssl, work)
-    case = Case("openssl")
+    case = Case("truncating_proxy" if args.truncate else "openssl")
     server, port = start_server(args, profile, case, certs, work)
     cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--ca", str(certs / "ca.pem"),
            "--server-name", SERVER_NAME]
+    if args.truncate:
+        cmd += ["--path", f"/{LARGE_FILE}"]
     print("example:", " ".join(cmd))
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
@@ -522,8 +768,19 @@ def run_example(args: argparse.Namespace) -> int:
     print(r.stdout[:400], end="\n...\n")
     print(r.stderr, end="")
     errors = []
-    if r.returncode != 0:
-        errors.append(f"exit status {r.returncode}")
+    if args.truncate:
+        if r.returncode != 1:
+            errors.append(f"exit status {r.returncode}, expected 1 (a truncated reply is an error)")
+        if not re.search(r"^error: reply truncated after \d+ bytes: the server closed the connection without "
+                         r"close_notify", r.stderr, re.M):
+            errors.append("no 'reply truncated' error on stderr")
+        if "reply complete" in r.stderr:
+            errors.append("a truncated reply reported as complete")
+    else:
+        if r.returncode != 0:
+            errors.append(f"exit status {r.returncode}")
+        if not re.search(r"^reply complete: \d+ bytes, ended by the server's close_notify$", r.stderr, re.M):
+            errors.append("no 'reply complete' (close_notify) line on stderr")
     if not r.stdout.startswith("HTTP/1.0 200 ok"):
         errors.append("the reply does not start with HTTP/1.0 200 ok")
     if f"connected: {profile.version}, {profile.suite}" not in r.stderr:
@@ -542,25 +799,147 @@ def run_client(args: argparse.Namespace, profile: Profile, case: Case, certs: Pa
     cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", "10000"] + client_args
     print("client:", " ".join(cmd))
     try:
-        try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
-            rc, stdout, stderr = r.returncode, r.stdout, r.stderr
-        except subprocess.TimeoutExpired as e:  # a hung client is a failure, its output is still shown
-            partial = e.stdout or b""
-            stdout = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
-            rc, stderr = -999, f"client did not finish within {CLIENT_TIMEOUT} s\n"
+        if case.expect.hello_request:
+            assert isinstance(server, ProcessServer)
+            rc, stdout, stderr = run_hello_request_client(cmd, server)
+        else:
+            try:
+                r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
+                rc, stdout, stderr = r.returncode, r.stdout, r.stderr
+            except subprocess.TimeoutExpired as e:  # a hung client is a failure, its output is still shown
+                partial = e.stdout or b""
+                stdout = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+                rc, stderr = -999, f"client did not finish within {CLIENT_TIMEOUT} s\n"
     finally:
         if server is not None:
             server.stop()
     return rc, stdout, stderr, server
 
 
+def run_hello_request_client(cmd: list[str], server: ProcessServer) -> tuple[int, str, str]:
+    """The client's --hello-request scenario: when it prints TLSGEN_PENDING (a write() is pending),
+    the interactive s_server is told to renegotiate ("r": it sends a HelloRequest). Afterwards waits
+    (bounded) until the server printed the client's end marker, so that its output is complete."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    lines: list[str] = []
+    timer = threading.Timer(CLIENT_TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("TLSGEN_PENDING"):
+                server.send("r\n")
+        stderr = proc.stderr.read()
+        rc = proc.wait()
+    finally:
+        timer.cancel()
+    server.wait_output(re.compile(r"^PING-2$"), 10.0)
+    return rc, "".join(lines), stderr
+
+
+def partly_bad_ca(certs: Path, work: Path) -> Path:
+    """other-ca.pem followed by a certificate that does not parse (ca_chain_partly_bad)."""
+    path = work / "partly-bad-ca.pem"
+    if not path.exists():
+        tmp = work / f"partly-bad-ca.{os.getpid()}.tmp"
+        tmp.write_text((certs / "other-ca.pem").read_text() + BROKEN_CERT_PEM)
+        tmp.replace(path)
+    return path
+
+
+# Well-formed debug output (host-debug-alpn). mbedTLS's debug module formats each message with
+# mbedtls_vsnprintf (the runtime's va_list walker) into a 512-byte buffer, appends "\n" and calls the
+# callback; a formatter returning -1 leaves an empty message, one that overflows is cut at 510 chars.
+DEBUG_REQUIRED = ("=> handshake", "<= handshake", "=> write", "<= write", "=> read", "<= read",
+                  "=> fetch input", "dumping '")
+DEBUG_MAX_TEXT = 510  # DEBUG_BUF_SIZE - 2: longer messages were truncated by mbedtls_debug_print_msg
+# "%s() returned %d (-0x%04x)": the hex is -ret as an unsigned int (ffffff85 for a positive 123).
+RETURNED_RE = re.compile(r"^(\S+)\(\) returned (-?\d+) \(-0x([0-9a-f]{4,8})\)$")
+DUMP_RE = re.compile(r"^dumping '([^']*)' \((\d+) bytes\)$")
+HEX_LINE_RE = re.compile(r"^([0-9a-f]{4}):  ((?:[0-9a-f]{2} ){0,15}[0-9a-f]{2})(?:   )*  (.{1,16})$")
+UNFORMATTED_RE = re.compile(r"%[-+ #0]*\d*(?:\.\d+)?(?:hh|h|ll|l|z|j|t)?[diouxXcsp]")
+
+
+def check_debug_log(path: Path, expect_success: bool) -> tuple[list[str], dict[str, int]]:
+    """Checks the records tls_client's debug callback wrote: "<level>\\t<file>\\t<line>\\t<message>\\0"."""
+    errors: list[str] = []
+    stats = {"records": 0, "dumps": 0, "dump_lines": 0, "returned": 0}
+    if not path.exists():
+        return [f"no debug log {path}"], stats
+    records = path.read_bytes().split(b"\0")
+    if records and records[-1] == b"":
+        records.pop()
+    texts: list[str] = []
+    dump: tuple[str, int, int] | None = None  # (name, bytes still to see, next offset)
+    for n, raw in enumerate(records):
+        stats["records"] += 1
+        where = f"debug record {n}"
+        parts = raw.split(b"\t", 3)
+        if len(parts) != 4:
+            errors.append(f"{where}: not level/file/line/message: {raw[:80]!r}")
+            continue
+        level, file, line, message = parts
+        if not level.isdigit() or not 1 <= int(level) <= 3:
+            errors.append(f"{where}: level {level!r} outside 1..3 (threshold 3)")
+        if not (file.endswith(b".c") or file.endswith(b".h")) or not line.isdigit() or int(line) <= 0:
+            errors.append(f"{where}: source position {file!r}:{line!r}")
+        if not message.endswith(b"\n") or message.count(b"\n") != 1:
+            errors.append(f"{where}: the message must end with exactly one newline: {message[:80]!r}")
+            continue
+        body = message[:-1]
+        if not body.strip():
+            errors.append(f"{where}: empty message (the formatter returned -1?)")
+            continue
+        if len(body) >= DEBUG_MAX_TEXT:
+            errors.append(f"{where}: {len(body)} characters: truncated by the 512-byte debug buffer")
+        if any(c < 0x20 or c > 0x7e for c in body if c != 0x09):
+            errors.append(f"{where}: non-printable bytes: {body[:80]!r}")
+        text = body.decode("ascii", errors="replace")
+        texts.append(text)
+        if UNFORMATTED_RE.search(text) or "(null)" in text:
+            errors.append(f"{where}: unformatted conversion or null string: {text!r}")
+        m = RETURNED_RE.match(text)
+        if "() returned" in text:
+            stats["returned"] += 1
+            if m is None or (-int(m.group(2))) & 0xFFFFFFFF != int(m.group(3), 16):
+                errors.append(f"{where}: malformed 'returned' line: {text!r}")
+        if dump is not None:
+            name, left, offset = dump
+            hm = HEX_LINE_RE.match(text)
+            count = len(hm.group(2).split()) if hm else 0
+            if hm is None or int(hm.group(1), 16) != offset or count != min(16, left):
+                errors.append(f"{where}: hex line {offset:04x} of '{name}' ({left} bytes left) malformed: {text!r}")
+                dump = None
+            else:
+                stats["dump_lines"] += 1
+                dump = (name, left - count, offset + 16) if left > count else None
+            continue
+        dm = DUMP_RE.match(text)
+        if dm:
+            stats["dumps"] += 1
+            size = min(int(dm.group(2)), 4096)  # mbedtls_debug_print_buf shows at most 4096 bytes
+            dump = (dm.group(1), size, 0) if size > 0 else None
+    if dump is not None:
+        errors.append(f"debug log ends inside the dump of '{dump[0]}'")
+    required = DEBUG_REQUIRED if expect_success else DEBUG_REQUIRED[:1]
+    for needle in required:
+        if not any(t.startswith(needle) for t in texts):
+            errors.append(f"no debug message starting with {needle!r}")
+    if stats["dumps"] == 0 or stats["returned"] == 0:
+        errors.append(f"expected buffer dumps and 'returned' lines at level 3: {stats}")
+    return errors, stats
+
+
 def run_case(args: argparse.Namespace) -> int:
     profile = PROFILES[args.profile]
     case = cases_for(args.profile)[args.case]
-    work = Path(args.work)
+    work = Path(args.work).resolve()
     certs = make_certs(args.openssl, work)
-    client_args = [a.replace("{certs}", str(certs)) for a in case.client_args]
+    if any("partly-bad-ca.pem" in a for a in case.client_args):
+        partly_bad_ca(certs, work)
+    client_args = [a.replace("{certs}", str(certs)).replace("{work}", str(work)).replace("{case}", args.case)
+                   for a in case.client_args]
     base_args = list(client_args)
     # A TLS 1.3 server's post-handshake messages can shift a session's peak by a block between
     # runs: a below-peak case whose session happened to need less than its calibration session is
@@ -594,8 +973,23 @@ def run_case(args: argparse.Namespace) -> int:
         print(stderr, end="", file=sys.stderr)
     out = parse_lines(stdout)
     errors = check(case, out, rc)
-    if isinstance(server, MidHandshakeServer) and server.error:
-        errors.append(f"mid-handshake server: {server.error}")
+    if isinstance(server, (MidHandshakeServer, TruncatingProxy)) and server.error:
+        errors.append(f"{type(server).__name__}: {server.error}")
+    if case.expect.hello_request and isinstance(server, ProcessServer):
+        received = [line.strip() for line in server.output]
+        pings = (received.count("PING-1"), received.count("PING-2"))
+        print(f"the server received PING-1 {pings[0]} time(s), PING-2 {pings[1]} time(s)")
+        if pings != (1, 1):
+            errors.append(f"the server received PING-1 {pings[0]} times and PING-2 {pings[1]} times, expected "
+                          "once each (a retried write() must not send its record twice)")
+    if case.expect.debug_log:
+        log = out.get("TLSGEN_DEBUG", {})
+        if int(log.get("calls", 0)) == 0:
+            errors.append(f"the debug callback was never called: {log}")
+        derrors, dstats = check_debug_log(Path(log.get("file", work / "missing")), case.expect.code == "kOk")
+        print(f"debug log: {dstats['records']} records, {dstats['dumps']} buffer dumps ({dstats['dump_lines']} hex "
+              f"lines), {dstats['returned']} 'returned' lines")
+        errors += derrors[:20]
     if isinstance(server, ProcessServer) and errors:
         print("---- server output ----\n" + "".join(server.output[-40:]), file=sys.stderr)
 
@@ -645,6 +1039,7 @@ def main() -> int:
     ep = sub.add_parser("example")
     ep.add_argument("--profile", required=True, choices=sorted(PROFILES))
     ep.add_argument("--client", required=True)
+    ep.add_argument("--truncate", action="store_true", help="behind a proxy that cuts the reply (no close_notify)")
     args = ap.parse_args()
 
     if args.command == "certs":

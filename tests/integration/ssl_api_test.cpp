@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -254,6 +255,36 @@ TEST_F(SslApi, Config_CaChain_ParsedOnlyWithX509) {
   EXPECT_EQ(config.ca_chain(static_cast<const char*>(nullptr)).code(), Code::kInvalidArgument);
 }
 
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+TEST_F(SslApi, Config_CaChainPartlyBad_DropsWholeChain) {
+  ASSERT_TRUE(make_config().ok());
+  const std::size_t empty = heap_in_use();
+  ASSERT_TRUE(config.ca_chain(kTestCaPem).ok());
+  EXPECT_GT(heap_in_use(), empty);  // the parsed CA lives on the heap
+  EXPECT_NE(config.native()->MBEDTLS_PRIVATE(ca_chain), nullptr);
+
+  // One good certificate and one that does not parse: mbedTLS keeps the good one and returns 1 (the
+  // number that failed). The configuration must not trust a partly parsed list, nor keep the CA the
+  // first call added: everything goes, nothing is trusted.
+  const std::string partly_bad =
+      std::string(kTestCaPem) + "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n";
+  EXPECT_EQ(config.ca_chain(partly_bad.c_str()), Status(Code::kInvalidArgument, 1));
+  EXPECT_EQ(heap_in_use(), empty);
+  EXPECT_EQ(config.native()->MBEDTLS_PRIVATE(ca_chain), nullptr);
+
+  // All of it bad: mbedTLS's parse error, and still nothing trusted.
+  ASSERT_TRUE(config.ca_chain(kTestCaPem).ok());
+  const Status bad = config.ca_chain("-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(bad.code(), Code::kTls);
+  EXPECT_EQ(heap_in_use(), empty);
+  EXPECT_EQ(config.native()->MBEDTLS_PRIVATE(ca_chain), nullptr);
+
+  // A later good call trusts again.
+  ASSERT_TRUE(config.ca_chain(kTestCaPem).ok());
+  EXPECT_NE(config.native()->MBEDTLS_PRIVATE(ca_chain), nullptr);
+}
+#endif
+
 TEST_F(SslApi, Config_ServerName_OnlyWithX509) {
   ASSERT_TRUE(make_config().ok());
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
@@ -281,6 +312,33 @@ TEST_F(SslApi, Config_Alpn_OnlyWithSslAlpn) {
   EXPECT_EQ(config.alpn(kEmpty).code(), Code::kInvalidArgument);
 }
 
+TEST_F(SslApi, Config_AlpnSelection_NoneBeforeHandshakeOrForBadHandle) {
+  ASSERT_TRUE(make_config().ok());
+  add_credentials();
+  static const char* const kProtocols[] = {"http/1.1", "h2", nullptr};
+  const Status st = config.alpn(kProtocols);
+#if defined(MBEDTLS_SSL_ALPN)
+  ASSERT_TRUE(st.ok());
+#else
+  ASSERT_EQ(st.code(), Code::kFailedPrecondition);
+#endif
+  ScriptedTransport transport;
+  std::array<tlsgen::SslSession, 1> sessions;
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  EXPECT_EQ(tls.alpn_protocol(0), nullptr);  // not open
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  EXPECT_EQ(tls.alpn_protocol(sock.value()), nullptr);  // handshake not done
+#if defined(MBEDTLS_SSL_ALPN)
+  // The ClientHello carries the list (extension 16) in the configured order.
+  const std::vector<std::byte>& hello = transport.sent;
+  const std::string wire(reinterpret_cast<const char*>(hello.data()), hello.size());
+  EXPECT_NE(wire.find(std::string("\x08http/1.1\x02h2", 12)), std::string::npos);
+#endif
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
 TEST_F(SslApi, Config_Debug_OnlyWithDebugC) {
   ASSERT_TRUE(make_config().ok());
   const Status st = config.debug([](void*, int, const char*, int, const char*) {}, nullptr, 1);
@@ -291,6 +349,60 @@ TEST_F(SslApi, Config_Debug_OnlyWithDebugC) {
 #endif
   EXPECT_EQ(config.debug(nullptr, nullptr, 9).code(), Code::kInvalidArgument);
 }
+
+#if defined(MBEDTLS_DEBUG_C)
+// The debug callback gets mbedTLS's messages, formatted by the runtime's vsnprintf: the first steps
+// of a handshake over a scripted transport, each message one complete line.
+TEST_F(SslApi, Debug_CallbackGetsWellFormedHandshakeLines) {
+  ASSERT_TRUE(make_config().ok());
+  add_credentials();
+  struct Lines {
+    std::vector<std::string> text;
+    std::vector<int> levels;
+  } lines;
+  ASSERT_TRUE(config
+                  .debug(
+                      [](void* ctx, int level, const char* file, int line, const char* message) {
+                        auto* l = static_cast<Lines*>(ctx);
+                        EXPECT_NE(file, nullptr);
+                        EXPECT_GT(line, 0);
+                        l->levels.push_back(level);
+                        l->text.emplace_back(message);
+                      },
+                      &lines, 3)
+                  .ok());
+  ScriptedTransport transport;
+  std::array<tlsgen::SslSession, 1> sessions;
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+
+  ASSERT_FALSE(lines.text.empty());
+  char sent_hex[16];
+  std::snprintf(sent_hex, sizeof sent_hex, "%04x", 0U - static_cast<unsigned>(transport.sent.size()));
+  bool handshake = false, hello_dump = false, sent = false;
+  for (std::size_t i = 0; i < lines.text.size(); ++i) {
+    const std::string& t = lines.text[i];
+    EXPECT_GE(lines.levels[i], 1);
+    EXPECT_LE(lines.levels[i], 3);
+    ASSERT_GE(t.size(), 2U) << "empty message: the formatter failed";
+    EXPECT_EQ(t.back(), '\n');
+    EXPECT_EQ(t.find('\n'), t.size() - 1) << t;
+    EXPECT_LT(t.size(), 511U) << "cut at mbedTLS's 512-byte debug buffer: " << t;
+    EXPECT_EQ(t.find("(null)"), std::string::npos) << t;
+    handshake |= t == "=> handshake\n";
+    hello_dump |= t.rfind("dumping 'client hello, random bytes' (32 bytes)", 0) == 0;
+    // "ssl->f_send() returned <n> (-0x<hex>)": the ClientHello's byte count, printed with %d, and
+    // -n as an unsigned int with %04x.
+    sent |= t == "ssl->f_send() returned " + std::to_string(transport.sent.size()) + " (-0x" + sent_hex + ")\n";
+  }
+  EXPECT_TRUE(handshake);
+  EXPECT_TRUE(hello_dump);
+  EXPECT_TRUE(sent);
+}
+#endif
 
 TEST_F(SslApi, Config_Authmode_AllModes) {
   ASSERT_TRUE(make_config().ok());

@@ -3,16 +3,27 @@
 // Builds the whole stack the way an application does (SslPlatform over the profile's static heap,
 // SslConfig from the profile, SslTcpStack over PosixTcpStack), sends an HTTP GET, reads the reply to
 // the end, tears everything down and prints parseable lines the driver checks:
-//   TLSGEN_RESULT step=<open|connect|write|read|done> code=<Code> detail=<int> verify=0x<hex> ...
+//   TLSGEN_RESULT step=<setup|config|open|connect|write|read|done> code=<Code> detail=<int> verify=0x<hex> ...
+//     (a reply that ends with kTlsCleanClose is step=done code=kOk; a stream that ended without the
+//     server's close_notify is step=read code=kClosed detail=MBEDTLS_ERR_SSL_CONN_EOF)
+//   TLSGEN_CLOSE detail=<read()'s detail at the end of the reply: 0 = close_notify>
 //   TLSGEN_REPLY bytes=<n> status_line=<first line of the reply>
+//   TLSGEN_ALPN selected=<protocol|none>                    (with --alpn)
+//   TLSGEN_DEBUG calls=<n> file=<path>                      (with --debug-log: the callback's records)
+//   TLSGEN_CA_EXTRA code=<Code> detail=<int>                (with --ca-extra: the second ca_chain())
+//   TLSGEN_HELLO_REQUEST ...                                (with --hello-request, see below)
+//   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> in=<in_content_len> out=<...> peer_chain_max=<bytes>
+//     (first; --profile-only prints just this line)
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> peak_blocks=<n> failed=<n> in_use_after=<bytes>
 //               live_blocks_after=<n> region=<bytes> generated=<kHeapBytes>
 //   TLSGEN_SOCKETS open_after=<n>
 // Exit status: 0 when the program ran to the end and the teardown was clean (whatever the TLS
 // outcome: the driver compares it with the case's expectation), 2 for bad arguments, 3 when the
 // teardown left heap blocks or sockets behind.
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -75,6 +86,39 @@ class FlakyStack final : public tlsgen::TcpStack {
   std::size_t connects_ = 0, writes_ = 0, reads_ = 0;
 };
 
+// Wraps a TcpStack: once armed, the next write says kWouldBlock without touching the transport, so
+// SslTcpStack::write() leaves its record pending in mbedTLS (out_left != 0). Remembers the transport
+// handle, so the test can wait on its descriptor.
+class HoldOnceStack final : public tlsgen::TcpStack {
+ public:
+  explicit HoldOnceStack(tlsgen::TcpStack& inner) : inner_(inner) {}
+  bool hold_next_write = false;
+  std::size_t held = 0;
+  std::size_t written = 0;  // bytes the transport accepted
+  tlsgen::Socket last_socket = tlsgen::kInvalidSocket;
+
+  tlsgen::Result<tlsgen::Socket> open(tlsgen::Mode mode) override { return inner_.open(mode); }
+  tlsgen::Status connect(tlsgen::Socket s, const char* host, std::uint16_t port) override {
+    last_socket = s;
+    return inner_.connect(s, host, port);
+  }
+  tlsgen::IoResult write(tlsgen::Socket s, std::span<const std::byte> data) override {
+    if (hold_next_write) {
+      hold_next_write = false;
+      ++held;
+      return {tlsgen::Status(tlsgen::Code::kWouldBlock), 0};
+    }
+    const tlsgen::IoResult r = inner_.write(s, data);
+    written += r.size;
+    return r;
+  }
+  tlsgen::IoResult read(tlsgen::Socket s, std::span<std::byte> buffer) override { return inner_.read(s, buffer); }
+  tlsgen::Status close(tlsgen::Socket s) override { return inner_.close(s); }
+
+ private:
+  tlsgen::TcpStack& inner_;
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
@@ -86,6 +130,11 @@ struct Options {
   std::string verify;  // empty: the profile's
   bool nonblocking = false;
   bool flaky = false;
+  bool hello_request = false;   // the pending-write / HelloRequest scenario (TLS 1.2)
+  bool profile_only = false;    // print TLSGEN_PROFILE and exit (the fault peer sizes its chains by it)
+  std::string alpn;             // comma-separated ALPN protocols to offer
+  std::string debug_log;        // file for mbedTLS's debug callback records
+  std::string ca_extra_file;    // a second ca_chain() call after --ca (its failure is printed, not fatal)
   std::size_t request_pad = 0;
   int timeout_ms = 5000;
   std::string trace_file;       // --trace: write every heap call as op,size,id (the shared traces' format)
@@ -97,10 +146,15 @@ bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--nonblocking") {
+    if (a == "--profile-only") {
+      o.profile_only = true;
+    } else if (a == "--nonblocking") {
       o.nonblocking = true;
     } else if (a == "--flaky") {
       o.flaky = true;
+      o.nonblocking = true;
+    } else if (a == "--hello-request") {
+      o.hello_request = true;
       o.nonblocking = true;
     } else if (!has_value) {
       std::fprintf(stderr, "missing value for %s\n", a.c_str());
@@ -129,6 +183,12 @@ bool parse(int argc, char** argv, Options& o) {
       o.trace_file = argv[++i];
     } else if (a == "--heap-percent") {
       o.heap_percent = static_cast<unsigned>(std::atoi(argv[++i]));
+    } else if (a == "--alpn") {
+      o.alpn = argv[++i];
+    } else if (a == "--debug-log") {
+      o.debug_log = argv[++i];
+    } else if (a == "--ca-extra") {
+      o.ca_extra_file = argv[++i];
     } else if (a == "--timeout-ms") {
       o.timeout_ms = std::atoi(argv[++i]);
     } else {
@@ -136,7 +196,7 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.port != 0;
+  return o.port != 0 || o.profile_only;
 }
 
 std::vector<std::byte> from_hex(const std::string& hex) {
@@ -187,10 +247,78 @@ auto retry(const Options& o, F call) {
 }
 
 // One session; the outcome is in the printed lines.
+// The pending-write scenario (TLS 1.2, against `openssl s_server` whose stdin the driver holds):
+//   1. write("PING-1") while the transport refuses it: kWouldBlock, the record stays in mbedTLS;
+//   2. print TLSGEN_PENDING, the driver makes the server send a HelloRequest ("r" on its stdin);
+//   3. once it arrived, read(): mbedTLS refuses the renegotiation, and on the way flushes the
+//      pending record (mbedtls_ssl_send_alert_message() starts with mbedtls_ssl_flush_output());
+//   4. write("PING-1") again, as the TcpStack contract asks: must complete without a second copy;
+//   5. write("PING-2") as an end marker. The driver counts the PING lines the server printed.
+void hello_request_session(const Options& o, tlsgen::SslTcpStack& tls, tlsgen::Socket sock, HoldOnceStack& hold,
+                           tlsgen::PosixTcpStack& tcp) {
+  const std::string ping1 = "PING-1\n";
+  const std::string ping2 = "PING-2\n";
+  hold.hold_next_write = true;
+  const tlsgen::IoResult first = tls.write(sock, bytes(ping1));
+  std::printf("TLSGEN_PENDING first=%s held=%zu\n", tlsgen::name(first.status.code()), hold.held);
+  std::fflush(stdout);
+  if (first.status.code() != tlsgen::Code::kWouldBlock) {
+    report("write", first.status, &tls, sock);
+    return;
+  }
+  pollfd p{};
+  p.fd = tcp.native_handle(hold.last_socket);
+  p.events = POLLIN;
+  const int arrived = ::poll(&p, 1, o.timeout_ms);
+  std::array<std::byte, 64> buf{};
+  const std::size_t before_read = hold.written;
+  const tlsgen::IoResult r = tls.read(sock, buf);
+  const std::size_t flushed_in_read = hold.written - before_read;  // > 0: read() sent the pending record
+  const std::size_t before_retry = hold.written;
+  const tlsgen::IoResult again = retry(o, [&] { return tls.write(sock, bytes(ping1)); });
+  const std::size_t sent_by_retry = hold.written - before_retry;
+  const tlsgen::IoResult marker = retry(o, [&] { return tls.write(sock, bytes(ping2)); });
+  std::printf("TLSGEN_HELLO_REQUEST arrived=%d read=%s/%d flushed_in_read=%zu retry=%s/%zu sent_by_retry=%zu "
+              "marker=%s/%zu\n",
+              arrived, tlsgen::name(r.status.code()), static_cast<int>(r.status.detail()), flushed_in_read,
+              tlsgen::name(again.status.code()), again.size, sent_by_retry, tlsgen::name(marker.status.code()),
+              marker.size);
+  tlsgen::Status outcome;
+  if (!again.ok()) {
+    outcome = again.status;
+  } else if (!marker.ok()) {
+    outcome = marker.status;
+  } else if (again.size != ping1.size()) {
+    outcome = tlsgen::Status(tlsgen::Code::kDataLoss, static_cast<std::int32_t>(again.size));
+  }
+  report(outcome.ok() ? "done" : "write", outcome, &tls, sock);
+}
+
+// mbedTLS's debug callback: one record per call, "<level>\t<file>\t<line>\t<message>" and a NUL
+// (the message keeps its own trailing newline; the driver checks that each one is well-formed).
+struct DebugLog {
+  std::FILE* file = nullptr;
+  std::size_t calls = 0;
+};
+void debug_record(void* context, int level, const char* file, int line, const char* message) {
+  auto* log = static_cast<DebugLog*>(context);
+  ++log->calls;
+  std::fprintf(log->file, "%d\t%s\t%d\t%s", level, file != nullptr ? file : "(null)", line,
+               message != nullptr ? message : "(null)");
+  std::fputc('\0', log->file);
+}
+
+// The ALPN list of --alpn, nullptr-terminated, with storage that outlives the configuration.
+std::vector<std::string> alpn_names;
+std::vector<const char*> alpn_list;
+
 void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpStack& tcp) {
   std::array<tlsgen::SslSession, 1> sessions;
   FlakyStack flaky(tcp);
-  tlsgen::TcpStack& transport = o.flaky ? static_cast<tlsgen::TcpStack&>(flaky) : tcp;
+  HoldOnceStack hold(tcp);
+  tlsgen::TcpStack& transport = o.flaky           ? static_cast<tlsgen::TcpStack&>(flaky)
+                                : o.hello_request ? static_cast<tlsgen::TcpStack&>(hold)
+                                                  : tcp;
   tlsgen::SslTcpStack tls(config, transport, sessions);
   const tlsgen::Result<tlsgen::Socket> opened =
       tls.open(o.nonblocking ? tlsgen::Mode::kNonBlocking : tlsgen::Mode::kBlocking);
@@ -202,6 +330,15 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
   tlsgen::Status st = retry(o, [&] { return tls.connect(sock, o.host.c_str(), o.port); });
   if (!st.ok()) {
     report("connect", st, &tls, sock);
+    (void)tls.close(sock);
+    return;
+  }
+  if (!o.alpn.empty()) {
+    const char* selected = tls.alpn_protocol(sock);
+    std::printf("TLSGEN_ALPN selected=%s\n", selected != nullptr ? selected : "none");
+  }
+  if (o.hello_request) {
+    hello_request_session(o, tls, sock, hold, tcp);
     (void)tls.close(sock);
     return;
   }
@@ -241,9 +378,14 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
       break;
     }
   }
-  // The reply ends with the peer closing: kClosed is the normal end of an HTTP/1.0 reply.
-  const tlsgen::Status outcome = end.code() == tlsgen::Code::kClosed ? tlsgen::Status() : end;
-  report("done", outcome, &tls, sock);
+  // An HTTP/1.0 reply ends with the server closing: only its close_notify (kTlsCleanClose) says that
+  // the reply is complete. kTlsTruncatedClose (the stream ended without one) is reported as the
+  // read failure it is, like any other error.
+  if (end == tlsgen::kTlsCleanClose) {
+    report("done", tlsgen::Status(), &tls, sock);
+  } else {
+    report("read", end, &tls, sock);
+  }
   std::printf("TLSGEN_CLOSE detail=%d\n", static_cast<int>(end.detail()));
   const std::string status_line = reply.substr(0, reply.find("\r\n"));
   std::printf("TLSGEN_FLAKY injected_reads=%zu injected_writes=%zu write_would_block=%zu\n", flaky.injected_reads,
@@ -264,12 +406,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --port N [--host H] [--server-name N] [--ca FILE] [--psk HEX] [--psk-identity ID]\n"
                  "          [--verify none|optional|required] [--nonblocking | --flaky] [--request-pad N]\n"
-                 "          [--path P] [--heap-percent N | --heap-bytes N] [--timeout-ms T]\n",
+                 "          [--path P] [--heap-percent N | --heap-bytes N] [--timeout-ms T] [--hello-request]\n"
+                 "          [--alpn P1,P2] [--debug-log FILE] [--ca-extra FILE]\n",
                  argv[0]);
     return 2;
   }
-  std::printf("TLSGEN_PROFILE name=%s heap=%zu in=%zu out=%zu\n", tlsgen::profile::kName,
-              tlsgen::profile::kHeapBytes, tlsgen::profile::kInContentLen, tlsgen::profile::kOutContentLen);
+  std::printf("TLSGEN_PROFILE name=%s heap=%zu in=%zu out=%zu peer_chain_max=%zu\n", tlsgen::profile::kName,
+              tlsgen::profile::kHeapBytes, tlsgen::profile::kInContentLen, tlsgen::profile::kOutContentLen,
+              tlsgen::profile::kPeerChainMaxBytes);
+  if (o.profile_only) {
+    return 0;
+  }
 
   tlsgen::PosixTcpStack tcp(o.timeout_ms);
   std::string ca_pem;
@@ -284,6 +431,25 @@ int main(int argc, char** argv) {
     }
   }
   const std::vector<std::byte> psk = from_hex(o.psk_hex);
+  std::string ca_extra_pem;
+  if (!o.ca_extra_file.empty()) {
+    std::ifstream in(o.ca_extra_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    ca_extra_pem = ss.str();
+    if (ca_extra_pem.empty()) {
+      std::fprintf(stderr, "cannot read %s\n", o.ca_extra_file.c_str());
+      return 2;
+    }
+  }
+  DebugLog debug_log;
+  if (!o.debug_log.empty()) {
+    debug_log.file = std::fopen(o.debug_log.c_str(), "wb");
+    if (debug_log.file == nullptr) {
+      std::fprintf(stderr, "cannot write %s\n", o.debug_log.c_str());
+      return 2;
+    }
+  }
 
   std::size_t region = tlsgen::profile::kHeapBytes * (o.heap_percent < 100 ? o.heap_percent : 100U) / 100U;
   if (o.heap_bytes != 0 && o.heap_bytes < region) {
@@ -314,6 +480,25 @@ int main(int argc, char** argv) {
       tlsgen::SslConfig config;
       st = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
       if (st.ok() && !ca_pem.empty()) st = config.ca_chain(ca_pem.c_str());
+      if (st.ok() && !ca_extra_pem.empty()) {
+        // A careless application: the second call's failure is printed and ignored.
+        const tlsgen::Status extra = config.ca_chain(ca_extra_pem.c_str());
+        std::printf("TLSGEN_CA_EXTRA code=%s detail=%d\n", tlsgen::name(extra.code()),
+                    static_cast<int>(extra.detail()));
+      }
+      if (st.ok() && !o.alpn.empty()) {
+        for (std::size_t start = 0; start <= o.alpn.size();) {
+          const std::size_t comma = std::min(o.alpn.find(',', start), o.alpn.size());
+          alpn_names.push_back(o.alpn.substr(start, comma - start));
+          start = comma + 1;
+        }
+        for (const std::string& n : alpn_names) alpn_list.push_back(n.c_str());
+        alpn_list.push_back(nullptr);
+        st = config.alpn(alpn_list.data());
+      }
+      if (st.ok() && debug_log.file != nullptr) {
+        st = config.debug(debug_record, &debug_log, tlsgen::profile::kDebugLevel);
+      }
       if (st.ok() && !psk.empty()) st = config.psk(psk, bytes(o.psk_identity));
       if (st.ok() && !o.server_name.empty()) st = config.server_name(o.server_name.c_str());
       if (st.ok() && !o.verify.empty()) {
@@ -343,6 +528,10 @@ int main(int argc, char** argv) {
               stats.high_water, stats.peak_in_use, stats.peak_live_blocks, stats.failed, stats.in_use,
               stats.live_blocks, region, tlsgen::profile::kHeapBytes);
   std::printf("TLSGEN_SOCKETS open_after=%zu\n", tcp.open_count());
+  if (debug_log.file != nullptr) {
+    std::fclose(debug_log.file);
+    std::printf("TLSGEN_DEBUG calls=%zu file=%s\n", debug_log.calls, o.debug_log.c_str());
+  }
   const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && tcp.open_count() == 0;
   if (!o.trace_file.empty()) {
     tlsgen::glue::heap().set_observer(nullptr, nullptr);

@@ -5,7 +5,9 @@
 // underneath; Mode::kBlocking waits with poll() for at most timeout_ms per call and then returns
 // Code::kTimeout (the operation may be retried).
 //
-// Names are resolved with getaddrinfo() (IPv4 and IPv6; a blocking connect tries each address in
+// Numeric addresses (dotted IPv4, IPv6 literals) are parsed with inet_pton() and used as they are:
+// no resolver, no allocation. Names are a host-only convenience: they go to getaddrinfo(), which
+// allocates from the C library's malloc (IPv4 and IPv6; a blocking connect tries each address in
 // turn, a non-blocking connect uses the first one). Results:
 //   connect  kOk | kWouldBlock (non-blocking, in progress: call connect again) | kTimeout |
 //            kUnavailable (detail: errno such as ECONNREFUSED, or the getaddrinfo EAI_* code) |
@@ -25,6 +27,8 @@
 #include "tlsgen/status.hpp"
 #include "tlsgen/tcp_stack.hpp"
 
+struct sockaddr;  // <sys/socket.h>, needed only by the implementation
+
 namespace tlsgen {
 
 class PosixTcpStack final : public TcpStack {
@@ -32,7 +36,8 @@ class PosixTcpStack final : public TcpStack {
   static constexpr std::size_t kMaxSockets = 8;
   static constexpr int kDefaultTimeoutMs = 10000;
 
-  explicit PosixTcpStack(int timeout_ms = kDefaultTimeoutMs) : timeout_ms_(timeout_ms) {}
+  // timeout_ms: the per-call wait limit of Mode::kBlocking operations, see set_timeout_ms().
+  explicit PosixTcpStack(int timeout_ms = kDefaultTimeoutMs) : timeout_ms_(valid_timeout_ms(timeout_ms)) {}
   ~PosixTcpStack();
 
   Result<Socket> open(Mode mode) override;
@@ -41,9 +46,12 @@ class PosixTcpStack final : public TcpStack {
   IoResult read(Socket socket, std::span<std::byte> buffer) override;
   Status close(Socket socket) override;
 
-  // Per-call wait limit of Mode::kBlocking operations, in milliseconds (> 0).
-  void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms > 0 ? timeout_ms : 1; }
+  // Per-call wait limit of Mode::kBlocking operations, in milliseconds. Values <= 0 become 1 ms (here
+  // and in the constructor): poll() would take 0 as "do not wait" (blocking calls then returning
+  // kWouldBlock) and a negative value as "wait forever" (a blocking call that never times out).
+  void set_timeout_ms(int timeout_ms) { timeout_ms_ = valid_timeout_ms(timeout_ms); }
   int timeout_ms() const { return timeout_ms_; }
+  static constexpr int valid_timeout_ms(int timeout_ms) { return timeout_ms > 0 ? timeout_ms : 1; }
 
   // Number of handles currently open (for leak checks in tests).
   std::size_t open_count() const;
@@ -62,6 +70,7 @@ class PosixTcpStack final : public TcpStack {
   Slot* slot(Socket socket);
   const Slot* slot(Socket socket) const;
   Status finish_connect(Slot& s, int wait_ms);
+  Status connect_address(Slot& s, const ::sockaddr* address, std::uint32_t address_len);
 
   std::array<Slot, kMaxSockets> slots_{};
   int timeout_ms_;

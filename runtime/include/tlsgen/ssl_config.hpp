@@ -44,6 +44,9 @@ class SslConfig {
 
   // Trusted CA certificates: PEM (the span must include the terminating NUL, as mbedTLS requires)
   // or DER; may be called more than once to add certificates. The C-string overload is for PEM.
+  // All or nothing: when any certificate of the input fails to parse (kInvalidArgument, detail: how
+  // many failed; or the parse error), the whole CA chain is dropped, including certificates earlier
+  // calls added, and the configuration trusts no CA until a later call succeeds.
   Status ca_chain(std::span<const std::byte> pem_or_der);
   Status ca_chain(const char* pem);
 

@@ -21,11 +21,15 @@
 //     a verify failure): the profile's heap is too small for this peer.
 //     A failure is sticky: later calls on that handle return it until close().
 //   - kWouldBlock (Mode::kNonBlocking) when mbedTLS wants to read or write: call the same function
-//     again. After write() returned kWouldBlock, call write() again with the same bytes (at least as
-//     many): mbedTLS has already encrypted them into a record and will only finish sending it.
+//     again. After write() returned kWouldBlock or kTimeout, call write() again with the same bytes (at
+//     least as many): mbedTLS has already encrypted them into a record. The retry finishes sending that
+//     record, or -- when mbedTLS flushed it meanwhile, e.g. while a read() answered a TLS 1.2
+//     HelloRequest -- returns Ok with the record's length without sending anything again.
 //   - kTimeout (Mode::kBlocking) when the transport's own deadline passed; retryable.
-//   - read(): kClosed with detail 0 after the peer's close_notify, detail MBEDTLS_ERR_SSL_CONN_EOF
-//     when the transport ended without one (possible truncation); later reads return kClosed again.
+//   - read(): kTlsCleanClose (kClosed, detail 0) after the peer's close_notify; kTlsTruncatedClose
+//     (kClosed, detail MBEDTLS_ERR_SSL_CONN_EOF) when the transport ended (EOF or reset) without one:
+//     the data may have been cut short, so a reply without its own length must be treated as
+//     incomplete. Later reads and writes return the same status again.
 //   - transport_status() gives the last non-ok transport result the TLS layer saw (errno and such).
 // Translation of transport results to mbedTLS's BIO codes happens in one place (ssl_tcp_stack.cpp):
 //   kWouldBlock -> MBEDTLS_ERR_SSL_WANT_READ / _WANT_WRITE, kTimeout -> MBEDTLS_ERR_SSL_TIMEOUT,
@@ -44,6 +48,11 @@
 #include "tlsgen/tcp_stack.hpp"
 
 namespace tlsgen {
+
+// How a session's incoming stream ended (read() results, see above). mbedTLS reports the truncation
+// as MBEDTLS_ERR_SSL_CONN_EOF (-0x7280) inside the handshake, and 0 from mbedtls_ssl_read().
+inline constexpr Status kTlsCleanClose = Status(Code::kClosed, 0);
+inline constexpr Status kTlsTruncatedClose = Status(Code::kClosed, MBEDTLS_ERR_SSL_CONN_EOF);
 
 // Storage for one TLS session; only SslTcpStack reads or writes it.
 class SslSession {
@@ -65,7 +74,7 @@ class SslSession {
   bool transport_would_block_ = false;  // set by the BIO during one call into mbedTLS
   Status error_;                        // sticky TLS failure
   Status transport_status_;             // last non-ok transport result seen by the BIO
-  std::size_t pending_write_ = 0;       // bytes already in a record that waits for the transport
+  std::size_t pending_write_ = 0;       // caller bytes in the record mbedTLS still holds (out_left != 0)
   std::size_t heap_failures_ = 0;       // the heap's failed-allocation count before the current call
 };
 
@@ -89,6 +98,9 @@ class SslTcpStack final : public TcpStack {
   // Negotiated cipher suite and protocol names ("?" before the handshake or for a bad handle).
   const char* ciphersuite(Socket socket) const;
   const char* protocol(Socket socket) const;
+  // The ALPN protocol the server selected, nullptr when none was (or MBEDTLS_SSL_ALPN is not in the
+  // profile, or before the handshake). Points into the list given to SslConfig::alpn().
+  const char* alpn_protocol(Socket socket) const;
   // Last non-ok result of the transport underneath this session (Ok if none).
   Status transport_status(Socket socket) const;
   // The mbedTLS context of a session, for anything this class does not wrap (nullptr if unknown).

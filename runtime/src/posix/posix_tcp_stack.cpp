@@ -2,6 +2,7 @@
 // result contract. Every descriptor is O_NONBLOCK; blocking mode is poll() with a deadline.
 #include "tlsgen/posix_tcp_stack.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstring>
 
 namespace tlsgen {
 namespace {
@@ -82,6 +84,28 @@ Status connect_error(int err) {
 }
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+// A numeric IPv4 or IPv6 address and the port as a socket address; false for anything else (a name).
+bool numeric_address(const char* host, std::uint16_t port, sockaddr_storage& out, socklen_t& out_len) {
+  out = sockaddr_storage{};
+  sockaddr_in v4{};
+  if (::inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    std::memcpy(&out, &v4, sizeof v4);
+    out_len = sizeof v4;
+    return true;
+  }
+  sockaddr_in6 v6{};
+  if (::inet_pton(AF_INET6, host, &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    std::memcpy(&out, &v6, sizeof v6);
+    out_len = sizeof v6;
+    return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -171,6 +195,14 @@ Status PosixTcpStack::connect(Socket socket, const char* host, std::uint16_t por
     return Status(Code::kInvalidArgument);
   }
 
+  // Numeric addresses need no resolver (and no allocation): one address, used as it is.
+  sockaddr_storage numeric{};
+  socklen_t numeric_len = 0;
+  if (numeric_address(host, port, numeric, numeric_len)) {
+    return connect_address(*s, reinterpret_cast<const sockaddr*>(&numeric), numeric_len);
+  }
+
+  // A name: getaddrinfo() (host-only convenience; the C library allocates the address list).
   char service[8];
   std::snprintf(service, sizeof service, "%u", static_cast<unsigned>(port));
   addrinfo hints{};
@@ -182,42 +214,49 @@ Status PosixTcpStack::connect(Socket socket, const char* host, std::uint16_t por
   if (gai != 0) {
     return Status(Code::kUnavailable, gai);
   }
-
   Status result(Code::kUnavailable);
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
-    const int fd = make_socket(ai->ai_family);
-    if (fd < 0) {
-      result = Status(Code::kResourceExhausted, errno);
-      continue;
+    result = connect_address(*s, ai->ai_addr, static_cast<std::uint32_t>(ai->ai_addrlen));
+    if (result.ok() || result.code() == Code::kWouldBlock) {
+      break;  // connected, or a non-blocking connect in progress on this address
     }
-    s->fd = fd;
-    int rc;
-    do {
-      rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-    } while (rc < 0 && errno == EINTR);
-    if (rc == 0) {
-      s->state = State::kConnected;
-      result = Status::Ok();
-      break;
-    }
-    if (errno != EINPROGRESS) {
-      result = connect_error(errno);
-    } else if (s->mode == Mode::kNonBlocking) {
-      s->state = State::kConnecting;
-      result = Status(Code::kWouldBlock);
-      break;
-    } else {
-      s->state = State::kConnecting;
-      result = finish_connect(*s, timeout_ms_);
-      if (result.ok()) {
-        break;
-      }
-    }
-    ::close(fd);  // this address failed: try the next one
-    s->fd = -1;
-    s->state = State::kOpen;
   }
   ::freeaddrinfo(list);
+  return result;
+}
+
+// One connection attempt. Ok: connected; kWouldBlock: non-blocking, in progress (state kConnecting);
+// anything else: this address failed and the slot is back to kOpen without a descriptor.
+Status PosixTcpStack::connect_address(Slot& s, const sockaddr* address, std::uint32_t address_len) {
+  const int fd = make_socket(address->sa_family);
+  if (fd < 0) {
+    return Status(Code::kResourceExhausted, errno);
+  }
+  s.fd = fd;
+  int rc;
+  do {
+    rc = ::connect(fd, address, static_cast<socklen_t>(address_len));
+  } while (rc < 0 && errno == EINTR);
+  Status result;
+  if (rc == 0) {
+    s.state = State::kConnected;
+    return Status::Ok();
+  }
+  if (errno != EINPROGRESS) {
+    result = connect_error(errno);
+  } else if (s.mode == Mode::kNonBlocking) {
+    s.state = State::kConnecting;
+    return Status(Code::kWouldBlock);
+  } else {
+    s.state = State::kConnecting;
+    result = finish_connect(s, timeout_ms_);
+    if (result.ok()) {
+      return result;
+    }
+  }
+  ::close(fd);
+  s.fd = -1;
+  s.state = State::kOpen;
   return result;
 }
 

@@ -173,11 +173,16 @@ Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
   }
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
   // mbedtls_x509_crt_parse returns the number of certificates it could not parse when some were
-  // good: any non-zero result is an error here, a CA list is not something to accept partially.
+  // good, and keeps the good ones in ca_: any non-zero result is an error here, a CA list is not
+  // something to accept partially. On error the whole chain goes (also what earlier calls added)
+  // and the configuration trusts no CA until a call succeeds: never a partly parsed trust store.
   const std::size_t failures = detail::heap_failures();
   const int ret = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem_or_der.data()),
                                          pem_or_der.size());
   if (ret != 0) {
+    mbedtls_ssl_conf_ca_chain(&conf_, nullptr, nullptr);
+    mbedtls_x509_crt_free(&ca_);
+    mbedtls_x509_crt_init(&ca_);
     return ret < 0 ? detail::mbedtls_status(ret, failures) : Status(Code::kInvalidArgument, ret);
   }
   mbedtls_ssl_conf_ca_chain(&conf_, &ca_, nullptr);

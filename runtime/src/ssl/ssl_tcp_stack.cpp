@@ -21,6 +21,11 @@ std::size_t clamp_to_int(std::size_t len) {
   return len > static_cast<std::size_t>(INT_MAX) ? static_cast<std::size_t>(INT_MAX) : len;
 }
 
+// Bytes of an encrypted record still waiting in mbedTLS's output buffer (ssl->out_left). mbedTLS 3.6
+// has no accessor for it; MBEDTLS_PRIVATE() is its own spelling for reaching a private field.
+static_assert(MBEDTLS_VERSION_MAJOR == 3, "out_left is read as a private field of mbedTLS 3.x");
+std::size_t unsent_output(const mbedtls_ssl_context& ssl) { return ssl.MBEDTLS_PRIVATE(out_left); }
+
 }  // namespace
 
 // ---- transport -> mbedTLS (BIO callbacks) ----------------------------------------------------
@@ -244,20 +249,30 @@ IoResult SslTcpStack::write(Socket socket, std::span<const std::byte> data) {
     case SslSession::State::kFailed:
       return {s->error_, 0};
     case SslSession::State::kPeerClosed:
-      return {Status(Code::kClosed), 0};
+      return {s->error_, 0};  // how the peer's side ended: kTlsCleanClose or kTlsTruncatedClose
     default:
       return {Status(Code::kFailedPrecondition), 0};
   }
   if (data.empty()) {
     return {Status::Ok(), 0};
   }
-  // A record from an earlier call that returned kWouldBlock is still waiting for the transport:
-  // mbedTLS must be called with the same length again, and only finishes sending that record.
+  // A record from an earlier call that returned kWouldBlock/kTimeout holds the first pending_write_
+  // bytes of `data`, already encrypted.
   std::size_t len = data.size();
   if (s->pending_write_ != 0) {
     if (data.size() < s->pending_write_) {
       return {Status(Code::kInvalidArgument), 0};
     }
+    if (unsent_output(s->ssl_) == 0) {
+      // The record has gone out meanwhile: mbedTLS flushes a pending record whenever it sends
+      // something else (mbedtls_ssl_send_alert_message() starts with mbedtls_ssl_flush_output() when
+      // out_left != 0; a TLS 1.2 read() refusing a HelloRequest goes through it). Calling
+      // mbedtls_ssl_write() now would encrypt the same bytes into a second record: the write is done.
+      const std::size_t done = s->pending_write_;
+      s->pending_write_ = 0;
+      return {Status::Ok(), done};
+    }
+    // Still unsent: mbedTLS must be called with the same length again and only finishes that record.
     len = s->pending_write_;
   }
   for (;;) {
@@ -269,7 +284,9 @@ IoResult SslTcpStack::write(Socket socket, std::span<const std::byte> data) {
       return {Status::Ok(), static_cast<std::size_t>(ret)};
     }
     if (is_want(ret) || ret == MBEDTLS_ERR_SSL_TIMEOUT) {
-      if (s->pending_write_ == 0) {
+      // Only a record left in the output buffer is pending (out_left != 0); a want without one
+      // queued nothing, and the next call simply starts over with the caller's bytes.
+      if (s->pending_write_ == 0 && unsent_output(s->ssl_) != 0) {
         const int max_payload = mbedtls_ssl_get_max_out_record_payload(&s->ssl_);
         s->pending_write_ = (max_payload > 0 && len > static_cast<std::size_t>(max_payload))
                                 ? static_cast<std::size_t>(max_payload)
@@ -299,7 +316,7 @@ IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
     case SslSession::State::kFailed:
       return {s->error_, 0};
     case SslSession::State::kPeerClosed:
-      return {s->error_.ok() ? Status(Code::kClosed) : s->error_, 0};
+      return {s->error_, 0};  // kTlsCleanClose or kTlsTruncatedClose, again
     default:
       return {Status(Code::kFailedPrecondition), 0};
   }
@@ -313,12 +330,14 @@ IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
     }
     if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
       s->state_ = SslSession::State::kPeerClosed;
-      s->error_ = Status(Code::kClosed);
+      s->error_ = kTlsCleanClose;
       return {s->error_, 0};
     }
-    if (ret == 0) {  // the transport ended without close_notify
+    if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+      // The transport ended (EOF or reset) without close_notify: mbedtls_ssl_read() turns
+      // MBEDTLS_ERR_SSL_CONN_EOF into 0, at a record boundary or inside a record alike.
       s->state_ = SslSession::State::kPeerClosed;
-      s->error_ = Status(Code::kClosed, MBEDTLS_ERR_SSL_CONN_EOF);
+      s->error_ = kTlsTruncatedClose;
       return {s->error_, 0};
     }
     if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
@@ -344,7 +363,7 @@ Status SslTcpStack::close(Socket socket) {
   }
   // close_notify: best effort, one attempt (a non-blocking transport that cannot take the alert now
   // loses it). Also after the peer's own close_notify, which TLS asks us to answer.
-  const bool clean_peer_close = s->state_ == SslSession::State::kPeerClosed && s->error_.detail() == 0;
+  const bool clean_peer_close = s->state_ == SslSession::State::kPeerClosed && s->error_ == kTlsCleanClose;
   if ((s->state_ == SslSession::State::kConnected || clean_peer_close) && s->pending_write_ == 0) {
     (void)mbedtls_ssl_close_notify(&s->ssl_);
   }
@@ -386,6 +405,19 @@ const char* SslTcpStack::protocol(Socket socket) const {
     return "?";
   }
   return mbedtls_ssl_get_version(&s->ssl_);
+}
+
+const char* SslTcpStack::alpn_protocol(Socket socket) const {
+#if defined(MBEDTLS_SSL_ALPN)
+  const SslSession* s = session(socket);
+  if (s == nullptr || (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed)) {
+    return nullptr;
+  }
+  return mbedtls_ssl_get_alpn_protocol(&s->ssl_);
+#else
+  (void)socket;
+  return nullptr;
+#endif
 }
 
 Status SslTcpStack::transport_status(Socket socket) const {
