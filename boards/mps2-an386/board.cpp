@@ -159,6 +159,15 @@ long host_write_file(const char* path, std::span<const std::byte> data) {
 
 }  // namespace board
 
+// ---- Log (tlsgen glue hook, platform.debug.level > 0: mbedtls_printf's text) -------------------------
+extern "C" void tlsgen_board_log(const char* text, std::size_t len) {
+  char line[257];
+  const std::size_t n = len < sizeof line - 1 ? len : sizeof line - 1;
+  std::memcpy(line, text, n);
+  line[n] = '\0';
+  board::host_write(line);
+}
+
 // ---- NV seed store (tlsgen glue hooks, platform.entropy: nv_seed) ----------------------------------
 // The build provisions a random seed into the image (.nv_seed, see board.cmake); the seed mbedTLS
 // rewrites on every boot lives in "nv_seed.bin" in QEMU's working directory, standing in for the

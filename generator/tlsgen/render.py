@@ -134,6 +134,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "cpu": r.cpu.name,
         "ram_bytes": p.target.ram_bytes or 0,
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
+        "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }
 
 

@@ -472,6 +472,11 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     D = "Debugging"
     if plat.debug.level > 0:
         b.define("MBEDTLS_DEBUG_C", D, f"debug messages up to level {plat.debug.level}", ("platform", "debug", "level"))
+        # ssl_tls.c (debug builds) reports its own preset self-check with mbedtls_printf; with
+        # MBEDTLS_PLATFORM_NO_STD_FUNCTIONS that would be an undeclared libc printf.
+        b.define("MBEDTLS_PLATFORM_PRINTF_ALT", PL, "debug builds of mbedTLS print self-check failures with "
+                 "mbedtls_printf: set at run time to the glue's printf (tlsgen's va_list walker, then the "
+                 "board's tlsgen_board_log), so libc's printf is never linked", ("platform", "debug", "level"))
     if plat.debug.error_strings:
         b.define("MBEDTLS_ERROR_C", D, "mbedtls_strerror() texts", ("platform", "debug", "error_strings"))
 

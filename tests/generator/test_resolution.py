@@ -209,3 +209,12 @@ def test_snprintf_hooks_only_where_mbedtls_formats_text(resolved):
     assert "MBEDTLS_PLATFORM_SNPRINTF_ALT" in names(resolved(kind="ecdsa"))  # X.509 names
     assert "MBEDTLS_PLATFORM_VSNPRINTF_ALT" in names(resolved(platform_extra="  debug: {level: 1}\n"))
     assert "MBEDTLS_PLATFORM_SNPRINTF_ALT" in names(resolved(platform_extra="  debug: {error_strings: true}\n"))
+
+
+def test_debug_builds_get_a_printf_hook_not_libc_printf(resolved):
+    # mbedTLS's debug build calls mbedtls_printf (ssl_tls.c's preset self-check); under
+    # MBEDTLS_PLATFORM_NO_STD_FUNCTIONS that must be the glue's hook, not an undeclared libc printf.
+    assert "MBEDTLS_PLATFORM_PRINTF_ALT" not in names(resolved(kind="ecdsa"))
+    r = resolved(kind="ecdsa", platform_extra="  debug: {level: 2}\n")
+    assert {"MBEDTLS_DEBUG_C", "MBEDTLS_PLATFORM_PRINTF_ALT"} <= names(r)
+    assert r.macro("MBEDTLS_PLATFORM_PRINTF_ALT").reasons[0][1] == "platform.debug.level"

@@ -22,6 +22,11 @@
 #include "tlsgen/ssl_tcp_stack.hpp"
 #include "tlsgen_profile.hpp"
 
+#if defined(MBEDTLS_PLATFORM_PRINTF_ALT)
+// Debug profiles (host-debug-alpn): the glue hands mbedtls_printf's text to the board's log hook.
+extern "C" void tlsgen_board_log(const char* text, std::size_t len) { std::fwrite(text, 1, len, stderr); }
+#endif
+
 namespace {
 
 using tlsgen::Code;

@@ -49,6 +49,11 @@
 #include "tlsgen/ssl_tcp_stack.hpp"
 #include "tlsgen_profile.hpp"
 
+#if defined(MBEDTLS_PLATFORM_PRINTF_ALT)
+// Debug profiles (host-debug-alpn): the glue hands mbedtls_printf's text to the board's log hook.
+extern "C" void tlsgen_board_log(const char* text, std::size_t len) { std::fwrite(text, 1, len, stderr); }
+#endif
+
 namespace {
 
 // Wraps a TcpStack: every other read, write and connect says kWouldBlock without touching the

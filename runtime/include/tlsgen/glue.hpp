@@ -38,7 +38,9 @@ int add_entropy_sources(void* entropy);
 //   platform.entropy: [nv_seed]  -> tlsgen_board_nv_seed_read / _write (persist MBEDTLS_ENTROPY_BLOCK_SIZE bytes)
 //   platform.entropy: [hardware] -> mbedtls_hardware_poll (mbedTLS's own MBEDTLS_ENTROPY_HARDWARE_ALT hook)
 //   platform.time: ms_clock      -> mbedtls_ms_time (mbedTLS's MBEDTLS_PLATFORM_MS_TIME_ALT hook)
+//   platform.debug.level > 0     -> tlsgen_board_log (mbedtls_printf's text: a debug build's self-checks)
 extern "C" {
 int tlsgen_board_nv_seed_read(unsigned char* buf, std::size_t len);   // 0 on success, -1 on failure
 int tlsgen_board_nv_seed_write(unsigned char* buf, std::size_t len);  // 0 on success, -1 on failure
+void tlsgen_board_log(const char* text, std::size_t len);             // not NUL-terminated
 }
