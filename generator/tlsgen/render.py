@@ -41,6 +41,21 @@ def _comment_safe(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "?", text).replace("*/", "* /")
 
 
+def c_string(text: str) -> str:
+    """A C/C++ string literal for any text: printable ASCII as is, the rest as 3-digit octal escapes
+    of its UTF-8 bytes (an octal escape never swallows a following digit, unlike \\x)."""
+    out = []
+    for byte in text.encode("utf-8"):
+        ch = chr(byte)
+        if ch in ('"', "\\", "?"):  # '?' too: no trigraphs
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
 def _comment_lines(text: str, width: int = 96) -> list[str]:
     text = text.replace("*/", "* /")
     return textwrap.wrap(text, width=width, break_long_words=False, break_on_hyphens=False) or [""]
@@ -122,6 +137,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "verify_mode": {"none": 0, "optional": 1, "required": 2}[p.tls.verify] if r.uses_certificates else 2,
         "verify": p.tls.verify if r.uses_certificates else "n/a (no certificates)",
         "suites": suites,
+        "alpn": [c_string(a) for a in p.tls.alpn],
         "groups": groups,
         "peer_chain_max_bytes": p.tls.peer_chain_max_bytes,
         "datagram": "true" if p.tls.transport == "datagram" else "false",

@@ -161,3 +161,18 @@ def test_console_script_is_installed():
     assert exe, "pip install -e .[test] installs the tlsgen console script"
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith(f"tlsgen {__version__}")
+
+
+def test_alpn_list_is_emitted_as_escaped_null_terminated_array(tmp_path):
+    from tlsgen.pipeline import build
+    from tlsgen.render import render
+
+    src = (ROOT / "tests" / "integration" / "profiles" / "host-debug-alpn.yaml").read_text()
+    assert "  alpn: [http/1.1, h2]\n" in src
+    profile = tmp_path / "alpn.yaml"
+    profile.write_text(src.replace("  alpn: [http/1.1, h2]\n", '  alpn: ["x\\"y?", h2]\n'))
+    res = build(str(profile))
+    hpp = render(res.resolution, res.heap)["tlsgen_profile.hpp"]
+    block = hpp[hpp.index("kAlpnProtocols[] = {"):]
+    block = block[:block.index("};")]
+    assert [line.strip() for line in block.splitlines()[1:]] == ['"x\\"y\\?",', '"h2",', "nullptr,"]

@@ -59,6 +59,12 @@ inline constexpr std::uint16_t kGroups[] = {
     0,
 };
 
+// ALPN protocols offered, in preference order, null-terminated (tls.alpn; SslConfig::alpn() takes
+// this array). Empty profile list: { nullptr }.
+inline constexpr const char* kAlpnProtocols[] = {
+    nullptr,
+};
+
 // DER bytes of the largest peer chain the heap is sized for (tls.peer_chain_max_bytes).
 inline constexpr std::size_t kPeerChainMaxBytes = 512;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.
