@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace {
 
@@ -15,6 +16,8 @@ namespace {
 #pragma GCC diagnostic ignored "-Wformat-security"
 #if defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-invalid-specifier"
+#else
+#pragma GCC diagnostic ignored "-Wformat-overflow"  // widths above INT_MAX, on purpose
 #endif
 
 template <typename... Args>
@@ -84,6 +87,58 @@ TEST(Format, Flags_MatchTable) {
   EXPECT_FMT("+0042", "%+05d", 42);
 }
 
+// C99 7.21.6.1p6: '+' and ' ' belong to signed conversions; u o x X (any length) print no sign.
+TEST(Format, SignFlagsOnUnsignedConversions_PrintNoSign) {
+  EXPECT_FMT("5", "%+u", 5u);
+  EXPECT_FMT("5", "% u", 5u);
+  EXPECT_FMT("5", "%+ u", 5u);
+  EXPECT_FMT("0", "%+u", 0u);
+  EXPECT_FMT("4294967295", "%+u", UINT_MAX);
+  EXPECT_FMT("    5", "%+5u", 5u);
+  EXPECT_FMT("00005", "% 05u", 5u);
+  EXPECT_FMT("5    |", "%-+5u|", 5u);
+  EXPECT_FMT("007", "%+.3u", 7u);
+  EXPECT_FMT("ff", "%+x", 255u);
+  EXPECT_FMT("FF", "% X", 255u);
+  EXPECT_FMT("0x1f", "%+#x", 31u);
+  EXPECT_FMT("17", "% o", 15u);
+  EXPECT_FMT("017", "%+#o", 15u);
+  EXPECT_FMT("255", "%+hhu", 255u);
+  EXPECT_FMT("65535", "% hu", 65535u);
+  EXPECT_FMT("7", "%+lu", 7UL);
+  EXPECT_FMT("7", "% llu", 7ULL);
+  EXPECT_FMT("7", "%+zu", static_cast<std::size_t>(7));
+  EXPECT_FMT("7", "% ju", static_cast<std::uintmax_t>(7));
+  EXPECT_FMT("7", "%+tu", static_cast<std::ptrdiff_t>(7));
+  EXPECT_FMT("+7 7 +7", "%+d %+u %+i", 7, 7u, 7);  // signed conversions around keep theirs
+  EXPECT_FMT(" 7 7", "% d % u", 7, 7u);
+}
+
+// Every length modifier reads its own type and, for u o x X, converts it without sign extension:
+// on a 32-bit target long, size_t and ptrdiff_t are 32 bits wide and intmax_t 64, so the all-ones
+// value prints as many hex digits as the type has nibbles (the expected text is derived from the
+// type widths, so the table holds on every target).
+TEST(Format, AllOnesOfEachLengthModifier_PrintTheTypeWidth) {
+  const auto ones = [](std::size_t bytes) { return std::string(2 * bytes, 'f'); };
+  EXPECT_FMT(ones(sizeof(unsigned char)).c_str(), "%hhx", -1);
+  EXPECT_FMT(ones(sizeof(unsigned short)).c_str(), "%hx", -1);
+  EXPECT_FMT(ones(sizeof(unsigned)).c_str(), "%x", -1);
+  EXPECT_FMT(ones(sizeof(unsigned long)).c_str(), "%lx", -1L);
+  EXPECT_FMT(ones(sizeof(unsigned long long)).c_str(), "%llx", -1LL);
+  EXPECT_FMT(ones(sizeof(std::size_t)).c_str(), "%zx", static_cast<std::size_t>(-1));
+  EXPECT_FMT(ones(sizeof(std::uintmax_t)).c_str(), "%jx", static_cast<std::intmax_t>(-1));
+  EXPECT_FMT(ones(sizeof(std::ptrdiff_t)).c_str(), "%tx", static_cast<std::ptrdiff_t>(-1));
+  EXPECT_FMT(std::to_string(static_cast<std::make_unsigned_t<std::ptrdiff_t>>(-1)).c_str(), "%tu",
+             static_cast<std::ptrdiff_t>(-1));
+  EXPECT_FMT(std::to_string(static_cast<unsigned long>(-1)).c_str(), "%lu", -1L);
+  EXPECT_FMT(std::to_string(SIZE_MAX).c_str(), "%zu", SIZE_MAX);
+  EXPECT_FMT("-1 -1 -1 -1", "%ld %zd %jd %td", -1L, static_cast<std::make_signed_t<std::size_t>>(-1),
+             static_cast<std::intmax_t>(-1), static_cast<std::ptrdiff_t>(-1));
+  // A 32-bit-wide argument followed by a 64-bit one and back: each is read at its own width.
+  EXPECT_FMT("ffffffff 18446744073709551615 -1 ffffffffffffffff x", "%x %llu %d %jx %c", -1, ULLONG_MAX, -1,
+             UINTMAX_MAX, 'x');
+}
+
 TEST(Format, WidthAndPrecision_MatchTable) {
   EXPECT_FMT("   42", "%5d", 42);
   EXPECT_FMT("00042", "%.5d", 42);
@@ -118,6 +173,25 @@ TEST(Format, Pointers_MatchGlibcStyle) {
   EXPECT_FMT("  0xab", "%6p", reinterpret_cast<void*>(0xab));
 }
 
+// Non-null %p is glibc's %#lx, null is the string "(nil)". '-', '0', '#', width and precision act as
+// in glibc; '+' and ' ' are ignored (C leaves them undefined for %p: glibc prints a sign, newlib does
+// not; a sign belongs to signed conversions).
+TEST(Format, PointerFlags_MatchGlibcExceptSign) {
+  void* const p = reinterpret_cast<void*>(0x1234);
+  void* const null = nullptr;
+  EXPECT_FMT("0x1234    |", "%-10p|", p);
+  EXPECT_FMT("0x00001234", "%010p", p);
+  EXPECT_FMT("0x00001234", "%.8p", p);
+  EXPECT_FMT("0x1234", "%#p", p);
+  EXPECT_FMT("    0x1234", "%*p", 10, p);
+  EXPECT_FMT("0x1234    |", "%*p|", -10, p);
+  EXPECT_FMT("0x1234", "%+p", p);
+  EXPECT_FMT("0x1234", "% p", p);
+  EXPECT_FMT("   (nil)", "%08p", null);
+  EXPECT_FMT("(nil)", "%.2p", null);
+  EXPECT_FMT("(nil)   |", "%-8p|", null);
+}
+
 TEST(Format, MbedtlsStyleFormats_MatchTable) {
   // Shapes taken from mbedTLS 3.6 library/ (debug.c, x509*.c, ssl_*.c, error.c).
   EXPECT_FMT("=> handshake", "=> %s", "handshake");
@@ -143,6 +217,37 @@ TEST(Format, Truncation_NulTerminatesAndReturnsFullLength) {
   std::memset(buf, 'Z', sizeof buf);
   EXPECT_EQ(tlsgen::snprintf(buf, 6, "%05d", 42), 5);  // exact fit
   EXPECT_STREQ(buf, "00042");
+}
+
+// A width or precision above INT_MAX: -1 (like glibc's EOVERFLOW), the text before it kept; never
+// a size_t wrap (on a 32-bit target 4294967297 would otherwise become a width of 1).
+TEST(Format, FieldAboveIntMax_ReturnsMinusOne) {
+  char buf[16];
+  std::memset(buf, 'Z', sizeof buf);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%2147483648dcd", 1), -1);
+  EXPECT_STREQ(buf, "ab");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%.2147483648dcd", 1), -1);
+  EXPECT_STREQ(buf, "ab");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%4294967297dcd", 1), -1);
+  EXPECT_STREQ(buf, "ab");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%99999999999999999999999dcd", 1), -1);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%*dcd", INT_MIN, 1), -1);
+  EXPECT_STREQ(buf, "ab");
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "%2147483647d", 1), 2147483647);
+  EXPECT_EQ(std::string(buf), std::string(15, ' '));
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%2147483647d", 1), -1);  // 2 + INT_MAX does not fit
+}
+
+// Padding that does not fit the buffer is counted, not written byte by byte: an INT_MAX width
+// returns at once (a loop over it would take seconds).
+TEST(Format, HugeWidthIntoSmallBuffer_ReturnsFullLength) {
+  char buf[8];
+  std::memset(buf, 'Z', sizeof buf);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "ab%2147483600d", 1), 2147483602);
+  EXPECT_STREQ(buf, "ab     ");
+  EXPECT_EQ(tlsgen::snprintf(buf, 0, "%-2147483647s", "x"), 2147483647);
+  EXPECT_EQ(tlsgen::snprintf(buf, sizeof buf, "%.2147483647u", 0u), 2147483647);
+  EXPECT_STREQ(buf, "0000000");
 }
 
 TEST(Format, SizeZero_LeavesBufferUntouched) {

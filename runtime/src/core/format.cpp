@@ -16,8 +16,10 @@ class Sink {
     if (length_ < limit_) buffer_[length_] = c;
     ++length_;
   }
-  void repeat(char c, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) put(c);
+  void repeat(char c, std::size_t n) {  // what does not fit is only counted (a huge width costs nothing)
+    const std::size_t room = length_ < limit_ ? limit_ - length_ : 0;
+    for (std::size_t i = 0; i < n && i < room; ++i) buffer_[length_ + i] = c;
+    length_ += n;
   }
   void terminate() {
     if (size_ != 0) buffer_[length_ < limit_ ? length_ : limit_] = '\0';
@@ -43,49 +45,64 @@ struct Spec {
 
 enum class Length : std::uint8_t { kNone, kHH, kH, kL, kLL, kZ, kJ, kT };
 
-// Reads the unsigned or signed argument of a length modifier as a 64-bit value.
+// The argument of a conversion, read with the type its length modifier names (C11 7.21.6.1p7) and
+// widened by that type's own signedness: u o x X read an unsigned type, so the value is never sign-
+// extended (on a 32-bit target long, size_t and ptrdiff_t are 32 bits wide and intmax_t 64: %tx of -1
+// is ffffffff there); d i read a signed type, so it always is.
+template <typename T>
+std::uintmax_t unsigned_arg(va_list& args) {
+  static_assert(std::is_unsigned_v<T> && sizeof(T) <= sizeof(std::uintmax_t), "u o x X read an unsigned type");
+  return va_arg(args, T);
+}
+
+template <typename T>
+std::intmax_t signed_arg(va_list& args) {
+  static_assert(std::is_signed_v<T> && sizeof(T) <= sizeof(std::intmax_t), "d i read a signed type");
+  return va_arg(args, T);
+}
+
 std::uintmax_t read_unsigned(Length length, va_list& args) {
   switch (length) {
-    case Length::kHH:
-      return static_cast<unsigned char>(va_arg(args, unsigned int));
+    case Length::kHH:  // passed as int (promoted), printed as unsigned char
+      return static_cast<unsigned char>(unsigned_arg<unsigned int>(args));
     case Length::kH:
-      return static_cast<unsigned short>(va_arg(args, unsigned int));
+      return static_cast<unsigned short>(unsigned_arg<unsigned int>(args));
     case Length::kL:
-      return va_arg(args, unsigned long);
+      return unsigned_arg<unsigned long>(args);
     case Length::kLL:
-      return va_arg(args, unsigned long long);
+      return unsigned_arg<unsigned long long>(args);
     case Length::kZ:
-      return va_arg(args, std::size_t);
+      return unsigned_arg<std::size_t>(args);
     case Length::kJ:
-      return va_arg(args, std::uintmax_t);
-    case Length::kT:
-      return static_cast<std::uintmax_t>(va_arg(args, std::ptrdiff_t));
+      return unsigned_arg<std::uintmax_t>(args);
+    case Length::kT:  // the unsigned type corresponding to ptrdiff_t
+      return unsigned_arg<std::make_unsigned_t<std::ptrdiff_t>>(args);
     case Length::kNone:
       break;
   }
-  return va_arg(args, unsigned int);
+  return unsigned_arg<unsigned int>(args);
 }
 
 std::intmax_t read_signed(Length length, va_list& args) {
   switch (length) {
     case Length::kHH:
-      return static_cast<signed char>(va_arg(args, int));
+      return static_cast<signed char>(signed_arg<int>(args));
     case Length::kH:
-      return static_cast<short>(va_arg(args, int));
+      return static_cast<short>(signed_arg<int>(args));
     case Length::kL:
-      return va_arg(args, long);
+      return signed_arg<long>(args);
     case Length::kLL:
-      return va_arg(args, long long);
-    case Length::kZ:  // the signed type of size_t's width
-      return static_cast<std::intmax_t>(static_cast<std::make_signed_t<std::size_t>>(va_arg(args, std::size_t)));
+      return signed_arg<long long>(args);
+    case Length::kZ:  // the signed type corresponding to size_t
+      return signed_arg<std::make_signed_t<std::size_t>>(args);
     case Length::kJ:
-      return va_arg(args, std::intmax_t);
+      return signed_arg<std::intmax_t>(args);
     case Length::kT:
-      return va_arg(args, std::ptrdiff_t);
+      return signed_arg<std::ptrdiff_t>(args);
     case Length::kNone:
       break;
   }
-  return va_arg(args, int);
+  return signed_arg<int>(args);
 }
 
 // Emits `text` (n bytes) padded to the spec's width.
@@ -124,8 +141,8 @@ unsigned next_digit(std::uintmax_t& value, unsigned base) {
 }
 
 // Integer conversion: digits, precision (minimum digits), sign or 0x prefix, width, zero padding.
-void integer(Sink& out, Spec spec, std::uintmax_t magnitude, bool negative, unsigned base, bool upper,
-             bool is_pointer) {
+// `sign` is '-', '+', ' ' or 0 (none): the caller decides, because only d and i have one.
+void integer(Sink& out, Spec spec, std::uintmax_t magnitude, char sign, unsigned base, bool upper, bool is_pointer) {
   char digits[24];  // 64-bit octal: 22 digits
   std::size_t n = 0;
   const char* alphabet = upper ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -137,13 +154,7 @@ void integer(Sink& out, Spec spec, std::uintmax_t magnitude, bool negative, unsi
   const bool value_is_zero = n == 0 || (n == 1 && digits[0] == '0');
   char prefix[2];
   std::size_t prefix_len = 0;
-  if (negative) {
-    prefix[prefix_len++] = '-';
-  } else if (spec.plus && base == 10) {
-    prefix[prefix_len++] = '+';
-  } else if (spec.space && base == 10) {
-    prefix[prefix_len++] = ' ';
-  }
+  if (sign != '\0') prefix[prefix_len++] = sign;
   if ((spec.alt || is_pointer) && base == 16 && !value_is_zero) {
     prefix[prefix_len++] = '0';
     prefix[prefix_len++] = upper ? 'X' : 'x';
@@ -165,6 +176,19 @@ void integer(Sink& out, Spec spec, std::uintmax_t magnitude, bool negative, unsi
   out.repeat('0', zeros);
   while (n > 0) out.put(digits[--n]);
   if (spec.left) out.repeat(' ', fill);
+}
+
+// Widths and precisions above this make the output length unrepresentable in the int result.
+constexpr std::size_t kMaxField = INT32_MAX;
+
+// A decimal width or precision; saturates at kMaxField + 1 (no size_t wrap on a 32-bit target).
+std::size_t number(const char*& p) {
+  std::size_t n = 0;
+  while (*p >= '0' && *p <= '9') {
+    const auto digit = static_cast<std::size_t>(*p++ - '0');
+    n = n > (kMaxField - digit) / 10 ? kMaxField + 1 : n * 10 + digit;
+  }
+  return n;
 }
 
 }  // namespace
@@ -207,8 +231,9 @@ int vsnprintf(char* buffer, std::size_t size, const char* format, va_list args_i
       }
       ++p;
     } else {
-      while (*p >= '0' && *p <= '9') spec.width = spec.width * 10 + static_cast<std::size_t>(*p++ - '0');
+      spec.width = number(p);
     }
+    bool too_big = spec.width > kMaxField;  // INT_MIN as '*' width included
     if (*p == '.') {  // precision
       ++p;
       if (*p == '*') {
@@ -216,13 +241,14 @@ int vsnprintf(char* buffer, std::size_t size, const char* format, va_list args_i
         spec.precision = prec < 0 ? -1 : prec;
         ++p;
       } else {
-        int prec = 0;
-        while (*p >= '0' && *p <= '9') {
-          if (prec < 100000000) prec = prec * 10 + (*p - '0');
-          ++p;
-        }
-        spec.precision = prec;
+        const std::size_t prec = number(p);
+        too_big = too_big || prec > kMaxField;
+        spec.precision = prec > kMaxField ? -1 : static_cast<int>(prec);
       }
+    }
+    if (too_big) {
+      result = -1;  // the output length would not fit the int result (glibc: EOVERFLOW)
+      break;
     }
     Length length = Length::kNone;
     if (*p == 'h') {
@@ -259,18 +285,19 @@ int vsnprintf(char* buffer, std::size_t size, const char* format, va_list args_i
         const std::intmax_t v = read_signed(length, args);
         const std::uintmax_t magnitude =
             v < 0 ? static_cast<std::uintmax_t>(0) - static_cast<std::uintmax_t>(v) : static_cast<std::uintmax_t>(v);
-        integer(out, spec, magnitude, v < 0, 10, false, false);
+        const char sign = v < 0 ? '-' : (spec.plus ? '+' : (spec.space ? ' ' : '\0'));
+        integer(out, spec, magnitude, sign, 10, false, false);
         break;
       }
       case 'u':
-        integer(out, spec, read_unsigned(length, args), false, 10, false, false);
+        integer(out, spec, read_unsigned(length, args), '\0', 10, false, false);
         break;
       case 'o':
-        integer(out, spec, read_unsigned(length, args), false, 8, false, false);
+        integer(out, spec, read_unsigned(length, args), '\0', 8, false, false);
         break;
       case 'x':
       case 'X':
-        integer(out, spec, read_unsigned(length, args), false, 16, conversion == 'X', false);
+        integer(out, spec, read_unsigned(length, args), '\0', 16, conversion == 'X', false);
         break;
       case 'c': {
         if (length != Length::kNone) {
@@ -298,10 +325,9 @@ int vsnprintf(char* buffer, std::size_t size, const char* format, va_list args_i
         if (ptr == nullptr) {
           pad_text(out, spec, "(nil)", 5);
         } else {
+          // glibc's %#lx; '+' and ' ' print no sign (C leaves them undefined for %p; newlib ignores them).
           spec.alt = false;
-          spec.plus = false;
-          spec.space = false;
-          integer(out, spec, reinterpret_cast<std::uintptr_t>(ptr), false, 16, false, true);
+          integer(out, spec, reinterpret_cast<std::uintptr_t>(ptr), '\0', 16, false, true);
         }
         break;
       }
