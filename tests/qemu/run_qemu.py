@@ -4,7 +4,17 @@
     firmware (QEMU) --UART--> ESP8266 AT modem emulator --TCP--> openssl s_server (127.0.0.1)
 
     run_qemu.py --firmware FW.elf --profile m4-psk-ccm8 --work DIR [--qemu PATH] [--openssl PATH]
-                [--heap-bytes N] [--expect ok|alloc_failed] [--json OUT] [--fault SPEC]
+                [--heap-bytes N | --below-peak N] [--tight] [--json OUT]
+                [--fault SPEC [--expect STEP:CODE[:DETAIL]]] [--tls-fault MODE [--record N]]
+                [--io-timeout MS]
+
+Faults: --fault switches the modem emulator's own faults (drop, delay=MS, garbage, early-close=N);
+--tls-fault puts tests/faults/fault_peer.py's proxy between the modem and s_server (record faults:
+garbage, truncated, stall, reset, oversized at the server's --record'th record) or gives s_server a
+chain beyond the profile's peer_chain_max_bytes (big_chain) or its input record buffer
+(chain_beyond_record). A TLS fault must end exactly as fault_peer.py expects on the host (same
+runtime, same mbedTLS); a modem fault with --expect must end as that says, without it in success.
+Every fault case also needs a clean teardown (heap back to zero) and no crash.
 
 Makes the test PKI (shared with tests/integration), provisions the device's credentials as files in
 QEMU's working directory (ca.der, psk.bin, psk_identity.txt: the device's flash, read over
@@ -31,6 +41,11 @@ _spec = importlib.util.spec_from_file_location("run_integration", ROOT / "tests"
 integration = importlib.util.module_from_spec(_spec)
 sys.modules["run_integration"] = integration  # dataclasses look their module up while executing it
 _spec.loader.exec_module(integration)  # type: ignore[union-attr]
+_fspec = importlib.util.spec_from_file_location("fault_peer", ROOT / "tests" / "faults" / "fault_peer.py")
+fault_peer = importlib.util.module_from_spec(_fspec)
+sys.modules["fault_peer"] = fault_peer
+_fspec.loader.exec_module(fault_peer)  # type: ignore[union-attr]
+sys.path.insert(0, str(ROOT / "generator"))  # the in-tree generator: the firmware's record and chain sizes
 
 # s_server options per firmware profile: the same servers the host integration tests use.
 SERVER_FOR = {
@@ -45,6 +60,8 @@ SERVER_FOR = {
     "stock-default": "host-tls13",
 }
 QEMU_TIMEOUT = 420.0
+# A stalled server stays silent this long (wall clock): longer than any guest timeout takes under QEMU.
+STALL_SECONDS = 300.0
 
 
 def parse(out: str) -> dict[str, dict[str, str]]:
@@ -102,6 +119,14 @@ def main() -> int:
                     help="sizing proof: measure the peak, then run in (peak - N) bytes and expect a clean failure")
     ap.add_argument("--tight", action="store_true", help="the generated heap must be at most 10%% above the peak")
     ap.add_argument("--fault", help="modem emulator fault switch (drop, delay=MS, garbage, early-close=N)")
+    ap.add_argument("--expect", metavar="STEP:CODE[:DETAIL] | error",
+                    help="with --fault: the outcome the firmware must report (e.g. read:kClosed:-0x7280); "
+                         "`error`: any failure (a fault whose effect depends on TCP segmentation)")
+    ap.add_argument("--tls-fault", choices=(*fault_peer.RECORD_FAULTS, "big_chain", "chain_beyond_record"),
+                    help="a TLS-level fault from tests/faults/fault_peer.py")
+    ap.add_argument("--record", type=int, default=1, help="with --tls-fault: the server record to damage")
+    ap.add_argument("--io-timeout", type=int, default=0, metavar="MS",
+                    help="the modem's blocking I/O timeout in guest milliseconds (0: the stack's default)")
     ap.add_argument("--json", help="write the measured figures here")
     args = ap.parse_args()
 
@@ -133,6 +158,8 @@ def main() -> int:
             return 1 if problems else 0
         print("FAIL: no run needed more than its calibration peak")
         return 1
+    if args.tls_fault or args.expect:
+        return run_fault(args, certs, work)
     res = run_once(args, certs, work, args.heap_bytes, quiet=False)
     problems = list(res.get("problems", []))
     if args.tight and res.get("ok"):
@@ -151,19 +178,85 @@ def main() -> int:
     return 1 if problems else 0
 
 
+def expected_outcome(args) -> tuple[str, str, tuple[int, ...] | None]:
+    """(step, code, the mbedTLS details any of which is right, or None: any) a fault case must end with."""
+    if args.tls_fault:
+        e = fault_peer.RECORD_FAULTS.get(args.tls_fault)
+        if e is None:
+            e = fault_peer.BIG_CHAIN[integration.PROFILES[SERVER_FOR[args.profile]].version] \
+                if args.tls_fault == "big_chain" else fault_peer.CHAIN_BEYOND_RECORD
+        return e.step, e.code, e.details
+    if args.expect == "error":
+        return "*", "*", None
+    step, code, *detail = args.expect.split(":")
+    return step, code, (int(detail[0], 0),) if detail else None
+
+
+def run_fault(args, certs: Path, work: Path) -> int:
+    step, code, detail = expected_outcome(args)
+    label = f"{args.profile} " + (f"{args.tls_fault}" + (f" r{args.record}" if args.tls_fault in
+                                                          fault_peer.RECORD_FAULTS else "")
+                                  if args.tls_fault else f"modem {args.fault}")
+    res = run_once(args, certs, work, args.heap_bytes, quiet=False)
+    for note in res.get("notes", []):
+        print(note)
+    problems = [p for p in res.get("problems", []) if p.startswith(("openssl", "QEMU", "proxy", "no chain"))]
+    got = (res.get("result_step"), res.get("result_code"), res.get("result_detail"))
+    if step == "*":
+        if got[0] in (None, "done") or got[1] in (None, "kOk"):
+            problems.append(f"ended with {got}, expected an error")
+    elif got[0] != step or got[1] != code or (detail is not None and got[2] not in detail):
+        problems.append(f"ended with {got}, expected {(step, code, detail)}")
+    if res.get("crashed"):
+        problems.append("the firmware crashed or hung")
+    if res.get("heap_in_use_after") != 0 or res.get("heap_live_blocks_after") != 0:
+        problems.append(f"heap not back to zero after teardown: {res}")
+    if args.tls_fault == "big_chain" and not res.get("heap_failed"):
+        problems.append("no failed heap allocation counted")
+    for p in problems:
+        print(f"FAIL {label}: {p}")
+    if problems:
+        return 1
+    print(f"PASS {label}: {got[0]} {got[1]} {got[2]} in {res.get('wall_seconds')} s, heap back to 0")
+    return 0
+
+
+def firmware_sizes(profile: str) -> tuple[int, int]:
+    """(input record buffer, peer_chain_max_bytes) of a shipped profile, from the generator."""
+    from tlsgen.pipeline import build
+
+    r = build(str(ROOT / "profiles" / f"{profile}.yaml")).resolution
+    return r.in_content_len, r.loaded.profile.tls.peer_chain_max_bytes
+
+
 def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dict:
     server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
     case = integration.cases_for(SERVER_FOR[args.profile])["get"]
     run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
-    server = emulator = qemu = None
+    server = emulator = qemu = proxy = None
+    tls_fault = getattr(args, "tls_fault", None)
+    notes: list[str] = []
     try:
         provision(run, certs, args.openssl)
         port = integration.free_port()
-        server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
+        if tls_fault in ("big_chain", "chain_beyond_record"):
+            in_len, chain_max = firmware_sizes(args.profile)
+            try:
+                server, _, note = fault_peer.chain_server(args.openssl, server_profile, certs, work, tls_fault, port,
+                                                          in_len, chain_max)
+            except ValueError as e:
+                return {"ok": False, "problems": [f"no chain for this fault: {e}"]}
+            notes.append(note)
+        else:
+            server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
         if not server.start():
             return {"ok": False, "problems": ["openssl s_server did not start:\n" + "".join(server.output)]}
+        target = port
+        if tls_fault in fault_peer.RECORD_FAULTS:
+            proxy = fault_peer.Proxy(port, tls_fault, args.record, stall_seconds=STALL_SECONDS)
+            target = proxy.port
         emulator, sock = start_emulator(run, args.fault)
-        append = f"port={port} name={integration.SERVER_NAME} heap={heap_bytes}"
+        append = f"port={target} name={integration.SERVER_NAME} heap={heap_bytes} io_timeout={args.io_timeout}"
         cmd = [args.qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
                "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
@@ -192,7 +285,15 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
+        if proxy is not None:
+            notes.append(f"server records seen: {' '.join(proxy.log)}; damaged {proxy.damaged or 'none'}")
+            if not proxy.damaged:
+                problems.append(f"proxy: record {args.record} was never reached: nothing was damaged")
+            if proxy.error:
+                problems.append(f"proxy: {proxy.error}")
+        detail = result.get("detail", "")
         return {"profile": args.profile, "ok": not problems, "problems": problems, "heap_bytes_limit": heap_bytes,
+                "notes": notes, "result_detail": int(detail) if detail.lstrip("-").isdigit() else None,
                 "wall_seconds": round(wall, 1), "result_code": result.get("code"), "result_step": result.get("step"),
                 "crashed": qemu.returncode not in (0, 1), "http_ok": http_ok,
                 **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
@@ -202,6 +303,8 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
         stop(emulator)
         if server is not None:
             server.stop()
+        if proxy is not None:
+            proxy.sock.close()  # a proxy still waiting for the firmware stops accepting
 
 
 if __name__ == "__main__":

@@ -236,6 +236,28 @@ TEST(Esp8266, FullRing_PushesBackInsteadOfLosingData) {
   EXPECT_EQ(read_all(f.stack, f.s, 1500), data);
 }
 
+TEST(Esp8266, CloseWithUnreadFramesQueued_DropsThemAndGetsTheAnswer) {
+  Fixture f;
+  f.connect();
+  // The peer kept sending: 2,920 bytes the application will never read sit ahead of the modem's
+  // answer to CIPCLOSE, more than the 512-byte ring holds (back-pressure). close() must drop them,
+  // see "OK" and return at once, not after the 100 ms command timeout.
+  f.modem.to_driver += "\r\n+IPD,0,1460:" + std::string(1460, 'x') + "\r\n+IPD,0,1460:" + std::string(1460, 'y');
+  std::byte first[16];
+  ASSERT_TRUE(f.stack.read(f.s, first).ok());  // the ring is full now
+  const std::uint32_t before = f.modem.now;
+  EXPECT_TRUE(f.stack.close(f.s).ok());
+  EXPECT_LT(f.modem.now - before, 100u);
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPCLOSE=0");
+  EXPECT_EQ(f.stack.open_count(), 0u);
+  // The link is reusable: a new connection reads only its own data.
+  auto r = f.stack.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(f.stack.connect(r.value(), "127.0.0.1", 4433).ok());
+  f.modem.to_driver += "\r\n+IPD,0,3:new";
+  EXPECT_EQ(read_all(f.stack, r.value(), 3), "new");
+}
+
 TEST(Esp8266, NoFreeLink_ResourceExhausted) {
   Fixture f;
   ASSERT_TRUE(f.stack.open(tlsgen::Mode::kBlocking).ok());

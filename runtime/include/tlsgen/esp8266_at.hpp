@@ -80,6 +80,7 @@ class Esp8266AtStack final : public TcpStack {
     bool connected = false;
     bool peer_closed = false;
     bool overflow = false;
+    bool closing = false;  // close() under way: its data can no longer be read, so it is dropped
     Mode mode = Mode::kBlocking;
     std::span<std::byte> ring;
     std::size_t head = 0;  // next byte to read

@@ -126,7 +126,9 @@ bool Esp8266AtStack::feed_byte(std::byte byte) {
     if (ok) {
       state_ = State::kPayload;
       payload_left_ = len;
-      payload_link_ = id < link_count_ && links_[static_cast<std::size_t>(id)].in_use ? id : -1;
+      const bool readable = id < link_count_ && links_[static_cast<std::size_t>(id)].in_use &&
+                            !links_[static_cast<std::size_t>(id)].closing;
+      payload_link_ = readable ? id : -1;  // -1: the payload is consumed and dropped
     }
   }
   return true;
@@ -278,6 +280,12 @@ Status Esp8266AtStack::close(Socket socket) {
   Link* l = link(socket);
   if (l == nullptr) return Status(Code::kInvalidArgument);
   Status s = Status::Ok();
+  // Unread data of this link can never be read now: drop it, and any payload still on its way, so
+  // that frames queued ahead of the modem's answer (a peer that kept sending) cannot hold the UART
+  // under back-pressure until the command times out.
+  l->closing = true;
+  l->head = l->size = 0;
+  if (payload_link_ == socket) payload_link_ = -1;
   if (l->connected && !l->peer_closed) {
     char cmd[24];
     tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPCLOSE=%d", socket);
@@ -285,8 +293,9 @@ Status Esp8266AtStack::close(Socket socket) {
     s = command(cmd, kOk | kError, options_.command_timeout_ms, &got);
     if (s.ok() && (got & kOk) == 0) s = Status(Code::kIo, 2);
   }
-  if (payload_link_ == socket) payload_link_ = -1;  // the rest of a frame in flight is discarded
-  *l = Link{false, false, false, false, Mode::kBlocking, l->ring, 0, 0};
+  Link fresh;
+  fresh.ring = l->ring;
+  *l = fresh;
   return s;
 }
 
