@@ -113,23 +113,6 @@ BIG_CHAIN = {
 CHAIN_BEYOND_RECORD = Expected("kTls", ERR_SSL_BAD_INPUT_DATA)
 
 
-def read_record(sock: socket.socket) -> bytes | None:
-    head = b""
-    while len(head) < 5:
-        chunk = sock.recv(5 - len(head))
-        if not chunk:
-            return None
-        head += chunk
-    length = struct.unpack(">H", head[3:5])[0]
-    body = b""
-    while len(body) < length:
-        chunk = sock.recv(length - len(body))
-        if not chunk:
-            return None
-        body += chunk
-    return head + body
-
-
 class Proxy:
     def __init__(self, server_port: int, fault: str, record: int, stall_seconds: float = STALL_SECONDS):
         self.server_port, self.fault, self.record = server_port, fault, record
@@ -156,29 +139,11 @@ class Proxy:
         server.settimeout(20)
 
         stop = threading.Event()
-
-        def upstream():  # client -> server unchanged; polls so that close() below really closes
-            while not stop.is_set():
-                try:
-                    data = client.recv(4096)
-                except socket.timeout:
-                    continue
-                except OSError:
-                    return
-                if not data:
-                    return
-                try:
-                    server.sendall(data)
-                except OSError:
-                    return
-
-        client.settimeout(0.2)
-        reader = threading.Thread(target=upstream, daemon=True)
-        reader.start()
+        reader = ri.start_pump(client, server, stop)  # client -> server unchanged
         rng = random.Random(7)
         try:
             n = 0
-            while (record := read_record(server)) is not None:
+            while (record := ri.read_record(server)) is not None:
                 n += 1
                 self.log.append(f"r{n}:type={record[0]},len={len(record) - 5}")
                 if n < self.record:

@@ -489,6 +489,48 @@ class MidHandshakeServer:
             pass
 
 
+def read_record(conn: socket.socket) -> bytes | None:
+    """One whole TLS record (5-byte header + body) from `conn`; None at EOF."""
+    data = b""
+    while len(data) < 5:
+        chunk = conn.recv(5 - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    need = 5 + int.from_bytes(data[3:5], "big")
+    while len(data) < need:
+        chunk = conn.recv(need - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def start_pump(src: socket.socket, dst: socket.socket, stop: threading.Event) -> threading.Thread:
+    """Forwards src -> dst unchanged on a thread until EOF, an error or `stop` (polled every 0.2 s, so
+    closing the sockets afterwards really closes them)."""
+
+    def pump() -> None:
+        src.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                data = src.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread
+
+
 class TruncatingProxy:
     """In front of an `openssl s_server -WWW`: forwards the client's bytes unchanged and the server's
     TLS records whole until TRUNCATE_AFTER_BYTES went through, then ends the client's connection with
@@ -535,26 +577,8 @@ class TruncatingProxy:
             client, _ = self.sock.accept()
             server = socket.create_connection(("127.0.0.1", self.upstream.port), timeout=CLIENT_TIMEOUT)
             stop = threading.Event()
-
-            def upstream() -> None:
-                client.settimeout(0.2)
-                while not stop.is_set():
-                    try:
-                        data = client.recv(4096)
-                    except socket.timeout:
-                        continue
-                    except OSError:
-                        return
-                    if not data:
-                        return
-                    try:
-                        server.sendall(data)
-                    except OSError:
-                        return
-
-            reader = threading.Thread(target=upstream, daemon=True)
-            reader.start()
-            while (record := self._record(server)) is not None:
+            reader = start_pump(client, server, stop)
+            while (record := read_record(server)) is not None:
                 client.sendall(record)
                 self.forwarded += len(record)
                 if self.forwarded >= TRUNCATE_AFTER_BYTES:
