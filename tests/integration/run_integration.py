@@ -556,22 +556,6 @@ class TruncatingProxy:
         self.thread.start()
         return True
 
-    @staticmethod
-    def _record(conn: socket.socket) -> bytes | None:
-        data = b""
-        while len(data) < 5:
-            chunk = conn.recv(5 - len(data))
-            if not chunk:
-                return None
-            data += chunk
-        need = 5 + int.from_bytes(data[3:5], "big")
-        while len(data) < need:
-            chunk = conn.recv(need - len(data))
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
     def _serve(self) -> None:
         try:
             client, _ = self.sock.accept()
