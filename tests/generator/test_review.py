@@ -35,15 +35,7 @@ def test_diff_of_identical_profiles_says_so(capsys):
 
 
 def test_diff_against_a_git_revision(tmp_path, capsys):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)  # noqa: E731
-    git("init", "-q")
-    profile = repo / "device.yaml"
-    text = (ROOT / "profiles" / "m4-ecdhe-ecdsa.yaml").read_text()
-    profile.write_text(text)
-    git("add", "device.yaml")
-    git("-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-qm", "v1")
+    profile, text = _git_repo_with_profile(tmp_path)
     profile.write_text(text.replace("[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]",
                                     "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8]"))
     assert main(["diff", "--git", "HEAD", "--", str(profile)]) == 0
