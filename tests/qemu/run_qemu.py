@@ -174,7 +174,7 @@ def main() -> int:
     for p in problems:
         print(f"FAIL: {p}")
     if not problems:
-        print(f"PASS {args.profile}: " + json.dumps({k: v for k, v in res.items() if k != "problems"}))
+        print(f"PASS {args.profile}: " + json.dumps({k: v for k, v in res.items() if k not in ("problems", "setup_problems")}))
     return 1 if problems else 0
 
 
@@ -200,7 +200,7 @@ def run_fault(args, certs: Path, work: Path) -> int:
     res = run_once(args, certs, work, args.heap_bytes, quiet=False)
     for note in res.get("notes", []):
         print(note)
-    problems = [p for p in res.get("problems", []) if p.startswith(("openssl", "QEMU", "proxy", "no chain"))]
+    problems = list(res["setup_problems"])
     got = (res.get("result_step"), res.get("result_code"), res.get("result_detail"))
     if step == "*":
         if got[0] in (None, "done") or got[1] in (None, "kOk"):
@@ -229,6 +229,11 @@ def firmware_sizes(profile: str) -> tuple[int, int]:
     return r.in_content_len, r.loaded.profile.tls.peer_chain_max_bytes
 
 
+def failed_setup(problem: str) -> dict:
+    """run_once's result when the harness could not run the case at all."""
+    return {"ok": False, "problems": [problem], "setup_problems": [problem]}
+
+
 def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dict:
     server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
     case = integration.cases_for(SERVER_FOR[args.profile])["get"]
@@ -245,12 +250,12 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
                 server, _, note = fault_peer.chain_server(args.openssl, server_profile, certs, work, tls_fault, port,
                                                           in_len, chain_max)
             except ValueError as e:
-                return {"ok": False, "problems": [f"no chain for this fault: {e}"]}
+                return failed_setup(f"no chain for this fault: {e}")
             notes.append(note)
         else:
             server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
         if not server.start():
-            return {"ok": False, "problems": ["openssl s_server did not start:\n" + "".join(server.output)]}
+            return failed_setup("openssl s_server did not start:\n" + "".join(server.output))
         target = port
         if tls_fault in fault_peer.RECORD_FAULTS:
             proxy = fault_peer.Proxy(port, tls_fault, args.record, stall_seconds=STALL_SECONDS)
@@ -270,14 +275,21 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             qemu.kill()
             out, _ = qemu.communicate(timeout=10)
             print(out)
-            return {"ok": False, "crashed": True, "problems": [f"QEMU did not finish within {QEMU_TIMEOUT:.0f} s"]}
+            return {**failed_setup(f"QEMU did not finish within {QEMU_TIMEOUT:.0f} s"), "crashed": True}
         wall = time.monotonic() - started
         if not quiet:
             print(out, end="")
         lines = parse(out)
         result = lines.get("TLSGEN_RESULT", {})
         heap = lines.get("TLSGEN_HEAP", {})
-        problems = []
+        setup: list[str] = []  # the harness itself went wrong: fails every kind of case
+        if proxy is not None:
+            notes.append(f"server records seen: {' '.join(proxy.log)}; damaged {proxy.damaged or 'none'}")
+            if not proxy.damaged:
+                setup.append(f"proxy: record {args.record} was never reached: nothing was damaged")
+            if proxy.error:
+                setup.append(f"proxy: {proxy.error}")
+        problems = list(setup)  # and what a successful session must show
         if qemu.returncode != 0 or result.get("step") != "done":
             problems.append(f"firmware exit {qemu.returncode}, result {result}")
         http_ok = "HTTP/1.0 200 ok" in out or "HTTP/1.0 200 OK" in out
@@ -285,14 +297,9 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
-        if proxy is not None:
-            notes.append(f"server records seen: {' '.join(proxy.log)}; damaged {proxy.damaged or 'none'}")
-            if not proxy.damaged:
-                problems.append(f"proxy: record {args.record} was never reached: nothing was damaged")
-            if proxy.error:
-                problems.append(f"proxy: {proxy.error}")
         detail = result.get("detail", "")
-        return {"profile": args.profile, "ok": not problems, "problems": problems, "heap_bytes_limit": heap_bytes,
+        return {"profile": args.profile, "ok": not problems, "problems": problems, "setup_problems": setup,
+                "heap_bytes_limit": heap_bytes,
                 "notes": notes, "result_detail": int(detail) if detail.lstrip("-").isdigit() else None,
                 "wall_seconds": round(wall, 1), "result_code": result.get("code"), "result_step": result.get("step"),
                 "crashed": qemu.returncode not in (0, 1), "http_ok": http_ok,
