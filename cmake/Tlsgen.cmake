@@ -61,6 +61,29 @@ file(GLOB_RECURSE _tlsgen_generator_depends CONFIGURE_DEPENDS
      "${TLSGEN_ROOT}/generator/tlsgen/*.py" "${TLSGEN_ROOT}/templates/*.jinja")
 set(TLSGEN_GENERATOR_DEPENDS "${_tlsgen_generator_depends}" CACHE INTERNAL "generator sources and templates")
 
+# tlsgen_generate(<name> PROFILE <file.yaml> OUTPUT_DIR <dir> [STRICT]): only the generation step: the
+# three files in <dir>, regenerated when the profile, a template or the generator changes, and a
+# target <name>_generate that builds them. tlsgen_add_library() uses it; use it alone when you want
+# the generated files without tlsgen's libraries.
+function(tlsgen_generate name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "")
+  get_filename_component(profile "${arg_PROFILE}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  get_filename_component(out "${arg_OUTPUT_DIR}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_BINARY_DIR}")
+  set(generated "${out}/mbedtls_config.h" "${out}/tlsgen_profile.hpp" "${out}/tlsgen_glue.cpp")
+  set(strict)
+  if(arg_STRICT OR TLSGEN_STRICT)
+    set(strict --strict)
+  endif()
+  # --quiet keeps the build log short; insecure opt-ins are printed all the same.
+  add_custom_command(
+    OUTPUT ${generated}
+    COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet ${strict}
+    DEPENDS "${profile}" ${TLSGEN_GENERATOR_DEPENDS}
+    COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
+    VERBATIM)
+  add_custom_target(${name}_generate DEPENDS ${generated})
+endfunction()
+
 function(tlsgen_add_library name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "")
   if(arg_UNPARSED_ARGUMENTS)
@@ -79,19 +102,11 @@ function(tlsgen_add_library name)
   else()
     set(out "${CMAKE_CURRENT_BINARY_DIR}/${name}_generated")
   endif()
-  set(generated "${out}/mbedtls_config.h" "${out}/tlsgen_profile.hpp" "${out}/tlsgen_glue.cpp")
   set(strict)
-  if(arg_STRICT OR TLSGEN_STRICT)
-    set(strict --strict)
+  if(arg_STRICT)
+    set(strict STRICT)
   endif()
-  # --quiet keeps the build log short; insecure opt-ins are printed all the same.
-  add_custom_command(
-    OUTPUT ${generated}
-    COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet ${strict}
-    DEPENDS "${profile}" ${TLSGEN_GENERATOR_DEPENDS}
-    COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
-    VERBATIM)
-  add_custom_target(${name}_generate DEPENDS ${generated})
+  tlsgen_generate(${name} PROFILE "${arg_PROFILE}" OUTPUT_DIR "${out}" ${strict})
 
   # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed).
   if(NOT TARGET tlsgen_runtime_core)
