@@ -145,3 +145,64 @@ CPUS: dict[str, Cpu] = {
 
 #: Key types a peer certificate (or a CA in its chain) may carry.
 CERT_KEY_TYPES = ("ecdsa", "rsa")
+
+#: Hash -> the mbedTLS modules that compute it (SHA-384 is the SHA-512 module cut short).
+HASH_MACROS = {
+    "sha256": ("MBEDTLS_SHA256_C",),
+    "sha384": ("MBEDTLS_SHA512_C", "MBEDTLS_SHA384_C"),
+    "sha512": ("MBEDTLS_SHA512_C",),
+}
+
+
+@dataclass(frozen=True)
+class SigAlg:
+    """A TLS SignatureScheme (RFC 8446 4.2.3): what the peer's chain and its handshake signature
+    (TLS 1.2 ServerKeyExchange, TLS 1.3 CertificateVerify) may be signed with.
+
+    TLS 1.3 binds an ECDSA scheme to its curve; in TLS 1.2 the same code means ECDSA with that hash
+    on any enabled curve. RSA-PSS handshake signatures exist only in TLS 1.3 for mbedTLS 3.6's client
+    (its TLS 1.2 client verifies PKCS#1 v1.5 ServerKeyExchange signatures only); PKCS#1 v1.5 is never
+    a TLS 1.3 handshake signature, only a certificate signature.
+    """
+
+    name: str
+    iana: int
+    key: str  # "ecdsa" | "rsa": the signer's key type
+    scheme: str  # "ecdsa" | "pkcs1" | "pss"
+    hash: str  # "sha256" | "sha384" | "sha512"
+    curve: str | None = None  # ECDSA: the group TLS 1.3 binds it to
+
+    def handshake_in(self, version: str) -> bool:
+        """Whether a server may sign its handshake with this in `version` (for mbedTLS 3.6's client)."""
+        if self.scheme == "ecdsa":
+            return True
+        return self.scheme == ("pss" if version == "1.3" else "pkcs1")
+
+
+SIG_ALGS: dict[str, SigAlg] = {
+    a.name: a
+    for a in [
+        SigAlg("ecdsa_secp256r1_sha256", 0x0403, "ecdsa", "ecdsa", "sha256", "secp256r1"),
+        SigAlg("ecdsa_secp384r1_sha384", 0x0503, "ecdsa", "ecdsa", "sha384", "secp384r1"),
+        SigAlg("ecdsa_secp521r1_sha512", 0x0603, "ecdsa", "ecdsa", "sha512", "secp521r1"),
+        SigAlg("rsa_pss_rsae_sha256", 0x0804, "rsa", "pss", "sha256"),
+        SigAlg("rsa_pss_rsae_sha384", 0x0805, "rsa", "pss", "sha384"),
+        SigAlg("rsa_pss_rsae_sha512", 0x0806, "rsa", "pss", "sha512"),
+        SigAlg("rsa_pkcs1_sha256", 0x0401, "rsa", "pkcs1", "sha256"),
+        SigAlg("rsa_pkcs1_sha384", 0x0501, "rsa", "pkcs1", "sha384"),
+        SigAlg("rsa_pkcs1_sha512", 0x0601, "rsa", "pkcs1", "sha512"),
+    ]
+}
+
+#: The hash an ECDSA curve is paired with in TLS 1.3 (and in the default signature_algorithms).
+CURVE_HASH = {"secp256r1": "sha256", "secp384r1": "sha384", "secp521r1": "sha512"}
+
+
+def min_cert_der_bytes(key: str, size: int, signer_key: str, signer_size: int) -> int:
+    """A lower bound on the DER size of one X.509 certificate: its public key, its issuer's signature and
+    the structure no certificate does without (version, serial, algorithm identifiers, a one-component
+    issuer and subject name, validity). Measured minimum of that structure: 150 bytes (openssl, CN of 1
+    character, no extensions). `size`: curve bytes for ECDSA, modulus bytes for RSA."""
+    spki = 26 + 1 + 2 * size if key == "ecdsa" else 24 + 10 + size  # SPKI header + point | modulus + exponent
+    sig = 8 + 2 * signer_size if signer_key == "ecdsa" else 4 + signer_size
+    return 150 + spki + sig

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from tlsgen.catalog import CPUS, GROUPS, SUITES
+from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
 
 Version = Literal["1.2", "1.3"]
 # `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
@@ -52,6 +52,7 @@ def _one_of(kind: str, known: dict) -> AfterValidator:
 
 SuiteName = Annotated[str, _one_of("cipher suite", SUITES)]
 GroupName = Annotated[str, _one_of("group", GROUPS)]
+SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS)]
 
 
 class Strict(BaseModel):
@@ -71,8 +72,12 @@ class Target(Strict):
 class Tls(Strict):
     """What the TLS session needs to do."""
 
-    role: Literal["client", "server"] = Field(default="client", description="A client does not link SSL_SRV_C.")
-    transport: Literal["stream", "datagram"] = Field(default="stream", description="stream: TLS; datagram: DTLS.")
+    role: Literal["client", "server"] = Field(
+        default="client", description="client (a client does not link MBEDTLS_SSL_SRV_C). server is refused: "
+        "the runtime sets up clients only, not supported yet.")
+    transport: Literal["stream", "datagram"] = Field(
+        default="stream", description="stream: TLS. datagram (DTLS) is refused: the runtime has no datagram "
+        "transport yet, not supported yet.")
     versions: list[VersionItem] = Field(min_length=1, description="Protocol versions to enable.")
     cipher_suites: list[SuiteName] = Field(min_length=1, description="mbedTLS cipher suite names, in preference order.")
     groups: list[GroupName] = Field(default_factory=list,
@@ -80,8 +85,16 @@ class Tls(Strict):
     verify: Literal["none", "optional", "required"] = Field(
         default="required", description="Peer certificate verification (none/optional need an insecure opt-in).")
     certificate_keys: list[Literal["ecdsa", "rsa"]] | None = Field(
-        default=None, description="Key types in the peer's chain (default: what the suites imply).")
+        default=None, description="Key types in the peer's chain (default: what the suites imply; TLS 1.3: "
+        "ecdsa). An ECDSA key's curve must be one of tls.groups.")
     rsa_max_bits: Literal[2048, 3072, 4096] = Field(default=2048, description="Largest RSA key in the peer's chain.")
+    signature_algorithms: list[SigAlgName] | None = Field(
+        default=None, description="What the peer's certificate chain and its handshake signature (TLS 1.2 "
+        "ServerKeyExchange, TLS 1.3 CertificateVerify) may be signed with, in preference order (TLS "
+        "SignatureScheme names: " + ", ".join(SIG_ALGS) + "). Sent in the signature_algorithms extension; "
+        "the chain is verified against it and its hashes are compiled in. Default: for ECDSA, each "
+        "secp* group with its hash (ecdsa_secp256r1_sha256 for secp256r1, ...); for RSA, rsa_pkcs1_sha256, "
+        "plus rsa_pss_rsae_sha256 with TLS 1.3.")
     pem: bool = Field(default=True, description="Parse PEM (base64) CA certificates; false: DER only (less flash).")
     in_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] | None = Field(
         default=None, description="Largest record payload received (MBEDTLS_SSL_IN_CONTENT_LEN). Default: "
@@ -89,20 +102,25 @@ class Tls(Strict):
     out_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] = Field(
         default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN).")
     max_fragment_length: Literal[512, 1024, 2048, 4096] | None = Field(
-        default=None, description="Ask the peer for smaller records (RFC 6066). Alone it does not lower the heap: "
-        "in_content_len does.")
+        default=None, description="TLS 1.2 only: ask the peer for smaller records (RFC 6066). Needed by a TLS 1.2 "
+        "profile with in_content_len below 16384. Alone it does not lower the heap: in_content_len does.")
     record_size_limit: bool = Field(
         default=False, description="TLS 1.3: advertise in_content_len as the RFC 8449 record_size_limit, so a "
-        "peer that honours it sends records that fit a small receive buffer (MBEDTLS_SSL_RECORD_SIZE_LIMIT).")
+        "peer that honours it sends records that fit a small receive buffer (MBEDTLS_SSL_RECORD_SIZE_LIMIT). "
+        "Needed by any profile with TLS 1.3 and in_content_len below 16384; the peer must implement RFC 8449.")
     peer_chain_max_bytes: Annotated[int, Field(ge=256, le=65536)] = Field(
         default=4096, description="Largest peer certificate chain (DER bytes) the heap must hold.")
     ca_chain_bytes: Annotated[int, Field(ge=0, le=65536)] = Field(
         default=1024, description="DER bytes of the CA certificates the application loads (parsed onto the heap).")
     psk_max_bytes: Annotated[int, Field(ge=16, le=64)] = Field(default=32, description="Largest pre-shared key.")
-    server_name_indication: bool = Field(default=True, description="Send SNI and check the certificate's name.")
+    server_name_indication: bool = Field(
+        default=True, description="Send the server name (SNI extension). The certificate's name is checked "
+        "against it either way.")
     alpn: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
-        default_factory=list, description="ALPN protocol names (empty: no ALPN).")
-    session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3).")
+        default_factory=list, description="ALPN protocol names, offered in this order by every session of "
+        "the profile (empty: no ALPN).")
+    session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3): the "
+                                  "heap holds the server's ticket.")
     psa_exclusive_buffers: bool = Field(
         default=True, description="TLS 1.3: MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS (no PSA copy of each input and "
         "output; lowers the heap peak). Turn off only if another party shares the buffers.")

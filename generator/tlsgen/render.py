@@ -95,6 +95,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         features.append("groups: " + ", ".join(g.name for g in r.groups))
     if r.uses_certificates:
         features.append(f"peer certificates: {', '.join(r.certificate_keys)}, verify {p.tls.verify}")
+        features.append("signed with: " + ", ".join(a.name for a in r.signature_algorithms))
     features += [
         f"records: in {r.in_content_len} / out {r.out_content_len} bytes of payload",
         f"heap: {heap.bytes} bytes ({heap.mode}; see tlsgen_profile.hpp)",
@@ -106,6 +107,7 @@ def context(r: Resolution, heap: Heap) -> dict:
     lines = [{"name": x.name, "bytes": x.bytes, "derivation": x.derivation} for x in heap.model.lines]
     suites = [{"iana": f"0x{s.iana:04X}", "name": s.name} for s in r.suites]
     groups = [{"iana": f"0x{g.iana:04X}", "name": g.name} for g in r.groups]
+    sig_algs = [{"iana": f"0x{a.iana:04X}", "name": a.name} for a in r.signature_algorithms]
     entropy = set(r.entropy)
     return {
         "generator": __version__,
@@ -139,6 +141,8 @@ def context(r: Resolution, heap: Heap) -> dict:
         "suites": suites,
         "alpn": [c_string(a) for a in p.tls.alpn],
         "groups": groups,
+        "signature_algorithms": sig_algs,
+        "board_time": r.defined("MBEDTLS_PLATFORM_TIME_ALT"),
         "peer_chain_max_bytes": p.tls.peer_chain_max_bytes,
         "datagram": "true" if p.tls.transport == "datagram" else "false",
         "debug_level": p.platform.debug.level,

@@ -40,9 +40,20 @@ def test_client_does_not_link_the_server(resolved):
     assert "MBEDTLS_SSL_CLI_C" in names(r) and "MBEDTLS_SSL_SRV_C" not in names(r)
 
 
-def test_server_role_links_the_server_only(resolved):
-    r = resolved(tls_extra="  role: server\n")
-    assert "MBEDTLS_SSL_SRV_C" in names(r) and "MBEDTLS_SSL_CLI_C" not in names(r)
+def test_server_role_is_refused_until_the_runtime_supports_it(write_profile):
+    # Before: accepted, generating a server config that SslConfig::init never set up (a client, always).
+    from tlsgen.errors import ProfileError
+
+    with pytest.raises(ProfileError, match=r"tls\.role: server is not supported yet.*allowed: client"):
+        build(write_profile(profile_text(tls_extra="  role: server\n")))
+
+
+def test_datagram_transport_is_refused_until_the_runtime_supports_it(write_profile):
+    # Before: accepted, with no datagram transport anywhere in the runtime.
+    from tlsgen.errors import ProfileError
+
+    with pytest.raises(ProfileError, match=r"tls\.transport: datagram \(DTLS\) is not supported yet.*allowed: stream"):
+        build(write_profile(profile_text(tls_extra="  transport: datagram\n")))
 
 
 def test_tls13_needs_psa_keep_peer_cert_and_hkdf(resolved):
@@ -114,13 +125,22 @@ def test_entropy_sources_map_to_their_hooks(resolved):
     assert resolved(entropy="[hardware, nv_seed]").macro("MBEDTLS_ENTROPY_MAX_SOURCES").value == "2"
 
 
-@pytest.mark.parametrize("time,present,absent", [
-    ("none", set(), {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE", "MBEDTLS_PLATFORM_MS_TIME_ALT"}),
-    ("ms_clock", {"MBEDTLS_HAVE_TIME", "MBEDTLS_PLATFORM_MS_TIME_ALT"}, {"MBEDTLS_HAVE_TIME_DATE"}),
-    ("calendar", {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"}, {"MBEDTLS_PLATFORM_MS_TIME_ALT"}),
+ALT = {"MBEDTLS_PLATFORM_MS_TIME_ALT", "MBEDTLS_PLATFORM_TIME_ALT"}
+
+
+@pytest.mark.parametrize("cpu,time,present,absent", [
+    ("cortex-m4", "none", set(), {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"} | ALT),
+    ("cortex-m4", "ms_clock", {"MBEDTLS_HAVE_TIME", "MBEDTLS_PLATFORM_MS_TIME_ALT"},
+     {"MBEDTLS_HAVE_TIME_DATE", "MBEDTLS_PLATFORM_TIME_ALT"}),
+    # Before: calendar on bare metal lacked both hooks, and mbedTLS's platform_util.c stopped with
+    # #error "No mbedtls_ms_time available".
+    ("cortex-m4", "calendar", {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"} | ALT, set()),
+    ("host", "ms_clock", {"MBEDTLS_HAVE_TIME"}, {"MBEDTLS_HAVE_TIME_DATE"} | ALT),
+    ("host", "calendar", {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE"}, ALT),
 ])
-def test_time_source(resolved, time, present, absent):
-    n = names(resolved(kind="ecdsa", platform_extra=f"  time: {time}\n"))
+def test_time_source(resolved, cpu, time, present, absent):
+    entropy = "[os]" if cpu == "host" else "[nv_seed]"
+    n = names(resolved(kind="ecdsa", cpu=cpu, entropy=entropy, platform_extra=f"  time: {time}\n"))
     assert present <= n and not n & absent
 
 
@@ -144,10 +164,9 @@ def test_record_sizes(resolved):
     assert (r.in_content_len, r.out_content_len) == (16384, 4096)
     r = resolved(tls_extra="  max_fragment_length: 1024\n  out_content_len: 1024\n")
     assert r.in_content_len == 1024 and "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH" in names(r)
-    r = resolved(tls_extra="  in_content_len: 2048\n  out_content_len: 512\n")
+    r = resolved(tls_extra="  in_content_len: 2048\n  out_content_len: 512\n  max_fragment_length: 512\n")
     assert r.macro("MBEDTLS_SSL_IN_CONTENT_LEN").value == "2048"
     assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == "512"
-    assert any("16 KB records" in w for w in r.warnings)
 
 
 def test_suites_are_compiled_in_profile_order(write_profile):
@@ -185,7 +204,8 @@ def test_insecure_opt_ins_are_carried_with_their_reason(write_profile):
 
 
 def test_heap_model_grows_with_record_sizes_and_features(resolved):
-    small = build_heap(resolved, tls_extra="  in_content_len: 2048\n  out_content_len: 1024\n")
+    small = build_heap(resolved, tls_extra="  in_content_len: 2048\n  out_content_len: 1024\n"
+                                           "  max_fragment_length: 1024\n")
     big = build_heap(resolved)
     delta = (16384 - 2048) + (4096 - 1024)
     assert delta <= big - small <= delta * 1.05 + 16  # the record buffers plus the margin on them
@@ -201,7 +221,6 @@ def build_heap(resolved, **kw):
 def test_record_size_limit_sizes_the_tls13_receive_buffer(resolved):
     r = resolved(kind="tls13", tls_extra="  in_content_len: 2048\n  record_size_limit: true\n")
     assert "MBEDTLS_SSL_RECORD_SIZE_LIMIT" in names(r) and r.in_content_len == 2048
-    assert not any("16 KB records" in w for w in r.warnings)
 
 
 def test_snprintf_hooks_only_where_mbedtls_formats_text(resolved):

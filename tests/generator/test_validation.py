@@ -114,7 +114,7 @@ CASES = [
      "larger than out_content_len 2048"),
     ("mfl-tls13-only", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                        "TLS1-3-AES-128-GCM-SHA256").replace("platform:", "  max_fragment_length: 1024\nplatform:"),
-     8, 24, "TLS 1.2 extension"),
+     8, 24, "max_fragment_length is TLS 1.2 only"),
     ("record-size-limit-tls12", sub(PSK, "platform:", "  record_size_limit: true\nplatform:"), 7, 22,
      "record_size_limit is a TLS 1.3 extension"),
     ("bool-as-string", sub(PSK, "platform:", "  session_tickets: \"yes\"\nplatform:"), 7, 20, "valid boolean"),
@@ -127,7 +127,7 @@ CASES = [
                                    "TLS-RSA-WITH-AES-128-GCM-SHA256"), 6, 19, "no forward secrecy"),
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                                             "TLS1-3-AES-128-GCM-SHA256")
-     .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "only available for TLS 1.2"),
+     .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "datagram (DTLS) is not supported yet"),
     ("merge-key", PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: {cpu: host}"), 4, 3, "merge keys"),
     ("merge-key-with-alias", "base: &b {cpu: host}\n" + PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: *b"),
      1, 7, "YAML anchors and aliases ('&name', '*name') are not supported in profiles"),

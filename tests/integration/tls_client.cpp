@@ -49,11 +49,6 @@
 #include "tlsgen/ssl_tcp_stack.hpp"
 #include "tlsgen_profile.hpp"
 
-#if defined(MBEDTLS_PLATFORM_PRINTF_ALT)
-// Debug profiles (host-debug-alpn): the glue hands mbedtls_printf's text to the board's log hook.
-extern "C" void tlsgen_board_log(const char* text, std::size_t len) { std::fwrite(text, 1, len, stderr); }
-#endif
-
 namespace {
 
 // Wraps a TcpStack: every other read, write and connect says kWouldBlock without touching the
@@ -210,6 +205,26 @@ std::vector<std::byte> from_hex(const std::string& hex) {
     out.push_back(static_cast<std::byte>(std::strtoul(hex.substr(i, 2).c_str(), nullptr, 16)));
   }
   return out;
+}
+
+// A CA file as ca_chain() takes it: PEM with its terminating NUL (as mbedTLS requires), DER as is
+// (all of it: a DER certificate contains NUL bytes, so it never goes through a C string).
+bool read_certificates(const std::string& path, std::vector<std::byte>& out) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string data = ss.str();
+  if (!in.good() && !in.eof()) {
+    return false;
+  }
+  if (data.empty()) {
+    return false;
+  }
+  out.assign(reinterpret_cast<const std::byte*>(data.data()), reinterpret_cast<const std::byte*>(data.data()) + data.size());
+  if (data.find("-----BEGIN") != std::string::npos) {
+    out.push_back(std::byte{0});
+  }
+  return true;
 }
 
 std::span<const std::byte> bytes(const std::string& s) {
@@ -424,28 +439,16 @@ int main(int argc, char** argv) {
   }
 
   tlsgen::PosixTcpStack tcp(o.timeout_ms);
-  std::string ca_pem;
-  if (!o.ca_file.empty()) {
-    std::ifstream in(o.ca_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    ca_pem = ss.str();
-    if (ca_pem.empty()) {
-      std::fprintf(stderr, "cannot read %s\n", o.ca_file.c_str());
-      return 2;
-    }
+  std::vector<std::byte> ca;
+  if (!o.ca_file.empty() && !read_certificates(o.ca_file, ca)) {
+    std::fprintf(stderr, "cannot read %s\n", o.ca_file.c_str());
+    return 2;
   }
   const std::vector<std::byte> psk = from_hex(o.psk_hex);
-  std::string ca_extra_pem;
-  if (!o.ca_extra_file.empty()) {
-    std::ifstream in(o.ca_extra_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    ca_extra_pem = ss.str();
-    if (ca_extra_pem.empty()) {
-      std::fprintf(stderr, "cannot read %s\n", o.ca_extra_file.c_str());
-      return 2;
-    }
+  std::vector<std::byte> ca_extra;
+  if (!o.ca_extra_file.empty() && !read_certificates(o.ca_extra_file, ca_extra)) {
+    std::fprintf(stderr, "cannot read %s\n", o.ca_extra_file.c_str());
+    return 2;
   }
   DebugLog debug_log;
   if (!o.debug_log.empty()) {
@@ -484,10 +487,10 @@ int main(int argc, char** argv) {
     } else {
       tlsgen::SslConfig config;
       st = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
-      if (st.ok() && !ca_pem.empty()) st = config.ca_chain(ca_pem.c_str());
-      if (st.ok() && !ca_extra_pem.empty()) {
+      if (st.ok() && !ca.empty()) st = config.ca_chain(ca);
+      if (st.ok() && !ca_extra.empty()) {
         // A careless application: the second call's failure is printed and ignored.
-        const tlsgen::Status extra = config.ca_chain(ca_extra_pem.c_str());
+        const tlsgen::Status extra = config.ca_chain(ca_extra);
         std::printf("TLSGEN_CA_EXTRA code=%s detail=%d\n", tlsgen::name(extra.code()),
                     static_cast<int>(extra.detail()));
       }

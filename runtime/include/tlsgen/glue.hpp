@@ -37,10 +37,15 @@ int add_entropy_sources(void* entropy);
 // Board hooks the glue calls when the profile asks for them (the board or application defines them):
 //   platform.entropy: [nv_seed]  -> tlsgen_board_nv_seed_read / _write (persist MBEDTLS_ENTROPY_BLOCK_SIZE bytes)
 //   platform.entropy: [hardware] -> mbedtls_hardware_poll (mbedTLS's own MBEDTLS_ENTROPY_HARDWARE_ALT hook)
-//   platform.time: ms_clock      -> mbedtls_ms_time (mbedTLS's MBEDTLS_PLATFORM_MS_TIME_ALT hook)
+//   platform.time: ms_clock or calendar, bare metal
+//                                -> mbedtls_ms_time (mbedTLS's MBEDTLS_PLATFORM_MS_TIME_ALT hook; on a host
+//                                   mbedTLS reads the OS clock itself)
+//   platform.time: calendar, bare metal
+//                                -> tlsgen_board_time (seconds since 1970-01-01 UTC: certificate dates)
 //   platform.debug.level > 0     -> tlsgen_board_log (mbedtls_printf's text: a debug build's self-checks)
 extern "C" {
 int tlsgen_board_nv_seed_read(unsigned char* buf, std::size_t len);   // 0 on success, -1 on failure
 int tlsgen_board_nv_seed_write(unsigned char* buf, std::size_t len);  // 0 on success, -1 on failure
 void tlsgen_board_log(const char* text, std::size_t len);             // not NUL-terminated
+long long tlsgen_board_time(void);                                     // seconds since the epoch, UTC
 }

@@ -5,6 +5,9 @@
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/debug.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/md.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 #include "mbedtls_status.hpp"
@@ -35,6 +38,55 @@ static_assert(max_fragment_code(2048, 1024) == 2);
 static_assert(max_fragment_code(4096, 4096) == 4);
 static_assert(max_fragment_code(16384, 1024) == 2);
 static_assert(max_fragment_code(16384, 16384) == 0);
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+// The X.509 verification profile that matches tls.signature_algorithms: the chain may be signed only
+// with the listed hashes and signature schemes, its EC keys must be on the profile's curves, and RSA
+// keys have at least 2048 bits (mbedTLS's default profile). Without it mbedTLS would verify against its
+// default profile, which accepts chains the profile never declared.
+constexpr std::uint32_t flag(int id) { return id > 0 ? (1u << (static_cast<unsigned>(id) - 1u)) : 0u; }
+
+constexpr int md_of(std::uint16_t sig_alg) {
+  // TLS 1.2 layout (hash << 8 | signature), which the ECDSA and PKCS#1 v1.5 codes share with TLS 1.3;
+  // RSA-PSS (0x0804..0x0806) names its hash in the low byte.
+  const unsigned hash = (sig_alg >> 8) == 0x08 ? (sig_alg & 0xFFu) : (sig_alg >> 8);
+  return hash == 4 ? MBEDTLS_MD_SHA256 : hash == 5 ? MBEDTLS_MD_SHA384 : hash == 6 ? MBEDTLS_MD_SHA512 : 0;
+}
+
+// mbedTLS checks both the signature's scheme (a child's sig_pk) and every key's type (an EC key is
+// MBEDTLS_PK_ECKEY) against allowed_pks: a scheme allows its signer's key type too. The generator makes
+// certificate_keys and the schemes' key types the same set.
+constexpr std::uint32_t pks_of(std::uint16_t sig_alg) {
+  if ((sig_alg >> 8) == 0x08) {
+    return flag(MBEDTLS_PK_RSASSA_PSS) | flag(MBEDTLS_PK_RSA);
+  }
+  return (sig_alg & 0xFFu) == 3   ? flag(MBEDTLS_PK_ECDSA) | flag(MBEDTLS_PK_ECKEY)
+         : (sig_alg & 0xFFu) == 1 ? flag(MBEDTLS_PK_RSA)
+                                  : 0u;
+}
+
+constexpr int curve_of(std::uint16_t group) {
+  return group == 0x0017 ? MBEDTLS_ECP_DP_SECP256R1 : group == 0x0018 ? MBEDTLS_ECP_DP_SECP384R1
+       : group == 0x0019 ? MBEDTLS_ECP_DP_SECP521R1 : 0;
+}
+
+constexpr mbedtls_x509_crt_profile cert_profile() {
+  std::uint32_t mds = 0;
+  std::uint32_t pks = 0;
+  std::uint32_t curves = 0;
+  for (const std::uint16_t* a = profile::kSignatureAlgorithms; *a != 0; ++a) {
+    mds |= flag(md_of(*a));
+    pks |= pks_of(*a);
+  }
+  for (const std::uint16_t* g = profile::kGroups; *g != 0; ++g) {
+    curves |= flag(curve_of(*g));
+  }
+  return mbedtls_x509_crt_profile{mds, pks, curves, 2048};
+}
+constexpr mbedtls_x509_crt_profile kCertProfile = cert_profile();
+static_assert(profile::kSignatureAlgorithms[0] == 0 || (kCertProfile.allowed_mds != 0 && kCertProfile.allowed_pks != 0),
+              "tls.signature_algorithms names a hash or scheme this runtime does not map");
+#endif
 
 }  // namespace
 
@@ -108,9 +160,22 @@ Status SslConfig::apply_profile() {
   mbedtls_ssl_conf_min_tls_version(&conf_, kMin);
   mbedtls_ssl_conf_max_tls_version(&conf_, kMax);
 
-  // Certificate verification as the profile says (certificate-less profiles keep mbedTLS's default).
+  // Certificate verification as the profile says (certificate-less profiles keep mbedTLS's default),
+  // and what the chain and the server's handshake signature may be signed with (tls.signature_algorithms).
   if constexpr (profile::kUsesCertificates) {
     const Status st = authmode(static_cast<Verify>(profile::kVerifyMode));
+    if (!st.ok()) {
+      return st;
+    }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+    mbedtls_ssl_conf_sig_algs(&conf_, profile::kSignatureAlgorithms);
+    mbedtls_ssl_conf_cert_profile(&conf_, &kCertProfile);
+#endif
+  }
+
+  // ALPN: the profile's list, in its order (an application may replace it with alpn()).
+  if constexpr (profile::kAlpnProtocols[0] != nullptr) {
+    const Status st = alpn(profile::kAlpnProtocols);
     if (!st.ok()) {
       return st;
     }

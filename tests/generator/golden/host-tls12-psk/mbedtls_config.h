@@ -88,7 +88,7 @@
 /* generic hash layer (handshake hash, HMAC, HKDF) [tls.cipher_suites] */
 #define MBEDTLS_MD_C
 
-/* suite PRF/HKDF hash SHA-256 [tls.cipher_suites[0]] */
+/* SHA-256 for the suite's PRF/HKDF [tls.cipher_suites[0]] */
 #define MBEDTLS_SHA256_C
 
 /* ---- TLS protocol ------------------------------------------------------------------------------ */

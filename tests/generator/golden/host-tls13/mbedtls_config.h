@@ -13,6 +13,7 @@
  * - cipher suites: TLS1-3-AES-128-GCM-SHA256
  * - groups: x25519, secp256r1
  * - peer certificates: ecdsa, verify required
+ * - signed with: ecdsa_secp256r1_sha256
  * - records: in 16384 / out 1024 bytes of payload
  * - heap: 26192 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: os; time: calendar; optimize: size
@@ -95,7 +96,8 @@
 /* generic hash layer (handshake hash, HMAC, HKDF) [tls.cipher_suites] */
 #define MBEDTLS_MD_C
 
-/* suite PRF/HKDF hash SHA-256 [tls.cipher_suites[0]] */
+/* SHA-256 for the suite's PRF/HKDF [tls.cipher_suites[0]]; SHA-256 for ecdsa_secp256r1_sha256
+ * signatures (chain, handshake) [tls.signature_algorithms] */
 #define MBEDTLS_SHA256_C
 
 /* ---- Public keys and certificates -------------------------------------------------------------- */
@@ -113,7 +115,8 @@
  * the peer's certificate chain [tls.versions] */
 #define MBEDTLS_BIGNUM_C
 
-/* ECDSA signatures in the peer's chain [tls.versions] */
+/* ECDSA signatures in the peer's chain [tls.versions]; ecdsa_secp256r1_sha256 (chain, handshake),
+ * the default [tls.signature_algorithms] */
 #define MBEDTLS_ECDSA_C
 
 /* largest integer: the biggest curve or RSA modulus [tls.groups] */

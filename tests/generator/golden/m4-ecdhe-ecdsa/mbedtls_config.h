@@ -13,6 +13,7 @@
  * - cipher suites: TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256
  * - groups: secp256r1
  * - peer certificates: ecdsa, verify required
+ * - signed with: ecdsa_secp256r1_sha256
  * - records: in 1024 / out 1024 bytes of payload
  * - heap: 6608 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
@@ -97,7 +98,8 @@
 /* generic hash layer (handshake hash, HMAC, HKDF) [tls.cipher_suites] */
 #define MBEDTLS_MD_C
 
-/* suite PRF/HKDF hash SHA-256 [tls.cipher_suites[0]] */
+/* SHA-256 for the suite's PRF/HKDF [tls.cipher_suites[0]]; SHA-256 for ecdsa_secp256r1_sha256
+ * signatures (chain, handshake) [tls.signature_algorithms] */
 #define MBEDTLS_SHA256_C
 
 /* ---- Public keys and certificates -------------------------------------------------------------- */
@@ -112,7 +114,8 @@
  * certificate chain [tls.cipher_suites] */
 #define MBEDTLS_BIGNUM_C
 
-/* ECDSA signatures in the peer's chain [tls.cipher_suites] */
+/* ECDSA signatures in the peer's chain [tls.cipher_suites]; ecdsa_secp256r1_sha256 (chain,
+ * handshake), the default [tls.signature_algorithms] */
 #define MBEDTLS_ECDSA_C
 
 /* largest integer: the biggest curve or RSA modulus [tls.groups] */

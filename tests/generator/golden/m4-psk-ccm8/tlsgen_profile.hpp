@@ -55,6 +55,13 @@ inline constexpr std::uint16_t kGroups[] = {
     0,
 };
 
+// Signature algorithms (TLS SignatureScheme codes) the peer's chain and handshake signature may use, in
+// preference order, 0-terminated (tls.signature_algorithms; mbedtls_ssl_conf_sig_algs, and the
+// certificate profile the chain is verified against). Empty without certificates.
+inline constexpr std::uint16_t kSignatureAlgorithms[] = {
+    0,
+};
+
 // ALPN protocols offered, in preference order, null-terminated (tls.alpn; SslConfig::alpn() takes
 // this array). Empty profile list: { nullptr }.
 inline constexpr const char* kAlpnProtocols[] = {

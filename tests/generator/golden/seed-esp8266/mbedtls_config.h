@@ -13,6 +13,7 @@
  * - cipher suites: TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256, TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384, TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384
  * - groups: secp256r1, secp384r1
  * - peer certificates: ecdsa, rsa, verify none
+ * - signed with: ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, rsa_pkcs1_sha256
  * - records: in 16384 / out 4096 bytes of payload
  * - heap: 49152 bytes (fixed; see tlsgen_profile.hpp)
  * - entropy: nv_seed, test_static; time: none; optimize: size
@@ -108,13 +109,18 @@
 /* generic hash layer (handshake hash, HMAC, HKDF) [tls.cipher_suites] */
 #define MBEDTLS_MD_C
 
-/* suite PRF/HKDF hash SHA-256 [tls.cipher_suites[0], tls.cipher_suites[1]] */
+/* SHA-256 for the suite's PRF/HKDF [tls.cipher_suites[0], tls.cipher_suites[1]]; SHA-256 for
+ * ecdsa_secp256r1_sha256 signatures (chain, handshake) [tls.signature_algorithms]; SHA-256 for
+ * rsa_pkcs1_sha256 signatures (chain, handshake) [tls.signature_algorithms] */
 #define MBEDTLS_SHA256_C
 
-/* suite PRF/HKDF hash SHA-384 [tls.cipher_suites[2], tls.cipher_suites[3]] */
+/* SHA-384 for the suite's PRF/HKDF [tls.cipher_suites[2], tls.cipher_suites[3]]; SHA-384 for
+ * ecdsa_secp384r1_sha384 signatures (chain, handshake) [tls.signature_algorithms] */
 #define MBEDTLS_SHA384_C
 
-/* SHA-384 is computed by the SHA-512 module [tls.cipher_suites[2], tls.cipher_suites[3]] */
+/* SHA-384 (computed by the SHA-512 module) for the suite's PRF/HKDF [tls.cipher_suites[2],
+ * tls.cipher_suites[3]]; SHA-384 (computed by the SHA-512 module) for ecdsa_secp384r1_sha384
+ * signatures (chain, handshake) [tls.signature_algorithms] */
 #define MBEDTLS_SHA512_C
 
 /* ---- Public keys and certificates -------------------------------------------------------------- */
@@ -132,10 +138,12 @@
  * the peer's certificate chain [tls.cipher_suites] */
 #define MBEDTLS_BIGNUM_C
 
-/* ECDSA signatures in the peer's chain [tls.cipher_suites] */
+/* ECDSA signatures in the peer's chain [tls.cipher_suites]; ecdsa_secp256r1_sha256 (chain,
+ * handshake), the default [tls.signature_algorithms]; ecdsa_secp384r1_sha384 (chain, handshake),
+ * the default [tls.signature_algorithms] */
 #define MBEDTLS_ECDSA_C
 
-/* largest integer: the biggest curve or RSA modulus [tls.groups] */
+/* largest integer: the biggest curve or RSA modulus [tls.rsa_max_bits] */
 #define MBEDTLS_MPI_MAX_SIZE 256
 
 /* parse and check the peer's certificate chain [tls.cipher_suites] */
@@ -144,7 +152,8 @@
 /* PEM-encoded CA certificates [tls.pem] */
 #define MBEDTLS_PEM_PARSE_C
 
-/* RSA PKCS#1 v1.5 signatures (TLS 1.2) [tls.cipher_suites] */
+/* RSA PKCS#1 v1.5 signatures: rsa_pkcs1_sha256 (chain, handshake), the default
+ * [tls.signature_algorithms] */
 #define MBEDTLS_PKCS1_V15
 
 /* parse and check the peer's certificate chain [tls.cipher_suites] */

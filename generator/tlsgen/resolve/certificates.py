@@ -1,0 +1,204 @@
+"""Certificates and signature algorithms: the key types of the peer's chain, what the chain and the
+server's handshake signature may be signed with (tls.signature_algorithms), X.509 parsing, the
+verify mode, and whether the declared chain and CA sizes can hold a certificate at all."""
+
+from __future__ import annotations
+
+from tlsgen.catalog import CURVE_HASH, SIG_ALGS, Kex, SigAlg, min_cert_der_bytes
+from tlsgen.resolve.core import EC, PK, S, Context
+
+SA = ("tls", "signature_algorithms")
+
+
+def apply(c: Context) -> None:
+    b, tls = c.b, c.tls
+    if not c.uses_certs:
+        for name, why in ((("tls", "certificate_keys"), "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "verify"), "no cipher suite uses certificates (PSK only): there is nothing to "
+                                              "verify"),
+                          (SA, "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "rsa_max_bits"), "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "peer_chain_max_bytes"), "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "ca_chain_bytes"), "no cipher suite uses certificates (PSK only)")):
+            b.unused(name, why)
+        if b.explicit(("tls", "pem")) and tls.pem:
+            b.error(("tls", "pem"), "no cipher suite uses certificates (PSK only), so no certificate is parsed: "
+                    "remove it")
+        if b.explicit(("tls", "server_name_indication")) and tls.server_name_indication:
+            b.error(("tls", "server_name_indication"), "SNI needs certificate support (MBEDTLS_X509_CRT_PARSE_C) "
+                    "but no cipher suite uses certificates")
+        return
+
+    _certificate_keys(c)
+    ck_src = ("tls", "certificate_keys") if tls.certificate_keys is not None else \
+        ("tls", "cipher_suites") if any(k.uses_certificates for k in c.kexes) else ("tls", "versions")
+    for name in ("MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_X509_USE_C", "MBEDTLS_PK_C", "MBEDTLS_PK_PARSE_C",
+                 "MBEDTLS_OID_C", "MBEDTLS_ASN1_PARSE_C", "MBEDTLS_BIGNUM_C"):
+        b.define(name, PK, "parse and check the peer's certificate chain", ck_src)
+    if tls.pem:
+        b.define("MBEDTLS_PEM_PARSE_C", PK, "PEM-encoded CA certificates", ("tls", "pem"))
+        b.define("MBEDTLS_BASE64_C", PK, "PEM is base64", ("tls", "pem"))
+    if "ecdsa" in c.cert_keys:
+        b.define("MBEDTLS_ECDSA_C", PK, "ECDSA signatures in the peer's chain", ck_src)
+        b.define("MBEDTLS_ASN1_WRITE_C", PK, "ECDSA signature encoding", ck_src)
+        b.define("MBEDTLS_ECP_C", EC, "ECDSA keys", ck_src)
+        if not any(not g.montgomery for g in c.groups):
+            b.error(("tls", "groups"), "ECDSA certificates need their curve enabled: add a Weierstrass group "
+                    "such as secp256r1 to tls.groups (x25519/x448 only do key exchange)")
+    if "rsa" in c.cert_keys:
+        b.define("MBEDTLS_RSA_C", PK, "RSA keys in the peer's chain", ck_src)
+    else:
+        b.unused(("tls", "rsa_max_bits"), "no RSA key is in the peer's chain (tls.certificate_keys)")
+    if c.has_kex(Kex.RSA):
+        b.define("MBEDTLS_PKCS1_V15", PK, "static RSA key exchange encrypts the premaster secret with PKCS#1 v1.5",
+                 c.suite_paths(lambda s: s.kex == Kex.RSA)[0])
+    if tls.server_name_indication:
+        b.define("MBEDTLS_SSL_SERVER_NAME_INDICATION", S, "send SNI", ("tls", "server_name_indication"))
+
+    _signature_algorithms(c)
+    _verify(c)
+    _sizes(c)
+
+    mpi_bytes = max([g.bytes for g in c.groups] + ([tls.rsa_max_bits // 8] if "rsa" in c.cert_keys else []) + [0])
+    b.define("MBEDTLS_MPI_MAX_SIZE", PK, "largest integer: the biggest curve or RSA modulus",
+             ("tls", "rsa_max_bits") if "rsa" in c.cert_keys and tls.rsa_max_bits // 8 >= mpi_bytes else
+             ("tls", "groups"), str(mpi_bytes))
+
+
+def _certificate_keys(c: Context) -> None:
+    b, tls = c.b, c.tls
+    need = {"ecdsa": c.suite_paths(lambda s: s.kex == Kex.ECDHE_ECDSA),
+            "rsa": c.suite_paths(lambda s: s.kex in (Kex.ECDHE_RSA, Kex.RSA))}
+    if tls.certificate_keys is None:
+        keys = [k for k in ("ecdsa", "rsa") if need[k]]
+        if (c.tls13 or any(s.version == "1.3" for s in c.suites)) and not keys:
+            keys = ["ecdsa"]  # TLS 1.3 authenticates with certificates; ECDSA unless the profile says otherwise
+        c.cert_keys = keys
+        return
+    seen = set()
+    for i, k in enumerate(tls.certificate_keys):
+        if k in seen:
+            b.error(("tls", "certificate_keys", i), f"'{k}' is listed twice")
+        seen.add(k)
+    c.cert_keys = [k for k in ("ecdsa", "rsa") if k in seen]
+    for k, paths in need.items():
+        if paths and k not in seen:
+            name = c.suites[paths[0][2]].name
+            b.error(("tls", "certificate_keys"), f"{name} needs a server certificate with an {k.upper()} key, but "
+                    f"certificate_keys does not list {k} (allowed: add it, or remove the suite)")
+
+
+def _default_sig_algs(c: Context) -> list[SigAlg]:
+    out: list[SigAlg] = []
+    if "ecdsa" in c.cert_keys:
+        out += [SIG_ALGS[f"ecdsa_{g.name}_{CURVE_HASH[g.name]}"] for g in c.groups if g.name in CURVE_HASH]
+    if "rsa" in c.cert_keys:
+        if c.tls13:
+            out.append(SIG_ALGS["rsa_pss_rsae_sha256"])
+        out.append(SIG_ALGS["rsa_pkcs1_sha256"])
+    return out
+
+
+def _signature_algorithms(c: Context) -> None:
+    b, tls = c.b, c.tls
+    explicit = tls.signature_algorithms is not None
+    algs = [SIG_ALGS[n] for n in tls.signature_algorithms] if explicit else _default_sig_algs(c)
+    c.sig_algs = algs
+    where = lambda a: (SA + (algs.index(a),)) if explicit else SA  # noqa: E731
+    group_names = {g.name for g in c.groups}
+    cause = "" if explicit else " (the default for tls.certificate_keys and tls.groups)"
+
+    if explicit:
+        seen: dict = {}
+        for i, a in enumerate(algs):
+            if a.name in seen:
+                b.error(SA + (i,), f"'{a.name}' is listed twice (first at index {seen[a.name]})")
+            seen.setdefault(a.name, i)
+        for i, a in enumerate(algs):
+            if a.key not in c.cert_keys:
+                b.error(SA + (i,), f"{a.name} is a signature by an {a.key.upper()} key, but tls.certificate_keys is "
+                        f"[{', '.join(c.cert_keys)}] (allowed: {', '.join(x for x in SIG_ALGS if SIG_ALGS[x].key in c.cert_keys)})")
+            elif a.curve and a.curve not in group_names and not c.tls12:
+                b.error(SA + (i,), f"TLS 1.3 binds {a.name} to {a.curve}, which tls.groups does not enable: no chain or "
+                        "CertificateVerify could use it (add the group, or use the ECDSA scheme of an enabled curve)")
+    for k in c.cert_keys:
+        if not any(a.key == k for a in algs):
+            b.error(SA if explicit else ("tls", "certificate_keys"),
+                    f"the peer's chain may carry {k.upper()} keys (tls.certificate_keys) but no signature algorithm "
+                    f"for them is listed{cause} (allowed: "
+                    f"{', '.join(x for x in SIG_ALGS if SIG_ALGS[x].key == k)})")
+
+    # What each enabled version needs the server's handshake signature to be able to use.
+    pss = [a for a in algs if a.scheme == "pss"]
+    if c.tls13:
+        if "ecdsa" in c.cert_keys and not any(a.scheme == "ecdsa" and a.curve in group_names for a in algs):
+            b.error(SA if explicit else ("tls", "groups"),
+                    "TLS 1.3 servers with ECDSA keys sign CertificateVerify with the ECDSA scheme of their curve, but "
+                    f"no listed ECDSA scheme{cause} is for an enabled group (allowed: "
+                    f"{', '.join('ecdsa_' + g + '_' + h for g, h in CURVE_HASH.items() if g in group_names) or 'none: add secp256r1, secp384r1 or secp521r1 to tls.groups'})")
+        if "rsa" in c.cert_keys and not pss:
+            b.error(SA, "TLS 1.3 servers with RSA keys sign CertificateVerify with RSA-PSS, but no rsa_pss_rsae_* "
+                    "scheme is listed (allowed: rsa_pss_rsae_sha256, rsa_pss_rsae_sha384, rsa_pss_rsae_sha512)")
+    ecdhe_rsa = c.suite_paths(lambda s: s.kex == Kex.ECDHE_RSA and s.version == "1.2")
+    if c.tls12 and ecdhe_rsa:
+        if not any(a.scheme == "pkcs1" for a in algs):
+            b.error(SA, "TLS 1.2 ECDHE-RSA servers sign ServerKeyExchange with PKCS#1 v1.5 (the only RSA scheme "
+                    "mbedTLS 3.6's TLS 1.2 client verifies), but no rsa_pkcs1_* scheme is listed (allowed: "
+                    "rsa_pkcs1_sha256, rsa_pkcs1_sha384, rsa_pkcs1_sha512)")
+        if pss and c.tls13:
+            b.error(ecdhe_rsa[0] if not explicit else where(pss[0]),
+                    "TLS 1.2 ECDHE-RSA and TLS 1.3 with RSA certificates cannot share one profile on mbedTLS 3.6: TLS "
+                    "1.3 needs rsa_pss_rsae_* offered in the ClientHello, and a TLS 1.2 server then signs its "
+                    "ServerKeyExchange with RSA-PSS, which mbedTLS 3.6's TLS 1.2 client rejects (-0x6600). Allowed: "
+                    "ECDHE-RSA suites with versions [1.2] only; or TLS 1.3 with ECDSA certificates "
+                    "(certificate_keys: [ecdsa]) beside TLS 1.2 ECDHE-ECDSA suites")
+    if c.tls12 and c.has_kex(Kex.ECDHE_ECDSA) and "ecdsa" in c.cert_keys and not any(a.scheme == "ecdsa" for a in algs):
+        b.error(SA, "TLS 1.2 ECDHE-ECDSA servers sign ServerKeyExchange with ECDSA, but no ecdsa_* scheme is "
+                "listed")
+
+    for a in algs:
+        why = f"{a.name} (chain, handshake)" + ("" if explicit else ", the default")
+        if a.scheme == "ecdsa":
+            b.define("MBEDTLS_ECDSA_C", PK, why, where(a))
+        elif a.scheme == "pkcs1":
+            b.define("MBEDTLS_PKCS1_V15", PK, "RSA PKCS#1 v1.5 signatures: " + why, where(a))
+        else:
+            b.define("MBEDTLS_PKCS1_V21", PK, "RSA-PSS signatures: " + why, where(a))
+            b.define("MBEDTLS_X509_RSASSA_PSS_SUPPORT", PK, "certificates signed with RSASSA-PSS: " + why, where(a))
+
+
+def _verify(c: Context) -> None:
+    b, tls = c.b, c.tls
+    c.verify = tls.verify
+    if tls.verify in ("none", "optional"):
+        opt = f"verify_{tls.verify}"
+        if not c.opted_in(opt):
+            b.error(("tls", "verify"), f"verify: {tls.verify} lets any server impersonate the peer; add "
+                    f"`insecure: [{{allow: {opt}, reason: ...}}]` to accept it, or use verify: required")
+    if tls.verify == "none" and tls.ca_chain_bytes:
+        b.unused(("tls", "ca_chain_bytes"), "verify: none loads no CA certificate")
+
+
+def _smallest_key(c: Context, key: str) -> int:
+    if key == "ecdsa":
+        return min([g.bytes for g in c.groups if not g.montgomery] or [32])
+    return 256  # RSA-2048, the smallest RSA key mbedTLS's default certificate profile accepts
+
+
+def _sizes(c: Context) -> None:
+    """A chain or CA the profile allows must be able to fit the sizes it declares."""
+    b, tls = c.b, c.tls
+    if not c.cert_keys:
+        return
+    smallest = min(c.cert_keys, key=lambda k: min_cert_der_bytes(k, _smallest_key(c, k), k, _smallest_key(c, k)))
+    size = _smallest_key(c, smallest)
+    floor = min_cert_der_bytes(smallest, size, smallest, size)
+    label = f"P-{size * 8 if size != 66 else 521}" if smallest == "ecdsa" else "RSA-2048"
+    if tls.peer_chain_max_bytes < floor:
+        b.error(("tls", "peer_chain_max_bytes"), f"{tls.peer_chain_max_bytes} bytes cannot hold even one certificate "
+                f"with the smallest key the profile allows ({label}: at least {floor} DER bytes) (allowed: "
+                f"{floor} to 65536)")
+    if c.verify != "none" and tls.ca_chain_bytes < floor:
+        b.error(("tls", "ca_chain_bytes"), f"{tls.ca_chain_bytes} bytes cannot hold a CA certificate with the smallest "
+                f"key the profile allows ({label}: at least {floor} DER bytes), and verify: {c.verify} needs one "
+                f"(allowed: {floor} to 65536)")

@@ -1,0 +1,73 @@
+"""Records: the receive and send buffers, how a small receive buffer is negotiated with the peer
+(max_fragment_length in TLS 1.2, record_size_limit in TLS 1.3), the suite list, the record overhead."""
+
+from __future__ import annotations
+
+from tlsgen.resolve.core import S, Z, Context
+
+FULL_RECORD = 16384
+
+
+def apply(c: Context) -> None:
+    b, tls = c.b, c.tls
+    mfl, rsl = tls.max_fragment_length, tls.record_size_limit
+    in_len = tls.in_content_len or mfl or FULL_RECORD
+    c.in_len = in_len
+
+    if mfl:
+        if c.tls13:
+            # mbedTLS 3.6 writes the extension in the ClientHello, but its TLS 1.3 client does not record
+            # that it sent it: a TLS 1.3 server's answer in EncryptedExtensions is then refused
+            # (MBEDTLS_ERR_SSL_UNSUPPORTED_EXTENSION -0x7500, alert unsupported_extension).
+            b.error(("tls", "max_fragment_length"), "max_fragment_length is TLS 1.2 only: with TLS 1.3 enabled, "
+                    "mbedTLS 3.6's client refuses the server's answer in EncryptedExtensions (-0x7500), so every "
+                    "TLS 1.3 session fails (allowed: record_size_limit: true for TLS 1.3, or versions [1.2])")
+        else:
+            b.define("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH", S, "ask the peer for smaller records (RFC 6066)",
+                     ("tls", "max_fragment_length"))
+        if tls.in_content_len and tls.in_content_len < mfl:
+            b.error(("tls", "in_content_len"), f"{tls.in_content_len} is smaller than the max_fragment_length "
+                    f"{mfl} the peer is allowed to send")
+        if tls.out_content_len < mfl:
+            # mbedtls_ssl_conf_max_frag_len() refuses a length above either record buffer.
+            b.error(("tls", "max_fragment_length"), f"{mfl} is larger than out_content_len {tls.out_content_len}: "
+                    "the fragment length applies to both directions, so it must fit both record buffers "
+                    "(allowed: at most min(in_content_len, out_content_len))")
+    if rsl:
+        if not c.tls13:
+            b.error(("tls", "record_size_limit"), "record_size_limit is a TLS 1.3 extension in mbedTLS 3.6, but "
+                    "tls.versions does not enable 1.3 (use max_fragment_length for TLS 1.2)")
+        else:
+            b.define("MBEDTLS_SSL_RECORD_SIZE_LIMIT", S, "advertise the receive buffer as the record size limit "
+                     "(RFC 8449)", ("tls", "record_size_limit"))
+    if in_len < FULL_RECORD and not (mfl and c.tls13):  # (that one is reported above)
+        # A peer only sends records that fit a smaller buffer when asked to: without it, any record
+        # above in_content_len (a certificate flight, a large response) ends the session.
+        if c.tls13 and not rsl:
+            b.error(("tls", "in_content_len"), f"{in_len} is below a full record ({FULL_RECORD}), and nothing asks "
+                    "a TLS 1.3 server for smaller records: add record_size_limit: true (the server must implement "
+                    f"RFC 8449), or use in_content_len {FULL_RECORD}")
+        elif not c.tls13 and not mfl:
+            b.error(("tls", "in_content_len"), f"{in_len} is below a full record ({FULL_RECORD}), and nothing asks "
+                    "a TLS 1.2 server for smaller records: set max_fragment_length (512, 1024, 2048 or 4096, at most "
+                    f"in_content_len), or use in_content_len {FULL_RECORD}")
+        elif c.tls13 and c.tls12:
+            b.warnings.append(f"tls.in_content_len is {in_len}: a TLS 1.2 session relies on the server honouring "
+                              "record_size_limit (RFC 8449) too, since max_fragment_length cannot be combined "
+                              "with TLS 1.3 on mbedTLS 3.6")
+
+    b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
+             ("tls", "in_content_len") if tls.in_content_len else
+             ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))
+    b.define("MBEDTLS_SSL_OUT_CONTENT_LEN", Z, "largest record payload sent", ("tls", "out_content_len"),
+             str(tls.out_content_len))
+    b.define("MBEDTLS_SSL_CIPHERSUITES", Z, "only the profile's suites are compiled in, in its order",
+             ("tls", "cipher_suites"), ", ".join(s.macro for s in c.suites))
+
+    # mbedTLS's record buffers (library/ssl_misc.h): header 13 + IV 16 + MAC or tag + CBC padding, where
+    # the MAC allowance is 48 bytes whenever SHA-384 is compiled in at all (for any reason).
+    cbc = any(s.uses_mac for s in c.suites)
+    mac_add = (48 if b.defined("MBEDTLS_SHA384_C") else 32) if cbc else 16
+    c.record_overhead = 13 + 16 + mac_add + (256 if cbc else 0)
+    # MBEDTLS_ENTROPY_BLOCK_SIZE: the entropy accumulator is SHA-512 whenever that module is compiled in.
+    c.nv_seed_bytes = 64 if b.defined("MBEDTLS_SHA512_C") else 32
