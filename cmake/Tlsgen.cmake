@@ -1,6 +1,11 @@
 # tlsgen's CMake integration.
 #
-#   tlsgen_add_library(<name> PROFILE <profile.yaml> [OUTPUT_DIR <dir>] [STRICT])
+#   tlsgen_add_library(<name> PROFILE <profile.yaml> [OUTPUT_DIR <dir>] [STRICT] [HOOKS <libraries>...])
+#
+# HOOKS: libraries that define the board hooks the profile asks for (mbedtls_hardware_poll,
+# tlsgen_board_nv_seed_read/_write, mbedtls_ms_time, tlsgen_board_time, tlsgen_board_log: see
+# runtime/include/tlsgen/glue.hpp). They are linked after mbedTLS, so that mbedTLS's references to them
+# resolve from a static library too.
 #
 # runs the generator at build time (again whenever the profile, a template or a generator source
 # changes), builds mbedTLS with the generated config (one mbedTLS library per profile, cached in
@@ -85,10 +90,10 @@ function(tlsgen_generate name)
 endfunction()
 
 function(tlsgen_add_library name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "HOOKS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "tlsgen_add_library(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS} "
-                        "(allowed: PROFILE <file.yaml> [OUTPUT_DIR <dir>] [STRICT])")
+                        "(allowed: PROFILE <file.yaml> [OUTPUT_DIR <dir>] [STRICT] [HOOKS <libraries>...])")
   endif()
   if(NOT arg_PROFILE)
     message(FATAL_ERROR "tlsgen_add_library(${name}): PROFILE <file.yaml> is required")
@@ -132,6 +137,9 @@ function(tlsgen_add_library name)
     target_compile_options(${name}_mbedtls PRIVATE -O2)
   endif()
   set_target_properties(${name}_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
+  if(arg_HOOKS)
+    target_link_libraries(${name}_mbedtls PUBLIC ${arg_HOOKS})
+  endif()
   tlsgen_sanitize(${name}_mbedtls)
 
   file(GLOB ssl_src CONFIGURE_DEPENDS "${TLSGEN_ROOT}/runtime/src/ssl/*.cpp")

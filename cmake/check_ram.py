@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Post-build check: the image's .data + .bss + .stack (the generated heap included) must fit target.ram_bytes."""
+"""Post-build check: the image's .data + .bss + .stack (the generated heap included) must fit target.ram_bytes,
+and its flash image (.text, .rodata, .ARM.exidx and the initial .data) must fit target.flash_bytes."""
 import re
 import subprocess
 import sys
 
 size_tool, image, profile_hpp = sys.argv[1:4]
 ram = int(re.search(r"kRamBytes = (\d+);", open(profile_hpp).read()).group(1))
+flash_match = re.search(r"kFlashBytes = (\d+);", open(profile_hpp).read())
+flash = int(flash_match.group(1)) if flash_match else 0
 heap = int(re.search(r"kHeapBytes = (\d+);", open(profile_hpp).read()).group(1))
 out = subprocess.run([size_tool, "-A", image], check=True, capture_output=True, text=True).stdout
 sections = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", out, re.M)}
@@ -15,3 +18,11 @@ if ram and static > ram:
           file=sys.stderr)
     sys.exit(1)
 print(f"tlsgen: {image}: static RAM {static} of {ram or 'unlimited'} bytes (heap {heap})")
+flash_sections = (".isr_vector", ".vectors", ".text", ".rodata", ".ARM.exidx", ".ARM.extab", ".init_array",
+                  ".fini_array", ".preinit_array", ".nv_seed", ".data")
+image_flash = sum(v for k, v in sections.items() if k in flash_sections)
+if flash and image_flash > flash:
+    print(f"tlsgen: {image}: flash image {image_flash} bytes exceeds target.flash_bytes {flash}", file=sys.stderr)
+    sys.exit(1)
+if flash:
+    print(f"tlsgen: {image}: flash {image_flash} of {flash} bytes")

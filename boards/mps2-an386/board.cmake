@@ -8,7 +8,8 @@ add_custom_command(
   COMMAND ${Python3_EXECUTABLE} "${TLSGEN_BOARD_DIR}/provision_nv_seed.py" "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c"
   DEPENDS "${TLSGEN_BOARD_DIR}/provision_nv_seed.py"
   COMMENT "provisioning a random NV seed into the image")
-add_library(tlsgen_board_mps2_an386 STATIC "${TLSGEN_BOARD_DIR}/board.cpp" "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c")
+add_library(tlsgen_board_mps2_an386 STATIC "${TLSGEN_BOARD_DIR}/board.cpp" "${TLSGEN_BOARD_DIR}/hardware_poll.cpp"
+            "${TLSGEN_BOARD_DIR}/time.cpp" "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c")
 target_include_directories(tlsgen_board_mps2_an386 PUBLIC "${TLSGEN_BOARD_DIR}")
 target_link_libraries(tlsgen_board_mps2_an386 PUBLIC tlsgen_runtime_core)
 target_compile_options(tlsgen_board_mps2_an386 PRIVATE -Wall -Wextra -Werror)

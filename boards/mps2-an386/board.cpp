@@ -43,6 +43,7 @@ enum : int {
   kSysWrite = 0x05,
   kSysRead = 0x06,
   kSysFlen = 0x0C,
+  kSysTime = 0x11,
   kSysGetCmdline = 0x15,
   kSysExit = 0x18,
   kSysExitExtended = 0x20,
@@ -142,6 +143,33 @@ long host_read_file(const char* path, std::span<std::byte> out) {
   }
   semihost(kSysClose, flen_block);
   return result;
+}
+
+long host_read_some(const char* path, std::span<std::byte> out) {
+  const std::uint32_t open_block[3] = {reinterpret_cast<std::uint32_t>(path), 1 /* "rb" */,
+                                       static_cast<std::uint32_t>(std::strlen(path))};
+  const int handle = semihost(kSysOpen, open_block);
+  if (handle == -1) return -1;
+  const std::uint32_t read_block[3] = {static_cast<std::uint32_t>(handle), reinterpret_cast<std::uint32_t>(out.data()),
+                                       static_cast<std::uint32_t>(out.size())};
+  const int not_read = semihost(kSysRead, read_block);  // returns the bytes NOT read
+  const std::uint32_t close_block[1] = {static_cast<std::uint32_t>(handle)};
+  semihost(kSysClose, close_block);
+  return not_read < 0 || static_cast<std::size_t>(not_read) > out.size() ? -1
+                                                                          : static_cast<long>(out.size()) - not_read;
+}
+
+long long host_time() { return static_cast<long long>(static_cast<std::uint32_t>(semihost(kSysTime, nullptr))); }
+
+std::uint64_t millis64() {
+  // TIMER0 counts down from 2^32 - 1 at 25 MHz and wraps every ~171.8 s: extend it while it is read
+  // at least once per wrap (every mbedTLS use of the clock is).
+  static std::uint32_t last = 0;
+  static std::uint64_t high = 0;
+  const std::uint32_t now = timer_ticks();
+  if (now < last) high += std::uint64_t{1} << 32;
+  last = now;
+  return (high + now) / 25000u;
 }
 
 long host_write_file(const char* path, std::span<const std::byte> data) {

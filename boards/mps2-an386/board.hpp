@@ -18,6 +18,7 @@ std::size_t uart_read(std::span<std::byte> buffer);
 std::uint32_t timer_ticks();  // monotonically increasing (wraps after 2^32 ticks)
 inline constexpr std::uint32_t kInstructionsPerTick = 40;
 std::uint32_t millis();       // from TIMER0: 25,000 ticks per ms
+std::uint64_t millis64();     // the same, not wrapping (read it at least every 171 s)
 
 // ARM semihosting (QEMU -semihosting-config enable=on,target=native).
 void host_write(const char* text);
@@ -30,5 +31,9 @@ const char* cmdline_arg(const char* key, char* out, std::size_t size);
 // Whole-file read/write on the host, relative to QEMU's working directory. Return bytes or -1.
 long host_read_file(const char* path, std::span<std::byte> out);
 long host_write_file(const char* path, std::span<const std::byte> data);
+// Up to out.size() bytes of a host file (e.g. a device such as /dev/urandom); bytes read or -1.
+long host_read_some(const char* path, std::span<std::byte> out);
+// The host's calendar time (SYS_TIME): seconds since 1970-01-01 UTC.
+long long host_time();
 
 }  // namespace board

@@ -66,10 +66,22 @@ int main() {
     if (status.ok()) status = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
     if (!status.ok()) step = "setup";
 
-    static std::byte file[2048];
-    if (status.ok() && tlsgen::profile::kUsesCertificates && tlsgen::profile::kVerifyMode != 0) {
-      const long n = board::host_read_file("ca.der", file);
-      status = n > 0 ? config.ca_chain(std::span(file, static_cast<std::size_t>(n))) : tlsgen::Status(tlsgen::Code::kUnavailable);
+    // The device's provisioned CA certificates: ca.pem when the profile parses PEM (base64 takes 4/3 of the
+    // DER bytes, plus a header and footer per certificate and a newline every 64 characters), else ca.der.
+    constexpr std::size_t kPemBytes =
+        tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
+    constexpr std::size_t kFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
+    static std::byte file[kFileBytes > 512 ? kFileBytes : 512];
+    if (status.ok() && tlsgen::profile::kUsesCertificates) {
+      if (tlsgen::profile::kVerifyMode != 0) {
+        long n = -1;
+        if (tlsgen::profile::kPem) {
+          n = board::host_read_file("ca.pem", std::span(file).first(sizeof file - 1));
+          if (n > 0) file[n++] = std::byte{0};  // mbedTLS parses PEM with its terminating NUL
+        }
+        if (n <= 0) n = board::host_read_file("ca.der", file);
+        status = n > 0 ? config.ca_chain(std::span(file, static_cast<std::size_t>(n))) : tlsgen::Status(tlsgen::Code::kUnavailable);
+      }
       if (status.ok()) status = config.server_name(name);
       if (!status.ok()) step = "credentials";
     }

@@ -110,8 +110,13 @@ class Tls(Strict):
         "Needed by any profile with TLS 1.3 and in_content_len below 16384; the peer must implement RFC 8449.")
     peer_chain_max_bytes: Annotated[int, Field(ge=256, le=65536)] = Field(
         default=4096, description="Largest peer certificate chain (DER bytes) the heap must hold.")
+    peer_chain_max_certs: Annotated[int, Field(ge=1, le=8)] = Field(
+        default=2, description="Most certificates in the peer's chain (the leaf and its intermediates): mbedTLS "
+        "holds a parsed copy of each besides its DER.")
     ca_chain_bytes: Annotated[int, Field(ge=0, le=65536)] = Field(
         default=1024, description="DER bytes of the CA certificates the application loads (parsed onto the heap).")
+    ca_chain_certs: Annotated[int, Field(ge=1, le=8)] = Field(
+        default=1, description="How many CA certificates those bytes hold.")
     psk_max_bytes: Annotated[int, Field(ge=16, le=64)] = Field(default=32, description="Largest pre-shared key.")
     server_name_indication: bool = Field(
         default=True, description="Send the server name (SNI extension). The certificate's name is checked "

@@ -144,6 +144,10 @@ def context(r: Resolution, heap: Heap) -> dict:
         "signature_algorithms": sig_algs,
         "board_time": r.defined("MBEDTLS_PLATFORM_TIME_ALT"),
         "peer_chain_max_bytes": p.tls.peer_chain_max_bytes,
+        "peer_chain_max_certs": p.tls.peer_chain_max_certs,
+        "ca_chain_bytes": p.tls.ca_chain_bytes if r.uses_certificates and r.verify != "none" else 0,
+        "ca_chain_certs": p.tls.ca_chain_certs if r.uses_certificates and r.verify != "none" else 0,
+        "pem": "true" if r.uses_certificates and p.tls.pem else "false",
         "datagram": "true" if p.tls.transport == "datagram" else "false",
         "debug_level": p.platform.debug.level,
         "nv_seed": "nv_seed" in entropy,
@@ -153,6 +157,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "time": p.platform.time,
         "cpu": r.cpu.name,
         "ram_bytes": p.target.ram_bytes or 0,
+        "flash_bytes": p.target.flash_bytes or 0,
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
         "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }

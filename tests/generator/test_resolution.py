@@ -219,7 +219,7 @@ def build_heap(resolved, **kw):
 
 
 def test_record_size_limit_sizes_the_tls13_receive_buffer(resolved):
-    r = resolved(kind="tls13", tls_extra="  in_content_len: 2048\n  record_size_limit: true\n")
+    r = resolved(kind="tls13", tls_extra="  in_content_len: 2048\n  record_size_limit: true\n  peer_chain_max_bytes: 1024\n")
     assert "MBEDTLS_SSL_RECORD_SIZE_LIMIT" in names(r) and r.in_content_len == 2048
 
 

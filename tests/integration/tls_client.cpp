@@ -431,9 +431,9 @@ int main(int argc, char** argv) {
                  argv[0]);
     return 2;
   }
-  std::printf("TLSGEN_PROFILE name=%s heap=%zu in=%zu out=%zu peer_chain_max=%zu\n", tlsgen::profile::kName,
-              tlsgen::profile::kHeapBytes, tlsgen::profile::kInContentLen, tlsgen::profile::kOutContentLen,
-              tlsgen::profile::kPeerChainMaxBytes);
+  std::printf("TLSGEN_PROFILE name=%s heap=%zu model=%zu in=%zu out=%zu peer_chain_max=%zu\n", tlsgen::profile::kName,
+              tlsgen::profile::kHeapBytes, tlsgen::profile::kHeapModelBytes, tlsgen::profile::kInContentLen,
+              tlsgen::profile::kOutContentLen, tlsgen::profile::kPeerChainMaxBytes);
   if (o.profile_only) {
     return 0;
   }

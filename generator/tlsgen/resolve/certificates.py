@@ -19,7 +19,9 @@ def apply(c: Context) -> None:
                           (SA, "no cipher suite uses certificates (PSK only)"),
                           (("tls", "rsa_max_bits"), "no cipher suite uses certificates (PSK only)"),
                           (("tls", "peer_chain_max_bytes"), "no cipher suite uses certificates (PSK only)"),
-                          (("tls", "ca_chain_bytes"), "no cipher suite uses certificates (PSK only)")):
+                          (("tls", "peer_chain_max_certs"), "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "ca_chain_bytes"), "no cipher suite uses certificates (PSK only)"),
+                          (("tls", "ca_chain_certs"), "no cipher suite uses certificates (PSK only)")):
             b.unused(name, why)
         if b.explicit(("tls", "pem")) and tls.pem:
             b.error(("tls", "pem"), "no cipher suite uses certificates (PSK only), so no certificate is parsed: "
@@ -175,8 +177,10 @@ def _verify(c: Context) -> None:
         if not c.opted_in(opt):
             b.error(("tls", "verify"), f"verify: {tls.verify} lets any server impersonate the peer; add "
                     f"`insecure: [{{allow: {opt}, reason: ...}}]` to accept it, or use verify: required")
-    if tls.verify == "none" and tls.ca_chain_bytes:
-        b.unused(("tls", "ca_chain_bytes"), "verify: none loads no CA certificate")
+    if tls.verify == "none":
+        if tls.ca_chain_bytes:
+            b.unused(("tls", "ca_chain_bytes"), "verify: none loads no CA certificate")
+        b.unused(("tls", "ca_chain_certs"), "verify: none loads no CA certificate")
 
 
 def _smallest_key(c: Context, key: str) -> int:
@@ -198,7 +202,8 @@ def _sizes(c: Context) -> None:
         b.error(("tls", "peer_chain_max_bytes"), f"{tls.peer_chain_max_bytes} bytes cannot hold even one certificate "
                 f"with the smallest key the profile allows ({label}: at least {floor} DER bytes) (allowed: "
                 f"{floor} to 65536)")
-    if c.verify != "none" and tls.ca_chain_bytes < floor:
-        b.error(("tls", "ca_chain_bytes"), f"{tls.ca_chain_bytes} bytes cannot hold a CA certificate with the smallest "
-                f"key the profile allows ({label}: at least {floor} DER bytes), and verify: {c.verify} needs one "
-                f"(allowed: {floor} to 65536)")
+    if c.verify != "none" and tls.ca_chain_bytes < floor * tls.ca_chain_certs:
+        b.error(("tls", "ca_chain_bytes"), f"{tls.ca_chain_bytes} bytes cannot hold {tls.ca_chain_certs} CA "
+                f"certificate(s) with the smallest key the profile allows ({label}: at least {floor} DER bytes "
+                f"each), and verify: {c.verify} needs them (allowed: {floor * tls.ca_chain_certs} to 65536, or "
+                "fewer ca_chain_certs)")

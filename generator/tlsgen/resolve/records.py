@@ -8,6 +8,12 @@ from tlsgen.resolve.core import S, Z, Context
 FULL_RECORD = 16384
 
 
+def certificate_message_bytes(chain_bytes: int, certs: int) -> int:
+    """The largest Certificate handshake message for a chain: header 4, TLS 1.3 context 1, list length 3,
+    and per certificate a 3-byte length and (TLS 1.3) a 2-byte extensions length."""
+    return chain_bytes + 8 + 5 * certs
+
+
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     mfl, rsl = tls.max_fragment_length, tls.record_size_limit
@@ -56,6 +62,19 @@ def apply(c: Context) -> None:
                               "record_size_limit (RFC 8449) too, since max_fragment_length cannot be combined "
                               "with TLS 1.3 on mbedTLS 3.6")
 
+    if c.uses_certs:
+        # mbedTLS 3.6 reassembles a handshake message that spans records inside its receive buffer
+        # (library/ssl_msg.c, "no room to move handshake fragment" / "requesting more data than fits"):
+        # the server's whole Certificate message must fit in_content_len, whatever the record size.
+        t = c.tls
+        cert_msg = certificate_message_bytes(t.peer_chain_max_bytes, t.peer_chain_max_certs)
+        if in_len < cert_msg:
+            b.error(("tls", "in_content_len") if tls.in_content_len else
+                    ("tls", "max_fragment_length") if mfl else ("tls", "peer_chain_max_bytes"),
+                    f"the receive buffer ({in_len} bytes) cannot hold the server's Certificate message: mbedTLS 3.6 "
+                    f"reassembles a handshake message in its receive buffer, and a {t.peer_chain_max_bytes}-byte "
+                    f"chain of up to {t.peer_chain_max_certs} certificates makes a {cert_msg}-byte message (allowed: "
+                    f"in_content_len at least {cert_msg}, or a smaller peer_chain_max_bytes)")
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))

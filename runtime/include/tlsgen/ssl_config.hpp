@@ -43,7 +43,8 @@ class SslConfig {
   Status authmode(Verify verify);
 
   // Trusted CA certificates: PEM (the span must include the terminating NUL, as mbedTLS requires)
-  // or DER; may be called more than once to add certificates. The C-string overload is for PEM.
+  // or DER (one or more certificates back to back); may be called more than once to add certificates.
+  // The C-string overload is for PEM.
   // All or nothing: when any certificate of the input fails to parse (kInvalidArgument, detail: how
   // many failed; or the parse error), the whole CA chain is dropped, including certificates earlier
   // calls added, and the configuration trusts no CA until a later call succeeds.

@@ -2,6 +2,7 @@
 #include "tlsgen/ssl_config.hpp"
 
 #include <cstring>
+#include <string_view>
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/debug.h"
@@ -40,6 +41,27 @@ static_assert(max_fragment_code(16384, 1024) == 2);
 static_assert(max_fragment_code(16384, 16384) == 0);
 
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
+// The encoded length of the DER SEQUENCE at the start of `der` (header included); 0 if it is not one
+// with a definite length of at most 4 length bytes.
+std::size_t der_length(std::span<const std::byte> der) {
+  if (der.size() < 2 || der[0] != std::byte{0x30}) {
+    return 0;
+  }
+  const auto first = std::to_integer<std::size_t>(der[1]);
+  if (first < 0x80) {
+    return 2 + first;
+  }
+  const std::size_t count = first & 0x7Fu;
+  if (count == 0 || count > 4 || der.size() < 2 + count) {
+    return 0;
+  }
+  std::size_t length = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    length = (length << 8) | std::to_integer<std::size_t>(der[2 + i]);
+  }
+  return 2 + count + length;
+}
+
 // The X.509 verification profile that matches tls.signature_algorithms: the chain may be signed only
 // with the listed hashes and signature schemes, its EC keys must be on the profile's curves, and RSA
 // keys have at least 2048 bits (mbedTLS's default profile). Without it mbedTLS would verify against its
@@ -242,8 +264,28 @@ Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
   // something to accept partially. On error the whole chain goes (also what earlier calls added)
   // and the configuration trusts no CA until a call succeeds: never a partly parsed trust store.
   const std::size_t failures = detail::heap_failures();
-  const int ret = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem_or_der.data()),
-                                         pem_or_der.size());
+  int ret = 0;
+  // PEM as mbedTLS recognises it (mbedtls_x509_crt_parse): NUL-terminated and holding a PEM header.
+  constexpr std::string_view kPemHeader = "-----BEGIN CERTIFICATE-----";
+  const auto* text = reinterpret_cast<const char*>(pem_or_der.data());
+  const bool pem = pem_or_der.back() == std::byte{0} &&
+                   std::string_view(text, pem_or_der.size()).find(kPemHeader) != std::string_view::npos;
+  if (pem) {
+    ret = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem_or_der.data()), pem_or_der.size());
+  } else {
+    // DER: one certificate per mbedtls_x509_crt_parse_der() call, so several certificates back to back are
+    // split at each certificate's outer SEQUENCE length. A buffer that does not split exactly is refused.
+    std::span<const std::byte> rest = pem_or_der;
+    while (ret == 0 && !rest.empty()) {
+      const std::size_t length = der_length(rest);
+      if (length == 0 || length > rest.size()) {
+        ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
+        break;
+      }
+      ret = mbedtls_x509_crt_parse_der(&ca_, reinterpret_cast<const unsigned char*>(rest.data()), length);
+      rest = rest.subspan(length);
+    }
+  }
   if (ret != 0) {
     mbedtls_ssl_conf_ca_chain(&conf_, nullptr, nullptr);
     mbedtls_x509_crt_free(&ca_);

@@ -68,13 +68,22 @@ inline constexpr const char* kAlpnProtocols[] = {
     nullptr,
 };
 
-// DER bytes of the largest peer chain the heap is sized for (tls.peer_chain_max_bytes).
+// DER bytes and certificates of the largest peer chain the heap is sized for (tls.peer_chain_max_bytes,
+// tls.peer_chain_max_certs), and of the CA certificates the application loads (tls.ca_chain_bytes,
+// tls.ca_chain_certs; 0 when nothing is verified).
 inline constexpr std::size_t kPeerChainMaxBytes = 4096;
+inline constexpr std::size_t kPeerChainMaxCerts = 2;
+inline constexpr std::size_t kCaChainBytes = 0;
+inline constexpr std::size_t kCaChainCerts = 0;
+// CA certificates may be PEM (tls.pem; DER is always accepted).
+inline constexpr bool kPem = false;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.
 inline constexpr std::size_t kNvSeedBytes = 32;
 inline constexpr int kDebugLevel = 0;
 // target.ram_bytes (0: not given): the generated heap plus all static RAM must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kRamBytes = 0;
+// target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
+inline constexpr std::size_t kFlashBytes = 0;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

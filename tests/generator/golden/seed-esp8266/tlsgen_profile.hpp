@@ -87,13 +87,22 @@ inline constexpr const char* kAlpnProtocols[] = {
     nullptr,
 };
 
-// DER bytes of the largest peer chain the heap is sized for (tls.peer_chain_max_bytes).
+// DER bytes and certificates of the largest peer chain the heap is sized for (tls.peer_chain_max_bytes,
+// tls.peer_chain_max_certs), and of the CA certificates the application loads (tls.ca_chain_bytes,
+// tls.ca_chain_certs; 0 when nothing is verified).
 inline constexpr std::size_t kPeerChainMaxBytes = 4096;
+inline constexpr std::size_t kPeerChainMaxCerts = 2;
+inline constexpr std::size_t kCaChainBytes = 0;
+inline constexpr std::size_t kCaChainCerts = 0;
+// CA certificates may be PEM (tls.pem; DER is always accepted).
+inline constexpr bool kPem = true;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.
 inline constexpr std::size_t kNvSeedBytes = 64;
 inline constexpr int kDebugLevel = 0;
 // target.ram_bytes (0: not given): the generated heap plus all static RAM must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kRamBytes = 262144;
+// target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
+inline constexpr std::size_t kFlashBytes = 1048576;
 inline constexpr int kInsecureOptIns = 2;
 
 }  // namespace tlsgen::profile

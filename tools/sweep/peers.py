@@ -1,0 +1,327 @@
+"""What to run a sampled profile against: the sessions that exercise it, and the servers for each.
+
+A session is one handshake + GET + close against `openssl s_server` or `gnutls-serv`, restricted to one
+of the profile's suites, one of its groups, a certificate chain the profile allows (key type and size,
+the CAs' signature scheme, its DER size and certificate count) and one handshake signature scheme.
+The sessions of a profile cover each of its suites with the worst case the profile allows for the heap
+(largest group, largest keys, the full chain and CA sizes), then each remaining group and signature
+scheme at least once. A server that cannot serve a session is not asked to, and the reason is kept:
+OpenSSL 3.0 does not implement RFC 8449 record_size_limit, which a TLS 1.3 receive buffer below 16384
+bytes relies on.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, SigAlg, Suite, min_cert_der_bytes
+from tlsgen.pipeline import Built
+
+import pki
+
+PSK_IDENTITY = "tlsgen-client"
+SERVERS = ("openssl", "gnutls")
+OPENSSL_GROUP = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521", "x25519": "X25519",
+                 "x448": "X448"}
+GNUTLS_GROUP = {"secp256r1": "GROUP-SECP256R1", "secp384r1": "GROUP-SECP384R1", "secp521r1": "GROUP-SECP521R1",
+                "x25519": "GROUP-X25519", "x448": "GROUP-X448"}
+GNUTLS_KX = {Kex.PSK: "PSK", Kex.ECDHE_PSK: "ECDHE-PSK", Kex.ECDHE_ECDSA: "ECDHE-ECDSA", Kex.ECDHE_RSA: "ECDHE-RSA",
+             Kex.RSA: "RSA"}
+GNUTLS_SIGN = {
+    "ecdsa_secp256r1_sha256": "+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SECP256R1-SHA256",
+    "ecdsa_secp384r1_sha384": "+SIGN-ECDSA-SHA384:+SIGN-ECDSA-SECP384R1-SHA384",
+    "ecdsa_secp521r1_sha512": "+SIGN-ECDSA-SHA512:+SIGN-ECDSA-SECP521R1-SHA512",
+    "rsa_pkcs1_sha256": "+SIGN-RSA-SHA256", "rsa_pkcs1_sha384": "+SIGN-RSA-SHA384",
+    "rsa_pkcs1_sha512": "+SIGN-RSA-SHA512",
+    "rsa_pss_rsae_sha256": "+SIGN-RSA-PSS-RSAE-SHA256", "rsa_pss_rsae_sha384": "+SIGN-RSA-PSS-RSAE-SHA384",
+    "rsa_pss_rsae_sha512": "+SIGN-RSA-PSS-RSAE-SHA512",
+}
+OPENSSL_SIGN_TLS12 = {"ecdsa_secp256r1_sha256": "ECDSA+SHA256", "ecdsa_secp384r1_sha384": "ECDSA+SHA384",
+                      "ecdsa_secp521r1_sha512": "ECDSA+SHA512", "rsa_pkcs1_sha256": "RSA+SHA256",
+                      "rsa_pkcs1_sha384": "RSA+SHA384", "rsa_pkcs1_sha512": "RSA+SHA512"}
+
+
+@dataclass(frozen=True)
+class Session:
+    server: str
+    suite: Suite
+    group: str | None
+    chain: pki.ChainSpec | None
+    extra_cas: int  # unrelated CA certificates loaded beside the root (ca_chain_certs - 1)
+    sig: str | None  # the handshake signature scheme the server may use (None: no handshake signature)
+    worst: bool  # the heap's worst case for this suite
+
+    @property
+    def label(self) -> str:
+        parts = [self.server, self.suite.name]
+        if self.group:
+            parts.append(self.group)
+        if self.chain:
+            parts.append(f"{self.chain.leaf.label}/{self.chain.scheme}/{self.chain.certs}c")
+        if self.sig:
+            parts.append(f"hs:{self.sig}")
+        return " ".join(parts)
+
+
+def _rsa_bits(b: Built) -> str:
+    return str(b.resolution.loaded.profile.tls.rsa_max_bits)
+
+
+def _leaf_keys(b: Built, suite: Suite) -> list[str]:
+    r = b.resolution
+    if suite.kex in (Kex.PSK, Kex.ECDHE_PSK):
+        return []
+    if suite.kex == Kex.ECDHE_ECDSA:
+        return ["ecdsa"]
+    if suite.kex in (Kex.ECDHE_RSA, Kex.RSA):
+        return ["rsa"]
+    return list(r.certificate_keys)
+
+
+def _handshake_sigs(b: Built, suite: Suite, key: str) -> list[SigAlg]:
+    """Schemes a server with a `key` leaf may sign this suite's handshake with (none: static RSA)."""
+    if suite.kex == Kex.RSA:
+        return []
+    groups = {g.name for g in b.resolution.groups}
+    out = []
+    for a in b.resolution.signature_algorithms:
+        if a.key != key or not a.handshake_in(suite.version):
+            continue
+        if suite.version == "1.3" and a.curve and a.curve not in groups:
+            continue
+        out.append(a)
+    return out
+
+
+def _leaf(b: Built, suite: Suite, key: str, sig: SigAlg | None) -> pki.Key:
+    if key == "rsa":
+        return pki.Key("rsa", _rsa_bits(b))
+    if sig is not None and suite.version == "1.3":
+        return pki.Key("ecdsa", sig.curve)  # TLS 1.3 binds the scheme to the leaf's curve
+    curves = [g for g in b.resolution.groups if g.name in CURVE_HASH]
+    return pki.Key("ecdsa", max(curves, key=lambda g: g.bytes).name)
+
+
+def _ca(b: Built, scheme: SigAlg) -> pki.Key:
+    if scheme.key == "rsa":
+        return pki.Key("rsa", _rsa_bits(b))
+    groups = {g.name for g in b.resolution.groups}
+    if scheme.curve in groups:
+        return pki.Key("ecdsa", scheme.curve)
+    curves = [g for g in b.resolution.groups if g.name in CURVE_HASH]
+    return pki.Key("ecdsa", max(curves, key=lambda g: g.bytes).name)
+
+
+def _chain_schemes(b: Built, version: str) -> list[SigAlg]:
+    """Schemes a CA of this profile may sign the chain with (TLS 1.3: ECDSA bound to an enabled curve)."""
+    groups = {g.name for g in b.resolution.groups}
+    return [a for a in b.resolution.signature_algorithms
+            if not (version == "1.3" and a.curve and a.curve not in groups)]
+
+
+def _size(key: pki.Key) -> int:
+    return GROUPS[key.size].bytes if key.kind == "ecdsa" else int(key.size) // 8
+
+
+def _fit(b: Built, key: pki.Key, budget: int, signer: pki.Key, fixed_curve: bool) -> pki.Key:
+    """The largest key of `key`'s type, at most `key`, whose certificate (signed by `signer`) fits `budget`:
+    the chain must stay within what the profile declares."""
+    if key.kind == "rsa":
+        options = [pki.Key("rsa", str(n)) for n in (4096, 3072, 2048) if n <= int(key.size)]
+    elif fixed_curve:
+        options = [key]
+    else:
+        options = [pki.Key("ecdsa", g.name) for g in sorted(b.resolution.groups, key=lambda g: -g.bytes)
+                   if g.name in CURVE_HASH and g.bytes <= GROUPS[key.size].bytes]
+    for k in options:
+        if min_cert_der_bytes(k.kind, _size(k), signer.kind, _size(signer)) + 40 <= budget:
+            return k
+    return options[-1]
+
+
+def _chain_spec(b: Built, leaf: pki.Key, scheme: SigAlg, suite: Suite | None = None) -> tuple[pki.ChainSpec, int]:
+    t = b.resolution.loaded.profile.tls
+    ca = _ca(b, scheme)
+    verify = b.resolution.verify != "none"
+    ca_budget = t.ca_chain_bytes // t.ca_chain_certs if verify else 1 << 16
+    ca = _fit(b, ca, ca_budget, ca, scheme.curve is not None and (suite is None or suite.version == "1.3"))
+    bound = suite is not None and suite.version == "1.3" and leaf.kind == "ecdsa"
+    leaf = _fit(b, leaf, t.peer_chain_max_bytes, ca, bound)
+    # As many certificates as the profile allows and its byte budget can hold.
+    leaf_min = min_cert_der_bytes(leaf.kind, _size(leaf), ca.kind, _size(ca))
+    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca))
+    certs = 1
+    while certs < t.peer_chain_max_certs and leaf_min + certs * int_min + 120 * certs <= t.peer_chain_max_bytes:
+        certs += 1
+    ca_certs = t.ca_chain_certs if verify else 1
+    ca_bytes = t.ca_chain_bytes // ca_certs if verify else 0
+    return pki.ChainSpec(leaf, ca, scheme.name, certs, t.peer_chain_max_bytes, ca_bytes), (ca_certs - 1)
+
+
+def server_supports(server: str, b: Built, suite: Suite) -> str | None:
+    """None when `server` can run sessions of this suite for this profile, else why not."""
+    r = b.resolution
+    if server == "openssl" and r.in_content_len < 16384 and (suite.version == "1.3" or "1.3" in r.versions):
+        return ("OpenSSL 3.0 does not implement RFC 8449 record_size_limit, which this profile's "
+                f"{r.in_content_len}-byte receive buffer relies on")
+    return None
+
+
+def sessions_for(b: Built) -> tuple[list[Session], list[str]]:
+    """The sessions to run, and the reasons some server/suite pairs are left out."""
+    r = b.resolution
+    sessions: list[Session] = []
+    skipped: list[str] = []
+    used_groups: set[str] = set()
+    used_sigs: set[str] = set()
+    ecdhe_groups = sorted(r.groups, key=lambda g: (g.bytes, not g.montgomery), reverse=True)
+    for suite in r.suites:
+        ecdhe = suite.version == "1.3" or suite.kex.uses_ecdhe
+        group = ecdhe_groups[0].name if ecdhe else None
+        keys = _leaf_keys(b, suite) or [None]
+        for key in keys:
+            sigs = _handshake_sigs(b, suite, key) if key else []
+            sig = sigs[len(sessions) % len(sigs)] if sigs else None
+            chain, extra = (None, 0)
+            if key:
+                leaf = _leaf(b, suite, key, sig)
+                schemes = _chain_schemes(b, suite.version)
+                # The worst case for the heap: the largest CA key the profile allows signs the chain.
+                scheme = max(schemes, key=lambda a: (_size(_ca(b, a)) * (4 if a.key == "rsa" else 1), a.name))
+                chain, extra = _chain_spec(b, leaf, scheme, suite)
+                used_sigs.add(scheme.name)
+            if sig:
+                used_sigs.add(sig.name)
+            if group:
+                used_groups.add(group)
+            for server in SERVERS:
+                why = server_supports(server, b, suite)
+                if why:
+                    skipped.append(f"{server} {suite.name}: {why}")
+                    continue
+                sessions.append(Session(server, suite, group, chain, extra, sig.name if sig else None, True))
+    # Coverage: each group, and each signature scheme (in the chain or the handshake), at least once.
+    for g in r.groups:
+        if g.name in used_groups:
+            continue
+        suite = next((s for s in r.suites if s.version == "1.3" or s.kex.uses_ecdhe), None)
+        if suite is None:
+            continue
+        base = next(s for s in sessions if s.suite == suite) if any(s.suite == suite for s in sessions) else None
+        if base is None:
+            continue
+        sessions.append(Session(base.server, suite, g.name, base.chain, base.extra_cas, base.sig, False))
+        used_groups.add(g.name)
+    for a in r.signature_algorithms:
+        if a.name in used_sigs:
+            continue
+        for suite in r.suites:
+            keys = _leaf_keys(b, suite)
+            if a.key in keys and a in _handshake_sigs(b, suite, a.key):
+                leaf = _leaf(b, suite, a.key, a)
+                scheme = a if a in _chain_schemes(b, suite.version) else _chain_schemes(b, suite.version)[0]
+                chain, extra = _chain_spec(b, leaf, scheme, suite)
+                server = next((s for s in SERVERS if not server_supports(s, b, suite)), None)
+                if server:
+                    group = ecdhe_groups[0].name if (suite.version == "1.3" or suite.kex.uses_ecdhe) else None
+                    sessions.append(Session(server, suite, group, chain, extra, a.name, False))
+                    used_sigs.add(a.name)
+                break
+            if keys and a in _chain_schemes(b, suite.version):
+                key = keys[0]
+                sigs = _handshake_sigs(b, suite, key)
+                sig = sigs[0] if sigs else None
+                chain, extra = _chain_spec(b, _leaf(b, suite, key, sig), a, suite)
+                server = next((s for s in SERVERS if not server_supports(s, b, suite)), None)
+                if server:
+                    group = ecdhe_groups[0].name if (suite.version == "1.3" or suite.kex.uses_ecdhe) else None
+                    sessions.append(Session(server, suite, group, chain, extra, sig.name if sig else None, False))
+                    used_sigs.add(a.name)
+                break
+    return sessions, skipped
+
+
+# ---- server command lines -----------------------------------------------------------------------
+
+def openssl_name(suite: Suite) -> str:
+    if suite.version == "1.3":
+        return "TLS_" + suite.name[len("TLS1-3-"):].replace("-", "_").replace("CCM_8", "CCM_8")
+    return OPENSSL_12[suite.name]
+
+
+OPENSSL_12 = {
+    "TLS-PSK-WITH-AES-128-CCM-8": "PSK-AES128-CCM8", "TLS-PSK-WITH-AES-256-CCM-8": "PSK-AES256-CCM8",
+    "TLS-PSK-WITH-AES-128-CCM": "PSK-AES128-CCM", "TLS-PSK-WITH-AES-256-CCM": "PSK-AES256-CCM",
+    "TLS-PSK-WITH-AES-128-GCM-SHA256": "PSK-AES128-GCM-SHA256", "TLS-PSK-WITH-AES-256-GCM-SHA384": "PSK-AES256-GCM-SHA384",
+    "TLS-PSK-WITH-AES-128-CBC-SHA256": "PSK-AES128-CBC-SHA256", "TLS-PSK-WITH-CHACHA20-POLY1305-SHA256": "PSK-CHACHA20-POLY1305",
+    "TLS-ECDHE-PSK-WITH-AES-128-CBC-SHA256": "ECDHE-PSK-AES128-CBC-SHA256",
+    "TLS-ECDHE-PSK-WITH-CHACHA20-POLY1305-SHA256": "ECDHE-PSK-CHACHA20-POLY1305",
+    "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256": "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384": "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "TLS-ECDHE-ECDSA-WITH-AES-128-CCM": "ECDHE-ECDSA-AES128-CCM", "TLS-ECDHE-ECDSA-WITH-AES-256-CCM": "ECDHE-ECDSA-AES256-CCM",
+    "TLS-ECDHE-ECDSA-WITH-AES-128-CCM-8": "ECDHE-ECDSA-AES128-CCM8",
+    "TLS-ECDHE-ECDSA-WITH-AES-256-CCM-8": "ECDHE-ECDSA-AES256-CCM8",
+    "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256": "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA256": "ECDHE-ECDSA-AES128-SHA256",
+    "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256": "ECDHE-RSA-AES128-GCM-SHA256",
+    "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384": "ECDHE-RSA-AES256-GCM-SHA384",
+    "TLS-ECDHE-RSA-WITH-CHACHA20-POLY1305-SHA256": "ECDHE-RSA-CHACHA20-POLY1305",
+    "TLS-ECDHE-RSA-WITH-AES-128-CBC-SHA256": "ECDHE-RSA-AES128-SHA256",
+    "TLS-RSA-WITH-AES-128-GCM-SHA256": "AES128-GCM-SHA256", "TLS-RSA-WITH-AES-256-GCM-SHA384": "AES256-GCM-SHA384",
+}
+
+GNUTLS_CIPHER = {("aes", 128, "gcm"): "AES-128-GCM", ("aes", 256, "gcm"): "AES-256-GCM",
+                 ("aes", 128, "ccm"): "AES-128-CCM", ("aes", 256, "ccm"): "AES-256-CCM",
+                 ("aes", 128, "ccm8"): "AES-128-CCM-8", ("aes", 256, "ccm8"): "AES-256-CCM-8",
+                 ("aes", 128, "cbc"): "AES-128-CBC", ("chacha20", 256, "chachapoly"): "CHACHA20-POLY1305"}
+
+
+def gnutls_priority(s: Session) -> str:
+    suite = s.suite
+    parts = ["NONE", f"+VERS-TLS{suite.version}", "+" + GNUTLS_CIPHER[(suite.cipher, suite.key_bits, suite.mode)],
+             "+SHA256" if suite.mode == "cbc" else "+AEAD"]
+    if suite.version == "1.2":
+        parts.append("+" + GNUTLS_KX[suite.kex])
+    if s.group:
+        parts.append("+" + GNUTLS_GROUP[s.group])
+    parts.append(GNUTLS_SIGN[s.sig] if s.sig else "+SIGN-ALL")
+    parts += ["+COMP-NULL", "+CTYPE-X509"]
+    return ":".join(parts)
+
+
+def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, work: Path, psk_hex: str,
+                   openssl: str, gnutls: str) -> tuple[list[str], re.Pattern[str]]:
+    p = b.resolution.loaded.profile
+    alpn = list(p.tls.alpn)
+    if s.server == "openssl":
+        cmd = [openssl, "s_server", "-accept", str(port), "-www", f"-tls{s.suite.version.replace('.', '_')}"]
+        if s.suite.version == "1.3":
+            cmd += ["-ciphersuites", openssl_name(s.suite)]
+        else:
+            cmd += ["-cipher", OPENSSL_12[s.suite.name] + ":@SECLEVEL=0"]
+        if s.group:
+            cmd += ["-groups", OPENSSL_GROUP[s.group]]
+        if s.sig:
+            cmd += ["-sigalgs", s.sig if s.suite.version == "1.3" else OPENSSL_SIGN_TLS12[s.sig]]
+        if s.suite.kex.uses_psk:
+            cmd += ["-psk", psk_hex, "-psk_identity", PSK_IDENTITY]
+        if chain is None:
+            cmd += ["-nocert"]
+        else:
+            cmd += ["-cert", str(chain.chain_pem), "-key", str(chain.leaf_key)]
+            if chain.intermediates_pem:
+                cmd += ["-cert_chain", str(chain.intermediates_pem)]
+        if alpn:
+            cmd += ["-alpn", ",".join(alpn)]
+        return cmd, re.compile(r"^ACCEPT")
+    cmd = [gnutls, "--http", "--port", str(port), "--priority", gnutls_priority(s)]
+    if s.suite.kex.uses_psk:
+        pskfile = work / f"gnutls-psk-{port}.txt"
+        pskfile.write_text(f"{PSK_IDENTITY}:{psk_hex}\n")
+        cmd += ["--pskpasswd", str(pskfile)]
+    if chain is not None:
+        cmd += ["--x509certfile", str(chain.chain_pem), "--x509keyfile", str(chain.leaf_key)]
+    for a in alpn:
+        cmd += ["--alpn", a]
+    return cmd, re.compile(r"listening on")

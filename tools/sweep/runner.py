@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Profile sweep runner: builds sampled profiles and runs each against real servers.
+
+    runner.py sweep --seed S --count N [--target host|cortex-m4] [--build DIR] [--work DIR] [--jobs J]
+        draw N accepted profiles (sampler.py), build them in one tree, run them, print the report
+    runner.py run --profile P.yaml --client PATH [--target host|cortex-m4] --work DIR
+        run one already-built profile (what tests/sweep's ctest cases call)
+    runner.py build --profiles DIR --build DIR [--target ...]     build only
+
+For each profile: the generated heap and the model's figure; per session (peers.py): the server,
+the negotiated suite and protocol, the heap peak (tlsgen::Heap high water: the arena the session
+needed), the bytes and blocks in use after teardown. A profile passes when it compiled, every session
+completed handshake + GET + close_notify with the suite it asked for, every session's peak fits the
+heap it ran in (the generated one), the teardown left 0 bytes in use, and the model's figure is at most
+10 % above the largest peak of its sessions (the worst case the profile allows: sessions that exercise
+smaller groups or keys need less by design). Servers run in a private network namespace (unshare -rn)
+when the machine allows it: gnutls-serv cannot bind to 127.0.0.1 only.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import importlib.util
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "generator"))
+_spec = importlib.util.spec_from_file_location("run_integration", ROOT / "tests" / "integration" / "run_integration.py")
+ri = importlib.util.module_from_spec(_spec)
+sys.modules["run_integration"] = ri
+_spec.loader.exec_module(ri)  # type: ignore[union-attr]
+
+import yaml  # noqa: E402
+
+import peers  # noqa: E402
+import pki  # noqa: E402
+import sampler  # noqa: E402
+from tlsgen.pipeline import Built, build  # noqa: E402
+
+RATIO_MAX = 1.10
+CALIBRATION_HEAP = 1 << 20
+CLIENT_TIMEOUT = 120.0
+QEMU_TIMEOUT = 900.0
+PSK_BYTE = 0x5A
+
+
+# ---- building -------------------------------------------------------------------------------------
+
+def write_tree(profiles: list[Path], build_dir: Path, target: str) -> Path:
+    src = build_dir / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    lines = ["cmake_minimum_required(VERSION 3.25)", "project(tlsgen_sweep C CXX ASM)",
+             "set(CMAKE_CXX_STANDARD 20)", "set(CMAKE_CXX_STANDARD_REQUIRED ON)",
+             f'add_subdirectory("{ROOT}" tlsgen)',
+             f'include("{ROOT}/tools/sweep/sweep.cmake")']
+    if target == "host":
+        lines.append(f'include("{ROOT}/boards/host/board.cmake")')
+    else:
+        lines.append(f'include("{ROOT}/boards/mps2-an386/board.cmake")')
+    fn = "tlsgen_sweep_host_client" if target == "host" else "tlsgen_sweep_firmware"
+    for p in profiles:
+        lines.append(f'{fn}({ident(p)} "{p.resolve()}" "${{CMAKE_BINARY_DIR}}/generated/{p.stem}")')
+    (src / "CMakeLists.txt").write_text("\n".join(lines) + "\n")
+    return src
+
+
+def ident(p: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", p.stem)
+
+
+def artefact(build_dir: Path, p: Path, target: str) -> Path:
+    return build_dir / (("sweep_client_" if target == "host" else "sweep_fw_") + ident(p))
+
+
+def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbedtls: str) -> dict[str, str]:
+    """Configure and build every profile in one tree (Ninja, -k 0): {profile stem: '' | build error}."""
+    src = write_tree(profiles, build_dir, target)
+    cmd = ["cmake", "-S", str(src), "-B", str(build_dir), "-G", "Ninja", f"-DTLSGEN_MBEDTLS_SOURCE={mbedtls}",
+           "-DCMAKE_BUILD_TYPE=" + ("Debug" if target == "host" else "MinSizeRel")]
+    if target != "host":
+        cmd.append(f"-DCMAKE_TOOLCHAIN_FILE={ROOT}/cmake/toolchain-arm-none-eabi.cmake")
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"sweep: configure failed:\n{r.stdout}\n{r.stderr}")
+    r = subprocess.run(["cmake", "--build", str(build_dir), "-j", str(jobs), "--", "-k", "0"],
+                       capture_output=True, text=True)
+    log = r.stdout + r.stderr
+    errors = {}
+    for p in profiles:
+        if not artefact(build_dir, p, target).exists():
+            mine = [ln for ln in log.splitlines() if p.stem in ln or ident(p) in ln]
+            errors[p.stem] = "\n".join(mine[-20:]) or "not built"
+        else:
+            errors[p.stem] = ""
+    return errors
+
+
+# ---- running ---------------------------------------------------------------------------------------
+
+@dataclass
+class SessionResult:
+    label: str
+    server: str
+    suite: str
+    ok: bool
+    problems: list[str]
+    peak: int | None = None
+    peak_blocks: int | None = None
+    in_use_after: int | None = None
+    region: int | None = None
+    negotiated: str | None = None
+    version: str | None = None
+    worst: bool = False
+    instructions: int | None = None
+    seconds: float = 0.0
+    trace: str | None = None
+    spec: dict | None = None
+
+
+@dataclass
+class ProfileResult:
+    name: str
+    compiled: bool
+    build_error: str = ""
+    heap: int = 0
+    model: int = 0
+    fixed: bool = False
+    sessions: list[SessionResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def peak(self) -> int:
+        return max((s.peak or 0) for s in self.sessions) if self.sessions else 0
+
+    @property
+    def ratio(self) -> float | None:
+        return self.model / self.peak if self.peak else None
+
+    @property
+    def ok(self) -> bool:
+        return self.compiled and not self.problems and all(s.ok for s in self.sessions) and bool(self.sessions)
+
+
+def psk_hex(b: Built) -> str:
+    return bytes([PSK_BYTE] * b.resolution.loaded.profile.tls.psk_max_bytes).hex()
+
+
+def ca_file(s: peers.Session, b: Built, chain: pki.Chain, work: Path, openssl: str, pki_dir: Path) -> Path:
+    """The CA certificates the device loads, as the profile's pem setting says: the chain's root and the
+    unrelated extra roots (ca_chain_certs), PEM or DER (DER: the certificates concatenated)."""
+    t = b.resolution.loaded.profile.tls
+    extras = pki.extra_roots(openssl, pki_dir, chain.spec.ca, chain.spec.scheme, s.extra_cas, chain.spec.ca_bytes) \
+        if s.extra_cas else []
+    pems = [chain.root_pem, *extras]
+    if t.pem:
+        path = work / "ca" / f"{chain.spec.tag}-{s.extra_cas}.pem"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(p.read_text() for p in pems))
+        return path
+    path = work / "ca" / f"{chain.spec.tag}-{s.extra_cas}.der"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = b""
+    for p in pems:
+        der = p.with_suffix(".der")
+        if not der.exists():
+            subprocess.run([openssl, "x509", "-in", str(p), "-outform", "der", "-out", str(der)], check=True)
+        data += der.read_bytes()
+    path.write_bytes(data)
+    return path
+
+
+def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
+    res = lines.get("TLSGEN_RESULT", {})
+    heap = lines.get("TLSGEN_HEAP", {})
+    num = lambda d, k: int(d[k]) if d.get(k, "").lstrip("-").isdigit() else None  # noqa: E731
+    out = SessionResult(s.label, s.server, s.suite.name, False, [], num(heap, "peak"), num(heap, "peak_blocks"),
+                        num(heap, "in_use_after"), num(heap, "region"), res.get("suite"), res.get("version"), s.worst)
+    out.spec = {"group": s.group, "sig": s.sig, "extra_cas": s.extra_cas, "version": s.suite.version,
+                "payload_peak": num(heap, "peak_payload"),
+                "chain": None if s.chain is None else {
+                    "leaf": s.chain.leaf.label, "ca": s.chain.ca.label, "scheme": s.chain.scheme,
+                    "certs": s.chain.certs, "chain_bytes": s.chain.chain_bytes, "ca_bytes": s.chain.ca_bytes}}
+    p = out.problems
+    if res.get("step") != "done" or res.get("code") != "kOk":
+        p.append(f"ended at {res.get('step')} {res.get('code')} {res.get('detail')} ({res.get('error', '')})")
+    if res.get("step") == "done" and res.get("suite") != s.suite.name:
+        p.append(f"negotiated {res.get('suite')}, expected {s.suite.name}")
+    want = "TLSv" + s.suite.version
+    if res.get("step") == "done" and res.get("version") != want:
+        p.append(f"protocol {res.get('version')}, expected {want}")
+    close = lines.get("TLSGEN_CLOSE", {}).get("detail")
+    if res.get("step") == "done" and close not in (None, "0"):
+        p.append(f"the reply did not end with close_notify (detail {close})")
+    if out.in_use_after != 0 or num(heap, "live_blocks_after") != 0:
+        p.append(f"heap not back to 0 after teardown: {heap}")
+    if rc not in (0,):
+        p.append(f"the client exited {rc}")
+    if out.peak is not None and out.region is not None and out.peak > out.region:
+        p.append(f"peak {out.peak} above the region {out.region}")
+    out.ok = not p
+    return out
+
+
+def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, openssl: str, gnutls: str,
+                     pki_dir: Path, trace: bool = False) -> SessionResult:
+    started = time.monotonic()
+    chain = pki.make_chain(openssl, pki_dir, s.chain) if s.chain else None
+    p = b.resolution.loaded.profile
+    args = ["--host", "127.0.0.1", "--timeout-ms", "30000"]
+    if chain is not None:
+        args += ["--server-name", pki.SERVER_NAME]
+        if b.resolution.verify != "none":
+            args += ["--ca", str(ca_file(s, b, chain, work, openssl, pki_dir))]
+    if s.suite.kex.uses_psk:
+        args += ["--psk", psk_hex(b), "--psk-identity", peers.PSK_IDENTITY]
+    if p.platform.debug.level > 0:
+        args += ["--debug-log", str(work / f"debug-{os.getpid()}-{time.monotonic_ns()}.log")]
+    trace_file = None
+    if trace:
+        trace_file = work / "traces" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")
+        trace_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--trace", str(trace_file)]
+    for attempt in range(3):
+        port = ri.free_port()
+        cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls)
+        server = ri.ProcessServer(cmd, ready, port)
+        if server.start():
+            break
+        server.stop()
+    else:
+        return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
+                                                                       "".join(server.output)[-400:]], worst=s.worst)
+    try:
+        env = dict(os.environ, TLSGEN_NV_SEED_FILE=str(work / "nv_seed.bin"))
+        r = subprocess.run([str(client), "--port", str(port), *args], capture_output=True, text=True,
+                           timeout=CLIENT_TIMEOUT, env=env)
+        out, rc = r.stdout, r.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
+    finally:
+        server.stop()
+    result = check_session(s, ri.parse_lines(out), rc)
+    result.trace = str(trace_file) if trace_file else None
+    if chain is not None and result.spec and result.spec["chain"]:
+        result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes, certs_der=list(chain.cert_der_bytes))
+    if not result.ok:
+        result.problems.append("server: " + "".join(server.output)[-300:].replace("\n", " | "))
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, openssl: str, gnutls: str,
+                     qemu: str, pki_dir: Path) -> SessionResult:
+    started = time.monotonic()
+    chain = pki.make_chain(openssl, pki_dir, s.chain) if s.chain else None
+    run = Path(tempfile.mkdtemp(prefix="qemu.", dir=work))
+    if chain is not None and b.resolution.verify != "none":
+        f = ca_file(s, b, chain, work, openssl, pki_dir)
+        shutil.copy(f, run / ("ca.pem" if f.suffix == ".pem" else "ca.der"))
+    (run / "psk.bin").write_bytes(bytes([PSK_BYTE] * b.resolution.loaded.profile.tls.psk_max_bytes))
+    (run / "psk_identity.txt").write_text(peers.PSK_IDENTITY)
+    server = emulator = proc = None
+    try:
+        for attempt in range(3):
+            port = ri.free_port()
+            cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls)
+            server = ri.ProcessServer(cmd, ready, port)
+            if server.start():
+                break
+            server.stop()
+        else:
+            return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start"], worst=s.worst)
+        sock, ready_file = run / "uart.sock", run / "emu.ready"
+        log = open(run / "emulator.log", "w")
+        emulator = subprocess.Popen([sys.executable, str(ROOT / "tools" / "esp8266_emu" / "esp8266_emu.py"),
+                                     "--socket", str(sock), "--ready-file", str(ready_file)],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while not ready_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
+        proc = subprocess.Popen([qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+                                 "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
+                                 "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
+                                 "-kernel", str(firmware), "-append", append], cwd=run, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        try:
+            out, _ = proc.communicate(timeout=QEMU_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate(timeout=10)
+            out += "\n(QEMU timed out)"
+        lines = ri.parse_lines(out)
+        result = check_session(s, lines, proc.returncode if proc.returncode in (0, 1) else proc.returncode)
+        if chain is not None and result.spec and result.spec["chain"]:
+            result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes,
+                                        certs_der=list(chain.cert_der_bytes))
+        if lines.get("TLSGEN_RESULT", {}).get("step") == "done" and "HTTP/1.0 200" not in out:
+            result.problems.append("no HTTP 200 reply printed")
+            result.ok = False
+        cyc = lines.get("TLSGEN_CYCLES", {})
+        if cyc.get("handshake_instructions", "").isdigit():
+            result.instructions = int(cyc["handshake_instructions"])
+        if not result.ok:
+            result.problems.append("firmware: " + out[-600:].replace("\n", " | "))
+        result.seconds = round(time.monotonic() - started, 2)
+        return result
+    finally:
+        for pr in (proc, emulator):
+            if pr is not None and pr.poll() is None:
+                pr.kill()
+                pr.wait(timeout=5)
+        if server is not None:
+            server.stop()
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openssl: str, gnutls: str, qemu: str,
+                jobs: int = 1, build_error: str = "", pki_dir: Path | None = None, model_from: Path | None = None,
+                trace: bool = False) -> ProfileResult:
+    pki_dir = pki_dir or (work / "pki")
+    b = build(str(path))
+    heap = build(str(model_from)).heap if model_from else b.heap
+    res = ProfileResult(path.stem, not build_error and artefact_path.exists(), build_error, heap.bytes,
+                        heap.model.total, heap.mode == "fixed")
+    if not res.compiled:
+        res.problems.append("did not build: " + (build_error or "no artefact")[-500:])
+        return res
+    sessions, res.skipped = peers.sessions_for(b)
+    if not sessions:
+        res.problems.append("no session to run: " + "; ".join(res.skipped))
+        return res
+    work.mkdir(parents=True, exist_ok=True)
+    runner = (lambda s: run_host_session(s, b, artefact_path, work, openssl, gnutls, pki_dir, trace)) if target == "host" \
+        else (lambda s: run_qemu_session(s, b, artefact_path, work, openssl, gnutls, qemu, pki_dir))
+    with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
+        res.sessions = list(ex.map(runner, sessions))
+    for server in peers.SERVERS:
+        if not any(s.server == server for s in res.sessions) and not any(k.startswith(server) for k in res.skipped):
+            res.problems.append(f"no session against {server}")
+    if res.peak:
+        if res.model > res.peak * RATIO_MAX:
+            res.problems.append(f"the model's {res.model} bytes is {res.ratio:.3f}x the largest peak {res.peak} "
+                                f"(allowed: at most {RATIO_MAX:.2f}x)")
+        if res.model < res.peak:
+            res.problems.append(f"the model's {res.model} bytes is below the peak {res.peak}")
+    return res
+
+
+# ---- reporting --------------------------------------------------------------------------------------
+
+def report(results: list[ProfileResult], refused=None, drawn: int = 0, seed: int | None = None,
+           target: str = "host") -> str:
+    out = []
+    n = len(results)
+    compiled = sum(r.compiled for r in results)
+    ok = sum(r.ok for r in results)
+    sessions = [s for r in results for s in r.sessions]
+    ratios = sorted(r.ratio for r in results if r.ratio)
+    out.append(f"sweep {target}" + (f", seed {seed}" if seed is not None else "") +
+               (f": drew {drawn}, accepted {n}, refused {drawn - n}" if drawn else f": {n} profiles"))
+    out.append(f"  compiled                      {compiled}/{n}")
+    out.append(f"  all sessions ok               {ok}/{n} profiles, "
+               f"{sum(s.ok for s in sessions)}/{len(sessions)} sessions "
+               f"(openssl {sum(s.ok for s in sessions if s.server == 'openssl')}/"
+               f"{sum(s.server == 'openssl' for s in sessions)}, gnutls "
+               f"{sum(s.ok for s in sessions if s.server == 'gnutls')}/{sum(s.server == 'gnutls' for s in sessions)})")
+    out.append(f"  bytes in use after teardown   {sum((s.in_use_after or 0) != 0 for s in sessions)} sessions not 0")
+    if ratios:
+        out.append(f"  model / worst-case peak       min {ratios[0]:.3f}  median {statistics.median(ratios):.3f}  "
+                   f"max {ratios[-1]:.3f}  ({sum(1.0 <= x <= RATIO_MAX for x in ratios)}/{len(ratios)} within "
+                   f"[1.00, {RATIO_MAX:.2f}])")
+        hist = {}
+        for x in ratios:
+            k = f"{int(x * 50) / 50:.2f}"
+            hist[k] = hist.get(k, 0) + 1
+        out.append("  histogram                     " + "  ".join(f"{k}:{v}" for k, v in sorted(hist.items())))
+    skipped = sum(len(r.skipped) for r in results)
+    if skipped:
+        out.append(f"  server/suite pairs not run    {skipped} (the server lacks what the profile relies on; "
+                   "reasons in the JSON)")
+    if refused:
+        out.append("  refused by tlsgen check:")
+        for reason, k in refused.most_common():
+            out.append(f"    {k:5d}  {reason}")
+    bad = [r for r in results if not r.ok]
+    if bad:
+        out.append(f"  FAILURES ({len(bad)}):")
+        for r in bad:
+            out.append(f"    {r.name}: " + "; ".join(r.problems))
+            for s in r.sessions:
+                if not s.ok:
+                    out.append(f"      {s.label}: " + "; ".join(s.problems)[:700])
+    return "\n".join(out)
+
+
+def to_json(results: list[ProfileResult]) -> list[dict]:
+    return [{"name": r.name, "ok": r.ok, "compiled": r.compiled, "heap": r.heap, "model": r.model, "fixed": r.fixed,
+             "peak": r.peak, "ratio": r.ratio, "problems": r.problems, "skipped": r.skipped,
+             "sessions": [s.__dict__ for s in r.sessions]} for r in results]
+
+
+# ---- entry points -----------------------------------------------------------------------------------
+
+def in_netns(argv: list[str]) -> int | None:
+    """Re-runs this command in a private network namespace with only loopback, if possible."""
+    if os.environ.get("TLSGEN_SWEEP_NETNS") or not shutil.which("unshare"):
+        return None
+    probe = subprocess.run(["unshare", "-rn", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    inner = f"ip link set lo up && exec {sys.executable} " + " ".join(map(repr_arg, [__file__, *argv]))
+    return subprocess.run(["unshare", "-rn", "sh", "-c", inner],
+                          env=dict(os.environ, TLSGEN_SWEEP_NETNS="1")).returncode
+
+
+def repr_arg(a: str) -> str:
+    return "'" + a.replace("'", "'\\''") + "'"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", choices=["sweep", "run", "build"])
+    ap.add_argument("--seed", type=int)
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--target", choices=["host", "cortex-m4"], default="host")
+    ap.add_argument("--profile", action="append", default=[], help="run: a built profile (repeatable)")
+    ap.add_argument("--profiles", help="build/sweep: a directory of profiles instead of sampling")
+    ap.add_argument("--client", help="run: the built client/firmware of --profile")
+    ap.add_argument("--build", default=str(ROOT / "build" / "sweep"))
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--json")
+    ap.add_argument("--openssl", default=shutil.which("openssl") or "openssl")
+    ap.add_argument("--gnutls-serv", default=shutil.which("gnutls-serv") or "gnutls-serv")
+    ap.add_argument("--qemu", default=shutil.which("qemu-system-arm") or "qemu-system-arm")
+    ap.add_argument("--mbedtls", default=os.environ.get("TLSGEN_MBEDTLS_SOURCE", str(ROOT / ".deps" / "mbedtls_3.6.6.orig.tar.bz2")))
+    ap.add_argument("--no-netns", action="store_true", help="run the servers in this network namespace")
+    ap.add_argument("--calibrate", action="store_true",
+                    help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
+                         "keep each session's allocation trace, and report peaks against the original model")
+    args = ap.parse_args(argv)
+    if args.command != "build" and not args.no_netns:
+        rc = in_netns(argv)
+        if rc is not None:
+            return rc
+    build_dir = Path(args.build).resolve()
+    work = Path(args.work or (build_dir / "work")).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+
+    if args.command == "run":
+        results = []
+        for prof in args.profile:
+            art = Path(args.client) if args.client else artefact(build_dir, Path(prof), args.target)
+            results.append(run_profile(Path(prof), art, args.target, work / Path(prof).stem, args.openssl,
+                                       args.gnutls_serv, args.qemu, jobs=max(1, args.jobs), pki_dir=work / "pki"))
+        print(report(results, target=args.target))
+        for r in results:
+            print(f"{'PASS' if r.ok else 'FAIL'} {r.name}: heap {r.heap} model {r.model} worst peak {r.peak} "
+                  f"ratio {r.ratio or 0:.3f}, {len(r.sessions)} sessions")
+        if args.json:
+            Path(args.json).write_text(json.dumps(to_json(results), indent=1) + "\n")
+        return 0 if all(r.ok for r in results) else 1
+
+    refused, drawn, seed = None, 0, args.seed
+    if args.profiles:
+        profiles = sorted(Path(args.profiles).glob("*.yaml"))
+    else:
+        if args.seed is None:
+            ap.error("sweep needs --seed (or --profiles)")
+        cpus = ["host"] if args.target == "host" else [args.target]
+        s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m")
+        refused, drawn = s.refused, s.drawn
+        pdir = build_dir / "profiles"
+        shutil.rmtree(pdir, ignore_errors=True)
+        pdir.mkdir(parents=True)
+        profiles = []
+        for name, text, _ in s.accepted:
+            (pdir / f"{name}.yaml").write_text(text)
+            profiles.append(pdir / f"{name}.yaml")
+    if args.calibrate:
+        cdir = build_dir / "calibration-profiles"
+        cdir.mkdir(parents=True, exist_ok=True)
+        originals = {p.stem: p for p in profiles}
+        profiles = []
+        for stem, p in originals.items():
+            data = yaml.safe_load(p.read_text())
+            data["platform"]["heap"] = CALIBRATION_HEAP
+            data["target"].pop("ram_bytes", None)  # the calibration heap is no device's RAM
+            (cdir / f"{stem}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+            profiles.append(cdir / f"{stem}.yaml")
+    t0 = time.monotonic()
+    errors = build_all(profiles, build_dir, args.target, args.jobs, args.mbedtls)
+    print(f"built {sum(not e for e in errors.values())}/{len(profiles)} in {time.monotonic() - t0:.0f} s", flush=True)
+    if args.command == "build":
+        return 0 if not any(errors.values()) else 1
+    results = []
+    for i, p in enumerate(profiles, 1):
+        r = run_profile(p, artefact(build_dir, p, args.target), args.target, work / p.stem, args.openssl,
+                        args.gnutls_serv, args.qemu, jobs=args.jobs, build_error=errors[p.stem],
+                        pki_dir=work / "pki", model_from=originals[p.stem] if args.calibrate else None,
+                        trace=args.calibrate)
+        results.append(r)
+        print(f"[{i}/{len(profiles)}] {'PASS' if r.ok else 'FAIL'} {r.name}: model {r.model} peak {r.peak} "
+              f"ratio {r.ratio or 0:.3f} sessions {sum(s.ok for s in r.sessions)}/{len(r.sessions)}"
+              + ("" if r.ok else "  " + "; ".join(r.problems + [s.label + ': ' + '; '.join(s.problems)[:200]
+                                                                for s in r.sessions if not s.ok])[:600]), flush=True)
+    print(report(results, refused, drawn, seed, args.target))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"seed": seed, "target": args.target, "drawn": drawn,
+                                               "refused": dict(refused or {}), "profiles": to_json(results)},
+                                              indent=1) + "\n")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Seeded sampler of tlsgen device profiles: draws raw profiles across every field of the schema, asks
+tlsgen whether it accepts each one (the pipeline `tlsgen check` runs), and counts the refusals by reason.
+
+    sampler.py --seed S --count N --target host|cortex-m [--out DIR]     N accepted profiles as YAML files
+    sampler.py --seed S --cover --pool M --target host --out DIR         a small set covering every value
+
+The same seed gives the same profiles (random.Random(seed); nothing else is random). Draws are mostly
+coherent (suites of the enabled versions, groups where a suite needs them, the opt-ins a choice needs)
+with a share of deliberately off choices, so the refusals are counted too: `refused` maps each
+reason (the message with its numbers and names masked) to how often it came up.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, SUITES, Kex
+from tlsgen.errors import ProfileError
+from tlsgen.pipeline import Built, build
+
+CORTEX_M = ["cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33"]
+ALPN_POOL = ["h2", "http/1.1", "mqtt", "coap", "x-tlsgen-sweep"]
+SIZES = [512, 1024, 2048, 4096, 8192, 16384]
+
+
+def _maybe(rng: random.Random, p: float) -> bool:
+    return rng.random() < p
+
+
+def draw(rng: random.Random, name: str, cpus: list[str]) -> dict:
+    """One raw profile (a dict for YAML), mostly coherent."""
+    cpu = rng.choice(cpus)
+    bare = cpu != "host"
+    versions = rng.choice([["1.2"], ["1.2"], ["1.3"], ["1.2", "1.3"], ["1.3", "1.2"]])
+    pool = [s for s in SUITES.values() if s.version in versions or _maybe(rng, 0.01)]
+    suites = rng.sample(pool, k=min(len(pool), rng.choice([1, 1, 2, 2, 3, 4])))
+    if not any(s.version == v for s in suites for v in versions[:1]):
+        suites.append(rng.choice([s for s in SUITES.values() if s.version == versions[0]]))
+    kexes = {s.kex for s in suites}
+    tls13 = "1.3" in versions
+    ecdhe = tls13 or any(k.uses_ecdhe for k in kexes)
+    certs = tls13 or any(k.uses_certificates for k in kexes)
+    psk = any(k.uses_psk for k in kexes)
+    tls: dict = {"versions": versions, "cipher_suites": [s.name for s in suites]}
+    if _maybe(rng, 0.02):
+        tls["role"] = "server"
+    if _maybe(rng, 0.02):
+        tls["transport"] = "datagram"
+    groups: list[str] = []
+    if ecdhe or _maybe(rng, 0.02):
+        groups = rng.sample(list(GROUPS), k=rng.choice([1, 1, 2, 2, 3]))
+        tls["groups"] = groups
+    insecure: list[dict] = []
+
+    def opt_in(option: str) -> None:
+        if _maybe(rng, 0.95):
+            insecure.append({"allow": option, "reason": f"sweep {name}: lab server, not for release ({option})"})
+
+    if any(s.kex == Kex.RSA for s in suites):
+        opt_in("no_forward_secrecy")
+    keys: list[str] = []
+    if certs:
+        keys = sorted({"ecdsa" for s in suites if s.kex == Kex.ECDHE_ECDSA} |
+                      {"rsa" for s in suites if s.kex in (Kex.ECDHE_RSA, Kex.RSA)})
+        if tls13 and not keys:
+            keys = rng.choice([["ecdsa"], ["ecdsa"], ["rsa"], ["ecdsa", "rsa"]])
+        if tls13 and keys == ["ecdsa"] and _maybe(rng, 0.15):
+            keys = ["ecdsa", "rsa"]
+        if "ecdsa" in keys and not any(g in CURVE_HASH for g in groups):
+            groups.append(rng.choice(list(CURVE_HASH)))
+            tls["groups"] = groups
+        if keys != ["ecdsa"] or _maybe(rng, 0.3):
+            tls["certificate_keys"] = keys
+        verify = rng.choices(["required", "optional", "none"], [0.84, 0.08, 0.08])[0]
+        if verify != "required" or _maybe(rng, 0.3):
+            tls["verify"] = verify
+        if verify != "required":
+            opt_in(f"verify_{verify}")
+        if "rsa" in keys:
+            tls["rsa_max_bits"] = rng.choice([2048, 2048, 3072, 4096])
+        if _maybe(rng, 0.45):
+            tls["signature_algorithms"] = _sig_algs(rng, keys, groups, versions, suites)
+        if _maybe(rng, 0.5):
+            tls["pem"] = rng.choice([True, False])
+        biggest = 1100 if tls.get("rsa_max_bits", 2048) >= 3072 else 800
+        tls["peer_chain_max_bytes"] = rng.choice([400, 512, 700, 1024, 1500, 2048, 3000, 4096, 6000, 8192,
+                                                  rng.randint(300, 9000)]) + (biggest if "rsa" in keys else 0)
+        tls["peer_chain_max_certs"] = rng.choice([1, 1, 2, 2, 3, 4])
+        if verify != "none":
+            tls["ca_chain_bytes"] = rng.choice([300, 400, 512, 700, 1024, 1500, 2500, rng.randint(250, 4000)]) + \
+                (biggest if "rsa" in keys else 0)
+            if _maybe(rng, 0.15):
+                tls["ca_chain_certs"] = rng.choice([1, 2, 3])
+        if _maybe(rng, 0.2):
+            tls["server_name_indication"] = False
+    if psk:
+        tls["psk_max_bytes"] = rng.choice([16, 16, 24, 32, 48, 64])
+    in_len = rng.choice(SIZES + [None, None, rng.randint(512, 16384)])
+    out_len = rng.choice(SIZES + [None, rng.randint(512, 16384)])
+    if in_len is not None:
+        tls["in_content_len"] = in_len
+    if out_len is not None:
+        tls["out_content_len"] = out_len
+    eff_in, eff_out = in_len or 16384, out_len or 4096
+    if eff_in < 16384 or _maybe(rng, 0.1):
+        if tls13 and not _maybe(rng, 0.05):
+            tls["record_size_limit"] = True
+        elif not tls13:
+            fits = [m for m in (512, 1024, 2048, 4096) if m <= min(eff_in, eff_out)]
+            if fits and not _maybe(rng, 0.05):
+                tls["max_fragment_length"] = rng.choice(fits)
+                if in_len is None:
+                    tls.pop("in_content_len", None)
+    if _maybe(rng, 0.25):
+        tls["alpn"] = rng.sample(ALPN_POOL, k=rng.choice([1, 2, 3]))
+    if _maybe(rng, 0.3):
+        tls["session_tickets"] = True
+    if tls13 and _maybe(rng, 0.25):
+        tls["psa_exclusive_buffers"] = rng.choice([True, False])
+
+    real = ["hardware", "nv_seed"] if bare else ["os", "hardware", "nv_seed"]
+    entropy = rng.sample(real, k=rng.choice([1, 1, 2]))
+    if _maybe(rng, 0.12):
+        entropy.append("test_static")
+        if "hardware" in entropy and not _maybe(rng, 0.1):
+            entropy.remove("hardware")
+        opt_in("test_static_entropy")
+    platform: dict = {"entropy": entropy, "time": rng.choice(["none", "ms_clock", "calendar"])}
+    if _maybe(rng, 0.2):
+        platform["debug"] = {"level": rng.choice([1, 2, 3, 4]), "error_strings": rng.choice([True, False])}
+    elif _maybe(rng, 0.2):
+        platform["debug"] = {"error_strings": True}
+    target: dict = {"cpu": cpu}
+    if _maybe(rng, 0.15):
+        target["ram_bytes"] = rng.choice([16384, 65536, 131072, 262144, 1048576])
+    if bare and _maybe(rng, 0.15):
+        target["flash_bytes"] = rng.choice([131072, 262144, 524288, 1048576])
+    profile = {"profile": 1, "name": name, "description": f"sampled profile {name}", "target": target,
+               "tls": tls, "platform": platform, "optimize": rng.choice(["size", "speed"])}
+    if _maybe(rng, 0.03):
+        insecure.append({"allow": "verify_none", "reason": "sweep: an opt-in this profile may not need"})
+    if insecure:
+        profile["insecure"] = insecure
+    return profile
+
+
+def _sig_algs(rng: random.Random, keys: list[str], groups: list[str], versions: list[str], suites) -> list[str]:
+    out: list[str] = []
+    tls13, tls12 = "1.3" in versions, "1.2" in versions
+    if "ecdsa" in keys:
+        curves = [g for g in groups if g in CURVE_HASH]
+        picks = [f"ecdsa_{g}_{CURVE_HASH[g]}" for g in curves]
+        extra = [a for a in SIG_ALGS if a.startswith("ecdsa") and a not in picks and (tls12 or _maybe(rng, 0.1))]
+        out += rng.sample(picks, k=rng.randint(1, len(picks))) + rng.sample(extra, k=min(len(extra), rng.choice([0, 0, 1])))
+    if "rsa" in keys:
+        ecdhe_rsa12 = tls12 and any(s.kex == Kex.ECDHE_RSA for s in suites)
+        if tls13 and not ecdhe_rsa12 or _maybe(rng, 0.03):
+            out.append(rng.choice(["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"]))
+        if ecdhe_rsa12 or _maybe(rng, 0.7):
+            out.append(rng.choice(["rsa_pkcs1_sha256", "rsa_pkcs1_sha256", "rsa_pkcs1_sha384", "rsa_pkcs1_sha512"]))
+        if not tls13 and _maybe(rng, 0.15):
+            out.append(rng.choice(["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384"]))  # PSS-signed chains
+    out = list(dict.fromkeys(out))
+    rng.shuffle(out)
+    return out
+
+
+def reason_of(message: str) -> str:
+    """A refusal's message with its instance details masked, so equal causes count together."""
+    text = re.sub(r"^.*?: error: ", "", message.splitlines()[0])
+    text = re.sub(r"\[\d+\]", "[i]", text)
+    text = re.sub(r"\b\d+\b", "N", text)
+    text = re.sub(r"'[^']*'", "'X'", text)
+    return text[:160]
+
+
+@dataclass
+class Sample:
+    seed: int
+    accepted: list[tuple[str, str, Built]] = field(default_factory=list)  # (name, yaml text, build)
+    refused: collections.Counter = field(default_factory=collections.Counter)
+    drawn: int = 0
+
+
+def to_yaml(profile: dict) -> str:
+    return "# yaml-language-server: $schema=../../../schema/tlsgen-profile.schema.json\n" + \
+        yaml.safe_dump(profile, sort_keys=False, default_flow_style=None, width=120)
+
+
+def check(text: str, where: str) -> Built | ProfileError:
+    try:
+        return build(where, data=text.encode())
+    except ProfileError as e:
+        return e
+
+
+def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws: int | None = None) -> Sample:
+    rng = random.Random(seed)
+    out = Sample(seed)
+    limit = max_draws or count * 50
+    while len(out.accepted) < count and out.drawn < limit:
+        out.drawn += 1
+        name = f"{prefix}{seed}-{out.drawn:04d}"
+        text = to_yaml(draw(rng, name, cpus))
+        res = check(text, f"{name}.yaml")
+        if isinstance(res, ProfileError):
+            for reason in sorted({reason_of(str(p)) for p in res.problems}):
+                out.refused[reason] += 1
+        else:
+            out.accepted.append((name, text, res))
+    return out
+
+
+# ---- coverage: every value of every field at least once -------------------------------------------
+
+def _bucket(n: int, edges=(512, 1024, 2048, 4096, 8192, 16384)) -> str:
+    for e in edges:
+        if n <= e:
+            return f"<={e}"
+    return f">{edges[-1]}"
+
+
+def features(b: Built) -> set[str]:
+    """The values a profile exercises, as field=value strings (effective values: defaults count)."""
+    r, p = b.resolution, b.resolution.loaded.profile
+    t, pl = p.tls, p.platform
+    f = {f"cpu={p.target.cpu}", f"optimize={p.optimize}", f"time={pl.time}", f"debug.level={pl.debug.level}",
+         f"debug.error_strings={pl.debug.error_strings}", f"versions={'+'.join(r.versions)}",
+         f"in_content_len{_bucket(r.in_content_len)}", f"out_content_len{_bucket(r.out_content_len)}",
+         f"max_fragment_length={t.max_fragment_length}", f"record_size_limit={t.record_size_limit}",
+         f"alpn={'yes' if t.alpn else 'no'}", f"session_tickets={t.session_tickets}",
+         f"heap={'auto' if pl.heap == 'auto' else 'fixed'}", f"ram_bytes={'set' if p.target.ram_bytes else 'unset'}"}
+    f |= {f"suite={s.name}" for s in r.suites} | {f"group={g.name}" for g in r.groups}
+    f |= {f"entropy={e}" for e in pl.entropy} | {f"insecure={c.option}" for c in r.insecure}
+    if r.uses_psa:
+        f.add(f"psa_exclusive_buffers={t.psa_exclusive_buffers}")
+    if r.uses_psk:
+        f.add(f"psk_max_bytes{_bucket(t.psk_max_bytes, (16, 32, 63, 64))}")
+    if r.uses_certificates:
+        f |= {f"certificate_key={k}" for k in r.certificate_keys} | {f"sig_alg={a.name}" for a in r.signature_algorithms}
+        f |= {f"verify={r.verify}", f"pem={t.pem}", f"sni={t.server_name_indication}",
+              f"signature_algorithms={'explicit' if t.signature_algorithms is not None else 'default'}",
+              f"peer_chain_max_bytes{_bucket(t.peer_chain_max_bytes, (512, 1024, 2048, 4096, 65536))}",
+              f"peer_chain_max_certs={min(t.peer_chain_max_certs, 3)}"}
+        if "rsa" in r.certificate_keys:
+            f.add(f"rsa_max_bits={t.rsa_max_bits}")
+        if r.verify != "none":
+            f.add(f"ca_chain_bytes{_bucket(t.ca_chain_bytes, (512, 1024, 2048, 65536))}")
+    if p.target.flash_bytes:
+        f.add("flash_bytes=set")
+    return f
+
+
+def cover(pool: list[tuple[str, str, Built]], want: int) -> list[tuple[str, str, Built]]:
+    """Greedy set cover of every feature in the pool, then filled up to `want` with the most diverse rest."""
+    feats = [features(b) for _, _, b in pool]
+    universe = set().union(*feats)
+    chosen: list[int] = []
+    left = set(universe)
+    while left:
+        i = max(range(len(pool)), key=lambda j: (len(feats[j] & left), -j))
+        if not feats[i] & left:
+            break
+        chosen.append(i)
+        left -= feats[i]
+    counts = collections.Counter(x for i in chosen for x in feats[i])
+    while len(chosen) < want and len(chosen) < len(pool):
+        i = min((j for j in range(len(pool)) if j not in chosen), key=lambda j: (sum(counts[x] for x in feats[j]) /
+                                                                             max(len(feats[j]), 1), j))
+        chosen.append(i)
+        counts.update(feats[i])
+    return [pool[i] for i in chosen]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--count", type=int, default=200, help="accepted profiles to draw (with --cover: at least)")
+    ap.add_argument("--target", choices=["host", "cortex-m"], default="host")
+    ap.add_argument("--cpus", help="comma-separated CPUs to draw from (default: all of the target's)")
+    ap.add_argument("--cover", action="store_true", help="pick a subset of a --pool covering every value")
+    ap.add_argument("--pool", type=int, default=2000)
+    ap.add_argument("--out", help="write the accepted (or covering) profiles here, one YAML file each")
+    args = ap.parse_args(argv)
+    cpus = args.cpus.split(",") if args.cpus else (["host"] if args.target == "host" else CORTEX_M)
+    prefix = "h" if args.target == "host" else "m"
+    s = sample(args.seed, args.pool if args.cover else args.count, cpus, prefix=prefix)
+    chosen = cover(s.accepted, args.count) if args.cover else s.accepted
+    print(f"seed {args.seed}: drew {s.drawn}, accepted {len(s.accepted)}, refused {s.drawn - len(s.accepted)}"
+          + (f"; covering set {len(chosen)}" if args.cover else ""))
+    for reason, n in s.refused.most_common():
+        print(f"  refused {n:5d}  {reason}")
+    if args.cover:
+        universe = set().union(*(features(b) for _, _, b in s.accepted))
+        got = set().union(*(features(b) for _, _, b in chosen))
+        print(f"  covers {len(got)} of {len(universe)} field values")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text, _ in chosen:
+            (out / f"{name}.yaml").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
