@@ -12,6 +12,7 @@
 //   TLSGEN_DEBUG calls=<n> file=<path>                      (with --debug-log: the callback's records)
 //   TLSGEN_CA_EXTRA code=<Code> detail=<int>                (with --ca-extra: the second ca_chain())
 //   TLSGEN_HELLO_REQUEST ...                                (with --hello-request, see below)
+//   TLSGEN_CONNECTED                                        (with --announce-connected: the request is out)
 //   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> in=<in_content_len> out=<...> peer_chain_max=<bytes>
 //     (first; --profile-only prints just this line)
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> peak_blocks=<n> failed=<n> in_use_after=<bytes>
@@ -137,6 +138,7 @@ struct Options {
   bool flaky = false;
   bool hello_request = false;   // the pending-write / HelloRequest scenario (TLS 1.2)
   bool profile_only = false;    // print TLSGEN_PROFILE and exit (the fault peer sizes its chains by it)
+  bool announce_connected = false;  // print TLSGEN_CONNECTED once the request is written (driver hook)
   std::string alpn;             // comma-separated ALPN protocols to offer
   std::string debug_log;        // file for mbedTLS's debug callback records
   std::string ca_extra_file;    // a second ca_chain() call after --ca (its failure is printed, not fatal)
@@ -158,6 +160,8 @@ bool parse(int argc, char** argv, Options& o) {
     } else if (a == "--flaky") {
       o.flaky = true;
       o.nonblocking = true;
+    } else if (a == "--announce-connected") {
+      o.announce_connected = true;
     } else if (a == "--hello-request") {
       o.hello_request = true;
       o.nonblocking = true;
@@ -372,6 +376,10 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     sent += w.size;
   }
 
+  if (o.announce_connected) {
+    std::printf("TLSGEN_CONNECTED\n");
+    std::fflush(stdout);
+  }
   std::string reply;
   std::array<std::byte, 512> buf{};
   tlsgen::Status end;

@@ -26,6 +26,9 @@
 //     record, or -- when mbedTLS flushed it meanwhile, e.g. while a read() answered a TLS 1.2
 //     HelloRequest -- returns Ok with the record's length without sending anything again.
 //   - kTimeout (Mode::kBlocking) when the transport's own deadline passed; retryable.
+//   - read() skips zero-length application data records (legal in TLS 1.2 and 1.3; mbedTLS returns 0
+//     for them); more than three in a row end the session with mbedTLS's own
+//     Status{kTls, MBEDTLS_ERR_SSL_INVALID_MAC} ("possible DoS attack").
 //   - read(): kTlsCleanClose (kClosed, detail 0) after the peer's close_notify; kTlsTruncatedClose
 //     (kClosed, detail MBEDTLS_ERR_SSL_CONN_EOF) when the transport ended (EOF or reset) without one:
 //     the data may have been cut short, so a reply without its own length must be treated as
@@ -72,6 +75,7 @@ class SslSession {
   Mode mode_ = Mode::kBlocking;
   bool ssl_initialized_ = false;
   bool transport_would_block_ = false;  // set by the BIO during one call into mbedTLS
+  bool transport_eof_ = false;          // set by the BIO when the transport said kClosed (one read() call)
   Status error_;                        // sticky TLS failure
   Status transport_status_;             // last non-ok transport result seen by the BIO
   std::size_t pending_write_ = 0;       // caller bytes in the record mbedTLS still holds (out_left != 0)

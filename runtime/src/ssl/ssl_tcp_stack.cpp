@@ -74,6 +74,7 @@ int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
     case Code::kTimeout:
       return MBEDTLS_ERR_SSL_TIMEOUT;
     case Code::kClosed:
+      s.transport_eof_ = true;  // tells read() a 0 from mbedtls_ssl_read() is the end, not an empty record
       return 0;  // EOF: mbedTLS turns it into MBEDTLS_ERR_SSL_CONN_EOF (or 0 from mbedtls_ssl_read)
     default:
       return MBEDTLS_ERR_NET_RECV_FAILED;
@@ -322,6 +323,7 @@ IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
   }
   for (;;) {
     s->transport_would_block_ = false;
+    s->transport_eof_ = false;
     s->heap_failures_ = detail::heap_failures();
     const int ret = mbedtls_ssl_read(&s->ssl_, reinterpret_cast<unsigned char*>(buffer.data()),
                                      clamp_to_int(buffer.size()));
@@ -332,6 +334,13 @@ IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
       s->state_ = SslSession::State::kPeerClosed;
       s->error_ = kTlsCleanClose;
       return {s->error_, 0};
+    }
+    if (ret == 0 && !s->transport_eof_) {
+      // A zero-length application data record (legal in TLS 1.2 and 1.3): mbedtls_ssl_read() skips
+      // one and returns 0 for the next (ssl_msg.c, "OpenSSL sends empty messages"). Not the end of
+      // the stream: read on. Bounded: mbedTLS fails the fourth empty record in a row itself
+      // (MBEDTLS_ERR_SSL_INVALID_MAC, "possible DoS attack"), so this loops at most twice per call.
+      continue;
     }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
       // The transport ended (EOF or reset) without close_notify: mbedtls_ssl_read() turns
