@@ -218,6 +218,17 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     cases["empty_record_flood"] = Case(
         "rewriting_proxy", client_args=base, insert_empty=1000,
         expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_INVALID_MAC, step="read", verify_flags=-1))
+    # A server whose reply comes one byte every 0.4 s (a proxy holds it back): every 1 s transport read
+    # gets its byte, so only the read deadline (2 s, SslTcpStack::set_deadlines) ends the read():
+    # kReadDeadlineExpired (kTimeout, detail 2), not after the whole reply (minutes).
+    cases["read_deadline_slow_peer"] = Case(
+        "dripping_proxy", client_args=base + ("--read-deadline-ms", "2000", "--timeout-ms-override", "1000"),
+        expect=Expect(code="kTimeout", detail=2, step="read", verify_flags=-1))
+    # The same from the first server byte: the handshake deadline (2 s) ends connect(), sticky.
+    cases["handshake_deadline_slow_peer"] = Case(
+        "dripping_proxy", client_args=base + ("--handshake-deadline-ms", "2000", "--timeout-ms-override", "1000"),
+        server_args=("drip-from-start",),
+        expect=Expect(code="kTimeout", detail=1, step="connect", verify_flags=-1))
     if p.version == "TLSv1.3":
         # A KeyUpdate from the server (`k` on s_server's stdin): mbedTLS 3.6 does not implement it and
         # ends the session with MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE (docs/runtime/ssl.md).
@@ -608,6 +619,85 @@ class TruncatingProxy:
         self.upstream.stop()
 
 
+class DrippingProxy:
+    """In front of an `openssl s_server -www`: forwards the client's bytes unchanged, and the server's
+    bytes at full speed until the client has sent its request (its first application data record after
+    the handshake), then one byte every DRIP_SECONDS; with `from_start`, every byte of the server's
+    slowly. Started and stopped like a server."""
+
+    DRIP_SECONDS = 0.4
+
+    def __init__(self, upstream: ProcessServer, tls13: bool, from_start: bool):
+        self.upstream = upstream
+        self.output = upstream.output
+        self.app_records_before_request = 2 if tls13 else 1  # TLS 1.3: the client's Finished is one too
+        self.from_start = from_start
+        self.client_app_records = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(CLIENT_TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        self.error: str | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> bool:
+        if not self.upstream.start():
+            return False
+        self.thread.start()
+        return True
+
+    def _client_to_server(self, client: socket.socket, server: socket.socket) -> None:
+        try:
+            while (record := read_record(client)) is not None:
+                if record[0] == 23:
+                    self.client_app_records += 1
+                server.sendall(record)
+        except OSError:
+            pass
+        self.done.set()
+
+    def _serve(self) -> None:
+        try:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.upstream.port), timeout=CLIENT_TIMEOUT)
+            threading.Thread(target=self._client_to_server, args=(client, server), daemon=True).start()
+            server.settimeout(0.05)
+            pending = b""
+            while not self.done.is_set():
+                try:
+                    data = server.recv(4096)
+                    if not data:
+                        break
+                    pending += data
+                except socket.timeout:
+                    pass
+                # The request is counted before it is forwarded, so the reply is always slow.
+                slow = self.from_start or self.client_app_records >= self.app_records_before_request
+                if pending and slow:
+                    client.sendall(pending[:1])
+                    pending = pending[1:]
+                    time.sleep(self.DRIP_SECONDS)
+                elif pending:
+                    client.sendall(pending)
+                    pending = b""
+            client.close()
+            server.close()
+        except OSError:
+            pass
+        except Exception as e:  # reported by the driver
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.sock.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=15)
+        self.upstream.stop()
+
+
 class RewritingProxy:
     """In front of an `openssl s_server -www -keylogfile K`: forwards the client's bytes unchanged and
     the server's records through record_rewriter.ServerStreamRewriter (zero-length application data
@@ -817,6 +907,12 @@ def start_server(args: argparse.Namespace, profile: Profile, case: Case, certs: 
         elif case.server == "truncating_proxy":
             server = TruncatingProxy(openssl_server(args.openssl, profile, case, certs, free_port()))
             port = server.port
+        elif case.server == "dripping_proxy":
+            upstream = openssl_server(args.openssl, profile, dataclasses.replace(case, server_args=()), certs,
+                                      free_port())
+            server = DrippingProxy(upstream, tls13=profile.version == "TLSv1.3",
+                                   from_start="drip-from-start" in case.server_args)
+            port = server.port
         elif case.server == "rewriting_proxy":
             upstream_port = free_port()
             keylog = work / f"keylog-{upstream_port}-{os.getpid()}.txt"
@@ -894,7 +990,12 @@ def run_client(args: argparse.Namespace, profile: Profile, case: Case, certs: Pa
                client_args: list[str]):
     """Starts the case's server, runs the client once, stops the server: (rc, stdout, stderr, server)."""
     server, port = start_server(args, profile, case, certs, work)
-    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", "10000"] + client_args
+    timeout_ms = "10000"
+    if "--timeout-ms-override" in client_args:  # a case that needs a shorter transport timeout
+        at = client_args.index("--timeout-ms-override")
+        timeout_ms = client_args[at + 1]
+        client_args = client_args[:at] + client_args[at + 2:]
+    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", timeout_ms] + client_args
     print("client:", " ".join(cmd))
     try:
         if case.expect.hello_request:
@@ -1094,7 +1195,7 @@ def run_case(args: argparse.Namespace) -> int:
         print(stderr, end="", file=sys.stderr)
     out = parse_lines(stdout)
     errors = check(case, out, rc)
-    if isinstance(server, (MidHandshakeServer, TruncatingProxy, RewritingProxy)) and server.error:
+    if isinstance(server, (MidHandshakeServer, TruncatingProxy, RewritingProxy, DrippingProxy)) and server.error:
         errors.append(f"{type(server).__name__}: {server.error}")
     if case.expect.hello_request and isinstance(server, ProcessServer):
         received = [line.strip() for line in server.output]
