@@ -11,7 +11,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 APT_PACKAGES=(cmake ninja-build g++ libgtest-dev openssl gnutls-bin valgrind
               gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib libstdc++-arm-none-eabi-dev qemu-system-arm
-              clang-14 libclang-rt-14-dev bzip2 python3-pip)
+              clang-14 libclang-rt-14-dev bzip2 python3-pip python3-cryptography)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 log() { printf '[deps] %s\n' "$*" >&2; }

@@ -212,6 +212,75 @@ def test_fault_drop_loses_some_frames(fw):
     assert 0 < received < 20
 
 
+class BurstServer:
+    """Accepts one connection and sends `data` at once, then waits for the client to close."""
+
+    def __init__(self, data: bytes):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.data = data
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.sock.accept()
+        except OSError:
+            return
+        with conn:
+            conn.sendall(self.data)
+            conn.settimeout(10)
+            try:
+                conn.recv(1)
+            except OSError:
+                pass
+
+
+def read_frames(f, total: int) -> list[tuple[bytes, bytes]]:
+    """(header, payload) of +IPD frames until `total` payload bytes arrived."""
+    frames, got = [], 0
+    while got < total:
+        header = f.expect(b":")
+        header = header[header.index(b"+IPD,"):]
+        n = int(header[5:-1].split(b",")[1])
+        while len(f.buf) < n:
+            chunk = f.s.recv(65536)
+            assert chunk, "emulator closed"
+            f.buf += chunk
+        frames.append((header, f.buf[:n]))
+        f.buf = f.buf[n:]
+        got += n
+    return frames
+
+
+@pytest.mark.parametrize("mode,form", [("cipdinfo", rb"\+IPD,0,\d+,127\.0\.0\.1,\d+:"),
+                                       ("cipdinfo-quoted", rb'\+IPD,0,\d+,"127\.0\.0\.1",\d+:')])
+def test_mode_cipdinfo_frames_carry_the_remote_address(fw, mode, form):
+    import re
+    server = EchoServer()
+    f = fw("--fault", mode)
+    open_link(f, server.port)
+    f.send(b"AT+CIPSEND=0,5\r\n")
+    f.expect(b"> ")
+    f.send(b"hello")
+    [(header, payload)] = read_frames(f, 5)
+    assert re.fullmatch(form, header) and header.endswith(f",{server.port}:".encode()), header
+    assert payload == b"hello"
+
+
+def test_mode_frame_coalesces_above_1460(fw):
+    data = bytes(range(256)) * 40  # 10,240 bytes at once
+    server = BurstServer(data)
+    f = fw("--fault", "frame=5760")
+    open_link(f, server.port)
+    frames = read_frames(f, len(data))
+    assert b"".join(p for _, p in frames) == data
+    assert max(len(p) for _, p in frames) > 2048  # above the old 2,048-byte limit of the parser
+    assert all(len(p) <= 5760 for _, p in frames)
+
+
 def test_exits_when_the_uart_disconnects(fw):
     f = fw()
     f.s.close()

@@ -46,6 +46,8 @@ MBEDTLS_ERR_X509_CERT_VERIFY_FAILED = -0x2700
 MBEDTLS_ERR_SSL_CONN_EOF = -0x7280
 MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE = -0x7780
 MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED = -0x7680
+MBEDTLS_ERR_SSL_INVALID_MAC = -0x7180
+MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE = -0x7700
 # Out-of-memory codes of the mbedTLS modules a handshake allocates in (and PSA's).
 ALLOC_FAILED_CODES = (-0x7F00, -0x0010, -0x4D80, -0x2880, -0x3F80, -0x6180, -0x5180, -0x006A, -141)
 BADCERT_EXPIRED = 0x01
@@ -89,8 +91,8 @@ class Expect:
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    # openssl | openssl_files | openssl_interactive | gnutls | truncating_proxy | drop_after_client_hello |
-    # truncated_server_hello | none
+    # openssl | openssl_files | openssl_interactive | gnutls | truncating_proxy | rewriting_proxy |
+    # drop_after_client_hello | truncated_server_hello | none
     server: str
     server_cert: str = "server"      # server | expired
     server_args: tuple[str, ...] = ()  # more s_server options (e.g. -alpn)
@@ -100,6 +102,9 @@ class Case:
     below_peak_percent: int = 0      # > 0: run in this percentage of a calibration session's heap peak
     below_peak_bytes: int = 0        # > 0: run in (calibration peak - this many bytes)
     heap_proof: bool = False         # the generated heap must hold the session and be <= 110% of its peak
+    insert_empty: int = 0            # rewriting_proxy: zero-length application data records put in front
+                                     # of the server's first application data record
+    server_command: str | None = None  # openssl_interactive: sent to s_server's stdin once connected
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,6 +211,35 @@ def cases_for(profile_name: str) -> dict[str, Case]:
         cases["hello_request_pending_write"] = Case(
             "openssl_interactive", client_args=base + ("--hello-request",),
             expect=dataclasses.replace(ok, hello_request=True, status_line=None, min_reply_bytes=0))
+    # Zero-length application data records (legal in TLS 1.2 and 1.3) before the reply: skipped, the
+    # reply read whole up to close_notify. A flood of them ends with mbedTLS's own verdict: more than
+    # three in a row are "a possible DoS attack" (ssl_msg.c), MBEDTLS_ERR_SSL_INVALID_MAC.
+    cases["empty_records"] = Case("rewriting_proxy", client_args=base, expect=ok, insert_empty=2)
+    cases["empty_record_flood"] = Case(
+        "rewriting_proxy", client_args=base, insert_empty=1000,
+        expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_INVALID_MAC, step="read", verify_flags=-1))
+    # A server whose reply comes one byte every 0.4 s (a proxy holds it back): every 1 s transport read
+    # gets its byte, so only the read deadline (2 s, SslTcpStack::set_deadlines) ends the read():
+    # kReadDeadlineExpired (kTimeout, detail 2), not after the whole reply (minutes).
+    cases["read_deadline_slow_peer"] = Case(
+        "dripping_proxy", client_args=base + ("--read-deadline-ms", "2000", "--timeout-ms-override", "1000"),
+        expect=Expect(code="kTimeout", detail=2, step="read", verify_flags=-1))
+    # The same from the first server byte: the handshake deadline (2 s) ends connect(), sticky.
+    cases["handshake_deadline_slow_peer"] = Case(
+        "dripping_proxy", client_args=base + ("--handshake-deadline-ms", "2000", "--timeout-ms-override", "1000"),
+        server_args=("drip-from-start",),
+        expect=Expect(code="kTimeout", detail=1, step="connect", verify_flags=-1))
+    if p.version == "TLSv1.3":
+        # A KeyUpdate from the server (`k` on s_server's stdin): mbedTLS 3.6 does not implement it and
+        # ends the session with MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE (docs/runtime/ssl.md).
+        cases["key_update"] = Case("openssl_interactive", client_args=base + ("--announce-connected",),
+                                   server_command="k\n",
+                                   expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE,
+                                                 step="read", verify_flags=-1))
+        cases["key_update_requested"] = Case("openssl_interactive", client_args=base + ("--announce-connected",),
+                                             server_command="K\n",
+                                             expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE,
+                                                           step="read", verify_flags=-1))
     cases["closes_after_client_hello"] = Case("drop_after_client_hello", client_args=base, expect=eof)
     cases["truncated_server_hello"] = Case("truncated_server_hello", client_args=base, expect=eof)
     # Out of memory: kResourceExhausted (detail: whatever mbedTLS returned, which late in a handshake
@@ -585,6 +619,143 @@ class TruncatingProxy:
         self.upstream.stop()
 
 
+class DrippingProxy:
+    """In front of an `openssl s_server -www`: forwards the client's bytes unchanged, and the server's
+    bytes at full speed until the client has sent its request (its first application data record after
+    the handshake), then one byte every DRIP_SECONDS; with `from_start`, every byte of the server's
+    slowly. Started and stopped like a server."""
+
+    DRIP_SECONDS = 0.4
+
+    def __init__(self, upstream: ProcessServer, tls13: bool, from_start: bool):
+        self.upstream = upstream
+        self.output = upstream.output
+        self.app_records_before_request = 2 if tls13 else 1  # TLS 1.3: the client's Finished is one too
+        self.from_start = from_start
+        self.client_app_records = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(CLIENT_TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        self.error: str | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> bool:
+        if not self.upstream.start():
+            return False
+        self.thread.start()
+        return True
+
+    def _client_to_server(self, client: socket.socket, server: socket.socket) -> None:
+        try:
+            while (record := read_record(client)) is not None:
+                if record[0] == 23:
+                    self.client_app_records += 1
+                server.sendall(record)
+        except OSError:
+            pass
+        self.done.set()
+
+    def _serve(self) -> None:
+        try:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.upstream.port), timeout=CLIENT_TIMEOUT)
+            threading.Thread(target=self._client_to_server, args=(client, server), daemon=True).start()
+            server.settimeout(0.05)
+            pending = b""
+            while not self.done.is_set():
+                try:
+                    data = server.recv(4096)
+                    if not data:
+                        break
+                    pending += data
+                except socket.timeout:
+                    pass
+                # The request is counted before it is forwarded, so the reply is always slow.
+                slow = self.from_start or self.client_app_records >= self.app_records_before_request
+                if pending and slow:
+                    client.sendall(pending[:1])
+                    pending = pending[1:]
+                    time.sleep(self.DRIP_SECONDS)
+                elif pending:
+                    client.sendall(pending)
+                    pending = b""
+            client.close()
+            server.close()
+        except OSError:
+            pass
+        except Exception as e:  # reported by the driver
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.sock.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(timeout=15)
+        self.upstream.stop()
+
+
+class RewritingProxy:
+    """In front of an `openssl s_server -www -keylogfile K`: forwards the client's bytes unchanged and
+    the server's records through record_rewriter.ServerStreamRewriter (zero-length application data
+    records inserted, the rest re-encrypted). Started and stopped like a server."""
+
+    def __init__(self, upstream: ProcessServer, keylog: Path, profile: Profile, insert: int):
+        from record_rewriter import ServerStreamRewriter  # needs `cryptography`: only for these cases
+
+        self.upstream = upstream
+        self.output = upstream.output
+        self.rewriter = ServerStreamRewriter(keylog, tls13=profile.version == "TLSv1.3",
+                                             ccm8="CCM-8" in profile.suite, insert=insert)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.sock.settimeout(CLIENT_TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self) -> bool:
+        if not self.upstream.start():
+            return False
+        self.thread.start()
+        return True
+
+    def _serve(self) -> None:
+        try:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.upstream.port), timeout=CLIENT_TIMEOUT)
+            hello = read_record(client)
+            if hello is None:
+                raise ConnectionError("the client sent no ClientHello")
+            self.rewriter.client_hello(hello)
+            server.sendall(hello)
+            stop = threading.Event()
+            reader = start_pump(client, server, stop)
+            try:
+                while (record := read_record(server)) is not None:
+                    client.sendall(self.rewriter.feed(record))
+                client.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the client gave up (the flood case): its alert and close end the stream
+            reader.join(timeout=CLIENT_TIMEOUT)
+            stop.set()
+            client.close()
+            server.close()
+        except Exception as e:  # reported by the driver
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.sock.close()
+
+    def stop(self) -> None:
+        self.thread.join(timeout=15)
+        self.upstream.stop()
+
+
 def openssl_server(openssl: str, profile: Profile, case: Case, certs: Path, port: int) -> ProcessServer:
     # -WWW: serve files from certs/www (also behind the truncating proxy); interactive: no HTTP, the
     # received data goes to stdout and commands ("r": renegotiate, i.e. send a HelloRequest) come
@@ -736,6 +907,21 @@ def start_server(args: argparse.Namespace, profile: Profile, case: Case, certs: 
         elif case.server == "truncating_proxy":
             server = TruncatingProxy(openssl_server(args.openssl, profile, case, certs, free_port()))
             port = server.port
+        elif case.server == "dripping_proxy":
+            upstream = openssl_server(args.openssl, profile, dataclasses.replace(case, server_args=()), certs,
+                                      free_port())
+            server = DrippingProxy(upstream, tls13=profile.version == "TLSv1.3",
+                                   from_start="drip-from-start" in case.server_args)
+            port = server.port
+        elif case.server == "rewriting_proxy":
+            upstream_port = free_port()
+            keylog = work / f"keylog-{upstream_port}-{os.getpid()}.txt"
+            keylog.unlink(missing_ok=True)
+            upstream = openssl_server(args.openssl, profile,
+                                      dataclasses.replace(case, server_args=case.server_args + ("-keylogfile", str(keylog))),
+                                      certs, upstream_port)
+            server = RewritingProxy(upstream, keylog, profile, case.insert_empty)
+            port = server.port
         else:
             port = free_port()
             if case.server == "gnutls":
@@ -804,12 +990,20 @@ def run_client(args: argparse.Namespace, profile: Profile, case: Case, certs: Pa
                client_args: list[str]):
     """Starts the case's server, runs the client once, stops the server: (rc, stdout, stderr, server)."""
     server, port = start_server(args, profile, case, certs, work)
-    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", "10000"] + client_args
+    timeout_ms = "10000"
+    if "--timeout-ms-override" in client_args:  # a case that needs a shorter transport timeout
+        at = client_args.index("--timeout-ms-override")
+        timeout_ms = client_args[at + 1]
+        client_args = client_args[:at] + client_args[at + 2:]
+    cmd = [args.client, "--host", "127.0.0.1", "--port", str(port), "--timeout-ms", timeout_ms] + client_args
     print("client:", " ".join(cmd))
     try:
         if case.expect.hello_request:
             assert isinstance(server, ProcessServer)
             rc, stdout, stderr = run_hello_request_client(cmd, server)
+        elif case.server_command is not None:
+            assert isinstance(server, ProcessServer)
+            rc, stdout, stderr = run_interactive_client(cmd, server, case.server_command)
         else:
             try:
                 r = subprocess.run(cmd, capture_output=True, text=True, timeout=CLIENT_TIMEOUT, errors="replace")
@@ -822,6 +1016,26 @@ def run_client(args: argparse.Namespace, profile: Profile, case: Case, certs: Pa
         if server is not None:
             server.stop()
     return rc, stdout, stderr, server
+
+
+def run_interactive_client(cmd: list[str], server: ProcessServer, command: str) -> tuple[int, str, str]:
+    """A client run with --announce-connected: once it prints TLSGEN_CONNECTED (the handshake is done
+    and the request written), `command` goes to the interactive s_server's stdin (e.g. "k": KeyUpdate)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    lines: list[str] = []
+    timer = threading.Timer(CLIENT_TIMEOUT, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("TLSGEN_CONNECTED"):
+                server.send(command)
+        stderr = proc.stderr.read()
+        rc = proc.wait()
+    finally:
+        timer.cancel()
+    return rc, "".join(lines), stderr
 
 
 def run_hello_request_client(cmd: list[str], server: ProcessServer) -> tuple[int, str, str]:
@@ -981,7 +1195,7 @@ def run_case(args: argparse.Namespace) -> int:
         print(stderr, end="", file=sys.stderr)
     out = parse_lines(stdout)
     errors = check(case, out, rc)
-    if isinstance(server, (MidHandshakeServer, TruncatingProxy)) and server.error:
+    if isinstance(server, (MidHandshakeServer, TruncatingProxy, RewritingProxy, DrippingProxy)) and server.error:
         errors.append(f"{type(server).__name__}: {server.error}")
     if case.expect.hello_request and isinstance(server, ProcessServer):
         received = [line.strip() for line in server.output]

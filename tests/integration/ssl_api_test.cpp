@@ -58,6 +58,9 @@ class ScriptedTransport final : public tlsgen::TcpStack {
   Status connect_result;
   std::size_t max_write = SIZE_MAX;
   Status read_result = Status(Code::kWouldBlock);
+  std::size_t max_read = SIZE_MAX;
+  std::uint32_t* clock_ms = nullptr;  // advanced by ms_per_read on every read
+  std::uint32_t ms_per_read = 0;
   std::vector<std::byte> sent;
   std::vector<std::byte> inbox;
   int open_sockets = 0;
@@ -75,8 +78,10 @@ class ScriptedTransport final : public tlsgen::TcpStack {
   }
   tlsgen::IoResult read(tlsgen::Socket, std::span<std::byte> buffer) override {
     ++reads;
+    if (clock_ms != nullptr) *clock_ms += ms_per_read;
     if (inbox.empty()) return {read_result, 0};
-    const std::size_t n = buffer.size() < inbox.size() ? buffer.size() : inbox.size();
+    std::size_t n = buffer.size() < inbox.size() ? buffer.size() : inbox.size();
+    n = n < max_read ? n : max_read;
     std::memcpy(buffer.data(), inbox.data(), n);
     inbox.erase(inbox.begin(), inbox.begin() + static_cast<std::ptrdiff_t>(n));
     return {Status(), n};
@@ -534,6 +539,51 @@ TEST_F(SslStack, TransportTimeout_TimeoutThenHandshakeResumes) {
   transport.read_result = Status(Code::kClosed);
   EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), Status::Tls(MBEDTLS_ERR_SSL_CONN_EOF));
   EXPECT_EQ(transport.sent.size(), hello);
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+class FakeClock final : public tlsgen::Clock {
+ public:
+  std::uint32_t now = 1000;
+  std::uint32_t now_ms() override { return now; }
+};
+
+// Issue 12, item 5: a peer that sends one byte every 2.5 s satisfies every transport read (its own
+// timeout is per call), so without a deadline the handshake goes on for as long as the peer likes.
+TEST_F(SslStack, HandshakeDeadline_SlowDripPeer_EndsAtTheDeadlineSticky) {
+  FakeClock clock;
+  transport.clock_ms = &clock.now;
+  transport.ms_per_read = 2500;
+  transport.max_read = 1;
+  transport.read_result = Status(Code::kTimeout);
+  const std::byte header[] = {std::byte{0x16}, std::byte{0x03}, std::byte{0x03}, std::byte{0x00}, std::byte{0xC8}};
+  transport.inbox.assign(std::begin(header), std::end(header));
+  transport.inbox.insert(transport.inbox.end(), 200, std::byte{0x02});  // a ServerHello of 200 bytes, slowly
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.set_deadlines(sock.value(), nullptr, 1, 1).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(tls.set_deadlines(sock.value(), &clock, 6000, 0).ok());
+  const std::uint32_t start = clock.now;
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), tlsgen::kHandshakeDeadlineExpired);
+  EXPECT_LE(clock.now - start, 6000u + 2500u);  // at most one transport call past the deadline
+  EXPECT_GT(transport.inbox.size(), 190u);       // not 200 reads (500 s) later
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), tlsgen::kHandshakeDeadlineExpired);  // sticky
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+TEST_F(SslStack, HandshakeDeadline_SpansRetries) {
+  // Non-blocking: connect() returns kWouldBlock many times; the deadline counts from the first call.
+  FakeClock clock;
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  ASSERT_TRUE(tls.set_deadlines(sock.value(), &clock, 3000, 0).ok());
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  clock.now += 2000;
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  clock.now += 1000;
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), tlsgen::kHandshakeDeadlineExpired);
   EXPECT_TRUE(tls.close(sock.value()).ok());
 }
 

@@ -12,6 +12,7 @@
 //   TLSGEN_DEBUG calls=<n> file=<path>                      (with --debug-log: the callback's records)
 //   TLSGEN_CA_EXTRA code=<Code> detail=<int>                (with --ca-extra: the second ca_chain())
 //   TLSGEN_HELLO_REQUEST ...                                (with --hello-request, see below)
+//   TLSGEN_CONNECTED                                        (with --announce-connected: the request is out)
 //   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> in=<in_content_len> out=<...> peer_chain_max=<bytes>
 //     (first; --profile-only prints just this line)
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> peak_blocks=<n> failed=<n> in_use_after=<bytes>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +52,14 @@
 #include "tlsgen_profile.hpp"
 
 namespace {
+
+class SteadyClock final : public tlsgen::Clock {
+ public:
+  std::uint32_t now_ms() override {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  }
+};
 
 // Wraps a TcpStack: every other read, write and connect says kWouldBlock without touching the
 // transport, and reads and writes move at most kChunk bytes. Exercises the WANT_READ/WANT_WRITE
@@ -132,6 +142,9 @@ struct Options {
   bool flaky = false;
   bool hello_request = false;   // the pending-write / HelloRequest scenario (TLS 1.2)
   bool profile_only = false;    // print TLSGEN_PROFILE and exit (the fault peer sizes its chains by it)
+  bool announce_connected = false;  // print TLSGEN_CONNECTED once the request is written (driver hook)
+  unsigned handshake_deadline_ms = 0;  // SslTcpStack::set_deadlines (0: none)
+  unsigned read_deadline_ms = 0;
   std::string alpn;             // comma-separated ALPN protocols to offer
   std::string debug_log;        // file for mbedTLS's debug callback records
   std::string ca_extra_file;    // a second ca_chain() call after --ca (its failure is printed, not fatal)
@@ -153,6 +166,8 @@ bool parse(int argc, char** argv, Options& o) {
     } else if (a == "--flaky") {
       o.flaky = true;
       o.nonblocking = true;
+    } else if (a == "--announce-connected") {
+      o.announce_connected = true;
     } else if (a == "--hello-request") {
       o.hello_request = true;
       o.nonblocking = true;
@@ -189,6 +204,10 @@ bool parse(int argc, char** argv, Options& o) {
       o.debug_log = argv[++i];
     } else if (a == "--ca-extra") {
       o.ca_extra_file = argv[++i];
+    } else if (a == "--handshake-deadline-ms") {
+      o.handshake_deadline_ms = static_cast<unsigned>(std::atoi(argv[++i]));
+    } else if (a == "--read-deadline-ms") {
+      o.read_deadline_ms = static_cast<unsigned>(std::atoi(argv[++i]));
     } else if (a == "--timeout-ms") {
       o.timeout_ms = std::atoi(argv[++i]);
     } else {
@@ -347,6 +366,15 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     return;
   }
   const tlsgen::Socket sock = opened.value();
+  static SteadyClock clock;
+  if (o.handshake_deadline_ms != 0 || o.read_deadline_ms != 0) {
+    const tlsgen::Status set = tls.set_deadlines(sock, &clock, o.handshake_deadline_ms, o.read_deadline_ms);
+    if (!set.ok()) {
+      report("open", set, &tls, sock);
+      (void)tls.close(sock);
+      return;
+    }
+  }
   tlsgen::Status st = retry(o, [&] { return tls.connect(sock, o.host.c_str(), o.port); });
   if (!st.ok()) {
     report("connect", st, &tls, sock);
@@ -387,6 +415,10 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     sent += w.size;
   }
 
+  if (o.announce_connected) {
+    std::printf("TLSGEN_CONNECTED\n");
+    std::fflush(stdout);
+  }
   std::string reply;
   std::array<std::byte, 512> buf{};
   tlsgen::Status end;

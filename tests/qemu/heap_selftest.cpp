@@ -216,6 +216,20 @@ void check_bad_frees() {
   }
   expect(g_log.exactly(21, HeapFault::kBadFree) && unchanged(), "interior pointers at 8-byte multiples: bad free");
   g_log.clear();
+  // Forged headers inside the live block a (issue 12): a block below, the target and a block above,
+  // consistent with each other in the documented 8-byte layout, but not keyed with the heap's secret.
+  const auto forge = [](std::byte* p, std::uint32_t size, std::uint32_t prev) {
+    const std::uint32_t word = size | (3u << 1) | 1u;  // log2(8) << 1, in use
+    std::memcpy(p, &word, 4);
+    std::memcpy(p + 4, &prev, 4);
+  };
+  forge(a, 16, 0);
+  forge(a + 16, 16, 16);
+  forge(a + 32, 16, 16);
+  snapshot();
+  g_heap.free(a + 16 + Heap::kHeaderBytes);
+  expect(g_log.exactly(1, HeapFault::kBadFree) && unchanged(), "forged headers inside a live block: bad free");
+  g_log.clear();
   snapshot();
   g_heap.free(g_region + sizeof g_region - 64);
   g_heap.free(g_copy + 64);

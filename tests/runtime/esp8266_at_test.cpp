@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <string>
@@ -193,11 +194,189 @@ TEST(Esp8266, GarbageLines_AreIgnored) {
   EXPECT_EQ(read_all(f.stack, f.s, 2), "ok");
 }
 
-TEST(Esp8266, MalformedIpdLength_IsRejected) {
+TEST(Esp8266, MalformedIpdHeaderWithoutLength_IsDropped) {
   Fixture f;
   f.connect();
-  f.modem.to_driver += "\r\n+IPD,0,99999:xx\r\n+IPD,0,0:\r\n+IPD,0,2:ok";
+  // No length to trust: the header line is dropped (a zero length announces no payload).
+  f.modem.to_driver += "\r\n+IPD,0,0:\r\n+IPD,x,y:\r\n+IPD,0,:\r\n+IPD,0,2:ok";
   EXPECT_EQ(read_all(f.stack, f.s, 2), "ok");
+}
+
+// ---- issue 12: +IPD headers the parser refuses, the AT+CIPDINFO=1 form, large frames ----------
+
+TEST(Esp8266, Ipd_CipdinfoForm_Accepted) {
+  Fixture f;
+  f.connect();
+  // AT+CIPDINFO=1: the remote address and port before the colon (ESP8266 NonOS unquoted, ESP32 AT quoted,
+  // IPv6 literals carry colons of their own inside the quotes).
+  f.modem.to_driver += "\r\n+IPD,0,5,192.168.1.10,443:hello\r\n+IPD,0,6,\"10.0.0.2\",8883: world"
+                       "\r\n+IPD,0,1,\"fe80::1:2\",443:!";
+  EXPECT_EQ(read_all(f.stack, f.s, 12), "hello world!");
+}
+
+TEST(Esp8266, Ipd_LargeFrame5760_DeliveredWholeThroughSmallRing) {
+  Fixture f;
+  f.connect();
+  std::string data(5760, '\0');  // the largest frame Espressif's ESP32 AT firmware sends
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+  f.modem.to_driver += "\r\n+IPD,0,5760:" + data + "\r\n+IPD,0,3,\"10.0.0.2\",443:end";
+  EXPECT_EQ(read_all(f.stack, f.s, 5763), data + "end");
+}
+
+TEST(Esp8266, Ipd_RefusedHeader_PayloadIsDrainedNeverParsedAsLines) {
+  FakeModem modem;
+  modem.on_command = standard;
+  std::byte storage[1024];
+  Esp8266AtStack stack(modem, storage, 2, {100, 100, 100});
+  ASSERT_TRUE(stack.init().ok());
+  const auto a = stack.open(tlsgen::Mode::kBlocking);
+  const auto b = stack.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(a.ok() && b.ok());
+  modem.on_command = [](const std::string& c) {
+    if (c.rfind("AT+CIPSTART=1,", 0) == 0) return std::string("1,CONNECT\r\n\r\nOK\r\n");
+    return standard(c);
+  };
+  ASSERT_TRUE(stack.connect(a.value(), "127.0.0.1", 4433).ok());
+  ASSERT_TRUE(stack.connect(b.value(), "127.0.0.1", 4434).ok());
+  // The remote peer of link 0 controls these payloads: modem events inside them must stay data.
+  const std::string evil = "\r\n1,CLOSED\r\n+IPD,1,4:evil\r\nSEND OK\r\n";
+  std::string big = evil + std::string(9000 - evil.size(), 'p');  // above the largest frame accepted
+  std::string odd = evil + "zz";                                   // a form the parser does not know
+  modem.to_driver += "\r\n+IPD,0,9000:" + big + "\r\n+IPD,0," + std::to_string(odd.size()) + ",x y:" + odd +
+                     "\r\n+IPD,1,3:yes";
+  EXPECT_EQ(read_all(stack, b.value(), 3), "yes");  // link 1 got only its own frame, and is still open
+  std::byte buf[8];
+  EXPECT_EQ(stack.read(b.value(), buf).status.code(), Code::kTimeout);
+  // Link 0 lost data it can never get back: said so, not silently skipped.
+  EXPECT_EQ(stack.read(a.value(), buf).status.code(), Code::kDataLoss);
+}
+
+// ---- issue 12: host names go into an AT command -----------------------------------------------
+
+TEST(Esp8266, Connect_HostOutsideHostNameGrammar_RefusedNothingWritten) {
+  const char* const bad[] = {"1.2.3.4\",80\r\nAT+RST\r\n", "", "a\"b", "a\rb", "a\nb", "a b", "a,b", "a;b",
+                             "\x80host", "host\x7f", ".example", "example..com", "-host.example", "host-.example",
+                             "a\tb"};
+  for (const char* host : bad) {
+    Fixture f;
+    ASSERT_TRUE(f.stack.init().ok());
+    auto r = f.stack.open(tlsgen::Mode::kBlocking);
+    ASSERT_TRUE(r.ok());
+    const std::string before = f.modem.from_driver;
+    EXPECT_EQ(f.stack.connect(r.value(), host, 1).code(), Code::kInvalidArgument) << host;
+    EXPECT_EQ(f.modem.from_driver, before) << host;  // not a byte to the UART
+  }
+  Fixture f;
+  ASSERT_TRUE(f.stack.init().ok());
+  auto r = f.stack.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(f.stack.connect(r.value(), std::string(300, 'a').c_str(), 1).code(), Code::kInvalidArgument);
+  EXPECT_EQ(f.stack.connect(r.value(), (std::string(64, 'a') + ".example").c_str(), 1).code(),
+            Code::kInvalidArgument);  // a label is at most 63 characters
+}
+
+TEST(Esp8266, Connect_HostNamesAndAddresses_Accepted) {
+  for (const char* host : {"example.com", "10.0.0.1", "my-host.local", "localhost", "a1.b-2.example.", "127.0.0.1"}) {
+    Fixture f;
+    f.modem.on_command = [](const std::string& c) {
+      return c.rfind("AT+CIPSTART=0,", 0) == 0 ? std::string("0,CONNECT\r\n\r\nOK\r\n") : standard(c);
+    };
+    ASSERT_TRUE(f.stack.init().ok());
+    auto r = f.stack.open(tlsgen::Mode::kBlocking);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(f.stack.connect(r.value(), host, 443).ok()) << host;
+    EXPECT_EQ(f.modem.commands.back(), std::string("AT+CIPSTART=0,\"TCP\",\"") + host + "\",443");
+  }
+}
+
+// ---- issue 12: writes whose answer cannot come -------------------------------------------------
+
+TEST(Esp8266, Write_PromptBehindFullRing_EndsPromptlyThenRetryCompletes) {
+  Fixture f;
+  f.connect();
+  // The peer's 1,000 bytes arrive just before the modem's '>' prompt: the 512-byte ring takes half of
+  // them, and the prompt stays behind the rest (nothing else reads the UART while write() waits).
+  const std::string incoming(1000, 'i');
+  f.modem.on_command = [&](const std::string& c) {
+    if (c.rfind("AT+CIPSEND=0,", 0) == 0) return "\r\n+IPD,0,1000:" + incoming + "\r\nOK\r\n> ";
+    return standard(c);
+  };
+  const std::uint32_t before = f.modem.now;
+  const auto w = f.stack.write(f.s, bytes("hello"));
+  EXPECT_EQ(w.status, tlsgen::Status(Code::kResourceExhausted, Esp8266AtStack::kRxBlockedDetail));
+  EXPECT_EQ(w.size, 0u);
+  EXPECT_LT(f.modem.now - before, 100u);  // not the 100 ms I/O timeout
+  EXPECT_EQ(f.modem.payload, "");        // nothing sent before the prompt
+  // The application reads, which lets the prompt through; the retry with the same bytes sends them once.
+  EXPECT_EQ(read_all(f.stack, f.s, 1000), incoming);
+  f.modem.on_command = standard;
+  const auto again = f.stack.write(f.s, bytes("hello"));
+  ASSERT_TRUE(again.ok()) << tlsgen::name(again.status.code());
+  EXPECT_EQ(again.size, 5u);
+  EXPECT_EQ(f.modem.payload, "hello");
+  EXPECT_EQ(std::count(f.modem.commands.begin(), f.modem.commands.end(), "AT+CIPSEND=0,5"), 1);
+  EXPECT_TRUE(f.stack.write(f.s, bytes("next")).ok());  // in step with the modem
+  EXPECT_EQ(f.modem.payload, "next");
+}
+
+TEST(Esp8266, Write_SendOkBehindFullRing_ReturnsOnceDataHandedOver) {
+  Fixture f;
+  f.connect();
+  const std::string incoming(1000, 'i');
+  f.modem.on_command = [&](const std::string& c) {
+    if (c.rfind("<data:", 0) == 0) return "\r\n+IPD,0,1000:" + incoming + "\r\nSEND OK\r\n";
+    return standard(c);
+  };
+  const std::uint32_t before = f.modem.now;
+  const auto w = f.stack.write(f.s, bytes("hello"));
+  EXPECT_TRUE(w.ok());  // the modem has the bytes; its verdict is checked when it can be read
+  EXPECT_EQ(w.size, 5u);
+  EXPECT_LT(f.modem.now - before, 100u);
+  EXPECT_EQ(read_all(f.stack, f.s, 1000), incoming);
+  f.modem.on_command = standard;
+  EXPECT_TRUE(f.stack.write(f.s, bytes("next")).ok());  // the late SEND OK was not taken for this one
+  EXPECT_EQ(f.modem.payload, "next");
+}
+
+TEST(Esp8266, Write_SendFailBehindFullRing_ReportedOnTheNextCall) {
+  Fixture f;
+  f.connect();
+  const std::string incoming(1000, 'i');
+  f.modem.on_command = [&](const std::string& c) {
+    if (c.rfind("<data:", 0) == 0) return "\r\n+IPD,0,1000:" + incoming + "\r\nSEND FAIL\r\n";
+    return standard(c);
+  };
+  EXPECT_TRUE(f.stack.write(f.s, bytes("hello")).ok());
+  EXPECT_EQ(read_all(f.stack, f.s, 1000), incoming);
+  const auto next = f.stack.write(f.s, bytes("next"));
+  EXPECT_EQ(next.status, tlsgen::Status(Code::kIo, Esp8266AtStack::kSendFailDetail));
+  EXPECT_EQ(f.modem.payload, "hello");  // nothing more sent on a link with a hole in its stream
+}
+
+TEST(Esp8266, Write_RingAlreadyBlocked_ReturnsAtOnceWithoutACommand) {
+  Fixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,0,1000:" + std::string(1000, 'i');
+  std::byte first[16];
+  ASSERT_TRUE(f.stack.read(f.s, first).ok());  // the ring is full now, the rest waits in the UART
+  const std::size_t commands = f.modem.commands.size();
+  const auto w = f.stack.write(f.s, bytes("hello"));
+  EXPECT_EQ(w.status, tlsgen::Status(Code::kResourceExhausted, Esp8266AtStack::kRxBlockedDetail));
+  EXPECT_EQ(f.modem.commands.size(), commands);
+}
+
+TEST(Esp8266, Write_ClosedInsteadOfSendOk_ReturnsClosedPromptly) {
+  Fixture f;
+  f.connect();
+  f.modem.on_command = [](const std::string& c) {
+    return c.rfind("<data:", 0) == 0 ? std::string("\r\n0,CLOSED\r\n") : standard(c);
+  };
+  const std::uint32_t before = f.modem.now;
+  const auto w = f.stack.write(f.s, bytes("hello"));
+  EXPECT_EQ(w.status.code(), Code::kClosed);
+  EXPECT_LT(f.modem.now - before, 100u);
+  EXPECT_EQ(f.stack.write(f.s, bytes("x")).status.code(), Code::kClosed);
+  EXPECT_TRUE(f.stack.close(f.s).ok());
 }
 
 TEST(Esp8266, PeerClosed_DrainsThenClosed) {

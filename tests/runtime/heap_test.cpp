@@ -471,6 +471,74 @@ TEST_F(HeapTest, DoubleFreeOfBlockGivenBackToWilderness_IsDoubleFree) {
   EXPECT_TRUE(heap.check().ok());
 }
 
+// Issue 12, item 6: an attacker who controls a live block's bytes writes headers into it that follow
+// the documented layout (with the formerly public check constant on 64-bit) -- a block below, the
+// target and a block above, consistent with each other -- and frees the target. The heap must see
+// through it: the headers carry a per-heap secret (mixed with their offset), which a forger does not
+// know.
+void forge_header(std::byte* at, std::uint32_t size, std::uint32_t prev) {
+  const std::uint32_t word = size | (kAlignShift << 1) | 1u;  // in use
+  std::memcpy(at, &word, 4);
+  std::memcpy(at + 4, &prev, 4);
+  if constexpr (Heap::kHeaderBytes == 16) {
+    const std::uint32_t check = word ^ prev ^ 0x7153E1A5u;  // the constant heap.cpp used to have
+    const auto align = static_cast<std::uint32_t>(Heap::kAlignment);
+    std::memcpy(at + 8, &check, 4);
+    std::memcpy(at + 12, &align, 4);
+  }
+}
+
+TEST_F(HeapTest, ForgedHeadersInsideALiveBlock_FreeIsRefused) {
+  const std::size_t unit = Heap::block_bytes(1);
+  auto* a = static_cast<std::byte*>(heap.calloc(1, 8 * unit));
+  void* b = heap.calloc(1, 32);
+  ASSERT_TRUE(a && b);
+  forge_header(a, static_cast<std::uint32_t>(unit), 0);                    // below: "the first block"... or not
+  forge_header(a + unit, static_cast<std::uint32_t>(unit), static_cast<std::uint32_t>(unit));  // the target
+  forge_header(a + 2 * unit, static_cast<std::uint32_t>(unit), static_cast<std::uint32_t>(unit));  // above
+  // The real header below `a` says "a block of 8 units + header"; the forged one at `a` claims to be a
+  // whole block of its own, so the walk from the target reaches only forged headers.
+  const Snapshot before(region, heap);
+  heap.free(a + unit + Heap::kHeaderBytes);
+  ASSERT_EQ(log.faults.size(), 1u) << "a forged header inside a live block was accepted by free()";
+  EXPECT_EQ(log.faults[0], HeapFault::kBadFree);
+  EXPECT_TRUE(before.same(region, heap));
+  // Nothing of `a` can be handed out again while it is live.
+  void* c = heap.calloc(1, 16);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(static_cast<std::byte*>(c) >= a + 8 * unit || static_cast<std::byte*>(c) < a);
+  heap.free(c);
+  heap.free(a);
+  heap.free(b);
+  EXPECT_EQ(heap.stats().live_blocks, 0u);
+  EXPECT_TRUE(heap.check().ok());
+}
+
+TEST(HeapSecret, SetOnlyWhileEmpty_AndHeadersDependOnIt) {
+  alignas(64) std::array<std::byte, 1024> r1{}, r2{};
+  Heap h1, h2;
+  ASSERT_TRUE(h1.init(r1).ok());
+  ASSERT_TRUE(h2.init(r2).ok());
+  ASSERT_TRUE(h1.set_secret(0x0123456789ABCDEFull).ok());
+  ASSERT_TRUE(h2.set_secret(0xFEDCBA9876543210ull).ok());
+  void* p1 = h1.calloc(1, 40);
+  void* p2 = h2.calloc(1, 40);
+  ASSERT_TRUE(p1 && p2);
+  // Same request at the same offset: only the secret differs, and so do the stored headers.
+  EXPECT_NE(std::memcmp(static_cast<std::byte*>(p1) - Heap::kHeaderBytes, static_cast<std::byte*>(p2) - Heap::kHeaderBytes,
+                        Heap::kHeaderBytes),
+            0);
+  EXPECT_EQ(h1.set_secret(1).code(), tlsgen::Code::kFailedPrecondition);  // blocks are live
+  h1.free(p1);
+  h2.free(p2);
+  EXPECT_TRUE(h1.set_secret(1).ok());  // empty again
+  void* q = h1.calloc(1, 40);
+  ASSERT_NE(q, nullptr);
+  h1.free(q);
+  EXPECT_TRUE(h1.check().ok());
+  EXPECT_EQ(h1.stats().live_blocks, 0u);
+}
+
 TEST_F(HeapTest, InteriorPointerAtAlignment_IsBadFree) {
   auto* a = static_cast<unsigned char*>(heap.calloc(1, 8 * Heap::kAlignment));
   void* b = heap.calloc(1, 32);

@@ -5,8 +5,8 @@ Listens on a UNIX socket for ONE connection (QEMU's UART: `-chardev socket,id=c0
 -serial chardev:c0`; start this first, QEMU connects to it), speaks the ESP8266 NonOS AT subset the
 runtime's Esp8266AtStack uses, and bridges each link to a real TCP connection on 127.0.0.1 only.
 
-    esp8266_emu.py --socket /tmp/uart.sock [--ready-file F] [--fault drop|delay=MS|garbage|early-close=N]
-                   [--seed N]
+    esp8266_emu.py --socket /tmp/uart.sock [--ready-file F]
+                   [--fault drop|delay=MS|garbage|early-close=N|cipdinfo|cipdinfo-quoted|frame=N] [--seed N]
 
 Commands: AT, ATE0/ATE1, AT+CIPMUX=1, AT+GMR, AT+RST, AT+CIPSTART=<id>,"TCP","<host>",<port>,
 AT+CIPSEND=<id>,<n> ('>' prompt, then exactly n bytes, then SEND OK), AT+CIPCLOSE=<id>. Data from a
@@ -15,7 +15,11 @@ Addresses other than 127.0.0.1/localhost are refused (ERROR): this emulator neve
 
 Faults (deterministic with --seed): drop (drop one in five +IPD frames), delay=MS (hold each frame
 MS ms), garbage (junk lines between responses), early-close=N (close a link after N bytes went
-to the firmware). Logs to stderr; exits when the UART side disconnects.
+to the firmware). Modes of real firmware (comma-separated with the faults): cipdinfo (frames as after
+AT+CIPDINFO=1, `+IPD,<id>,<len>,127.0.0.1,<port>:`, the address unquoted as on ESP8266 NonOS),
+cipdinfo-quoted (the same with the address quoted, as ESP32 AT sends it), frame=N (frames of up to N
+bytes instead of 1460: what arrives within 20 ms is coalesced, as Espressif's AT firmware does; up
+to 5760 on the ESP32). Logs to stderr; exits when the UART side disconnects.
 """
 from __future__ import annotations
 
@@ -44,6 +48,8 @@ class Faults:
         self.drop = self.garbage = False
         self.delay = 0.0
         self.early_close: int | None = None
+        self.cipdinfo: str | None = None  # None | "plain" | "quoted"
+        self.frame = MAX_IPD
         for part in (spec or "").split(","):
             if not part:
                 continue
@@ -56,8 +62,17 @@ class Faults:
                 self.delay = int(value or "100") / 1000.0
             elif name == "early-close":
                 self.early_close = int(value or "100")
+            elif name == "cipdinfo":
+                self.cipdinfo = "plain"
+            elif name == "cipdinfo-quoted":
+                self.cipdinfo = "quoted"
+            elif name == "frame":
+                self.frame = int(value or "5760")
+                if not 1 <= self.frame <= 65535:
+                    raise SystemExit(f"frame={self.frame}: 1..65535")
             else:
-                raise SystemExit(f"unknown fault {name!r} (allowed: drop, delay=MS, garbage, early-close=N)")
+                raise SystemExit(f"unknown fault {name!r} (allowed: drop, delay=MS, garbage, early-close=N, "
+                                 "cipdinfo, cipdinfo-quoted, frame=N)")
 
 
 class Modem:
@@ -185,11 +200,25 @@ class Modem:
     def from_tcp(self, link: int) -> None:
         s = self.links[link]
         try:
-            data = s.recv(MAX_IPD)
+            data = s.recv(self.faults.frame)
         except BlockingIOError:
             return
         except OSError:
             data = b""
+        if data and self.faults.frame > MAX_IPD:
+            # Coalesce what arrives within 20 ms into one frame of up to `frame` bytes.
+            deadline = time.monotonic() + 0.02
+            while len(data) < self.faults.frame and time.monotonic() < deadline:
+                try:
+                    more = s.recv(self.faults.frame - len(data))
+                except BlockingIOError:
+                    time.sleep(0.002)
+                    continue
+                except OSError:
+                    break
+                if not more:
+                    break  # the close is seen on the next read
+                data += more
         if not data:
             log(f"link {link}: peer closed")
             self.drop_link(link, announce=True)
@@ -202,11 +231,21 @@ class Modem:
         if self.faults.drop and self.faults.rng.random() < 0.2:
             log(f"link {link}: FAULT dropped {len(data)} bytes")
         elif data:
-            self.out(f"\r\n+IPD,{link},{len(data)}:".encode() + data)
+            self.out(self.ipd_header(link, len(data), s) + data)
             self.forwarded[link] += len(data)
         if self.faults.early_close is not None and self.forwarded[link] >= self.faults.early_close:
             log(f"link {link}: FAULT early close after {self.forwarded[link]} bytes")
             self.drop_link(link, announce=True)
+
+    def ipd_header(self, link: int, n: int, s: socket.socket) -> bytes:
+        if self.faults.cipdinfo is None:
+            return f"\r\n+IPD,{link},{n}:".encode()
+        try:
+            ip, port = s.getpeername()[:2]
+        except OSError:
+            ip, port = "127.0.0.1", 0
+        address = f'"{ip}"' if self.faults.cipdinfo == "quoted" else ip
+        return f"\r\n+IPD,{link},{n},{address},{port}:".encode()
 
     def run(self) -> None:
         while self.running:
@@ -229,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--socket", required=True, help="UNIX socket path QEMU's UART connects to")
     ap.add_argument("--ready-file", help="written once the socket listens")
-    ap.add_argument("--fault", help="drop | delay=MS | garbage | early-close=N (comma-separated)")
+    ap.add_argument("--fault", help="drop | delay=MS | garbage | early-close=N | cipdinfo | cipdinfo-quoted | "
+                                    "frame=N (comma-separated)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--accept-timeout", type=float, default=120.0)
     args = ap.parse_args(argv)

@@ -5,9 +5,10 @@
 // both neighbours are found in O(1) and free neighbours coalesce:
 //   size word: the block's size (header included, a multiple of kAlignment)
 //              | log2(kAlignment) << 1 | in-use bit (bit 0)   (the size's low bits are spare)
-//   prev word: the size of the block just below (0 for the first block)
+//   prev word: the size of the block just below (0 for the first block), xor key(offset)
 // That is the whole 8-byte header on 32-bit targets; 64-bit hosts add a check word
-// (size ^ prev ^ magic) and the alignment once more: 16 bytes. All blocks share one alignment,
+// (size ^ stored prev ^ rotl(key(offset), 13)) and the alignment once more: 16 bytes.
+// key(offset) mixes a per-heap secret with the header's offset (see "Forged headers" below). All blocks share one alignment,
 // kAlignment = alignof(std::max_align_t): 8 on Cortex-M, 16 on x86-64. A free block below `top`
 // keeps its links in the doubly linked free list ({next, prev}: offset from the region's aligned
 // start + 1, 0 ends the list) in its first 8 payload bytes.
@@ -50,6 +51,13 @@
 //     start or such a stale header (inside a free block or in the wilderness) is a kDoubleFree, a
 //     pointer at no block start a kBadFree, headers that disagree a kCorruptHeader.
 //   - check() walks every block and the free list.
+// Forged headers: free() compares a block's `prev` with the block below it (and with the block above
+// it), and `prev` is stored xor a key derived from a per-heap secret and the header's offset. Someone
+// who can write into a live block and knows this layout, but not the secret, cannot make a header there
+// that free() takes for a block (about 2^-32 per try); a real header copied to another offset does not
+// decode either. The secret comes from set_secret() -- SslPlatform::setup() draws it from the platform's
+// entropy pool -- and defaults at init() to a mix of the heap's and the region's addresses (not secret
+// from someone who knows the memory map). Cost: one multiply and two xorshifts per header touched.
 // A fault calls the fault handler and leaves the heap unchanged (region bytes and statistics; calloc
 // then returns nullptr without counting a failure); the default handler traps (set_fault_handler()
 // to record faults instead, as the tests do).
@@ -113,8 +121,14 @@ class Heap {
 
   // Takes over `region` (any alignment; its start is aligned internally). kInvalidArgument for a
   // null region, one too small for a single block, or one of kMaxRegion bytes or more.
-  // Re-initialising forgets every block and resets the statistics.
+  // Re-initialising forgets every block and resets the statistics (and the secret, to a default
+  // derived from the region's and the heap's addresses: call set_secret() after init).
   Status init(std::span<std::byte> region);
+
+  // The per-heap secret the block headers are keyed with (see "Forged headers" above): from the
+  // platform's entropy (SslPlatform::setup() does it). Only while no block was ever placed since init()
+  // (kFailedPrecondition otherwise, or before init()).
+  Status set_secret(std::uint64_t secret);
 
   // calloc semantics: count*size zeroed bytes aligned to kAlignment, or nullptr when count*size
   // overflows, is 0, or does not fit (then stats().failed grows). Before init(): nullptr. A corrupted
@@ -146,9 +160,12 @@ class Heap {
   struct Links;
 
   static Links* links_of(Header* block);
-  static bool header_sane(const Header* block);
-  static void set_size(Header* block, std::uint32_t size, bool in_use);
-  static void set_prev(Header* block, std::uint32_t prev);
+  std::uint32_t key_at(std::uint32_t offset) const;
+  std::uint32_t prev_of(const Header* block) const;
+  bool header_sane(const Header* block) const;
+  void set_size(Header* block, std::uint32_t size, bool in_use) const;
+  void init_header(Header* block, std::uint32_t size, std::uint32_t prev, bool in_use) const;
+  void set_prev(Header* block, std::uint32_t prev) const;
   Header* header_at(std::uint32_t offset) const;
   std::uint32_t offset_of(const Header* header) const;
   bool header_ok(const Header* block, std::uint32_t offset) const;
@@ -168,6 +185,8 @@ class Heap {
   std::uint32_t top_ = 0;        // offset of the wilderness
   std::uint32_t last_size_ = 0;  // size of the block that ends at top_ (0 if none)
   std::uint32_t free_head_ = 0;  // offset + 1 of the first free block (0: empty list)
+  std::uint32_t secret_lo_ = 0;  // the header key (set_secret; a position-derived default from init)
+  std::uint32_t secret_hi_ = 0;
   FaultHandler fault_handler_ = nullptr;
   void* fault_context_ = nullptr;
   Observer observer_ = nullptr;

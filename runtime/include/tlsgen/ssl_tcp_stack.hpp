@@ -26,6 +26,9 @@
 //     record, or -- when mbedTLS flushed it meanwhile, e.g. while a read() answered a TLS 1.2
 //     HelloRequest -- returns Ok with the record's length without sending anything again.
 //   - kTimeout (Mode::kBlocking) when the transport's own deadline passed; retryable.
+//   - read() skips zero-length application data records (legal in TLS 1.2 and 1.3; mbedTLS returns 0
+//     for them); more than three in a row end the session with mbedTLS's own
+//     Status{kTls, MBEDTLS_ERR_SSL_INVALID_MAC} ("possible DoS attack").
 //   - read(): kTlsCleanClose (kClosed, detail 0) after the peer's close_notify; kTlsTruncatedClose
 //     (kClosed, detail MBEDTLS_ERR_SSL_CONN_EOF) when the transport ended (EOF or reset) without one:
 //     the data may have been cut short, so a reply without its own length must be treated as
@@ -43,6 +46,7 @@
 
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
+#include "tlsgen/clock.hpp"
 #include "tlsgen/ssl_config.hpp"
 #include "tlsgen/status.hpp"
 #include "tlsgen/tcp_stack.hpp"
@@ -53,6 +57,11 @@ namespace tlsgen {
 // as MBEDTLS_ERR_SSL_CONN_EOF (-0x7280) inside the handshake, and 0 from mbedtls_ssl_read().
 inline constexpr Status kTlsCleanClose = Status(Code::kClosed, 0);
 inline constexpr Status kTlsTruncatedClose = Status(Code::kClosed, MBEDTLS_ERR_SSL_CONN_EOF);
+
+// Deadlines (set_deadlines): the handshake's passed (sticky, like any failed handshake), or one
+// read()'s passed (retryable: the part of a record already received is kept).
+inline constexpr Status kHandshakeDeadlineExpired = Status(Code::kTimeout, 1);
+inline constexpr Status kReadDeadlineExpired = Status(Code::kTimeout, 2);
 
 // Storage for one TLS session; only SslTcpStack reads or writes it.
 class SslSession {
@@ -72,10 +81,20 @@ class SslSession {
   Mode mode_ = Mode::kBlocking;
   bool ssl_initialized_ = false;
   bool transport_would_block_ = false;  // set by the BIO during one call into mbedTLS
+  bool transport_eof_ = false;          // set by the BIO when the transport said kClosed (one read() call)
   Status error_;                        // sticky TLS failure
   Status transport_status_;             // last non-ok transport result seen by the BIO
   std::size_t pending_write_ = 0;       // caller bytes in the record mbedTLS still holds (out_left != 0)
   std::size_t heap_failures_ = 0;       // the heap's failed-allocation count before the current call
+  std::uint32_t handshake_budget_ms_ = 0;  // set_deadlines(): 0 = none
+  std::uint32_t read_budget_ms_ = 0;
+  std::uint32_t handshake_start_ms_ = 0;   // when connect() first started the handshake
+  bool handshake_started_ = false;
+  bool deadline_armed_ = false;            // the BIO refuses transport calls after deadline_ms_
+  bool deadline_hit_ = false;              // ... and did, during the current call
+  std::uint32_t deadline_start_ms_ = 0;
+  std::uint32_t deadline_budget_ms_ = 0;
+  Clock* clock_ = nullptr;
 };
 
 class SslTcpStack final : public TcpStack {
@@ -101,6 +120,17 @@ class SslTcpStack final : public TcpStack {
   // The ALPN protocol the server selected, nullptr when none was (or MBEDTLS_SSL_ALPN is not in the
   // profile, or before the handshake). Points into the list given to SslConfig::alpn().
   const char* alpn_protocol(Socket socket) const;
+  // Operation deadlines of one session, in ms of `clock` (0: none, the default). The transport's own
+  // timeout bounds each transport call; these bound the whole operation, however many calls it takes
+  // (a peer sending 1 byte every 2.5 s keeps every 3 s transport read busy and a read() going forever):
+  //   handshake_ms  from the first connect() that starts the TLS handshake to its end, across the
+  //                 kWouldBlock/kTimeout retries: then connect() fails with kHandshakeDeadlineExpired,
+  //                 sticky.
+  //   read_ms       per read() call: then it returns kReadDeadlineExpired; call read() again to go on.
+  // Checked before every transport call, so a call can overrun by at most one transport timeout: keep
+  // the transport's timeout at the precision the deadline needs. kInvalidArgument for an unknown
+  // handle or a null clock. Set before connect() for the handshake; any time for reads.
+  Status set_deadlines(Socket socket, Clock* clock, std::uint32_t handshake_ms, std::uint32_t read_ms);
   // Last non-ok result of the transport underneath this session (Ok if none).
   Status transport_status(Socket socket) const;
   // The mbedTLS context of a session, for anything this class does not wrap (nullptr if unknown).
@@ -115,6 +145,8 @@ class SslTcpStack final : public TcpStack {
   Status handshake(SslSession& s);
   Status fail(SslSession& s, int mbedtls_error);
 
+  static bool deadline_passed(SslSession& s);
+  static void arm_deadline(SslSession& s, std::uint32_t start_ms, std::uint32_t budget_ms);
   static int bio_send(void* ctx, const unsigned char* buf, std::size_t len);
   static int bio_recv(void* ctx, unsigned char* buf, std::size_t len);
 

@@ -14,7 +14,6 @@ constexpr std::uint32_t kLowBits = static_cast<std::uint32_t>(Heap::kAlignment) 
 constexpr std::uint32_t kAlignTag = static_cast<std::uint32_t>(std::countr_zero(Heap::kAlignment)) << 1;
 static_assert(std::has_single_bit(Heap::kAlignment), "the alignment is a power of two");
 static_assert((kAlignTag | kUsed) <= kLowBits, "the alignment tag fits the size field's spare low bits");
-constexpr std::uint32_t kMagic = 0x7153E1A5u;
 
 constexpr std::uint32_t size_of(std::uint32_t field) { return field & ~kLowBits; }
 constexpr bool used(std::uint32_t field) { return (field & kUsed) != 0; }
@@ -25,9 +24,9 @@ constexpr bool used(std::uint32_t field) { return (field & kUsed) != 0; }
 
 struct Heap::Header {
   std::uint32_t size;  // bytes of the block, header included | alignment tag | bit 0: in use
-  std::uint32_t prev;  // size of the block just below (0 for the first block)
+  std::uint32_t prev;  // size of the block just below (0 for the first block) ^ key_at(offset)
 #if UINTPTR_MAX > 0xFFFFFFFFu
-  std::uint32_t check;  // size ^ prev ^ kMagic: catches an overwritten header
+  std::uint32_t check;  // size ^ prev (as stored) ^ rotl(key_at(offset), 13): catches an overwritten header
   std::uint32_t align;  // kAlignment (all blocks share it)
 #endif
 };
@@ -84,29 +83,49 @@ void Heap::set_observer(Observer observer, void* context) {
   observer_context_ = context;
 }
 
-TLSGEN_HEAP_INLINE void Heap::set_size(Header* block, std::uint32_t size, bool in_use) {
+// The per-heap key of the header at `offset`: the secret mixed with the position (a multiply and two
+// xorshifts), so a header copied elsewhere, or written by someone who knows the layout but not the
+// secret, does not decode to anything consistent. `prev` is stored xor this key (on every target: it is
+// what the neighbour checks compare), and the 64-bit check word includes it.
+TLSGEN_HEAP_INLINE std::uint32_t Heap::key_at(std::uint32_t offset) const {
+  std::uint32_t x = (offset ^ secret_lo_) * 0x9E3779B1u;
+  x ^= x >> 15;
+  return x ^ secret_hi_;
+}
+
+TLSGEN_HEAP_INLINE std::uint32_t Heap::prev_of(const Header* block) const { return block->prev ^ key_at(offset_of(block)); }
+
+TLSGEN_HEAP_INLINE void Heap::set_size(Header* block, std::uint32_t size, bool in_use) const {
   block->size = size | kAlignTag | (in_use ? kUsed : 0u);
 #if UINTPTR_MAX > 0xFFFFFFFFu
-  block->check = block->size ^ block->prev ^ kMagic;
+  block->check = block->size ^ block->prev ^ std::rotl(key_at(offset_of(block)), 13);
   block->align = static_cast<std::uint32_t>(kAlignment);
 #endif
 }
 
+// A new header: `prev` (stored with the key) and the size word.
+TLSGEN_HEAP_INLINE void Heap::init_header(Header* block, std::uint32_t size, std::uint32_t prev, bool in_use) const {
+  block->prev = prev ^ key_at(offset_of(block));
+  set_size(block, size, in_use);
+}
+
 // Rewrites only `prev`. The check word is updated by difference, not recomputed, so a header that
 // was already inconsistent stays detectably so (its neighbour need not be validated first).
-TLSGEN_HEAP_INLINE void Heap::set_prev(Header* block, std::uint32_t prev) {
+TLSGEN_HEAP_INLINE void Heap::set_prev(Header* block, std::uint32_t prev) const {
+  const std::uint32_t stored = prev ^ key_at(offset_of(block));
 #if UINTPTR_MAX > 0xFFFFFFFFu
-  block->check ^= block->prev ^ prev;
+  block->check ^= block->prev ^ stored;
 #endif
-  block->prev = prev;
+  block->prev = stored;
 }
 
 // A header that could be a block's: the alignment tag, a size of at least one block, and (64-bit)
 // the check word. Says nothing about where the block is.
-TLSGEN_HEAP_INLINE bool Heap::header_sane(const Header* block) {
+TLSGEN_HEAP_INLINE bool Heap::header_sane(const Header* block) const {
   return (block->size & kLowBits & ~kUsed) == kAlignTag && size_of(block->size) >= block_bytes(1)
 #if UINTPTR_MAX > 0xFFFFFFFFu
-         && block->check == (block->size ^ block->prev ^ kMagic) && block->align == kAlignment
+         && block->check == (block->size ^ block->prev ^ std::rotl(key_at(offset_of(block)), 13)) &&
+         block->align == kAlignment
 #endif
       ;
 }
@@ -115,8 +134,16 @@ TLSGEN_HEAP_INLINE bool Heap::header_sane(const Header* block) {
 // below top_, and its `prev` is 0 for the first block and otherwise an aligned size of a block that
 // fits below it.
 TLSGEN_HEAP_INLINE bool Heap::header_ok(const Header* block, std::uint32_t offset) const {
-  return header_sane(block) && size_of(block->size) <= top_ - offset && block->prev % kAlignment == 0 &&
-         block->prev <= offset && (offset == 0 ? block->prev == 0 : block->prev >= block_bytes(1));
+  const std::uint32_t prev = prev_of(block);
+  return header_sane(block) && size_of(block->size) <= top_ - offset && prev % kAlignment == 0 && prev <= offset &&
+         (offset == 0 ? prev == 0 : prev >= block_bytes(1));
+}
+
+Status Heap::set_secret(std::uint64_t secret) {
+  if (base_ == nullptr || top_ != 0) return Status(Code::kFailedPrecondition);  // headers use the old key
+  secret_lo_ = static_cast<std::uint32_t>(secret);
+  secret_hi_ = static_cast<std::uint32_t>(secret >> 32);
+  return Status::Ok();
 }
 
 Status Heap::init(std::span<std::byte> region) {
@@ -133,6 +160,15 @@ Status Heap::init(std::span<std::byte> region) {
   const std::size_t usable = (region.size() - skip) / kAlignment * kAlignment;
   base_ = region.data() + skip;
   capacity_ = static_cast<std::uint32_t>(usable);
+  // Until set_secret(): a key from where this heap and its region are (splitmix64). Not secret from
+  // someone who knows the memory map; SslPlatform::setup() replaces it with platform entropy.
+  std::uint64_t z = reinterpret_cast<std::uintptr_t>(base_) ^ (static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(this)) << 17) ^
+                    0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  secret_lo_ = static_cast<std::uint32_t>(z);
+  secret_hi_ = static_cast<std::uint32_t>(z >> 32);
   top_ = 0;
   last_size_ = 0;
   free_head_ = 0;
@@ -280,7 +316,7 @@ void* Heap::calloc(std::size_t count, std::size_t size) {
     // new `prev` if best is split.
     const std::uint32_t after = offset_of(best) + best_size;
     Header* above = after < top_ ? header_at(after) : nullptr;
-    if ((exact && !next_link_ok(best)) || (above != nullptr && above->prev != best_size)) {
+    if ((exact && !next_link_ok(best)) || (above != nullptr && prev_of(above) != best_size)) {
       fault(HeapFault::kCorruptHeader, best + 1);
       return nullptr;
     }
@@ -288,8 +324,7 @@ void* Heap::calloc(std::size_t count, std::size_t size) {
     if (best_size - need >= block_bytes(1)) {  // split: the rest stays free
       set_size(best, need, true);
       Header* rest = header_at(offset_of(best) + need);
-      rest->prev = need;
-      set_size(rest, best_size - need, false);
+      init_header(rest, best_size - need, need, false);
       if (above != nullptr) {
         set_prev(above, best_size - need);
       } else {
@@ -306,8 +341,7 @@ void* Heap::calloc(std::size_t count, std::size_t size) {
       return nullptr;
     }
     block = header_at(top_);
-    block->prev = last_size_;
-    set_size(block, need, true);
+    init_header(block, need, last_size_, true);
     top_ += need;
     last_size_ = need;
   }
@@ -341,7 +375,7 @@ HeapFault Heap::classify(const void* pointer) const {
   std::uint32_t prev_size = 0;
   while (at < top_) {
     const Header* block = header_at(at);
-    if (!header_ok(block, at) || block->prev != prev_size) return HeapFault::kCorruptHeader;
+    if (!header_ok(block, at) || prev_of(block) != prev_size) return HeapFault::kCorruptHeader;
     const std::uint32_t size = size_of(block->size);
     if (at == offset) return used(block->size) ? HeapFault::kCorruptHeader : HeapFault::kDoubleFree;
     if (offset < at + size) {
@@ -369,9 +403,10 @@ void Heap::free(void* pointer) {
   const std::uint32_t size = size_of(block->size);
   const std::uint32_t end = offset + size;
   Header* next = end < top_ ? header_at(end) : nullptr;
-  Header* prev = offset != 0 ? header_at(offset - block->prev) : nullptr;
-  if ((next != nullptr && (next->prev != size || (next->size & kLowBits & ~kUsed) != kAlignTag)) ||
-      (prev != nullptr && (prev->size | kUsed) != (block->prev | kAlignTag | kUsed))) {
+  const std::uint32_t below = prev_of(block);
+  Header* prev = offset != 0 ? header_at(offset - below) : nullptr;
+  if ((next != nullptr && (prev_of(next) != size || (next->size & kLowBits & ~kUsed) != kAlignTag)) ||
+      (prev != nullptr && (prev->size | kUsed) != (below | kAlignTag | kUsed))) {
     fault(HeapFault::kCorruptHeader, pointer);
     return;
   }
@@ -380,11 +415,11 @@ void Heap::free(void* pointer) {
   // merged one must agree with it. A live neighbour only gets a new `prev` (see set_prev).
   const bool next_free = next != nullptr && !used(next->size);
   const bool prev_free = prev != nullptr && !used(prev->size);
-  const std::uint32_t start = prev_free ? offset - block->prev : offset;
-  const std::uint32_t merged = size + (next_free ? size_of(next->size) : 0u) + (prev_free ? block->prev : 0u);
+  const std::uint32_t start = prev_free ? offset - below : offset;
+  const std::uint32_t merged = size + (next_free ? size_of(next->size) : 0u) + (prev_free ? below : 0u);
   Header* above = start + merged < top_ ? header_at(start + merged) : nullptr;
   if ((next_free && (!header_ok(next, end) || !can_unlink(next) ||
-                     (above != nullptr && above->prev != size_of(next->size)))) ||
+                     (above != nullptr && prev_of(above) != size_of(next->size)))) ||
       (prev_free && (!header_ok(prev, start) || !can_unlink(prev))) ||
       (above != nullptr && !(next_free && free_head_ == end + 1) && !(prev_free && free_head_ == start + 1) &&
        !head_ok())) {  // (a head that is unlinked was checked by can_unlink, and so was its successor)
@@ -402,7 +437,7 @@ void Heap::free(void* pointer) {
   }
   if (above == nullptr) {  // touches the wilderness: give it back
     top_ = start;
-    last_size_ = block->prev;
+    last_size_ = prev_of(block);
     return;
   }
   set_size(block, merged, false);
@@ -437,7 +472,7 @@ Status Heap::check() const {
   bool prev_free = false;
   while (at < top_) {
     const Header* block = header_at(at);
-    if (!header_ok(block, at) || block->prev != prev_size) {
+    if (!header_ok(block, at) || prev_of(block) != prev_size) {
       return Status(Code::kDataLoss, static_cast<std::int32_t>(at));
     }
     const std::uint32_t size = size_of(block->size);

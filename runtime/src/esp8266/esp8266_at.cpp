@@ -18,6 +18,46 @@ int link_prefix(const char* line, std::size_t len, const char* word) {
   return equals(line + 2, len - 2, word) ? line[0] - '0' : -1;
 }
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// 1..max_digits decimal digits at p (p advances past them).
+bool digits(const char*& p, const char* end, std::size_t max_digits, std::size_t& value) {
+  value = 0;
+  std::size_t n = 0;
+  while (p < end && is_digit(*p)) {
+    if (++n > max_digits) return false;
+    value = value * 10 + static_cast<std::size_t>(*p - '0');
+    ++p;
+  }
+  return n > 0;
+}
+
+// The host-name grammar (RFC 1123 labels; a dotted IPv4 address is one too): [A-Za-z0-9-] labels of
+// 1..63 characters, not starting or ending with '-', separated by single dots (one trailing dot
+// allowed), 253 characters at most. Nothing else can reach the AT command line.
+bool host_name_ok(const char* host) {
+  std::size_t len = 0;
+  std::size_t label = 0;
+  char prev = '.';
+  for (; host[len] != '\0'; ++len) {
+    const char c = host[len];
+    if (len >= Esp8266AtStack::kMaxHostName) return false;
+    if (c == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-') {
+      if (label == 0 && c == '-') return false;
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return len > 0 && prev != '-';
+}
+
+bool address_char(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':'; }
+
 }  // namespace
 
 Esp8266AtStack::Esp8266AtStack(Uart& uart, std::span<std::byte> rx_storage, int links, Esp8266Options options)
@@ -54,10 +94,17 @@ void Esp8266AtStack::finish_line() {
       events_ |= kOk;
     } else if (equals(line, len, "ERROR") || equals(line, len, "FAIL") || equals(line, len, "ALREADY CONNECTED")) {
       events_ |= kError;
-    } else if (equals(line, len, "SEND OK")) {
-      events_ |= kSendOk;
-    } else if (equals(line, len, "SEND FAIL")) {
-      events_ |= kSendFail;
+    } else if (equals(line, len, "SEND OK") || equals(line, len, "SEND FAIL")) {
+      const bool ok = line[5] == 'O';
+      if (owed_verdict_link_ >= 0) {  // the answer to a write() that has returned already
+        if (owed_verdict_link_ < kMaxLinks) {
+          Link& l = links_[static_cast<std::size_t>(owed_verdict_link_)];
+          if (!ok && l.in_use) l.send_failed = true;
+        }
+        owed_verdict_link_ = -1;
+      } else {
+        events_ |= ok ? kSendOk : kSendFail;
+      }
     } else if ((id = link_prefix(line, len, "CONNECT")) >= 0) {
       if (id < link_count_) links_[static_cast<std::size_t>(id)].connected = true;
     } else if ((id = link_prefix(line, len, "CLOSED")) >= 0) {
@@ -69,6 +116,57 @@ void Esp8266AtStack::finish_line() {
   }
   line_len_ = 0;
   line_overflow_ = false;
+  line_quotes_ = 0;
+}
+
+// line_ holds "+IPD,...:" (the colon last, outside quotes). Whenever a length can be read, that many
+// bytes are payload: delivered for a valid header to an open link, drained otherwise (and the link,
+// if open, has lost data). Returns whether a payload follows.
+bool Esp8266AtStack::parse_ipd() {
+  const char* p = line_.data() + 5;
+  const char* const end = line_.data() + line_len_ - 1;
+  std::size_t id = 0;
+  std::size_t len = 0;
+  if (!digits(p, end, 1, id) || p == end || *p != ',') return false;
+  ++p;
+  if (!digits(p, end, 9, len) || len == 0) return false;  // no length: nothing announced
+  bool form_ok = p == end;                                  // +IPD,<id>,<len>:
+  if (!form_ok && *p == ',') {                              // +IPD,<id>,<len>,<ip>,<port>:  (AT+CIPDINFO=1)
+    ++p;
+    const char* q = p;
+    if (q < end && *q == '"') {
+      ++q;
+      while (q < end && *q != '"' && address_char(*q)) ++q;
+      form_ok = q < end && *q == '"' && q - p - 1 >= 1 && q - p - 1 <= 45;
+      ++q;
+    } else {
+      while (q < end && address_char(*q)) ++q;
+      form_ok = q > p && q - p <= 45;
+    }
+    p = q;
+    std::size_t port = 0;
+    form_ok = form_ok && p < end && *p == ',';
+    if (form_ok) {
+      ++p;
+      form_ok = digits(p, end, 5, port) && p == end && port <= 65535;
+    }
+  }
+  const bool open = id < static_cast<std::size_t>(link_count_) && links_[id].in_use && !links_[id].closing;
+  state_ = State::kPayload;
+  payload_left_ = len;
+  if (form_ok && len <= kMaxIpd) {
+    payload_link_ = open ? static_cast<int>(id) : -1;  // -1: not ours, consumed and dropped
+  } else {
+    payload_link_ = -1;
+    if (open) links_[id].overflow = true;  // drained: a hole in that link's stream
+  }
+  return true;
+}
+
+bool Esp8266AtStack::rx_blocked() const {
+  if (state_ != State::kPayload || payload_link_ < 0) return false;
+  const Link& l = links_[static_cast<std::size_t>(payload_link_)];
+  return !l.ring.empty() && !l.overflow && l.size == l.ring.size();
 }
 
 bool Esp8266AtStack::feed_byte(std::byte byte) {
@@ -76,7 +174,9 @@ bool Esp8266AtStack::feed_byte(std::byte byte) {
   if (state_ == State::kPayload) {
     if (payload_link_ >= 0) {
       Link& l = links_[static_cast<std::size_t>(payload_link_)];
-      if (l.size == l.ring.size()) {
+      if (l.overflow) {
+        // the stream already has a hole: later bytes are dropped, not delivered after it
+      } else if (l.size == l.ring.size()) {
         if (l.ring.empty()) {
           l.overflow = true;  // no storage at all: drop, but say so
         } else {
@@ -93,6 +193,7 @@ bool Esp8266AtStack::feed_byte(std::byte byte) {
   if (c == '>' && awaiting_prompt_ && line_len_ == 0) {
     events_ |= kPrompt;
     awaiting_prompt_ = false;
+    owed_verdict_link_ = -1;  // whatever an earlier write() was owed came before this prompt
     return true;
   }
   if (c == '\n') {
@@ -105,31 +206,12 @@ bool Esp8266AtStack::feed_byte(std::byte byte) {
   } else {
     line_overflow_ = true;  // over-long garbage: dropped at its newline
   }
-  if (c == ':' && !line_overflow_ && line_len_ > 5 && std::memcmp(line_.data(), "+IPD,", 5) == 0) {
-    // +IPD,<id>,<len>:   validate, then the next <len> bytes are payload.
-    const char* p = line_.data() + 5;
-    const char* end = line_.data() + line_len_ - 1;
-    int id = -1;
-    std::size_t len = 0;
-    bool ok = p < end && *p >= '0' && *p <= '4' && p + 1 < end && p[1] == ',';
-    if (ok) {
-      id = *p - '0';
-      p += 2;
-      ok = p < end && end - p <= 4;
-      for (; ok && p < end; ++p) {
-        ok = *p >= '0' && *p <= '9';
-        len = len * 10 + static_cast<std::size_t>(*p - '0');
-      }
-      ok = ok && len > 0 && len <= kMaxSend;
-    }
+  if (c == '"') ++line_quotes_;
+  if (c == ':' && !line_overflow_ && line_quotes_ % 2 == 0 && line_len_ > 5 &&
+      std::memcmp(line_.data(), "+IPD,", 5) == 0) {
+    (void)parse_ipd();  // a payload follows, or the header announced none: either way the line is done
     line_len_ = 0;
-    if (ok) {
-      state_ = State::kPayload;
-      payload_left_ = len;
-      const bool readable = id < link_count_ && links_[static_cast<std::size_t>(id)].in_use &&
-                            !links_[static_cast<std::size_t>(id)].closing;
-      payload_link_ = readable ? id : -1;  // -1: the payload is consumed and dropped
-    }
+    line_quotes_ = 0;
   }
   return true;
 }
@@ -142,17 +224,17 @@ std::size_t Esp8266AtStack::feed(std::span<const std::byte> bytes) {
 
 void Esp8266AtStack::poll() {
   for (int budget = 0; budget < 4096; ++budget) {
-    if (state_ == State::kPayload && payload_link_ >= 0) {
-      const Link& l = links_[static_cast<std::size_t>(payload_link_)];
-      if (!l.ring.empty() && l.size == l.ring.size()) return;  // back-pressure
-    }
+    if (rx_blocked()) return;  // back-pressure
     std::byte b{};
     if (uart_.read(std::span(&b, 1)) == 0) return;
     feed_byte(b);
   }
 }
 
-Status Esp8266AtStack::wait_for(std::uint8_t wanted, std::uint32_t timeout_ms, std::uint8_t* got) {
+// Waits for one of `wanted`. Ends early when the answer cannot come: the pending payload is stuck in
+// a full ring (only read() can make room: kResourceExhausted, kRxBlockedDetail), or `watch_link`
+// was closed by the peer (kClosed).
+Status Esp8266AtStack::wait_for(std::uint8_t wanted, std::uint32_t timeout_ms, std::uint8_t* got, int watch_link) {
   const std::uint32_t start = uart_.now_ms();
   for (;;) {
     poll();
@@ -160,9 +242,39 @@ Status Esp8266AtStack::wait_for(std::uint8_t wanted, std::uint32_t timeout_ms, s
       if (got != nullptr) *got = events_;
       return Status::Ok();
     }
+    if (watch_link >= 0 && links_[static_cast<std::size_t>(watch_link)].peer_closed) return Status(Code::kClosed);
+    if (rx_blocked()) return Status(Code::kResourceExhausted, kRxBlockedDetail);
     if (expired(start, timeout_ms)) return Status(Code::kTimeout);
     uart_.idle();
   }
+}
+
+// A CIPSEND whose '>' prompt was stuck: the modem takes the next owed_prompt_len_ bytes as that
+// write's data, so no other command may go out first. The write() that owes them finishes it (its
+// retry); once its link is closed (owed_prompt_link_ == -1), the modem gets zeros instead. While the
+// owing link is open, or the prompt still cannot be read, other commands get kRxBlockedDetail.
+Status Esp8266AtStack::settle_owed_prompt(bool for_close, int link_id) {
+  if (owed_prompt_len_ == 0) return Status::Ok();
+  if (owed_prompt_link_ >= 0 && !(for_close && owed_prompt_link_ == link_id)) {
+    return Status(Code::kResourceExhausted, kRxBlockedDetail);
+  }
+  owed_prompt_link_ = -1;
+  std::uint8_t got = 0;
+  const Status s = wait_for(kPrompt | kError, options_.io_timeout_ms, &got);
+  if (!s.ok()) return s.code() == Code::kTimeout ? Status(Code::kResourceExhausted, kRxBlockedDetail) : s;
+  const std::size_t n = owed_prompt_len_;
+  owed_prompt_len_ = 0;
+  awaiting_prompt_ = false;
+  if ((got & kPrompt) == 0) return Status::Ok();  // ERROR: the modem wants nothing
+  static const std::byte kZeros[64] = {};
+  for (std::size_t left = n; left > 0;) {
+    const std::size_t k = left < sizeof kZeros ? left : sizeof kZeros;
+    const Status sent = send_all(std::span(kZeros, k), options_.io_timeout_ms);
+    if (!sent.ok()) return sent;
+    left -= k;
+  }
+  owed_verdict_link_ = kMaxLinks;  // its SEND OK / SEND FAIL concerns no open link: taken and dropped
+  return Status::Ok();
 }
 
 Status Esp8266AtStack::send_all(std::span<const std::byte> data, std::uint32_t timeout_ms) {
@@ -190,11 +302,13 @@ Status Esp8266AtStack::command(const char* text, std::uint8_t wanted, std::uint3
 }
 
 Status Esp8266AtStack::init() {
+  const Status owed = settle_owed_prompt(false, -1);
+  if (!owed.ok()) return owed;
   for (const char* cmd : {"AT", "ATE0", "AT+CIPMUX=1"}) {
     std::uint8_t got = 0;
     const Status s = command(cmd, kOk | kError, options_.command_timeout_ms, &got);
     if (!s.ok()) return s;
-    if ((got & kOk) == 0) return Status(Code::kIo, 2);
+    if ((got & kOk) == 0) return Status(Code::kIo, kErrorDetail);
   }
   return Status::Ok();
 }
@@ -217,7 +331,10 @@ Status Esp8266AtStack::connect(Socket socket, const char* host, std::uint16_t po
   Link* l = link(socket);
   if (l == nullptr || host == nullptr) return Status(Code::kInvalidArgument);
   if (l->connected) return Status(Code::kFailedPrecondition);
-  char cmd[128];
+  if (!host_name_ok(host)) return Status(Code::kInvalidArgument);  // it goes into the command line
+  const Status owed = settle_owed_prompt(false, socket);
+  if (!owed.ok()) return owed;
+  char cmd[32 + kMaxHostName];
   const int n = tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPSTART=%d,\"TCP\",\"%s\",%u", socket, host,
                                  static_cast<unsigned>(port));
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof cmd) return Status(Code::kInvalidArgument);
@@ -231,23 +348,65 @@ Status Esp8266AtStack::connect(Socket socket, const char* host, std::uint16_t po
 IoResult Esp8266AtStack::write(Socket socket, std::span<const std::byte> data) {
   Link* l = link(socket);
   if (l == nullptr) return {Status(Code::kInvalidArgument), 0};
-  if (l->peer_closed) return {Status(Code::kClosed), 0};
-  if (!l->connected) return {Status(Code::kFailedPrecondition), 0};
+  const bool resuming = owed_prompt_len_ != 0 && owed_prompt_link_ == socket;
+  if (owed_prompt_len_ != 0 && !resuming) return {Status(Code::kResourceExhausted, kRxBlockedDetail), 0};
+  if (!resuming) {
+    if (l->send_failed) return {Status(Code::kIo, kSendFailDetail), 0};
+    if (l->peer_closed) return {Status(Code::kClosed), 0};
+    if (!l->connected) return {Status(Code::kFailedPrecondition), 0};
+  }
   if (data.empty()) return {Status::Ok(), 0};
-  const std::size_t n = data.size() < kMaxSend ? data.size() : kMaxSend;
-  char cmd[32];
-  tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPSEND=%d,%u", socket, static_cast<unsigned>(n));
-  awaiting_prompt_ = true;
   std::uint8_t got = 0;
-  Status s = command(cmd, kPrompt | kError, options_.io_timeout_ms, &got);
-  awaiting_prompt_ = false;
-  if (!s.ok()) return {s, 0};
-  if ((got & kPrompt) == 0) return {Status(Code::kIo, 2), 0};
+  std::size_t n = 0;
+  if (resuming) {
+    // The retry of a write() whose prompt was stuck: the modem waits for exactly those bytes.
+    n = owed_prompt_len_;
+    if (data.size() < n) return {Status(Code::kInvalidArgument), 0};
+    poll();
+    got = events_;
+    if ((got & (kPrompt | kError)) == 0) {
+      const Status s = wait_for(kPrompt | kError, options_.io_timeout_ms, &got);
+      if (!s.ok()) return {s, 0};  // still stuck: the same kRxBlockedDetail (or kTimeout)
+    }
+    owed_prompt_len_ = 0;
+    owed_prompt_link_ = -1;
+    awaiting_prompt_ = false;
+  } else {
+    poll();
+    if (rx_blocked()) return {Status(Code::kResourceExhausted, kRxBlockedDetail), 0};  // nothing sent yet
+    n = data.size() < kMaxSend ? data.size() : kMaxSend;
+    char cmd[32];
+    tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPSEND=%d,%u", socket, static_cast<unsigned>(n));
+    awaiting_prompt_ = true;
+    const Status s = command(cmd, kPrompt | kError, options_.io_timeout_ms, &got);
+    if (s == Status(Code::kResourceExhausted, kRxBlockedDetail)) {
+      // The prompt (or ERROR) is behind data only read() can make room for: the modem may already be
+      // waiting for our n bytes, so nothing else may be sent until this write() is retried.
+      owed_prompt_link_ = socket;
+      owed_prompt_len_ = n;
+      return {s, 0};
+    }
+    if (!s.ok()) {
+      awaiting_prompt_ = false;
+      return {s, 0};
+    }
+    awaiting_prompt_ = false;
+  }
+  if ((got & kPrompt) == 0) return {Status(Code::kIo, kErrorDetail), 0};
   events_ = kNone;
-  s = send_all(data.first(n), options_.io_timeout_ms);
-  if (s.ok()) s = wait_for(kSendOk | kSendFail | kError, options_.io_timeout_ms, &got);
+  Status s = send_all(data.first(n), options_.io_timeout_ms);
   if (!s.ok()) return {s, 0};
-  if ((got & kSendOk) == 0) return {Status(Code::kIo, (got & kSendFail) != 0 ? 1 : 2), 0};
+  s = wait_for(kSendOk | kSendFail | kError, options_.io_timeout_ms, &got, socket);
+  if (s == Status(Code::kResourceExhausted, kRxBlockedDetail)) {
+    owed_verdict_link_ = socket;  // the modem has the bytes; SEND OK / SEND FAIL is taken when it comes
+    return {Status::Ok(), n};
+  }
+  if (s.code() == Code::kClosed) {
+    owed_verdict_link_ = socket;  // a SEND FAIL may still follow the CLOSED
+    return {s, 0};
+  }
+  if (!s.ok()) return {s, 0};
+  if ((got & kSendOk) == 0) return {Status(Code::kIo, (got & kSendFail) != 0 ? kSendFailDetail : kErrorDetail), 0};
   return {Status::Ok(), n};
 }
 
@@ -286,13 +445,16 @@ Status Esp8266AtStack::close(Socket socket) {
   l->closing = true;
   l->head = l->size = 0;
   if (payload_link_ == socket) payload_link_ = -1;
-  if (l->connected && !l->peer_closed) {
+  if (owed_verdict_link_ == socket) owed_verdict_link_ = kMaxLinks;
+  s = settle_owed_prompt(true, socket);  // a write() of this link the modem still waits for: zeros
+  if (s.ok() && l->connected && !l->peer_closed) {
     char cmd[24];
     tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPCLOSE=%d", socket);
     std::uint8_t got = 0;
     s = command(cmd, kOk | kError, options_.command_timeout_ms, &got);
-    if (s.ok() && (got & kOk) == 0) s = Status(Code::kIo, 2);
+    if (s.ok() && (got & kOk) == 0) s = Status(Code::kIo, kErrorDetail);
   }
+  if (owed_prompt_link_ == socket) owed_prompt_link_ = -1;  // still owed (unreadable): zeros, later
   Link fresh;
   fresh.ring = l->ring;
   *l = fresh;

@@ -3,6 +3,7 @@
 
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/entropy.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls_status.hpp"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/ssl_config.hpp"
@@ -50,6 +51,15 @@ Status SslPlatform::setup_common() {
     mbedtls_ctr_drbg_free(&drbg_);
     mbedtls_entropy_free(&entropy_);
     return Status::Tls(ret);
+  }
+  // The heap's header key (issue 12): from the entropy pool, while the heap is still empty. A pool
+  // that cannot deliver yet (e.g. a source short of entropy) leaves the position-derived default.
+  unsigned char secret[8] = {};
+  if (mbedtls_entropy_func(&entropy_, secret, sizeof secret) == 0) {
+    std::uint64_t key = 0;
+    for (const unsigned char b : secret) key = key << 8 | b;
+    (void)glue::heap().set_secret(key);
+    mbedtls_platform_zeroize(secret, sizeof secret);
   }
   setup_ = true;
   seeded_ = false;

@@ -30,8 +30,25 @@ std::size_t unsent_output(const mbedtls_ssl_context& ssl) { return ssl.MBEDTLS_P
 
 // ---- transport -> mbedTLS (BIO callbacks) ----------------------------------------------------
 
+// A deadline of the current operation that has passed: the BIO makes no more transport calls, and
+// mbedTLS gets MBEDTLS_ERR_SSL_TIMEOUT, from which it resumes later (a partial record is kept).
+bool SslTcpStack::deadline_passed(SslSession& s) {
+  if (!s.deadline_armed_ || s.clock_ == nullptr) return false;
+  if (s.clock_->now_ms() - s.deadline_start_ms_ < s.deadline_budget_ms_) return false;
+  s.deadline_hit_ = true;
+  return true;
+}
+
+void SslTcpStack::arm_deadline(SslSession& s, std::uint32_t start_ms, std::uint32_t budget_ms) {
+  s.deadline_armed_ = budget_ms != 0 && s.clock_ != nullptr;
+  s.deadline_hit_ = false;
+  s.deadline_start_ms_ = start_ms;
+  s.deadline_budget_ms_ = budget_ms;
+}
+
 int SslTcpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) {
   SslSession& s = *static_cast<SslSession*>(ctx);
+  if (deadline_passed(s)) return MBEDTLS_ERR_SSL_TIMEOUT;
   const IoResult r = s.transport_->write(
       s.inner_, std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf), clamp_to_int(len)));
   if (r.ok()) {
@@ -57,6 +74,7 @@ int SslTcpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) 
 
 int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
   SslSession& s = *static_cast<SslSession*>(ctx);
+  if (deadline_passed(s)) return MBEDTLS_ERR_SSL_TIMEOUT;
   const IoResult r =
       s.transport_->read(s.inner_, std::span<std::byte>(reinterpret_cast<std::byte*>(buf), clamp_to_int(len)));
   if (r.ok()) {
@@ -74,6 +92,7 @@ int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
     case Code::kTimeout:
       return MBEDTLS_ERR_SSL_TIMEOUT;
     case Code::kClosed:
+      s.transport_eof_ = true;  // tells read() a 0 from mbedtls_ssl_read() is the end, not an empty record
       return 0;  // EOF: mbedTLS turns it into MBEDTLS_ERR_SSL_CONN_EOF (or 0 from mbedtls_ssl_read)
     default:
       return MBEDTLS_ERR_NET_RECV_FAILED;
@@ -136,6 +155,9 @@ Result<Socket> SslTcpStack::open(Mode mode) {
     s.error_ = Status::Ok();
     s.transport_status_ = Status::Ok();
     s.pending_write_ = 0;
+    s.handshake_budget_ms_ = s.read_budget_ms_ = 0;
+    s.handshake_started_ = s.deadline_armed_ = s.deadline_hit_ = false;
+    s.clock_ = nullptr;
     return static_cast<Socket>(i);
   }
   return Status(Code::kResourceExhausted);
@@ -171,13 +193,25 @@ Status SslTcpStack::start_tls(SslSession& s, const char* host) {
 }
 
 Status SslTcpStack::handshake(SslSession& s) {
+  if (!s.handshake_started_) {
+    s.handshake_started_ = true;
+    s.handshake_start_ms_ = s.clock_ != nullptr ? s.clock_->now_ms() : 0;
+  }
+  arm_deadline(s, s.handshake_start_ms_, s.handshake_budget_ms_);
   for (;;) {
     s.transport_would_block_ = false;
     s.heap_failures_ = detail::heap_failures();
     const int ret = mbedtls_ssl_handshake(&s.ssl_);
     if (ret == 0) {
+      s.deadline_armed_ = false;
       s.state_ = SslSession::State::kConnected;
       return Status::Ok();
+    }
+    if (s.deadline_hit_ || (s.deadline_armed_ && deadline_passed(s))) {
+      s.deadline_armed_ = false;
+      s.state_ = SslSession::State::kFailed;  // the whole handshake had its time: over, like a failure
+      s.error_ = kHandshakeDeadlineExpired;
+      return s.error_;
     }
     if (is_want(ret)) {
       // Blocking transports wait themselves; mbedTLS may still ask to be called again (it did not
@@ -275,6 +309,7 @@ IoResult SslTcpStack::write(Socket socket, std::span<const std::byte> data) {
     // Still unsent: mbedTLS must be called with the same length again and only finishes that record.
     len = s->pending_write_;
   }
+  s->deadline_armed_ = false;  // writes: the transport's own timeout per call (not a deadline)
   for (;;) {
     s->transport_would_block_ = false;
     s->heap_failures_ = detail::heap_failures();
@@ -320,18 +355,35 @@ IoResult SslTcpStack::read(Socket socket, std::span<std::byte> buffer) {
     default:
       return {Status(Code::kFailedPrecondition), 0};
   }
+  arm_deadline(*s, s->clock_ != nullptr ? s->clock_->now_ms() : 0, s->read_budget_ms_);
   for (;;) {
+    if (s->deadline_hit_) {
+      s->deadline_armed_ = false;
+      return {kReadDeadlineExpired, 0};  // retryable: mbedTLS keeps what it has of the record
+    }
     s->transport_would_block_ = false;
+    s->transport_eof_ = false;
     s->heap_failures_ = detail::heap_failures();
     const int ret = mbedtls_ssl_read(&s->ssl_, reinterpret_cast<unsigned char*>(buffer.data()),
                                      clamp_to_int(buffer.size()));
     if (ret > 0) {
+      s->deadline_armed_ = false;
       return {Status::Ok(), static_cast<std::size_t>(ret)};
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT && s->deadline_hit_) {
+      continue;  // reported at the top of the loop
     }
     if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
       s->state_ = SslSession::State::kPeerClosed;
       s->error_ = kTlsCleanClose;
       return {s->error_, 0};
+    }
+    if (ret == 0 && !s->transport_eof_) {
+      // A zero-length application data record (legal in TLS 1.2 and 1.3): mbedtls_ssl_read() skips
+      // one and returns 0 for the next (ssl_msg.c, "OpenSSL sends empty messages"). Not the end of
+      // the stream: read on. Bounded: mbedTLS fails the fourth empty record in a row itself
+      // (MBEDTLS_ERR_SSL_INVALID_MAC, "possible DoS attack"), so this loops at most twice per call.
+      continue;
     }
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
       // The transport ended (EOF or reset) without close_notify: mbedtls_ssl_read() turns
@@ -364,6 +416,7 @@ Status SslTcpStack::close(Socket socket) {
   // close_notify: best effort, one attempt (a non-blocking transport that cannot take the alert now
   // loses it). Also after the peer's own close_notify, which TLS asks us to answer.
   const bool clean_peer_close = s->state_ == SslSession::State::kPeerClosed && s->error_ == kTlsCleanClose;
+  s->deadline_armed_ = false;
   if ((s->state_ == SslSession::State::kConnected || clean_peer_close) && s->pending_write_ == 0) {
     (void)mbedtls_ssl_close_notify(&s->ssl_);
   }
@@ -418,6 +471,17 @@ const char* SslTcpStack::alpn_protocol(Socket socket) const {
   (void)socket;
   return nullptr;
 #endif
+}
+
+Status SslTcpStack::set_deadlines(Socket socket, Clock* clock, std::uint32_t handshake_ms, std::uint32_t read_ms) {
+  SslSession* s = session(socket);
+  if (s == nullptr || clock == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  s->clock_ = clock;
+  s->handshake_budget_ms_ = handshake_ms;
+  s->read_budget_ms_ = read_ms;
+  return Status::Ok();
 }
 
 Status SslTcpStack::transport_status(Socket socket) const {
