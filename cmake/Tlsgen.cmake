@@ -79,14 +79,19 @@ function(tlsgen_generate name)
   if(arg_STRICT OR TLSGEN_STRICT)
     set(strict --strict)
   endif()
-  # --quiet keeps the build log short; insecure opt-ins are printed all the same.
+  # --quiet keeps the build log short; insecure opt-ins are printed all the same. The generator leaves a
+  # file whose content did not change untouched, and the stamp is the command's output: when a generator
+  # or template edit changes nothing in this profile's files, nothing that includes them is rebuilt.
+  set(stamp "${out}/.tlsgen-generated.stamp")
   add_custom_command(
-    OUTPUT ${generated}
+    OUTPUT "${stamp}"
+    BYPRODUCTS ${generated}
     COMMAND ${TLSGEN_GENERATOR_COMMAND} generate "${profile}" -o "${out}" --quiet ${strict}
+    COMMAND ${CMAKE_COMMAND} -E touch "${stamp}"
     DEPENDS "${profile}" ${TLSGEN_GENERATOR_DEPENDS}
     COMMENT "tlsgen: generating ${name} from ${arg_PROFILE}"
     VERBATIM)
-  add_custom_target(${name}_generate DEPENDS ${generated})
+  add_custom_target(${name}_generate DEPENDS "${stamp}")
 endfunction()
 
 function(tlsgen_add_library name)

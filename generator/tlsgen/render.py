@@ -190,7 +190,8 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> None:
     """Write every file or none: render into a temporary directory beside out_dir, then move in.
 
     An existing out_dir keeps any other files; each generated file is replaced by os.replace (atomic on
-    POSIX), after all of them were written successfully.
+    POSIX), after all of them were written successfully; a file whose content is unchanged is left as it
+    is (timestamp included).
     """
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
@@ -207,6 +208,11 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> None:
             os.replace(tmp, out_dir)
             return
         for name in files:
-            os.replace(tmp / name, out_dir / name)
+            # A file whose bytes did not change keeps its timestamp: a build that re-ran the generator
+            # (ninja restat) then recompiles nothing that depends on it.
+            target = out_dir / name
+            if target.is_file() and target.read_bytes() == (tmp / name).read_bytes():
+                continue
+            os.replace(tmp / name, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
