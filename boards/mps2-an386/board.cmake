@@ -3,9 +3,10 @@
 # to every image that links it.
 include_guard(GLOBAL)
 set(TLSGEN_BOARD_DIR "${CMAKE_CURRENT_LIST_DIR}")
+file(MAKE_DIRECTORY "${CMAKE_BINARY_DIR}/board")
 add_custom_command(
   OUTPUT "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c"
-  COMMAND ${Python3_EXECUTABLE} "${TLSGEN_BOARD_DIR}/provision_nv_seed.py" "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c"
+  COMMAND ${TLSGEN_PYTHON} "${TLSGEN_BOARD_DIR}/provision_nv_seed.py" "${CMAKE_BINARY_DIR}/board/nv_seed_provisioned.c"
   DEPENDS "${TLSGEN_BOARD_DIR}/provision_nv_seed.py"
   COMMENT "provisioning a random NV seed into the image")
 add_library(tlsgen_board_mps2_an386 STATIC "${TLSGEN_BOARD_DIR}/board.cpp" "${TLSGEN_BOARD_DIR}/hardware_poll.cpp"

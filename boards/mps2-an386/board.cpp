@@ -159,6 +159,23 @@ long host_read_some(const char* path, std::span<std::byte> out) {
                                                                           : static_cast<long>(out.size()) - not_read;
 }
 
+int host_open_write(const char* path) {
+  const std::uint32_t open_block[3] = {reinterpret_cast<std::uint32_t>(path), 5 /* "wb" */,
+                                       static_cast<std::uint32_t>(std::strlen(path))};
+  return semihost(kSysOpen, open_block);
+}
+
+bool host_write_handle(int handle, std::span<const std::byte> data) {
+  const std::uint32_t write_block[3] = {static_cast<std::uint32_t>(handle), reinterpret_cast<std::uint32_t>(data.data()),
+                                        static_cast<std::uint32_t>(data.size())};
+  return semihost(kSysWrite, write_block) == 0;
+}
+
+void host_close(int handle) {
+  const std::uint32_t close_block[1] = {static_cast<std::uint32_t>(handle)};
+  semihost(kSysClose, close_block);
+}
+
 long long host_time() { return static_cast<long long>(static_cast<std::uint32_t>(semihost(kSysTime, nullptr))); }
 
 std::uint64_t millis64() {

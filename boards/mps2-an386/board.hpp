@@ -33,6 +33,10 @@ long host_read_file(const char* path, std::span<std::byte> out);
 long host_write_file(const char* path, std::span<const std::byte> data);
 // Up to out.size() bytes of a host file (e.g. a device such as /dev/urandom); bytes read or -1.
 long host_read_some(const char* path, std::span<std::byte> out);
+// A host file opened for writing ("wb"), written to in pieces and closed: a handle, or -1.
+int host_open_write(const char* path);
+bool host_write_handle(int handle, std::span<const std::byte> data);
+void host_close(int handle);
 // The host's calendar time (SYS_TIME): seconds since 1970-01-01 UTC.
 long long host_time();
 

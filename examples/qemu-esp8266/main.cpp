@@ -5,7 +5,7 @@
 // a client configuration from the profile, wrap the modem's TcpStack in SslTcpStack, connect, send
 // an HTTP GET, print the reply, tear everything down. It prints, over semihosting, lines the test
 // driver (tests/qemu/run_qemu.py) checks:
-//   TLSGEN_RESULT step=<...> code=<Code> detail=<int> suite=<name>
+//   TLSGEN_RESULT step=<...> code=<Code> detail=<int> suite=<name> version=<TLSv1.2|TLSv1.3>
 //   TLSGEN_HEAP peak=<high-water> peak_payload=<n> peak_blocks=<n> failed=<n> in_use_after=<n>
 //               live_blocks_after=<n> region=<n> generated=<kHeapBytes>
 //   TLSGEN_CYCLES handshake_instructions=<n> waiting_instructions=<n> total_ticks=<n>
@@ -15,13 +15,20 @@
 // A reply that ends without the server's close_notify (the transport closed first) is reported as
 // step=read code=kClosed detail=MBEDTLS_ERR_SSL_CONN_EOF: it may have been cut short.
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <span>
 
+#if defined(TLSGEN_FIRMWARE_TRACE)
+// Heap-model calibration builds (tools/sweep/runner.py --calibrate): every allocation and free is written
+// to trace.raw in QEMU's working directory with the handshake state mbedTLS was in (a private field).
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+#endif
 #include "board.hpp"
 #include "modem_uart.hpp"
 #include "tlsgen/esp8266_at.hpp"
+#include "tlsgen/format.hpp"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/ssl_config.hpp"
 #include "tlsgen/ssl_platform.hpp"
@@ -30,10 +37,38 @@
 
 namespace {
 
+#if defined(TLSGEN_FIRMWARE_TRACE)
+struct Trace {
+  int handle = -1;
+  tlsgen::SslTcpStack* stack = nullptr;
+  tlsgen::Socket socket = tlsgen::kInvalidSocket;
+  char buffer[2048];
+  std::size_t used = 0;
 
-int report(const char* step, tlsgen::Status s, const char* suite) {
-  board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s\n", step, tlsgen::name(s.code()),
-                     static_cast<long>(s.detail()), suite);
+  void flush() {
+    if (handle >= 0 && used > 0) board::host_write_handle(handle, std::as_bytes(std::span(buffer, used)));
+    used = 0;
+  }
+  static void observe(void* context, const void* pointer, std::size_t request, std::size_t) {
+    auto* t = static_cast<Trace*>(context);
+    const mbedtls_ssl_context* ssl = t->stack != nullptr ? t->stack->native(t->socket) : nullptr;
+    char line[48];
+    const int n = tlsgen::snprintf(line, sizeof line, "%c,%lx,%lu,%d\n", request != 0 ? 'a' : 'f',
+                                   static_cast<unsigned long>(reinterpret_cast<std::uintptr_t>(pointer)),
+                                   static_cast<unsigned long>(request), ssl != nullptr ? ssl->MBEDTLS_PRIVATE(state) : -1);
+    if (n <= 0) return;
+    if (t->used + static_cast<std::size_t>(n) > sizeof t->buffer) t->flush();
+    std::memcpy(t->buffer + t->used, line, static_cast<std::size_t>(n));
+    t->used += static_cast<std::size_t>(n);
+  }
+};
+Trace g_trace;
+#endif
+
+
+int report(const char* step, tlsgen::Status s, const char* suite, const char* version) {
+  board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s version=%s\n", step, tlsgen::name(s.code()),
+                     static_cast<long>(s.detail()), suite, version);
   return s.ok() ? 0 : 1;
 }
 
@@ -55,11 +90,16 @@ int main() {
   const char* step = "done";
   tlsgen::Status status;
   const char* suite = "-";
+  const char* version = "-";
   std::uint32_t handshake_ticks = 0, handshake_wait = 0;
   {
     tlsgen::SslPlatform platform;
     std::span<std::byte> region = tlsgen::glue::heap_region();
     if (heap_limit != 0 && heap_limit < region.size()) region = region.first(heap_limit);
+#if defined(TLSGEN_FIRMWARE_TRACE)
+    g_trace.handle = board::host_open_write("trace.raw");
+    tlsgen::glue::heap().set_observer(&Trace::observe, &g_trace);
+#endif
     status = platform.setup(region);
     if (status.ok()) status = platform.seed_rng();
     tlsgen::SslConfig config;
@@ -113,12 +153,17 @@ int main() {
       socket = opened.value();
       if (!status.ok()) step = "open";
     }
+#if defined(TLSGEN_FIRMWARE_TRACE)
+    g_trace.stack = &tls;
+    g_trace.socket = socket;
+#endif
     if (status.ok()) {
       const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
       status = tls.connect(socket, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
       handshake_ticks = board::timer_ticks() - t0;
       handshake_wait = uart.waiting_ticks - w0;
       suite = tls.ciphersuite(socket);
+      version = tls.protocol(socket);
       if (!status.ok()) step = "connect";
     }
     if (status.ok()) {
@@ -167,12 +212,20 @@ int main() {
       status = down;
       step = "teardown";
     }
-    rc = report(step, status, suite);
+#if defined(TLSGEN_FIRMWARE_TRACE)
+    g_trace.stack = nullptr;
+#endif
+    rc = report(step, status, suite, version);
     board::host_printf("TLSGEN_CYCLES handshake_instructions=%lu waiting_instructions=%lu total_ticks=%lu\n",
                        static_cast<unsigned long>(handshake_ticks - handshake_wait) * board::kInstructionsPerTick,
                        static_cast<unsigned long>(handshake_wait) * board::kInstructionsPerTick,
                        static_cast<unsigned long>(handshake_ticks));
   }
+#if defined(TLSGEN_FIRMWARE_TRACE)
+  tlsgen::glue::heap().set_observer(nullptr, nullptr);
+  g_trace.flush();
+  board::host_close(g_trace.handle);
+#endif
   const tlsgen::HeapStats stats = tlsgen::glue::heap().stats();
   board::host_printf(
       "TLSGEN_HEAP peak=%u peak_payload=%u peak_blocks=%u failed=%u in_use_after=%u live_blocks_after=%u "

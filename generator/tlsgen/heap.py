@@ -1,27 +1,43 @@
 """The heap model: how many bytes an mbedTLS 3.6 session of this profile needs at its peak.
 
-Each component is a line of the breakdown `tlsgen explain` prints and tlsgen_profile.hpp documents.
+mbedTLS allocates in phases, and a session's peak is the largest of them. The model replays a session
+phase by phase, in the order mbedTLS runs them:
 
-- Record buffers are exact: mbedTLS's MBEDTLS_SSL_IN/OUT_BUFFER_LEN for the chosen suites.
-- Certificates are the profile's own figures: the DER bytes of the peer chain and of the CA chain
-  (mbedTLS keeps a copy of each while the handshake runs).
-- The rest is calibrated per target word size from measured sessions (bench/heap/calibrate.py:
-  real handshakes against openssl s_server with a recording heap), split into what the sessions
-  share and what each kind of key exchange adds on top. The calibration sessions are named below.
-- tlsgen::Heap's own cost: a header per block (16 bytes on 64-bit hosts, 8 on Cortex-M) for the
-  blocks live at the peak, payloads rounded to the target's alignment.
-- A stated margin on top.
+    peak = records + setup + session state + max over phases p of (persisted before p + working set of p)
 
-The proof tests (tests/integration, tests/qemu) run every shipped profile with exactly the
-generated heap, check that it is at most 10% above the session's measured peak, and that one byte
-less than the peak fails cleanly.
+- Record buffers are exact: MBEDTLS_SSL_IN/OUT_BUFFER_LEN for the chosen suites, as tlsgen::Heap rounds
+  them, with a block header each.
+- Setup: what the application's configuration holds for the whole session (the CA certificates, parsed
+  with a DER copy each; the PSK and its identity; PSA's state for TLS 1.3).
+- Session state: what mbedtls_ssl_setup() allocates besides the records (the session, transform and
+  handshake structures, the server name).
+- Phases (ClientHello, ServerHello, Certificate, ServerKeyExchange, ClientKeyExchange, key derivation,
+  Finished, tickets, ... and the TLS 1.3 ones): each phase has a working set (its transient peak) and
+  leaves some of it behind for the later phases (the parsed peer key or chain, the ECDH context, the
+  record ciphers). Both are linear in the factors of the session: the ECDHE group and `optimize` (the
+  comb window and fixed-point tables), the peer's leaf key, the key that signed the chain and whether it
+  is verified, the number of certificates and (when mbedTLS keeps a DER copy, with TLS 1.3 enabled) their
+  DER bytes, the record cipher, SHA-384, tickets.
+
+Every coefficient was derived from measured sessions: `bench/heap/fit.py` replays the allocation traces of
+sampled profiles' sessions (tools/sweep, real handshakes against openssl s_server and gnutls-serv, each
+allocation tagged with the handshake state mbedTLS was in), splits them by phase and fits each factor
+per target word size; its output is generator/tlsgen/heap_tables.py (figures include tlsgen::Heap's
+block headers and rounding). docs/heap-sizing.md shows the factors and the measurements behind them.
+
+The profile allows many sessions (each suite, group, key type and size); the model takes the largest,
+adds the stated margin, and rounds up to the allocator alignment. The sweep (tools/sweep, tests/sweep)
+proves it: every session fits the generated heap, and the heap is at most 10 % above the largest peak.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, Suite, min_cert_der_bytes
 from tlsgen.resolve import Resolution
+
+MARGIN_PERCENT = 3
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,7 @@ class HeapModel:
     margin_percent: int
     margin: int
     total: int  # rounded up to the allocator alignment
-    live_blocks: int
+    worst: "Shape | None" = None  # the session the figure is for
 
     def line(self, name: str) -> HeapLine:
         return next(x for x in self.lines if x.name == name)
@@ -54,83 +70,390 @@ def block_bytes(request: int, word: int, align: int) -> int:
     return header_bytes(word) + -(-max(request, 8) // align) * align
 
 
+# ---- the sessions a profile allows -----------------------------------------------------------------
+
 @dataclass(frozen=True)
-class Calibration:
-    session: int  # session, transforms, handshake parameters and hash, SSL context pieces, DRBG use
-    ecdhe: int  # (EC)DHE + ECDSA working memory on P-256 with ECP window 2 (TLS 1.2 certificate suites)
-    tls13: int  # TLS 1.3 on top of that: PSA key slots and operations, key schedule, transcript
-    blocks_psk: int  # blocks live at the peak
-    blocks_ecdhe: int
-    blocks_tls13: int
-    source: str
+class Key:
+    kind: str  # "ecdsa" | "rsa"
+    size: str  # curve name, or RSA bits as text
+
+    @property
+    def label(self) -> str:
+        return self.size if self.kind == "ecdsa" else f"rsa{self.size}"
+
+    @property
+    def bytes(self) -> int:
+        return GROUPS[self.size].bytes if self.kind == "ecdsa" else int(self.size) // 8
 
 
-# Measured with bench/heap/calibrate.py (mbedTLS 3.6.6, tlsgen's generated configs, openssl s_server,
-# one GET). Payload bytes excluding record buffers and certificate DER copies, rounded as tlsgen::Heap
-# rounds them.
-CALIBRATION = {
-    # x86-64: host-tls12-psk 4,752 peak (17 blocks); host-ecdhe-ecdsa 7,888 (47); host-tls13 25,264 (52).
-    8: Calibration(session=2342, ecdhe=1790, tls13=1936, blocks_psk=17, blocks_ecdhe=47, blocks_tls13=52,
-                   source="x86-64 sessions of host-tls12-psk, host-ecdhe-ecdsa, host-tls13"),
-    # Cortex-M4 (QEMU mps2-an386, arm-none-eabi-gcc -Os): m4-psk-ccm8 4,264 peak (17 blocks);
-    # m4-ecdhe-ecdsa 6,368 (47); m4-tls13 23,800 (52).
-    4: Calibration(session=1984, ecdhe=880, tls13=2128, blocks_psk=17, blocks_ecdhe=47, blocks_tls13=52,
-                   source="Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU"),
+@dataclass(frozen=True)
+class Shape:
+    """One session the profile allows, at the sizes the profile declares."""
+
+    suite: Suite
+    group: str | None  # the (EC)DHE group
+    leaf: Key | None  # the server's key
+    ca: Key | None  # the key that signs the chain (its CAs')
+    certs: int  # certificates the server sends
+    chain_bytes: int  # their DER bytes
+    ca_certs: int  # CA certificates the device loaded
+    ca_bytes: int  # their DER bytes
+    verify: bool  # the chain is verified (verify is not none)
+    scheme: str | None = None  # what the CAs sign with (a SigAlg name)
+
+    def describe(self) -> str:
+        parts = [self.suite.name]
+        if self.group:
+            parts.append(self.group)
+        if self.leaf:
+            parts.append(f"server key {self.leaf.label}, chain of {self.certs} ({self.chain_bytes} DER bytes) signed by "
+                         f"{self.ca.label}" + ("" if self.verify else " (not verified)"))
+        return ", ".join(parts)
+
+
+def _ecdsa_curves(r: Resolution) -> list[str]:
+    groups = {g.name for g in r.groups}
+    return [a.curve for a in r.signature_algorithms if a.scheme == "ecdsa" and a.curve in groups]
+
+
+def leaf_keys(r: Resolution, suite: Suite) -> list[Key]:
+    """The server keys a session of `suite` may meet (the largest RSA key the profile allows)."""
+    t = r.loaded.profile.tls
+    if suite.kex in (Kex.PSK, Kex.ECDHE_PSK):
+        return []
+    kinds = ["ecdsa"] if suite.kex == Kex.ECDHE_ECDSA else ["rsa"] if suite.kex in (Kex.ECDHE_RSA, Kex.RSA) \
+        else list(r.certificate_keys)
+    keys: list[Key] = []
+    for kind in kinds:
+        if kind == "rsa":
+            keys.append(Key("rsa", str(t.rsa_max_bits)))
+        else:
+            keys += [Key("ecdsa", c) for c in dict.fromkeys(_ecdsa_curves(r))]
+    return keys
+
+
+def ca_keys(r: Resolution) -> list[tuple[Key, str]]:
+    """What the chain's CAs may sign with: each listed scheme, with its key (RSA at its largest)."""
+    t = r.loaded.profile.tls
+    groups = {g.name for g in r.groups}
+    out: list[tuple[Key, str]] = []
+    for a in r.signature_algorithms:
+        k = Key("rsa", str(t.rsa_max_bits)) if a.key == "rsa" else Key("ecdsa", a.curve) if a.curve in groups else None
+        if k is not None:
+            out.append((k, a.name))
+    return out
+
+
+def chain_certs(r: Resolution, leaf: Key, ca: Key) -> int:
+    """As many certificates as the profile allows and its byte budget can hold (the worst case for the heap:
+    each certificate is parsed into its own structure)."""
+    t = r.loaded.profile.tls
+    pss = not any(a.scheme == "pkcs1" for a in r.signature_algorithms)
+    leaf_min = min_cert_der_bytes(leaf.kind, leaf.bytes, ca.kind, ca.bytes, pss)
+    int_min = min_cert_der_bytes(ca.kind, ca.bytes, ca.kind, ca.bytes, pss)
+    certs = 1
+    while certs < t.peer_chain_max_certs and leaf_min + certs * int_min <= t.peer_chain_max_bytes:
+        certs += 1
+    return certs
+
+
+def shapes(r: Resolution) -> list[Shape]:
+    t = r.loaded.profile.tls
+    verify = r.uses_certificates and r.verify != "none"
+    ca_certs = t.ca_chain_certs if verify else 0
+    ca_bytes = t.ca_chain_bytes if verify else 0
+    cas = ca_keys(r) if r.uses_certificates else []
+    out: list[Shape] = []
+    for suite in r.suites:
+        ecdhe = suite.version == "1.3" or suite.kex.uses_ecdhe
+        groups = [g.name for g in r.groups] if ecdhe else [None]
+        leaves = leaf_keys(r, suite)
+        for g in groups:
+            if not leaves:
+                # A PSK session still runs with the CA certificates the device loaded.
+                for ca, scheme in cas or [(None, None)]:
+                    out.append(Shape(suite, g, None, ca, 0, 0, ca_certs, ca_bytes, verify, scheme))
+                continue
+            for leaf in leaves:
+                for ca, scheme in cas:
+                    out.append(Shape(suite, g, leaf, ca, chain_certs(r, leaf, ca), t.peer_chain_max_bytes, ca_certs,
+                                     ca_bytes, verify, scheme))
+    return out
+
+
+# ---- features -------------------------------------------------------------------------------------------
+
+KEY_LABELS = ("secp256r1", "secp384r1", "secp521r1", "rsa2048", "rsa3072", "rsa4096")
+CIPHERS = ("gcm128", "gcm256", "ccm128", "ccm256", "ccm8128", "ccm8256", "chachapoly256", "cbc128")
+
+
+def _d(b: bool) -> float:
+    return 1.0 if b else 0.0
+
+
+def config_features(r: Resolution) -> dict[str, float]:
+    """What the session structures and the setup depend on: the configuration and the CA certificates."""
+    t = r.loaded.profile.tls
+    v12, v13 = "1.2" in r.versions, "1.3" in r.versions
+    f = {"one": 1.0, "v12_only": _d(v12 and not v13), "v13_only": _d(v13 and not v12), "both": _d(v12 and v13)}
+    for m in ("MBEDTLS_SHA384_C", "MBEDTLS_SHA512_C", "MBEDTLS_ECDH_C", "MBEDTLS_X509_CRT_PARSE_C",
+              "MBEDTLS_SSL_SESSION_TICKETS", "MBEDTLS_CIPHER_MODE_CBC", "MBEDTLS_SSL_SERVER_NAME_INDICATION",
+              "MBEDTLS_SSL_ALPN", "MBEDTLS_SSL_KEEP_PEER_CERTIFICATE", "MBEDTLS_KEY_EXCHANGE_PSK_ENABLED",
+              "MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED", "MBEDTLS_KEY_EXCHANGE_RSA_ENABLED",
+              "MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED", "MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED",
+              "MBEDTLS_SSL_MAX_FRAGMENT_LENGTH", "MBEDTLS_SSL_RECORD_SIZE_LIMIT", "MBEDTLS_HAVE_TIME",
+              "MBEDTLS_RSA_C", "MBEDTLS_ECDSA_C", "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS", "MBEDTLS_GCM_C",
+              "MBEDTLS_CCM_C", "MBEDTLS_CHACHAPOLY_C", "MBEDTLS_DEBUG_C", "MBEDTLS_PKCS1_V21"):
+        f[m[8:].lower()] = _d(r.defined(m))
+    f["max_curve_bytes"] = float(max([g.bytes for g in r.groups] + [0]))
+    f["rsa_bytes"] = float(t.rsa_max_bits // 8 if "rsa" in r.certificate_keys else 0)
+    f["psk_bytes"] = float(t.psk_max_bytes if r.uses_psk else 0)
+    f["groups"] = float(len(r.groups))
+    f["sig_algs"] = float(len(r.signature_algorithms))
+    return f
+
+
+def struct_features(r: Resolution) -> dict[str, float]:
+    """What the sizes of the structures mbedtls_ssl_setup() allocates depend on: which macros are defined
+    (each an indicator), and the largest curve and RSA key (PSA's key-export buffers)."""
+    f = {"one": 1.0}
+    for m in r.macros:
+        if m.value is None:
+            f[m.name] = 1.0
+    t = r.loaded.profile.tls
+    ecp = max([g.bytes for g in r.groups] + [0])
+    psk = t.psk_max_bytes if r.uses_psk else 0
+    kx = {s.kex for s in r.suites}
+    f["max_curve_bytes"] = float(ecp)
+    f["rsa_bytes"] = float(t.rsa_max_bits // 8 if "rsa" in r.certificate_keys else 0)
+    f["psk_max_bytes"] = float(psk)
+    # mbedtls_ssl_premaster_secret: the largest premaster of the enabled key exchanges (include/mbedtls/ssl.h).
+    f["premaster"] = float(max([48 if Kex.RSA in kx else 0, ecp if kx & {Kex.ECDHE_ECDSA, Kex.ECDHE_RSA} else 0,
+                                4 + 2 * psk if Kex.PSK in kx else 0, 4 + ecp + psk if Kex.ECDHE_PSK in kx else 0, 1]))
+    # PSA's largest public-key export (the TLS 1.3 peer key share buffer): RSA keys of up to 4096 bits count
+    # whenever RSA is compiled in.
+    f["psa_export"] = float(max(2 * ecp + 1, 526 if r.defined("MBEDTLS_RSA_C") else 0))
+    v12, v13 = _d("1.2" in r.versions), _d("1.3" in r.versions)
+    for n in ("max_curve_bytes", "premaster", "psa_export", "psk_max_bytes", "rsa_bytes"):
+        f[f"{n}*v12"] = f[n] * v12
+        f[f"{n}*v13"] = f[n] * v13
+    # Fields guarded by two conditions (#if A && B): every pair of the macros structure layouts depend on.
+    for i, a in enumerate(STRUCT_MACROS):
+        for b in STRUCT_MACROS[i + 1:]:
+            if f.get(a) and f.get(b):
+                f[f"{a}*{b}"] = 1.0
+    return f
+
+
+#: The macros tlsgen emits that the layouts of the session, transform and handshake structures depend on.
+STRUCT_MACROS = tuple(f"MBEDTLS_{m}" for m in (
+    "SSL_PROTO_TLS1_2", "SSL_PROTO_TLS1_3", "ECDH_C", "ECDSA_C", "RSA_C", "SHA256_C", "SHA384_C", "SHA512_C",
+    "PSA_CRYPTO_C", "X509_CRT_PARSE_C", "SSL_KEEP_PEER_CERTIFICATE", "SSL_SESSION_TICKETS",
+    "SSL_SERVER_NAME_INDICATION", "SSL_ALPN", "SSL_MAX_FRAGMENT_LENGTH", "SSL_RECORD_SIZE_LIMIT",
+    "SSL_EXTENDED_MASTER_SECRET", "SSL_ENCRYPT_THEN_MAC", "CIPHER_MODE_CBC", "GCM_C", "CCM_C", "CHACHAPOLY_C",
+    "KEY_EXCHANGE_PSK_ENABLED", "KEY_EXCHANGE_ECDHE_PSK_ENABLED", "KEY_EXCHANGE_ECDHE_ECDSA_ENABLED",
+    "KEY_EXCHANGE_ECDHE_RSA_ENABLED", "KEY_EXCHANGE_RSA_ENABLED", "DEBUG_C", "HAVE_TIME", "PKCS1_V21",
+    "PKCS1_V15", "SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED", "PSA_ASSUME_EXCLUSIVE_BUFFERS"))
+
+
+def state_bytes(r: Resolution) -> int:
+    """mbedtls_ssl_setup()'s allocations besides the records: the transform (TLS 1.2), session and handshake
+    structures, the running handshake hashes' contexts, the server name (assumed at most 47 characters)."""
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    st = tables_for(word)["structs"]
+    f = struct_features(r)
+    total = 0
+    for name in ("transform", "session", "handshake"):
+        if name == "transform" and "1.2" not in r.versions:
+            continue  # mbedtls_ssl_setup() makes the negotiation transform for TLS 1.2 only
+        total += block_bytes(int(round(dot(st[name], f))), word, align)
+    if r.defined("MBEDTLS_SHA256_C"):
+        total += block_bytes(int(round(dot(st["sha256"], f))), word, align)
+    if r.defined("MBEDTLS_SHA384_C"):
+        total += block_bytes(int(round(dot(st["sha512"], f))), word, align)
+    if r.uses_certificates:
+        total += block_bytes(48, word, align)  # mbedtls_ssl_set_hostname() (X.509 only)
+    return total
+
+
+def setup_features(r: Resolution, s: Shape) -> dict[str, float]:
+    """What the configuration holds for the whole session: CA certificates (their DER copies and parsed
+    structures), the PSK, PSA's state."""
+    t = r.loaded.profile.tls
+    pss = s.scheme is not None and "_pss_" in s.scheme
+    f = {"one": 1.0, "psa": _d(r.uses_psa), "psk": _d(r.uses_psk),
+         "psk_bytes": float(t.psk_max_bytes if r.uses_psk else 0), "ca_der": float(s.ca_bytes if s.verify else 0),
+         # PEM: the base64 is decoded into a buffer of its own while each certificate is parsed.
+         "ca_pem": float(s.ca_bytes if s.verify and t.pem else 0),
+         # an RSASSA-PSS signature's parameters are parsed into a structure of their own
+         "ca_pss": float(s.ca_certs if s.verify and pss else 0),
+         # the first CA certificate's structure lives in SslConfig, each further one on the heap
+         "ca_structs": float(max(0, s.ca_certs - 1) if s.verify else 0)}
+    for k in KEY_LABELS:
+        f[f"ca_{k}"] = float(s.ca_certs if s.verify and s.ca is not None and s.ca.label == k else 0)
+    return f
+
+
+#: The client's handshake states (mbedtls_ssl_states) in the order it runs them, per protocol version;
+#: CH2/SH2: ClientHello and ServerHello again after a TLS 1.3 HelloRetryRequest.
+PHASE_ORDER = {
+    "1.2": ["CH", "SH", "CERT", "SKE", "CR", "SHD", "CC", "CKE", "CV", "CCS", "CFIN", "NST", "SCCS", "SFIN",
+            "FLUSH", "WRAP", "OVER"],
+    "1.3": ["CH", "SH", "HRR", "CCS_CH", "CH2", "SH2", "EE", "CR", "CERT", "CV", "SFIN", "CCS_SF", "CC", "CCV",
+            "CFIN", "FLUSH", "WRAP", "OVER", "NST13", "NST13F", "OVER2"],
 }
 
-MARGIN_PERCENT = 3
+
+def session_features(r: Resolution, s: Shape) -> dict[str, float]:
+    """What a phase's working set and what it leaves behind depend on."""
+    optimize = r.loaded.profile.optimize
+    keep = r.defined("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE")
+    f = {"one": 1.0, "keep": _d(keep), "verify": _d(s.verify)}
+    # With TLS 1.3 enabled the ClientHello carries a key share for the first group, whatever the server
+    # then picks; a TLS 1.3 server that picks another group asks for it again (HelloRetryRequest).
+    first = r.groups[0].name if r.groups else None
+    for g in GROUPS:
+        for o in ("size", "speed"):
+            f[f"share_{g}_{o}"] = _d("1.3" in r.versions and first == g and optimize == o)
+    f["retry"] = _d(s.suite.version == "1.3" and s.group is not None and s.group != first)
+    # Without MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS, PSA copies each input and output buffer it is handed;
+    # mbedTLS hands it spans of the record buffers (the key share written into the output record, TLS 1.3
+    # records encrypted and decrypted in place).
+    copies = "1.3" in r.versions and not r.defined("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS")
+    f["copy_in"] = float(r.in_content_len if copies else 0)
+    f["copy_out"] = float(r.out_content_len if copies else 0)
+    for k in (Kex.PSK, Kex.ECDHE_PSK, Kex.ECDHE_ECDSA, Kex.ECDHE_RSA, Kex.RSA, Kex.TLS13):
+        f[f"kex_{k.value}"] = _d(s.suite.kex == k)
+    for g in GROUPS:
+        for o in ("size", "speed"):
+            f[f"group_{g}_{o}"] = _d(s.group == g and optimize == o)
+    for k in KEY_LABELS:
+        leaf = s.leaf is not None and s.leaf.label == k
+        ca = s.ca is not None and s.ca.label == k and s.leaf is not None
+        f[f"leaf_{k}"] = _d(leaf)
+        f[f"leaf_{k}_speed"] = _d(leaf and optimize == "speed")
+        f[f"ca_{k}_verify"] = _d(ca and s.verify)
+        f[f"ca_{k}_verify_speed"] = _d(ca and s.verify and optimize == "speed")
+        f[f"int_{k}"] = float(s.certs - 1 if ca else 0)
+    pss = s.scheme is not None and "_pss_" in s.scheme and s.leaf is not None
+    f["chain_pss"] = float(s.certs if pss else 0)
+    f["pss_verify_bytes"] = float(s.ca.bytes if pss and s.verify and s.ca is not None else 0)
+    f["keep_der"] = float(s.chain_bytes if keep and s.leaf else 0)
+    f["keep_certs"] = float(s.certs if keep and s.leaf else 0)
+    for c in CIPHERS:
+        f[f"cipher_{c}"] = _d(f"{s.suite.mode}{s.suite.key_bits}" == c)
+    f["sha384"] = _d(r.defined("MBEDTLS_SHA384_C"))
+    f["tickets"] = _d(r.defined("MBEDTLS_SSL_SESSION_TICKETS"))
+    f["exclusive"] = _d(r.defined("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS"))
+    f["both_versions"] = _d(len(r.versions) == 2)
+    return f
+
+
+def phase_kind(r: Resolution, s: Shape) -> str:
+    """Which phases a session runs depends on its key exchange and, in TLS 1.3, on a HelloRetryRequest."""
+    retry = s.suite.version == "1.3" and s.group is not None and bool(r.groups) and s.group != r.groups[0].name
+    return s.suite.kex.value + ("+retry" if retry else "")
+
+
+def dot(coef: dict[str, float], features: dict[str, float]) -> float:
+    return sum(v * features.get(k, 0.0) for k, v in coef.items())
+
+
+# ---- the model ------------------------------------------------------------------------------------------
+
+def records(r: Resolution) -> tuple[int, int]:
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    ovh = r.record_overhead
+    return (block_bytes(r.in_content_len + ovh, word, align), block_bytes(r.out_content_len + ovh, word, align))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    shape: Shape
+    setup: int
+    state: int
+    phase: str  # where the peak is
+    persisted: int  # what earlier phases left behind at that point
+    working: int  # the phase's own working set
+    total: int  # without records
+    setup_peak: int  # while the configuration is made (CA certificates parsed), before any record buffer
+
+
+def tables_for(word: int) -> dict:
+    """The fitted tables of a word size. TLSGEN_HEAP_BOOTSTRAP=1 (only while a target is being calibrated
+    for the first time, by tools/sweep/runner.py --calibrate) lends it the 64-bit phase tables."""
+    import os
+
+    from tlsgen.heap_tables import TABLES
+
+    tab = TABLES.get(word, {})
+    if "phase" not in tab and os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
+        tab = {**TABLES[8], "structs": tab.get("structs", TABLES[8]["structs"])}
+    return tab
+
+
+def predict(r: Resolution, s: Shape) -> Prediction:
+    tab = tables_for(r.cpu.word_bytes)
+    setup = max(0.0, dot(tab["setup"], setup_features(r, s)))
+    setup_peak = max(setup, dot(tab["setup_peak"], setup_features(r, s)))
+    state = state_bytes(r)
+    sf = session_features(r, s)
+    version = s.suite.version
+    cur = 0.0
+    best = (0.0, "session state", 0.0, 0.0)
+    kind = phase_kind(r, s)
+    for phase in tab["phases"][version]:
+        coef = tab["phase"][version][phase].get(kind)
+        if coef is None:
+            continue  # this kind of session does not allocate in this phase
+        work = max(0.0, dot(coef["working"], sf))
+        if cur + work > best[0]:
+            best = (cur + work, phase, cur, work)
+        cur = max(0.0, cur + dot(coef["persist"], sf))
+    align = r.cpu.alignment
+    up = lambda x: int(-(-x // align) * align)  # noqa: E731
+    return Prediction(s, up(setup), up(state), best[1], up(best[2]), up(best[3]),
+                      up(setup) + up(state) + up(best[2]) + up(best[3]), up(setup_peak))
+
+
+PHASE_NAMES = {
+    "CH": "ClientHello (TLS 1.3: the key share)", "SH": "ServerHello (TLS 1.3: ECDHE, key schedule)",
+    "EE": "EncryptedExtensions", "CERT": "the server's Certificate (chain parsed and verified)",
+    "SKE": "ServerKeyExchange (ECDHE parameters, signature check)", "SHD": "ServerHelloDone",
+    "CKE": "ClientKeyExchange (ECDHE or RSA encryption)", "CV": "CertificateVerify / key derivation",
+    "CCS": "ChangeCipherSpec", "CFIN": "client Finished", "NST": "NewSessionTicket",
+    "SCCS": "server ChangeCipherSpec", "SFIN": "server Finished", "FLUSH": "flush", "WRAP": "handshake wrap-up",
+    "OVER": "application data (TLS 1.3 tickets)", "HRR": "HelloRetryRequest", "NST13": "TLS 1.3 NewSessionTicket",
+}
 
 
 def size_heap(r: Resolution) -> HeapModel:
     word, align = r.cpu.word_bytes, r.cpu.alignment
-    cal = CALIBRATION[word]
-    tls = r.loaded.profile.tls
-    lines: list[HeapLine] = []
-
-    def rounded(n: int) -> int:
-        return -(-max(n, 8) // align) * align
-
-    ovh = r.record_overhead
-    lines.append(HeapLine("record buffer in", rounded(r.in_content_len + ovh),
-                          f"MBEDTLS_SSL_IN_CONTENT_LEN {r.in_content_len} + {ovh} (header 13, IV 16, tag/MAC, "
-                          "CBC padding of the chosen suites)"))
-    lines.append(HeapLine("record buffer out", rounded(r.out_content_len + ovh),
-                          f"MBEDTLS_SSL_OUT_CONTENT_LEN {r.out_content_len} + {ovh}"))
-    lines.append(HeapLine("TLS session state", cal.session,
-                          f"session, transforms, handshake parameters and hash ({cal.source})"))
-    blocks = cal.blocks_psk
-    if r.groups or r.uses_certificates:
-        largest = max([g.bytes for g in r.groups] or [32])
-        window = int(r.macro("MBEDTLS_ECP_WINDOW_SIZE").value) if r.macro("MBEDTLS_ECP_WINDOW_SIZE") else 2
-        scaled = cal.ecdhe * largest // 32
-        # A wider comb window keeps 2^(w-1) precomputed points; beyond window 2's two, each costs its
-        # affine X and Y (measured on Cortex-M4, P-256, window 6: +1,776 bytes and +23 blocks for 30 points).
-        points = (1 << (window - 1)) - 2 if window > 2 else 0
-        table = points * 2 * largest
-        lines.append(HeapLine("key exchange working memory", scaled + table,
-                              f"(EC)DHE and signature checks: {cal.ecdhe} on a 32-byte field, x {largest}/32"
-                              + (f" + comb table ({points} more points x 2 x {largest}, window {window})" if table
-                                 else "") + f" ({cal.source})"))
-        blocks = cal.blocks_ecdhe + points * 3 // 4
-    if "rsa" in r.certificate_keys:
-        n = tls.rsa_max_bits // 8
-        lines.append(HeapLine("RSA signature verification", 6 * n,
-                              f"6 x {n}-byte integers for a {tls.rsa_max_bits}-bit public-key operation (estimate)"))
+    rin, rout = records(r)
+    preds = [predict(r, s) for s in shapes(r)]
+    worst = max(preds, key=lambda p: p.total)
+    s = worst.shape
+    lines = [
+        HeapLine("record buffer in", rin, f"MBEDTLS_SSL_IN_CONTENT_LEN {r.in_content_len} + {r.record_overhead} "
+                 "(header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header"),
+        HeapLine("record buffer out", rout, f"MBEDTLS_SSL_OUT_CONTENT_LEN {r.out_content_len} + {r.record_overhead}"),
+    ]
+    t = r.loaded.profile.tls
+    setup_what = []
+    if s.verify and s.ca_certs:
+        setup_what.append(f"{s.ca_certs} CA certificate(s), {s.ca_bytes} DER bytes, parsed")
+    if r.uses_psk:
+        setup_what.append(f"a {t.psk_max_bytes}-byte PSK and its identity")
     if r.uses_psa:
-        lines.append(HeapLine("TLS 1.3 / PSA", cal.tls13,
-                              f"PSA key slots and operations, key schedule, transcript ({cal.source})"))
-        blocks = cal.blocks_tls13
-    if r.uses_certificates:
-        lines.append(HeapLine("peer certificate chain", rounded(tls.peer_chain_max_bytes),
-                              f"tls.peer_chain_max_bytes {tls.peer_chain_max_bytes} (DER copy held during the "
-                              "handshake)"))
-        if tls.ca_chain_bytes and tls.verify != "none":
-            lines.append(HeapLine("CA chain", rounded(tls.ca_chain_bytes),
-                                  f"tls.ca_chain_bytes {tls.ca_chain_bytes} (DER copy of the trusted CAs)"))
-    hdr = header_bytes(word)
-    lines.append(HeapLine("allocator headers", blocks * hdr,
-                          f"{blocks} blocks live at the peak x {hdr}-byte tlsgen::Heap header"))
+        setup_what.append("PSA crypto's state")
+    lines.append(HeapLine("configuration", worst.setup, "; ".join(setup_what) or "nothing beyond the session"))
+    lines.append(HeapLine("TLS session state", worst.state, "session, transform and handshake structures, server "
+                          "name (mbedtls_ssl_setup)"))
+    lines.append(HeapLine("handshake peak", worst.persisted + worst.working,
+                          f"at {PHASE_NAMES.get(worst.phase, worst.phase)}: {worst.working} working + "
+                          f"{worst.persisted} left by earlier phases; the largest session the profile allows: "
+                          f"{s.describe()}"))
     subtotal = sum(x.bytes for x in lines)
     margin = -(-subtotal * MARGIN_PERCENT // 100)
     total = -(-(subtotal + margin) // align) * align
-    return HeapModel(tuple(lines), subtotal, MARGIN_PERCENT, margin, total, blocks)
+    return HeapModel(tuple(lines), subtotal, MARGIN_PERCENT, margin, total, s)

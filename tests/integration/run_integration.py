@@ -178,6 +178,10 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                 expect=Expect(**fail, verify_flags=BADCERT_EXPIRED))
         cases["gnutls_get"] = Case("gnutls", client_args=auth,
                                    expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK"))
+        # The CA as DER, whole (before: the client passed it through a C string, cut at the first NUL byte, so
+        # the certificate did not parse and nothing was trusted).
+        cases["der_ca"] = Case("openssl", client_args=("--ca", "{certs}/ca.der", "--server-name", SERVER_NAME),
+                               expect=ok)
         # The same verification failures against the second TLS implementation.
         cases["gnutls_wrong_ca"] = Case("gnutls", client_args=("--ca", "{certs}/other-ca.pem",
                                                                "--server-name", SERVER_NAME),
@@ -361,6 +365,8 @@ def make_certs(openssl: str, work: Path) -> Path:
                  "-startdate", "20200101000000Z", "-enddate", "20210101000000Z"], tmp)
     for name in ("ca", "server"):
         run_checked([o, "verify", "-CAfile", "ca.pem", f"{name}.pem"], tmp)
+    # The CA in DER (a certificate is binary: NUL bytes inside), as a pem: false device stores it.
+    run_checked([o, "x509", "-in", "ca.pem", "-outform", "der", "-out", "ca.der"], tmp)
     www = tmp / "www"
     www.mkdir()
     line = b"tlsgen large response line, 64 bytes long, repeated to 48 KiB\n"

@@ -40,6 +40,9 @@
 #include <type_traits>
 #include <vector>
 
+// The heap trace (--trace) tags each allocation with the handshake state mbedTLS was in (a private
+// field): the heap-model calibration splits a session's peak by phase with it.
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include "mbedtls/build_info.h"
 #if defined(MBEDTLS_ERROR_C)
 #include "mbedtls/error.h"
@@ -347,6 +350,16 @@ void debug_record(void* context, int level, const char* file, int line, const ch
   std::fputc('\0', log->file);
 }
 
+// The session the heap trace reads the handshake state of (set while it is open; mbedTLS's context
+// exists from connect() on).
+tlsgen::SslTcpStack* g_traced_stack = nullptr;
+tlsgen::Socket g_traced_socket = tlsgen::kInvalidSocket;
+
+int traced_state() {
+  const mbedtls_ssl_context* ssl = g_traced_stack != nullptr ? g_traced_stack->native(g_traced_socket) : nullptr;
+  return ssl != nullptr ? ssl->MBEDTLS_PRIVATE(state) : -1;
+}
+
 // The ALPN list of --alpn, nullptr-terminated, with storage that outlives the configuration.
 std::vector<std::string> alpn_names;
 std::vector<const char*> alpn_list;
@@ -366,6 +379,11 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     return;
   }
   const tlsgen::Socket sock = opened.value();
+  g_traced_stack = &tls;
+  g_traced_socket = sock;
+  struct Untrace {
+    ~Untrace() { g_traced_stack = nullptr; }
+  } untrace;
   static SteadyClock clock;
   if (o.handshake_deadline_ms != 0 || o.read_deadline_ms != 0) {
     const tlsgen::Status set = tls.set_deadlines(sock, &clock, o.handshake_deadline_ms, o.read_deadline_ms);
@@ -499,12 +517,15 @@ int main(int argc, char** argv) {
   struct TraceEvent {
     const void* pointer;
     std::size_t request;
+    int state;  // the handshake state of the session being set up, -1 outside a session
   };
   static std::vector<TraceEvent> trace;
   if (!o.trace_file.empty()) {
     trace.reserve(1 << 16);
     tlsgen::glue::heap().set_observer(
-        [](void*, const void* pointer, std::size_t request, std::size_t) { trace.push_back({pointer, request}); },
+        [](void*, const void* pointer, std::size_t request, std::size_t) {
+          trace.push_back({pointer, request, traced_state()});
+        },
         nullptr);
   }
   bool torn_down = false;
@@ -576,17 +597,17 @@ int main(int argc, char** argv) {
   if (!o.trace_file.empty()) {
     tlsgen::glue::heap().set_observer(nullptr, nullptr);
     std::ofstream out(o.trace_file);
-    out << "op,size,id\n";
+    out << "op,size,id,state\n";
     std::vector<std::pair<const void*, std::pair<std::size_t, int>>> live;  // pointer -> (size, id)
     int next_id = 0;
     for (const TraceEvent& e : trace) {
       if (e.request != 0) {
         live.push_back({e.pointer, {e.request, ++next_id}});
-        out << "a," << e.request << ',' << next_id << '\n';
+        out << "a," << e.request << ',' << next_id << ',' << e.state << '\n';
       } else {
         for (auto it = live.begin(); it != live.end(); ++it) {
           if (it->first == e.pointer) {
-            out << "f," << it->second.first << ',' << it->second.second << '\n';
+            out << "f," << it->second.first << ',' << it->second.second << ',' << e.state << '\n';
             live.erase(it);
             break;
           }

@@ -97,8 +97,9 @@ def _handshake_sigs(b: Built, suite: Suite, key: str) -> list[SigAlg]:
 def _leaf(b: Built, suite: Suite, key: str, sig: SigAlg | None) -> pki.Key:
     if key == "rsa":
         return pki.Key("rsa", _rsa_bits(b))
-    if sig is not None and suite.version == "1.3":
-        return pki.Key("ecdsa", sig.curve)  # TLS 1.3 binds the scheme to the leaf's curve
+    if sig is not None and sig.curve in {g.name for g in b.resolution.groups}:
+        # TLS 1.3 binds the scheme to the leaf's curve; a TLS 1.2 server pairs them the same way.
+        return pki.Key("ecdsa", sig.curve)
     curves = [g for g in b.resolution.groups if g.name in CURVE_HASH]
     return pki.Key("ecdsa", max(curves, key=lambda g: g.bytes).name)
 
@@ -135,7 +136,7 @@ def _fit(b: Built, key: pki.Key, budget: int, signer: pki.Key, fixed_curve: bool
         options = [pki.Key("ecdsa", g.name) for g in sorted(b.resolution.groups, key=lambda g: -g.bytes)
                    if g.name in CURVE_HASH and g.bytes <= GROUPS[key.size].bytes]
     for k in options:
-        if min_cert_der_bytes(k.kind, _size(k), signer.kind, _size(signer)) + 40 <= budget:
+        if min_cert_der_bytes(k.kind, _size(k), signer.kind, _size(signer)) <= budget:
             return k
     return options[-1]
 
@@ -149,10 +150,11 @@ def _chain_spec(b: Built, leaf: pki.Key, scheme: SigAlg, suite: Suite | None = N
     bound = suite is not None and suite.version == "1.3" and leaf.kind == "ecdsa"
     leaf = _fit(b, leaf, t.peer_chain_max_bytes, ca, bound)
     # As many certificates as the profile allows and its byte budget can hold.
-    leaf_min = min_cert_der_bytes(leaf.kind, _size(leaf), ca.kind, _size(ca))
-    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca))
+    pss = "_pss_" in scheme.name
+    leaf_min = min_cert_der_bytes(leaf.kind, _size(leaf), ca.kind, _size(ca), pss)
+    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca), pss)
     certs = 1
-    while certs < t.peer_chain_max_certs and leaf_min + certs * int_min + 120 * certs <= t.peer_chain_max_bytes:
+    while certs < t.peer_chain_max_certs and leaf_min + certs * int_min <= t.peer_chain_max_bytes:
         certs += 1
     ca_certs = t.ca_chain_certs if verify else 1
     ca_bytes = t.ca_chain_bytes // ca_certs if verify else 0
@@ -160,85 +162,79 @@ def _chain_spec(b: Built, leaf: pki.Key, scheme: SigAlg, suite: Suite | None = N
 
 
 def server_supports(server: str, b: Built, suite: Suite) -> str | None:
-    """None when `server` can run sessions of this suite for this profile, else why not."""
+    """None when `server` can run sessions of this suite for this profile, else why not. A receive buffer
+    below a full record relies on the server keeping to the record size the client asked for: with TLS 1.3
+    (record_size_limit, RFC 8449) OpenSSL 3.0 does not implement it; with TLS 1.2 (max_fragment_length,
+    RFC 6066) GnuTLS 3.7 acknowledges it but sends application records above the negotiated length (seen:
+    889-byte GCM records after a 512-byte max_fragment_length)."""
     r = b.resolution
-    if server == "openssl" and r.in_content_len < 16384 and (suite.version == "1.3" or "1.3" in r.versions):
+    if r.in_content_len >= 16384:
+        return None
+    if server == "openssl" and "1.3" in r.versions:
         return ("OpenSSL 3.0 does not implement RFC 8449 record_size_limit, which this profile's "
                 f"{r.in_content_len}-byte receive buffer relies on")
+    if server == "gnutls" and "1.3" not in r.versions:
+        return ("GnuTLS 3.7 does not keep to a negotiated max_fragment_length for application data, which this "
+                f"profile's {r.in_content_len}-byte receive buffer relies on")
     return None
 
 
+def _from_shape(b: Built, sh, server: str, worst: bool) -> Session:
+    """A session for one of the model's shapes (tlsgen.heap.Shape): the chain, CA and group it describes."""
+    chain, extra = None, 0
+    if sh.ca is not None:
+        leaf = pki.Key(sh.leaf.kind, sh.leaf.size) if sh.leaf else pki.Key(sh.ca.kind, sh.ca.size)
+        ca = pki.Key(sh.ca.kind, sh.ca.size)
+        verify = b.resolution.verify != "none"
+        ca_bytes = (sh.ca_bytes // max(sh.ca_certs, 1)) if verify else 0
+        chain = pki.ChainSpec(leaf, ca, sh.scheme, max(sh.certs, 1), sh.chain_bytes, ca_bytes)
+        extra = max(sh.ca_certs - 1, 0) if verify else 0
+    sig = None
+    if sh.leaf is not None:
+        sigs = [a for a in _handshake_sigs(b, sh.suite, sh.leaf.kind)
+                if sh.leaf.kind != "ecdsa" or a.curve == sh.leaf.size]
+        sig = sigs[0].name if sigs else None
+    return Session(server, sh.suite, sh.group, chain, extra, sig, worst)
+
+
 def sessions_for(b: Built) -> tuple[list[Session], list[str]]:
-    """The sessions to run, and the reasons some server/suite pairs are left out."""
+    """The sessions to run, and the reasons some server/suite pairs are left out. First, for each suite, the
+    session the heap model says needs the most (tlsgen.heap.predict over tlsgen.heap.shapes: the largest
+    group, keys, chain and CA the profile allows), against each server; then each remaining group and
+    signature scheme at least once."""
+    from tlsgen import heap as H
+
     r = b.resolution
     sessions: list[Session] = []
     skipped: list[str] = []
-    used_groups: set[str] = set()
-    used_sigs: set[str] = set()
-    ecdhe_groups = sorted(r.groups, key=lambda g: (g.bytes, not g.montgomery), reverse=True)
+    preds = [H.predict(r, sh) for sh in H.shapes(r)]
+    covered_groups: set = set()
+    covered_schemes: set = set()
     for suite in r.suites:
-        ecdhe = suite.version == "1.3" or suite.kex.uses_ecdhe
-        group = ecdhe_groups[0].name if ecdhe else None
-        keys = _leaf_keys(b, suite) or [None]
-        for key in keys:
-            sigs = _handshake_sigs(b, suite, key) if key else []
-            sig = sigs[len(sessions) % len(sigs)] if sigs else None
-            chain, extra = (None, 0)
-            if key:
-                leaf = _leaf(b, suite, key, sig)
-                schemes = _chain_schemes(b, suite.version)
-                # The worst case for the heap: the largest CA key the profile allows signs the chain.
-                scheme = max(schemes, key=lambda a: (_size(_ca(b, a)) * (4 if a.key == "rsa" else 1), a.name))
-                chain, extra = _chain_spec(b, leaf, scheme, suite)
-                used_sigs.add(scheme.name)
-            if sig:
-                used_sigs.add(sig.name)
-            if group:
-                used_groups.add(group)
-            for server in SERVERS:
-                why = server_supports(server, b, suite)
-                if why:
-                    skipped.append(f"{server} {suite.name}: {why}")
-                    continue
-                sessions.append(Session(server, suite, group, chain, extra, sig.name if sig else None, True))
-    # Coverage: each group, and each signature scheme (in the chain or the handshake), at least once.
-    for g in r.groups:
-        if g.name in used_groups:
+        mine = [p for p in preds if p.shape.suite == suite]
+        if not mine:
             continue
-        suite = next((s for s in r.suites if s.version == "1.3" or s.kex.uses_ecdhe), None)
-        if suite is None:
+        top = max(mine, key=lambda p: p.total).shape
+        for server in SERVERS:
+            why = server_supports(server, b, suite)
+            if why:
+                skipped.append(f"{server} {suite.name}: {why}")
+                continue
+            s = _from_shape(b, top, server, True)
+            sessions.append(s)
+            covered_groups.add(s.group)
+            covered_schemes.update({s.sig, s.chain.scheme if s.chain else None})
+    for p in sorted(preds, key=lambda p: -p.total):
+        sh = p.shape
+        if sh.group in covered_groups and (sh.scheme in covered_schemes or sh.leaf is None):
             continue
-        base = next(s for s in sessions if s.suite == suite) if any(s.suite == suite for s in sessions) else None
-        if base is None:
+        server = next((x for x in SERVERS if not server_supports(x, b, sh.suite)), None)
+        if server is None:
             continue
-        sessions.append(Session(base.server, suite, g.name, base.chain, base.extra_cas, base.sig, False))
-        used_groups.add(g.name)
-    for a in r.signature_algorithms:
-        if a.name in used_sigs:
-            continue
-        for suite in r.suites:
-            keys = _leaf_keys(b, suite)
-            if a.key in keys and a in _handshake_sigs(b, suite, a.key):
-                leaf = _leaf(b, suite, a.key, a)
-                scheme = a if a in _chain_schemes(b, suite.version) else _chain_schemes(b, suite.version)[0]
-                chain, extra = _chain_spec(b, leaf, scheme, suite)
-                server = next((s for s in SERVERS if not server_supports(s, b, suite)), None)
-                if server:
-                    group = ecdhe_groups[0].name if (suite.version == "1.3" or suite.kex.uses_ecdhe) else None
-                    sessions.append(Session(server, suite, group, chain, extra, a.name, False))
-                    used_sigs.add(a.name)
-                break
-            if keys and a in _chain_schemes(b, suite.version):
-                key = keys[0]
-                sigs = _handshake_sigs(b, suite, key)
-                sig = sigs[0] if sigs else None
-                chain, extra = _chain_spec(b, _leaf(b, suite, key, sig), a, suite)
-                server = next((s for s in SERVERS if not server_supports(s, b, suite)), None)
-                if server:
-                    group = ecdhe_groups[0].name if (suite.version == "1.3" or suite.kex.uses_ecdhe) else None
-                    sessions.append(Session(server, suite, group, chain, extra, sig.name if sig else None, False))
-                    used_sigs.add(a.name)
-                break
+        s = _from_shape(b, sh, server, False)
+        sessions.append(s)
+        covered_groups.add(s.group)
+        covered_schemes.update({s.sig, s.chain.scheme if s.chain else None})
     return sessions, skipped
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 # Chains and keys are made once and cached; sessions run in threads, so making them is serialised.
-_LOCK = threading.RLock()
+LOCK = _LOCK = threading.RLock()
 PAD_OID = "1.3.6.1.4.1.55555.1"  # a private arc: an unknown, non-critical extension
 CURVE_OPENSSL = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 SERVER_NAME = "tlsgen.test"
@@ -98,11 +98,17 @@ def _der_size(openssl: str, pem: Path, cwd: Path) -> int:
 
 
 def _cert(openssl: str, d: Path, name: str, key: Path, subject: str, issuer: tuple[Path, Path] | None,
-          scheme: str, ca: bool, pad: int) -> Path:
-    """One certificate (self-signed when issuer is None) with `pad` bytes of padding extension."""
-    ext = ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"] if ca else \
-        ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment",
-         f"subjectAltName=DNS:{SERVER_NAME},DNS:localhost,IP:127.0.0.1"]
+          scheme: str, ca: bool, pad: int, lean: bool = False) -> Path:
+    """One certificate (self-signed when issuer is None) with `pad` bytes of padding extension. `lean`: only
+    what mbedTLS needs (a CA's basicConstraints, the leaf's name), for budgets near the smallest certificate."""
+    if lean:
+        ext = ["basicConstraints=critical,CA:TRUE"] if ca else [f"subjectAltName=DNS:{SERVER_NAME}"]
+        ext += ["subjectKeyIdentifier=none", "authorityKeyIdentifier=none"]
+        subject = "/CN=" + (subject.rsplit(" ", 1)[-1][:2] if ca else SERVER_NAME)
+    else:
+        ext = ["basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign"] if ca else \
+            ["basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment",
+             f"subjectAltName=DNS:{SERVER_NAME},DNS:localhost,IP:127.0.0.1"]
     if pad > 0:
         ext.append(f"{PAD_OID}=ASN1:FORMAT:HEX,OCTETSTRING:{'a5' * pad}")
     cnf = d / f"{name}.cnf"
@@ -110,21 +116,28 @@ def _cert(openssl: str, d: Path, name: str, key: Path, subject: str, issuer: tup
     pem = d / f"{name}.pem"
     if issuer is None:
         _run([openssl, "req", "-x509", "-new", "-key", str(key), "-subj", subject, "-days", "3650",
+              "-set_serial", str(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8 if not lean else 1], "big")),
               "-config", str(cnf), "-extensions", "ext", *_sign_options(scheme), "-out", str(pem)], d)
     else:
         csr = d / f"{name}.csr"
         _run([openssl, "req", "-new", "-key", str(key), "-subj", subject, "-config", str(cnf), "-out", str(csr)], d)
         _run([openssl, "x509", "-req", "-in", str(csr), "-CA", str(issuer[0]), "-CAkey", str(issuer[1]),
-              "-set_serial", str(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")),
+              "-set_serial", str(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8 if not lean else 1], "big")),
               "-days", "3650", "-extfile", str(cnf), "-extensions", "ext", *_sign_options(scheme),
               "-out", str(pem)], d)
     return pem
 
 
 def _padded(openssl: str, d: Path, name: str, target: int, make) -> tuple[Path, int]:
-    """make(pad) -> pem; the largest pad whose certificate is at most `target` DER bytes (within SLACK)."""
+    """make(pad, lean) -> pem; the largest pad whose certificate is at most `target` DER bytes (within SLACK);
+    a lean certificate when a full one does not fit."""
     pem = make(0)
     size = _der_size(openssl, pem, d)
+    if target > 0 and size > target:
+        full = make
+        make = lambda pad: full(pad, True)  # noqa: E731
+        pem = make(0)
+        size = _der_size(openssl, pem, d)
     if target <= 0 or size >= target - SLACK:
         return pem, size
     pad = target - size - 8  # the extension's own header
@@ -152,8 +165,8 @@ def _make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
                      (d / "intermediates.pem") if spec.certs > 1 else None, m["chain"], m["root"], tuple(m["certs"]))
     d.mkdir(parents=True, exist_ok=True)
     root_key = key_file(openssl, keys, spec.ca, "root")
-    root, root_size = _padded(openssl, d, "root", spec.ca_bytes, lambda pad: _cert(
-        openssl, d, "root", root_key, "/CN=tlsgen sweep root", None, spec.scheme, True, pad))
+    root, root_size = _padded(openssl, d, "root", spec.ca_bytes, lambda pad, lean=False: _cert(
+        openssl, d, "root", root_key, "/CN=tlsgen sweep root", None, spec.scheme, True, pad, lean))
     _run([openssl, "x509", "-in", str(root), "-outform", "der", "-out", str(d / "root.der")], d)
     # The chain budget, shared out: each certificate the server sends gets an equal share.
     share = spec.chain_bytes // spec.certs if spec.chain_bytes else 0
@@ -161,15 +174,15 @@ def _make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
     sent: list[tuple[Path, int]] = []
     for i in range(1, spec.certs):
         k = key_file(openssl, keys, spec.ca, f"int{i}")
-        pem, size = _padded(openssl, d, f"int{i}", share, lambda pad, i=i, k=k, issuer=issuer: _cert(
-            openssl, d, f"int{i}", k, f"/CN=tlsgen sweep intermediate {i}", issuer, spec.scheme, True, pad))
+        pem, size = _padded(openssl, d, f"int{i}", share, lambda pad, lean=False, i=i, k=k, issuer=issuer: _cert(
+            openssl, d, f"int{i}", k, f"/CN=tlsgen sweep intermediate {i}", issuer, spec.scheme, True, pad, lean))
         sent.insert(0, (pem, size))
         issuer = (pem, k)
     leaf_key = key_file(openssl, keys, spec.leaf, "leaf")
     used = sum(s for _, s in sent)
     leaf_target = spec.chain_bytes - used if spec.chain_bytes else 0
-    leaf, leaf_size = _padded(openssl, d, "leaf", leaf_target, lambda pad: _cert(
-        openssl, d, "leaf", leaf_key, f"/CN={SERVER_NAME}", issuer, spec.scheme, False, pad))
+    leaf, leaf_size = _padded(openssl, d, "leaf", leaf_target, lambda pad, lean=False: _cert(
+        openssl, d, "leaf", leaf_key, f"/CN={SERVER_NAME}", issuer, spec.scheme, False, pad, lean))
     sent.insert(0, (leaf, leaf_size))
     (d / "chain.pem").write_text("".join(p.read_text() for p, _ in sent))
     if spec.certs > 1:
@@ -195,8 +208,8 @@ def _extra_roots(openssl: str, work: Path, key: Key, scheme: str, count: int, si
         if not pem.exists():
             d.mkdir(parents=True, exist_ok=True)
             k = key_file(openssl, keys, key, f"extra{i}")
-            made, _ = _padded(openssl, d, "extra", size, lambda pad, d=d, k=k, i=i: _cert(
-                openssl, d, "extra", k, f"/CN=tlsgen sweep other root {i}", None, scheme, True, pad))
+            made, _ = _padded(openssl, d, "extra", size, lambda pad, lean=False, d=d, k=k, i=i: _cert(
+                openssl, d, "extra", k, f"/CN=tlsgen sweep other root {i}", None, scheme, True, pad, lean))
             if made != pem:
                 made.rename(pem)
         out.append(pem)

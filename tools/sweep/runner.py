@@ -51,6 +51,7 @@ from tlsgen.pipeline import Built, build  # noqa: E402
 
 RATIO_MAX = 1.10
 CALIBRATION_HEAP = 1 << 20
+CALIBRATION_HEAP_M = 160 * 1024  # what the QEMU board's 256 KB of RAM has room for beside the firmware
 CLIENT_TIMEOUT = 120.0
 QEMU_TIMEOUT = 900.0
 PSK_BYTE = 0x5A
@@ -84,13 +85,15 @@ def artefact(build_dir: Path, p: Path, target: str) -> Path:
     return build_dir / (("sweep_client_" if target == "host" else "sweep_fw_") + ident(p))
 
 
-def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbedtls: str) -> dict[str, str]:
+def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbedtls: str,
+              trace: bool = False) -> dict[str, str]:
     """Configure and build every profile in one tree (Ninja, -k 0): {profile stem: '' | build error}."""
     src = write_tree(profiles, build_dir, target)
     cmd = ["cmake", "-S", str(src), "-B", str(build_dir), "-G", "Ninja", f"-DTLSGEN_MBEDTLS_SOURCE={mbedtls}",
            "-DCMAKE_BUILD_TYPE=" + ("Debug" if target == "host" else "MinSizeRel")]
     if target != "host":
         cmd.append(f"-DCMAKE_TOOLCHAIN_FILE={ROOT}/cmake/toolchain-arm-none-eabi.cmake")
+        cmd.append(f"-DTLSGEN_SWEEP_TRACE={'ON' if trace else 'OFF'}")
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"sweep: configure failed:\n{r.stdout}\n{r.stderr}")
@@ -165,20 +168,23 @@ def ca_file(s: peers.Session, b: Built, chain: pki.Chain, work: Path, openssl: s
     extras = pki.extra_roots(openssl, pki_dir, chain.spec.ca, chain.spec.scheme, s.extra_cas, chain.spec.ca_bytes) \
         if s.extra_cas else []
     pems = [chain.root_pem, *extras]
-    if t.pem:
-        path = work / "ca" / f"{chain.spec.tag}-{s.extra_cas}.pem"
+    path = work / "ca" / f"{chain.spec.tag}-{s.extra_cas}.{'pem' if t.pem else 'der'}"
+    with pki.LOCK:  # sessions run in threads and may share this file
+        if path.exists():
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(p.read_text() for p in pems))
-        return path
-    path = work / "ca" / f"{chain.spec.tag}-{s.extra_cas}.der"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = b""
-    for p in pems:
-        der = p.with_suffix(".der")
-        if not der.exists():
-            subprocess.run([openssl, "x509", "-in", str(p), "-outform", "der", "-out", str(der)], check=True)
-        data += der.read_bytes()
-    path.write_bytes(data)
+        if t.pem:
+            data = "".join(p.read_text() for p in pems).encode()
+        else:
+            data = b""
+            for p in pems:
+                der = p.with_suffix(".der")
+                if not der.exists():
+                    subprocess.run([openssl, "x509", "-in", str(p), "-outform", "der", "-out", str(der)], check=True)
+                data += der.read_bytes()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.rename(path)
     return path
 
 
@@ -263,7 +269,7 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
 
 
 def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, openssl: str, gnutls: str,
-                     qemu: str, pki_dir: Path) -> SessionResult:
+                     qemu: str, pki_dir: Path, trace: bool = False) -> SessionResult:
     started = time.monotonic()
     chain = pki.make_chain(openssl, pki_dir, s.chain) if s.chain else None
     run = Path(tempfile.mkdtemp(prefix="qemu.", dir=work))
@@ -311,6 +317,9 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if lines.get("TLSGEN_RESULT", {}).get("step") == "done" and "HTTP/1.0 200" not in out:
             result.problems.append("no HTTP 200 reply printed")
             result.ok = False
+        if trace and (run / "trace.raw").exists():
+            result.trace = str(convert_trace(run / "trace.raw", work / "traces" /
+                                             (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")))
         cyc = lines.get("TLSGEN_CYCLES", {})
         if cyc.get("handshake_instructions", "").isdigit():
             result.instructions = int(cyc["handshake_instructions"])
@@ -326,6 +335,25 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if server is not None:
             server.stop()
         shutil.rmtree(run, ignore_errors=True)
+
+
+def convert_trace(raw: Path, out: Path) -> Path:
+    """The firmware's raw trace (op,pointer,size,state) as the shared trace format (op,size,id,state)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    live: dict[str, tuple[str, int]] = {}
+    next_id = 0
+    lines = ["op,size,id,state"]
+    for line in raw.read_text().splitlines():
+        op, ptr, size, state = line.split(",")
+        if op == "a":
+            next_id += 1
+            live[ptr] = (str(next_id), int(size))
+            lines.append(f"a,{size},{next_id},{state}")
+        elif ptr in live:
+            i, n = live.pop(ptr)
+            lines.append(f"f,{n},{i},{state}")
+    out.write_text("\n".join(lines) + "\n")
+    return out
 
 
 def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openssl: str, gnutls: str, qemu: str,
@@ -345,7 +373,7 @@ def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openss
         return res
     work.mkdir(parents=True, exist_ok=True)
     runner = (lambda s: run_host_session(s, b, artefact_path, work, openssl, gnutls, pki_dir, trace)) if target == "host" \
-        else (lambda s: run_qemu_session(s, b, artefact_path, work, openssl, gnutls, qemu, pki_dir))
+        else (lambda s: run_qemu_session(s, b, artefact_path, work, openssl, gnutls, qemu, pki_dir, trace))
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         res.sessions = list(ex.map(runner, sessions))
     for server in peers.SERVERS:
@@ -454,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
                          "keep each session's allocation trace, and report peaks against the original model")
     args = ap.parse_args(argv)
+    if args.calibrate:
+        os.environ["TLSGEN_HEAP_BOOTSTRAP"] = "1"  # a target's first calibration has no model of its own yet
     if args.command != "build" and not args.no_netns:
         rc = in_netns(argv)
         if rc is not None:
@@ -499,12 +529,13 @@ def main(argv: list[str] | None = None) -> int:
         profiles = []
         for stem, p in originals.items():
             data = yaml.safe_load(p.read_text())
-            data["platform"]["heap"] = CALIBRATION_HEAP
+            data["platform"]["heap"] = CALIBRATION_HEAP if args.target == "host" else CALIBRATION_HEAP_M
             data["target"].pop("ram_bytes", None)  # the calibration heap is no device's RAM
+            data["target"].pop("flash_bytes", None)  # nor is the tracing firmware its flash
             (cdir / f"{stem}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
             profiles.append(cdir / f"{stem}.yaml")
     t0 = time.monotonic()
-    errors = build_all(profiles, build_dir, args.target, args.jobs, args.mbedtls)
+    errors = build_all(profiles, build_dir, args.target, args.jobs, args.mbedtls, trace=args.calibrate)
     print(f"built {sum(not e for e in errors.values())}/{len(profiles)} in {time.monotonic() - t0:.0f} s", flush=True)
     if args.command == "build":
         return 0 if not any(errors.values()) else 1

@@ -13,6 +13,8 @@ SA = ("tls", "signature_algorithms")
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     if not c.uses_certs:
+        if c.lists_certs:
+            return  # only suites of a version the profile does not enable use them: reported there
         for name, why in ((("tls", "certificate_keys"), "no cipher suite uses certificates (PSK only)"),
                           (("tls", "verify"), "no cipher suite uses certificates (PSK only): there is nothing to "
                                               "verify"),
@@ -120,9 +122,11 @@ def _signature_algorithms(c: Context) -> None:
             if a.key not in c.cert_keys:
                 b.error(SA + (i,), f"{a.name} is a signature by an {a.key.upper()} key, but tls.certificate_keys is "
                         f"[{', '.join(c.cert_keys)}] (allowed: {', '.join(x for x in SIG_ALGS if SIG_ALGS[x].key in c.cert_keys)})")
-            elif a.curve and a.curve not in group_names and not c.tls12:
-                b.error(SA + (i,), f"TLS 1.3 binds {a.name} to {a.curve}, which tls.groups does not enable: no chain or "
-                        "CertificateVerify could use it (add the group, or use the ECDSA scheme of an enabled curve)")
+            elif a.curve and a.curve not in group_names:
+                b.error(SA + (i,), f"{a.name} is a signature by a {a.curve} key, which tls.groups does not enable: TLS "
+                        "1.3 binds the scheme to that curve, OpenSSL and GnuTLS pair them in TLS 1.2 as well, and "
+                        "mbedTLS verifies keys on enabled curves only (allowed: add the group, or use the ECDSA "
+                        f"scheme of an enabled curve: {', '.join('ecdsa_' + g + '_' + h for g, h in CURVE_HASH.items() if g in group_names) or 'none'})")
     for k in c.cert_keys:
         if not any(a.key == k for a in algs):
             b.error(SA if explicit else ("tls", "certificate_keys"),
@@ -132,12 +136,13 @@ def _signature_algorithms(c: Context) -> None:
 
     # What each enabled version needs the server's handshake signature to be able to use.
     pss = [a for a in algs if a.scheme == "pss"]
-    if c.tls13:
+    if c.tls13 or c.has_kex(Kex.ECDHE_ECDSA):
         if "ecdsa" in c.cert_keys and not any(a.scheme == "ecdsa" and a.curve in group_names for a in algs):
             b.error(SA if explicit else ("tls", "groups"),
-                    "TLS 1.3 servers with ECDSA keys sign CertificateVerify with the ECDSA scheme of their curve, but "
+                    "servers with ECDSA keys sign with the ECDSA scheme of their key's curve, but "
                     f"no listed ECDSA scheme{cause} is for an enabled group (allowed: "
                     f"{', '.join('ecdsa_' + g + '_' + h for g, h in CURVE_HASH.items() if g in group_names) or 'none: add secp256r1, secp384r1 or secp521r1 to tls.groups'})")
+    if c.tls13:
         if "rsa" in c.cert_keys and not pss:
             b.error(SA, "TLS 1.3 servers with RSA keys sign CertificateVerify with RSA-PSS, but no rsa_pss_rsae_* "
                     "scheme is listed (allowed: rsa_pss_rsae_sha256, rsa_pss_rsae_sha384, rsa_pss_rsae_sha512)")
@@ -194,9 +199,14 @@ def _sizes(c: Context) -> None:
     b, tls = c.b, c.tls
     if not c.cert_keys:
         return
-    smallest = min(c.cert_keys, key=lambda k: min_cert_der_bytes(k, _smallest_key(c, k), k, _smallest_key(c, k)))
+    pss_only = not any(a.scheme == "pkcs1" for a in c.sig_algs)  # RSA chains signed with RSA-PSS
+
+    def floor_of(k: str) -> int:
+        return min_cert_der_bytes(k, _smallest_key(c, k), k, _smallest_key(c, k), pss=pss_only)
+
+    smallest = min(c.cert_keys, key=floor_of)
     size = _smallest_key(c, smallest)
-    floor = min_cert_der_bytes(smallest, size, smallest, size)
+    floor = floor_of(smallest)
     label = f"P-{size * 8 if size != 66 else 521}" if smallest == "ecdsa" else "RSA-2048"
     if tls.peer_chain_max_bytes < floor:
         b.error(("tls", "peer_chain_max_bytes"), f"{tls.peer_chain_max_bytes} bytes cannot hold even one certificate "

@@ -162,6 +162,9 @@ class Context:
     uses_ecdhe: bool = False
     uses_psk: bool = False
     uses_certs: bool = False
+    lists_ecdhe: bool = False  # any listed suite, enabled version or not (for "unused setting" checks)
+    lists_psk: bool = False
+    lists_certs: bool = False
     cert_keys: list[str] = field(default_factory=list)
     sig_algs: list[SigAlg] = field(default_factory=list)
     verify: str = "required"

@@ -24,24 +24,30 @@ def apply(c: Context) -> None:
         if s.kex == Kex.RSA and not c.opted_in("no_forward_secrecy"):
             b.error(src, f"{s.name} uses static RSA key exchange (no forward secrecy); add an insecure opt-in "
                     "'no_forward_secrecy' with a reason, or use an ECDHE suite")
-    # What the listed suites use, whether or not their version is enabled: a suite of the wrong version
-    # is reported once (protocol rules), not again as a missing group or certificate.
+    # What the suites of the enabled versions need; a suite of a version the profile does not enable is
+    # reported once (protocol rules), not again as a missing group or certificate. Whether a setting is
+    # unused is judged over every listed suite, so that no follow-on message asks to remove what the
+    # fixed profile will need.
+    enabled = {s.kex for s in c.suites if s.version in c.versions}
+    c.uses_ecdhe = any(k.uses_ecdhe for k in enabled) or c.tls13
+    c.uses_psk = any(k.uses_psk for k in enabled)
+    c.uses_certs = any(k.uses_certificates for k in enabled) or c.tls13
     any13 = c.tls13 or any(s.version == "1.3" for s in c.suites)
-    c.uses_ecdhe = any(k.uses_ecdhe for k in c.kexes) or any13
-    c.uses_psk = any(k.uses_psk for k in c.kexes)
-    c.uses_certs = any(k.uses_certificates for k in c.kexes) or any13
+    c.lists_ecdhe = any(k.uses_ecdhe for k in c.kexes) or any13
+    c.lists_psk = any(k.uses_psk for k in c.kexes)
+    c.lists_certs = any(k.uses_certificates for k in c.kexes) or any13
     if c.tls13:
         b.define("MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED", S,
                  "TLS 1.3 (EC)DHE with certificate authentication", ("tls", "versions"))
     if c.uses_psk:
         b.define("MBEDTLS_PSK_MAX_LEN", Z, "largest pre-shared key", ("tls", "psk_max_bytes"), str(tls.psk_max_bytes))
-    else:
+    elif not c.lists_psk:
         b.unused(("tls", "psk_max_bytes"), "no cipher suite uses a pre-shared key")
 
     if c.uses_ecdhe and not c.groups:
         b.error(("tls", "groups"), "the cipher suites use (EC)DHE key exchange but tls.groups is empty "
                 f"(allowed: {', '.join(GROUPS)})")
-    if c.groups and not c.uses_ecdhe:
+    if c.groups and not c.lists_ecdhe:
         b.error(("tls", "groups"), "tls.groups is set but no cipher suite uses (EC)DHE (PSK-only suites): "
                 "remove it")
     for i, g in enumerate(c.groups):

@@ -8,6 +8,8 @@ from tlsgen.resolve.core import PS, Context
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     if not c.tls13:
+        if any(s.version == "1.3" for s in c.suites):
+            return  # a TLS 1.3 suite without TLS 1.3 enabled is reported by the protocol rules
         b.unused(("tls", "psa_exclusive_buffers"), "only TLS 1.3 uses PSA crypto and tls.versions does not enable "
                  "1.3")
         return

@@ -75,6 +75,14 @@ def apply(c: Context) -> None:
                     f"reassembles a handshake message in its receive buffer, and a {t.peer_chain_max_bytes}-byte "
                     f"chain of up to {t.peer_chain_max_certs} certificates makes a {cert_msg}-byte message (allowed: "
                     f"in_content_len at least {cert_msg}, or a smaller peer_chain_max_bytes)")
+    rsa_kex = [i for i, s in enumerate(c.suites) if s.kex.name == "RSA"]
+    if rsa_kex and "rsa" in c.cert_keys:
+        # Static RSA: the ClientKeyExchange carries the premaster secret encrypted to the server's key.
+        cke = tls.rsa_max_bits // 8 + 6
+        if tls.out_content_len < cke:
+            b.error(("tls", "out_content_len"), f"{tls.out_content_len} bytes cannot hold the ClientKeyExchange of "
+                    f"{c.suites[rsa_kex[0]].name} with an RSA-{tls.rsa_max_bits} server key ({cke} bytes) (allowed: "
+                    f"out_content_len at least {cke}, or a smaller rsa_max_bits)")
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Fit the heap model's coefficients (generator/tlsgen/heap_tables.py) from measured sessions.
+
+    bench/heap/fit.py --host build/cal-host [--host ...] [--m4 build/cal-m4 ...] [--write]
+
+Each input is a calibration sweep (tools/sweep/runner.py sweep --calibrate): sampled profiles built with a
+1 MiB heap, run against openssl s_server and gnutls-serv, every allocation traced with the handshake state
+mbedTLS was in. For each session this replays the trace the way tlsgen::Heap lays blocks out (payload
+rounded to the alignment, one header per block) and splits it:
+
+    setup          what the configuration holds when mbedtls_ssl_setup() starts (CA certificates, PSK, PSA)
+    session state  what mbedtls_ssl_setup() allocates besides the two record buffers
+    per phase      (handshake state) its working set (peak above its start) and what it leaves behind
+
+and fits each by least squares on the features tlsgen.heap defines (config_features, setup_features,
+session_features). It prints the residuals of every part and of the whole replayed peak, and with --write
+writes the tables. The model is then checked where it matters, end to end, by the sweep.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "generator"))
+
+from tlsgen import heap as H  # noqa: E402
+from tlsgen.catalog import SUITES  # noqa: E402
+from tlsgen.errors import ProfileError  # noqa: E402
+from tlsgen.loader import load_profile  # noqa: E402
+from tlsgen.resolve import resolve  # noqa: E402
+
+MIN_SESSIONS_PER_KIND = 12
+
+# mbedtls_ssl_states (include/mbedtls/ssl.h), as the trace records them; -1: outside a session.
+STATES = {-1: "setup", 0: "hreq", 1: "CH", 2: "SH", 3: "CERT", 4: "SKE", 5: "CR", 6: "SHD", 7: "CC", 8: "CKE",
+          9: "CV", 10: "CCS", 11: "CFIN", 12: "SCCS", 13: "SFIN", 14: "FLUSH", 15: "WRAP", 16: "NST", 17: "HVR",
+          18: "HRR", 19: "EE", 20: "EOED", 21: "CCV", 22: "CCS_SF", 23: "CCS_2CH", 24: "SCCS_SH", 25: "CCS_CH",
+          26: "SCCS_HRR", 27: "OVER", 28: "NST13", 29: "NST13F"}
+
+
+def phases(trace: Path, align: int, header: int) -> list[tuple[str, int, int, int]]:
+    """(phase, arena at its start, its peak, at its end) in order, as tlsgen::Heap lays blocks out."""
+    rnd = lambda n: -(-max(n, 8) // align) * align  # noqa: E731
+    live: dict[str, int] = {}
+    cur = 0
+    out: list[tuple[str, int, int, int]] = []
+    prev, start, peak = None, 0, 0
+    with open(trace) as f:
+        for row in csv.DictReader(f):
+            st = STATES.get(int(row["state"]), row["state"])
+            if st != prev:
+                if prev is not None:
+                    out.append((prev, start, peak, cur))
+                prev, start, peak = st, cur, cur
+            size = int(row["size"])
+            if row["op"] == "a":
+                live[row["id"]] = size
+                cur += rnd(size) + header
+            else:
+                cur -= rnd(live.pop(row["id"])) + header
+            peak = max(peak, cur)
+    out.append((prev, start, peak, cur))
+    # A phase that runs again later (TLS 1.3 after a HelloRetryRequest: ClientHello, ServerHello) is a phase
+    # of its own: CH2, SH2.
+    seen: collections.Counter = collections.Counter()
+    named = []
+    for ph, a, b, c in out:
+        seen[ph] += 1
+        named.append((ph if seen[ph] == 1 or ph == "setup" else f"{ph}{seen[ph]}", a, b, c))
+    return named
+
+
+def key(label: str | None) -> H.Key | None:
+    if label is None:
+        return None
+    return H.Key("rsa", label[3:]) if label.startswith("rsa") else H.Key("ecdsa", label)
+
+
+def load(dirs: list[Path], align: int, header: int) -> list[dict]:
+    """Every successful traced session of the calibration sweeps, with its resolution and shape."""
+    out = []
+    for d in dirs:
+        cal = json.loads((d / "cal.json").read_text())
+        for p in cal["profiles"]:
+            try:
+                r = resolve(load_profile(str(d / "calibration-profiles" / f"{p['name']}.yaml")))
+            except ProfileError:
+                continue  # refused by today's rules
+            t = r.loaded.profile.tls
+            for s in p["sessions"]:
+                if not s["ok"] or not s.get("trace") or not Path(s["trace"]).exists():
+                    continue
+                sp, ch = s["spec"], s["spec"]["chain"]
+                verify = r.uses_certificates and r.verify != "none"
+                ca_certs = (1 + sp["extra_cas"]) if verify and ch else 0
+                shape = H.Shape(SUITES[s["suite"]], sp["group"], key(ch and ch["leaf"]) if ch and
+                                SUITES[s["suite"]].kex.uses_certificates or (ch and sp["version"] == "1.3") else None,
+                                key(ch and ch["ca"]), ch["certs"] if ch else 0, ch.get("der", 0) if ch else 0,
+                                ca_certs, (ch.get("root_der", 0) * ca_certs) if ch else 0, verify,
+                                ch["scheme"] if ch else None)
+                if shape.leaf is None:
+                    shape = H.Shape(shape.suite, shape.group, None, shape.ca, 0, 0, shape.ca_certs, shape.ca_bytes,
+                                    shape.verify, shape.scheme)
+                seq = phases(Path(s["trace"]), align, header)
+                out.append({"profile": p["name"], "label": s["label"], "r": r, "shape": shape, "seq": seq,
+                            "peak": s["peak"], "t": t})
+    return out
+
+
+def lstsq(rows: list[dict[str, float]], y: list[float]) -> tuple[dict[str, float], np.ndarray]:
+    names = sorted({k for r in rows for k in r})
+    X = np.array([[r.get(k, 0.0) for k in names] for r in rows])
+    yv = np.array(y, dtype=float)
+    coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
+    res = yv - X @ coef
+    return {k: round(float(c), 1) for k, c in zip(names, coef) if abs(c) >= 0.05}, res
+
+
+def fit(sessions: list[dict]) -> tuple[dict, list[str]]:
+    report = []
+    # Session state: one row per profile.
+    seen: dict[str, tuple] = {}
+    for s in sessions:
+        seq = s["seq"]
+        setup_end = next(e for (ph, _, _, e) in seq if ph == "setup")
+        hreq_end = next(e for (ph, _, _, e) in seq if ph == "hreq")
+        rin, rout = H.records(s["r"])
+        s["setup"] = setup_end
+        s["state"] = hreq_end - setup_end - rin - rout
+        seen.setdefault(s["profile"], (s["r"], s["state"]))
+    # The session state comes from the structures' sizes (bench/heap/structs.py); here it is only checked.
+    res = np.array([v - H.state_bytes(r) for r, v in seen.values()])
+    report.append(f"session state (structs.py's fit): {len(seen)} profiles, measured - model "
+                  f"{res.min():.0f}..{res.max():.0f}")
+    setup, res = lstsq([H.setup_features(s["r"], s["shape"]) for s in sessions], [s["setup"] for s in sessions])
+    report.append(f"setup: {len(sessions)} sessions, residual {res.min():.0f}..{res.max():.0f}")
+    setup_peak, res = lstsq([H.setup_features(s["r"], s["shape"]) for s in sessions],
+                            [next(pk for (ph, _, pk, _) in s["seq"] if ph == "setup") for s in sessions])
+    report.append(f"setup working: residual {res.min():.0f}..{res.max():.0f}")
+
+    tables: dict = {"setup": setup, "setup_peak": setup_peak, "phases": {}, "phase": {}}
+    for version in ("1.2", "1.3"):
+        vs = [s for s in sessions if s["shape"].suite.version == version]
+        if not vs:
+            continue
+        # The order mbedTLS's client runs the phases in; only those some session allocated in.
+        present = {ph for s in vs for ph, *_ in s["seq"]}
+        unknown = present - set(H.PHASE_ORDER[version]) - {"setup", "hreq"}
+        if unknown:
+            raise SystemExit(f"TLS {version}: phases {sorted(unknown)} are not in tlsgen.heap.PHASE_ORDER")
+        order = [ph for ph in H.PHASE_ORDER[version] if ph in present]
+        tables["phases"][version] = order
+        tables["phase"][version] = {}
+        for ph in order:
+            # Fitted on the sessions the phase allocates in; it applies to the kinds of session (key exchange,
+            # HelloRetryRequest or not) it was seen in.
+            by_kind: dict[str, list] = collections.defaultdict(list)
+            for s in vs:
+                for i, (name, start, peak, end) in enumerate(s["seq"]):
+                    if name == ph:
+                        # What the last phase before the teardown leaves behind is the teardown's business:
+                        # None keeps it out of the persist fit.
+                        last = i + 1 >= len(s["seq"]) or s["seq"][i + 1][0] == "setup"
+                        by_kind[H.phase_kind(s["r"], s["shape"])].append(
+                            (H.session_features(s["r"], s["shape"]), peak - start, None if last else end - start))
+                        break
+            # One fit per kind of session where there are enough of them (a phase does different work for
+            # a PSK and an ECDHE-ECDSA session, or after a HelloRetryRequest); the rest share a pooled fit.
+            everything = [x for rows in by_kind.values() for x in rows]
+            kept = [x for x in everything if x[2] is not None]
+            pooled_w, _ = lstsq([x[0] for x in everything], [x[1] for x in everything])
+            pooled_p, _ = lstsq([x[0] for x in kept], [x[2] for x in kept]) if kept else ({}, None)
+            entry: dict = {}
+            worst = [0.0, 0.0, 0.0, 0.0]
+            for kind, rows in sorted(by_kind.items()):
+                prow = [x for x in rows if x[2] is not None]
+                if len(rows) >= MIN_SESSIONS_PER_KIND:
+                    cw, rw = lstsq([x[0] for x in rows], [x[1] for x in rows])
+                else:
+                    cw = pooled_w
+                    rw = np.array([x[1] - H.dot(cw, x[0]) for x in rows])
+                if len(prow) >= MIN_SESSIONS_PER_KIND:
+                    cp, rp = lstsq([x[0] for x in prow], [x[2] for x in prow])
+                else:
+                    cp = pooled_p
+                    rp = np.array([x[2] - H.dot(cp, x[0]) for x in prow] or [0.0])
+                entry[kind] = {"working": cw, "persist": cp}
+                worst = [min(worst[0], rw.min()), max(worst[1], rw.max()), min(worst[2], rp.min()),
+                         max(worst[3], rp.max())]
+            tables["phase"][version][ph] = entry
+            rw0, rw1, rp0, rp1 = worst
+            report.append(f"TLS {version} {ph:6s}: working residual {rw0:6.0f}..{rw1:5.0f}, persist "
+                          f"{rp0:6.0f}..{rp1:5.0f}  ({', '.join(f'{k} {len(v)}' for k, v in sorted(by_kind.items()))})")
+    return tables, report
+
+
+def check(sessions: list[dict], tables: dict, word: int) -> list[str]:
+    """The whole: the model's replayed peak against each session's replayed peak and its real high water."""
+    from tlsgen import heap_tables
+
+    saved = heap_tables.TABLES.get(word)
+    heap_tables.TABLES[word] = tables
+    out = []
+    try:
+        errs = []
+        for s in sessions:
+            p = H.predict(s["r"], s["shape"])
+            rin, rout = H.records(s["r"])
+            model = p.total + rin + rout
+            replay = max(pk for _, _, pk, _ in s["seq"])
+            errs.append((model / replay, model / s["peak"], s["profile"], s["label"]))
+        errs.sort()
+        ratios = np.array([e[1] for e in errs])
+        out.append(f"model / real peak over {len(errs)} sessions: min {ratios.min():.3f} median "
+                   f"{np.median(ratios):.3f} max {ratios.max():.3f}")
+        for e in errs[:6] + errs[-6:]:
+            out.append(f"   {e[1]:.3f} (replay {e[0]:.3f}) {e[2]} {e[3][:100]}")
+    finally:
+        if saved is None:
+            heap_tables.TABLES.pop(word, None)
+        else:
+            heap_tables.TABLES[word] = saved
+    return out
+
+
+def write(tables: dict[int, dict], sources: dict[int, list[str]]) -> None:
+    path = ROOT / "generator" / "tlsgen" / "heap_tables.py"
+    lines = ['"""The heap model\'s coefficients, per target word size. Written by bench/heap/fit.py from',
+             'measured sessions (do not edit: re-run the fit); tlsgen.heap explains what each table is."""', "",
+             "# fmt: off", "TABLES: dict = {"]
+    for word, t in sorted(tables.items()):
+        lines.append(f"    # {'x86-64' if word == 8 else 'Cortex-M (32-bit)'}: fitted from {', '.join(sources[word])}")
+        lines.append(f"    {word}: {json.dumps(t, sort_keys=True, indent=None)},")
+    lines.append("}")
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--host", action="append", default=[], help="a host calibration sweep's build directory")
+    ap.add_argument("--m4", action="append", default=[], help="a Cortex-M4 calibration sweep's build directory")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    from tlsgen import heap_tables
+
+    tables = dict(heap_tables.TABLES)
+    sources = {}
+    for word, dirs, align, header in ((8, args.host, 16, 16), (4, args.m4, 8, 8)):
+        if not dirs:
+            continue
+        sessions = load([Path(d) for d in dirs], align, header)
+        t, report = fit(sessions)
+        t["structs"] = tables.get(word, {}).get("structs", {})
+        print(f"==== word size {word}: {len(sessions)} sessions")
+        print("\n".join(report))
+        print("\n".join(check(sessions, t, word)))
+        tables[word] = t
+        sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['profile']})} profiles)"
+                         for d in dirs]
+    if args.write:
+        for word in tables:
+            sources.setdefault(word, ["an earlier fit"])
+        write(tables, sources)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

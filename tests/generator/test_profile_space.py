@@ -1,0 +1,197 @@
+"""Issue 11's classes: what a profile a user writes (rather than one we tuned) gets, or why it is refused.
+
+Each test here failed before its fix: the profile was accepted and generated a configuration that did not
+work (a CA that does not parse, no usable signature algorithm, a TLS 1.2/1.3 combination mbedTLS 3.6's
+client rejects, a setting silently dropped, a bare-metal clock that does not compile, a role or transport
+the runtime does not have), or the check did not exist. What works end to end is proven by the sweep
+(tests/sweep, tools/sweep); these pin the rules.
+"""
+
+import pytest
+
+from tlsgen.cli import build
+from tlsgen.errors import ProfileError
+
+
+def profile(versions='["1.2"]', suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", groups="[secp256r1]",
+            tls_extra="", cpu="host", entropy="[os]", platform_extra="", top_extra=""):
+    g = f"  groups: {groups}\n" if groups else ""
+    return (f"profile: 1\nname: t\ntarget: {{cpu: {cpu}}}\ntls:\n  versions: {versions}\n  cipher_suites: {suites}\n"
+            f"{g}{tls_extra}platform:\n  entropy: {entropy}\n{platform_extra}{top_extra}")
+
+
+@pytest.fixture
+def ok(write_profile):
+    def run(text):
+        return build(write_profile(text)).resolution
+    return run
+
+
+@pytest.fixture
+def refused(write_profile):
+    def run(text, *fragments):
+        with pytest.raises(ProfileError) as e:
+            build(write_profile(text))
+        message = str(e.value)
+        for f in fragments:
+            assert f in message, message
+        return message
+    return run
+
+
+def names(r):
+    return {m.name for m in r.macros}
+
+
+# ---- 3. the certificate signature hashes come from the profile ------------------------------------------
+
+def test_sha384_suites_with_a_p256_ca_still_get_sha256(ok):
+    # Before: only SHA-384 was compiled in, and an ordinary CA signed with SHA-256 failed to load (-0x262E).
+    r = ok(profile(suites="[TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384]"))
+    assert {"MBEDTLS_SHA256_C", "MBEDTLS_SHA384_C"} <= names(r)
+    assert [a.name for a in r.signature_algorithms] == ["ecdsa_secp256r1_sha256"]
+
+
+def test_tls13_p384_only_with_sha256_suites_gets_its_signature_algorithm(ok):
+    # Before: "No signature algorithms defined" (-0x6C00): SHA-384 was not compiled in.
+    r = ok(profile(versions='["1.3"]', suites="[TLS1-3-AES-128-GCM-SHA256]", groups="[secp384r1]"))
+    assert [a.name for a in r.signature_algorithms] == ["ecdsa_secp384r1_sha384"]
+    assert "MBEDTLS_SHA384_C" in names(r)
+
+
+def test_signature_algorithms_are_emitted_for_the_runtime(write_profile, tmp_path):
+    from tlsgen.cli import main
+
+    path = write_profile(profile(tls_extra="  signature_algorithms: [ecdsa_secp256r1_sha256]\n"))
+    assert main([path, "-o", str(tmp_path / "out")]) == 0
+    hpp = (tmp_path / "out" / "tlsgen_profile.hpp").read_text()
+    assert "kSignatureAlgorithms[] = {\n    0x0403,  // ecdsa_secp256r1_sha256\n    0,\n};" in hpp
+
+
+@pytest.mark.parametrize("extra,fragment", [
+    ("  signature_algorithms: [rsa_pkcs1_sha256]\n", "signature by an RSA key, but tls.certificate_keys is [ecdsa]"),
+    ("  signature_algorithms: [ecdsa_secp384r1_sha384]\n", "which tls.groups does not enable"),
+    ("  signature_algorithms: [ecdsa_secp256r1_sha256, ecdsa_secp256r1_sha256]\n", "listed twice"),
+])
+def test_explicit_signature_algorithms_are_checked(refused, extra, fragment):
+    refused(profile(tls_extra=extra), fragment)
+
+
+def test_tls13_rsa_needs_pss(refused):
+    refused(profile(versions='["1.3"]', suites="[TLS1-3-AES-128-GCM-SHA256]",
+                    tls_extra="  certificate_keys: [rsa]\n  signature_algorithms: [rsa_pkcs1_sha256]\n"),
+            "sign CertificateVerify with RSA-PSS")
+
+
+def test_signature_algorithms_without_certificates_is_refused(refused):
+    refused(profile(suites="[TLS-PSK-WITH-AES-128-CCM-8]", groups="",
+                    tls_extra="  signature_algorithms: [ecdsa_secp256r1_sha256]\n"),
+            "tls.signature_algorithms: no cipher suite uses certificates")
+
+
+# ---- 4. TLS 1.2 and 1.3 in one profile --------------------------------------------------------------------
+
+def test_ecdhe_rsa_beside_tls13_rsa_is_refused_with_the_reason(refused):
+    # Before: accepted; OpenSSL and GnuTLS then signed the TLS 1.2 ServerKeyExchange with RSA-PSS and
+    # mbedTLS 3.6's TLS 1.2 client failed with -0x6600.
+    refused(profile(versions='["1.2", "1.3"]',
+                    suites="[TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]"),
+            "cannot share one profile on mbedTLS 3.6", "-0x6600", "ECDHE-RSA suites with versions [1.2] only")
+
+
+def test_ecdhe_ecdsa_beside_tls13_is_fine(ok):
+    r = ok(profile(versions='["1.2", "1.3"]',
+                   suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]"))
+    assert r.certificate_keys == ["ecdsa"]
+
+
+def test_max_fragment_length_with_tls13_is_refused(refused):
+    # Before: accepted; every TLS 1.3 session failed with -0x7500 (the server saw alert 110).
+    refused(profile(versions='["1.2", "1.3"]',
+                    suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]",
+                    tls_extra="  max_fragment_length: 4096\n  out_content_len: 4096\n"),
+            "max_fragment_length is TLS 1.2 only", "-0x7500", "record_size_limit: true")
+
+
+# ---- 5. nothing accepted is ignored ---------------------------------------------------------------------
+
+def test_record_size_limit_on_tls12_is_refused(refused):
+    # Before: accepted silently (and silently dropped beside max_fragment_length).
+    refused(profile(tls_extra="  record_size_limit: true\n"), "record_size_limit is a TLS 1.3 extension")
+    refused(profile(tls_extra="  record_size_limit: true\n  max_fragment_length: 1024\n  in_content_len: 1024\n"
+                    "  out_content_len: 1024\n  peer_chain_max_bytes: 1000\n"),
+            "record_size_limit is a TLS 1.3 extension")
+
+
+@pytest.mark.parametrize("text,fragment", [
+    (profile(suites="[TLS-PSK-WITH-AES-128-CCM-8]", groups="", tls_extra="  peer_chain_max_bytes: 2048\n"),
+     "tls.peer_chain_max_bytes: no cipher suite uses certificates"),
+    (profile(tls_extra="  psk_max_bytes: 32\n"), "tls.psk_max_bytes: no cipher suite uses a pre-shared key"),
+    (profile(tls_extra="  rsa_max_bits: 3072\n"), "tls.rsa_max_bits: no RSA key is in the peer's chain"),
+    (profile(tls_extra="  psa_exclusive_buffers: false\n"), "only TLS 1.3 uses PSA crypto"),
+    (profile(tls_extra="  verify: none\n  ca_chain_bytes: 1024\n",
+             top_extra="insecure:\n  - {allow: verify_none, reason: a lab server with a throwaway key}\n"),
+     "verify: none loads no CA certificate"),
+    (profile(cpu="host", top_extra="").replace("target: {cpu: host}", "target: {cpu: host, flash_bytes: 65536}"),
+     "a host target's program has no flash budget"),
+])
+def test_a_setting_nothing_uses_is_refused(refused, text, fragment):
+    refused(text, fragment, "would be ignored: remove it")
+
+
+# ---- small buffers need a negotiation; the buffers must hold what arrives ----------------------------------
+
+def test_small_tls12_receive_buffer_needs_max_fragment_length(refused):
+    refused(profile(tls_extra="  in_content_len: 2048\n"), "set max_fragment_length")
+
+
+def test_small_tls13_receive_buffer_needs_record_size_limit(refused):
+    refused(profile(versions='["1.3"]', suites="[TLS1-3-AES-128-GCM-SHA256]",
+                    tls_extra="  in_content_len: 4096\n"), "add record_size_limit: true")
+
+
+def test_the_receive_buffer_must_hold_the_certificate_message(refused, ok):
+    # mbedTLS 3.6 reassembles a handshake message in its receive buffer: a 4096-byte chain does not fit
+    # 1024 bytes (before: accepted, every session failed with -0x7100).
+    refused(profile(tls_extra="  max_fragment_length: 1024\n  out_content_len: 1024\n  peer_chain_max_bytes: 4096\n"),
+            "cannot hold the server's Certificate message", "in_content_len at least 4114")
+    ok(profile(tls_extra="  max_fragment_length: 1024\n  out_content_len: 1024\n  in_content_len: 4114\n"
+                         "  peer_chain_max_bytes: 4096\n"))
+
+
+def test_the_send_buffer_must_hold_a_static_rsa_client_key_exchange(refused):
+    refused(profile(suites="[TLS-RSA-WITH-AES-128-GCM-SHA256]", groups="",
+                    tls_extra="  rsa_max_bits: 4096\n  out_content_len: 512\n  peer_chain_max_bytes: 3000\n",
+                    top_extra="insecure:\n  - {allow: no_forward_secrecy, reason: a legacy gateway we do not control}\n"),
+            "cannot hold the ClientKeyExchange", "at least 518")
+
+
+def test_declared_chain_and_ca_sizes_must_hold_a_certificate(refused):
+    refused(profile(groups="[secp521r1]", tls_extra="  peer_chain_max_bytes: 400\n"),
+            "cannot hold even one certificate", "P-521: at least 445")
+    refused(profile(tls_extra="  ca_chain_bytes: 600\n  ca_chain_certs: 2\n"), "cannot hold 2 CA certificate(s)")
+
+
+# ---- 6. time on bare metal ---------------------------------------------------------------------------------
+
+def test_calendar_on_cortex_m_gets_the_board_clocks(ok, tmp_path):
+    # Before: platform_util.c stopped with #error "No mbedtls_ms_time available".
+    r = ok(profile(cpu="cortex-m4", entropy="[nv_seed]", platform_extra="  time: calendar\n"))
+    assert {"MBEDTLS_HAVE_TIME", "MBEDTLS_HAVE_TIME_DATE", "MBEDTLS_PLATFORM_MS_TIME_ALT",
+            "MBEDTLS_PLATFORM_TIME_ALT"} <= names(r)
+
+
+def test_calendar_on_cortex_m_registers_the_board_time_hook(write_profile, tmp_path):
+    from tlsgen.cli import main
+
+    path = write_profile(profile(cpu="cortex-m4", entropy="[nv_seed]", platform_extra="  time: calendar\n"))
+    assert main([path, "-o", str(tmp_path / "out")]) == 0
+    glue = (tmp_path / "out" / "tlsgen_glue.cpp").read_text()
+    assert "mbedtls_platform_set_time(glue_time);" in glue and "tlsgen_board_time()" in glue
+
+
+# ---- 7. what the runtime cannot do yet is refused ------------------------------------------------------------
+
+def test_server_role_and_datagram_transport_are_refused(refused):
+    refused(profile(tls_extra="  role: server\n"), "server is not supported yet", "allowed: client")
+    refused(profile(tls_extra="  transport: datagram\n"), "datagram (DTLS) is not supported yet", "allowed: stream")
