@@ -177,12 +177,14 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, col
 
 
-def _compose_all(text: str) -> list:
+def _compose_all(text: str) -> list[tuple[object, object]]:
+    """Every document of the stream: (where it starts -- its '---' if it has one --, its root node)."""
     loader = _ProfileLoader(text)
     try:
         docs = []
         while loader.check_node():
-            docs.append(loader.get_node())
+            start = loader.peek_event().start_mark  # the DocumentStartEvent
+            docs.append((start, loader.get_node()))
         return docs
     finally:
         loader.dispose()
@@ -215,11 +217,16 @@ def parse_yaml(file: str, text: bytes) -> tuple[object, dict]:
                                     "text (control characters and non-characters)")]) from None
     except yaml.YAMLError as e:
         raise ProfileError([Problem(Location(file, 1, 1), (), f"YAML: {e}")]) from None
-    if len(docs) != 1 or docs[0] is None:
-        raise ProfileError([Problem(Location(file, 1, 1), (),
-                                    f"expected exactly one YAML document, found {len([d for d in docs if d])}")])
+    if not docs or docs[0][1] is None:
+        raise ProfileError([Problem(Location(file, 1, 1), (), "expected exactly one YAML document, found 0")])
+    if len(docs) > 1:
+        mark = docs[1][0]
+        raise ProfileError([Problem(Location(file, mark.line + 1, mark.column + 1), (),
+                                    f"expected exactly one YAML document, found {len(docs)}: a second document "
+                                    "starts here (a profile is one document: remove this '---' and what follows, "
+                                    "or put each profile in its own file)")])
     builder = _Builder(file)
-    data = builder.build(docs[0], ())
+    data = builder.build(docs[0][1], ())
     if builder.problems:
         raise ProfileError(builder.problems)
     return data, builder.positions

@@ -44,7 +44,7 @@ CASES = [
     ("yaml-tab", "profile: 1\n\tname: t\n", 2, 1, "YAML syntax"),
     ("not-a-mapping", "- a\n- b\n", 1, 1, "a profile is a mapping"),
     ("empty-file", "", 1, 1, "exactly one YAML document"),
-    ("two-documents", PSK + "---\n" + PSK, 1, 1, "exactly one YAML document"),
+    ("two-documents", PSK + "---\n" + PSK, 9, 1, "exactly one YAML document, found 2: a second document starts here"),
     ("duplicate-key", PSK + "name: again\n", 9, 1, "duplicate key 'name' (first defined at line 2)"),
     ("duplicate-nested-key", sub(PSK, "  entropy: [nv_seed]\n", "  entropy: [nv_seed]\n  entropy: [hardware]\n"),
      9, 3, "duplicate key 'entropy'"),
