@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import hashlib
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from tlsgen.errors import Location, Path, Problem, ProfileError
-from tlsgen.model import Profile
+from tlsgen.model import PATTERN_PROBLEMS, PATTERN_WORDS, Profile
+from tlsgen.words import allowed, constraints
 
 #: Largest profile file read. The shipped profiles are 1-2 KB; a device profile has no use for more.
 MAX_PROFILE_BYTES = 64 * 1024
@@ -259,47 +261,67 @@ def _describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unwrap(annotation):
-    """Annotated[X, ...] -> X; X | None -> X (pydantic names no branch for a nullable field)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if _is_union(annotation):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _unwrap(args[0])
-    return annotation
-
-
 def _is_union(annotation) -> bool:
     return typing.get_origin(annotation) in (typing.Union, getattr(types, "UnionType", typing.Union))
 
 
-def _field_path(loc: tuple) -> Path:
-    """pydantic's error location without the parts pydantic itself adds.
+def _walk(loc: tuple) -> tuple[Path, object, tuple, bool]:
+    """pydantic's error location without the parts pydantic itself adds, and the field it names.
 
     At a union of two or more types (platform.heap: 'auto' | int) pydantic appends the name of the
     branch that failed ("literal['auto']", "constrained-int", ...). Those parts are found by walking
     the model alongside the location, never by their spelling: a user's key may be called "int".
+    Returns the path, the annotation and metadata of the field at its end (None when the path leaves
+    the model: an unknown key), and whether a union branch was dropped.
     """
-    out = []
-    annotation = _unwrap(Profile)
+    out: list = []
+    annotation, metadata = Profile, ()
+    field_annotation, field_metadata = Profile, ()
+    through_union = False
     for part in loc:
-        if annotation is not None and _is_union(annotation):
-            annotation = None  # `part` names a branch; what lies below it is not a profile field
+        base = constraints(annotation, metadata).base if annotation is not None else None
+        if base is not None and _is_union(base):
+            through_union = True
+            annotation, metadata = None, ()  # `part` names a branch; what lies below it is not a profile field
             continue
         out.append(part)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
-            field = annotation.model_fields.get(part)
-            annotation = _unwrap(field.annotation) if field is not None else None
-        elif typing.get_origin(annotation) is list and isinstance(part, int):
-            annotation = _unwrap(typing.get_args(annotation)[0])
+        if isinstance(base, type) and issubclass(base, BaseModel) and isinstance(part, str):
+            field = base.model_fields.get(part)
+            annotation, metadata = (field.annotation, tuple(field.metadata)) if field is not None else (None, ())
+        elif typing.get_origin(base) is list and isinstance(part, int):
+            annotation, metadata = typing.get_args(base)[0], ()
         else:
-            annotation = None
-    return tuple(out)
+            annotation, metadata = None, ()
+        field_annotation, field_metadata = annotation, metadata
+    return tuple(out), field_annotation, field_metadata, through_union
+
+
+def _accepts_int(annotation) -> bool:
+    base = constraints(annotation).base
+    if _is_union(base):
+        return any(_accepts_int(a) for a in typing.get_args(base))
+    return base is int
+
+
+# pydantic error types that say "not of the right type": answered with what the field allows.
+_TYPE_ERRORS = ("literal_error", "int_type", "int_parsing", "int_from_float", "bool_type", "bool_parsing",
+                "string_type", "list_type", "model_type", "model_attributes_type", "dict_type", "float_type",
+                "is_instance_of")
+
+
+def _allowed_message(inp: object, annotation, metadata: tuple) -> str:
+    hint = ""
+    if isinstance(inp, str) and _accepts_int(annotation) and inp.strip().lstrip("+-").isdigit():
+        hint = " (text: write the number without quotes)"
+    example = ""
+    if typing.get_origin(constraints(annotation, metadata).base) is list and isinstance(inp, (str, int, float)) \
+            and not isinstance(inp, bool) and re.fullmatch(r"[\w./+-]{1,40}", str(inp)):
+        example = f", e.g. [{inp}]"
+    return f"got {_describe(inp)}{hint}; allowed: {allowed(annotation, metadata, PATTERN_WORDS)}{example}"
 
 
 def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
-    path: Path = _field_path(tuple(err["loc"]))
+    path, annotation, metadata, through_union = _walk(tuple(err["loc"]))
     kind = err["type"]
     ctx = err.get("ctx", {})
     inp = err.get("input")
@@ -313,8 +335,8 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
         return Problem(loc, path, f"unknown key '{key}'{hint} (allowed: {', '.join(known)})")
     if kind == "missing":
         return Problem(locate(positions, file, path), path, "required field is missing")
-    if kind == "literal_error":
-        msg = f"got {_describe(inp)}; allowed: {ctx.get('expected', '')}"
+    if annotation is not None and (through_union or kind in _TYPE_ERRORS):
+        msg = _allowed_message(inp, annotation, metadata)
     elif kind == "value_error":
         msg = str(ctx.get("error", err["msg"]))
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -322,7 +344,10 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
     elif kind in ("too_short", "too_long"):
         msg = f"{err['msg']}"
     elif kind == "string_pattern_mismatch":
-        msg = f"got {_describe(inp)}; must match {ctx.get('pattern')}"
+        pattern = ctx.get("pattern")
+        words = PATTERN_WORDS.get(pattern, "text of the documented form")
+        problem = PATTERN_PROBLEMS.get(pattern, lambda _v: None)(inp) if isinstance(inp, str) else None
+        msg = f"{problem or f'got {_describe(inp)}'}; allowed: {words}"
     else:
         msg = f"got {_describe(inp)}; {err['msg']}"
     return Problem(locate(positions, file, path), path, msg)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
+from tlsgen.words import Noun
 
 Version = Literal["1.2", "1.3"]
 # `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
@@ -36,6 +37,28 @@ MAX_HEAP_BYTES = 1 << 30  # platform.heap: 1 GiB
 
 # description is written into C and C++ comments: one line of printable text that cannot end one.
 ONE_LINE = r"^(?:[^\x00-\x1f\x7f*]|\*+[^\x00-\x1f\x7f*/])*\**$"
+NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+#: Every pattern of the model, in words: messages and the reference never show the regular expression.
+PATTERN_WORDS = {
+    NAME: "1 to 63 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    ONE_LINE: "one line of printable text without '*/' (it is written into C and C++ comments)",
+}
+
+
+def one_line_problem(text: str) -> str | None:
+    """What keeps `text` from matching ONE_LINE, with its 1-based character position."""
+    names = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
+    for i, ch in enumerate(text):
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return f"contains {names.get(ch, 'a control character')} (U+{ord(ch):04X}) at character {i + 1}"
+    if "*/" in text:
+        return f"contains '*/' at character {text.index('*/') + 1}"
+    return None
+
+
+#: Explanations of a value that does not match a pattern (patterns without one are described in words only).
+PATTERN_PROBLEMS = {ONE_LINE: one_line_problem}
 
 
 def _one_of(kind: str, known: dict) -> AfterValidator:
@@ -50,9 +73,9 @@ def _one_of(kind: str, known: dict) -> AfterValidator:
     return AfterValidator(check)
 
 
-SuiteName = Annotated[str, _one_of("cipher suite", SUITES)]
-GroupName = Annotated[str, _one_of("group", GROUPS)]
-SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS)]
+SuiteName = Annotated[str, _one_of("cipher suite", SUITES), Noun("cipher suite names")]
+GroupName = Annotated[str, _one_of("group", GROUPS), Noun("group names")]
+SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS), Noun("signature algorithm names")]
 
 
 class Strict(BaseModel):
@@ -121,7 +144,7 @@ class Tls(Strict):
     server_name_indication: bool = Field(
         default=True, description="Send the server name (SNI extension). The certificate's name is checked "
         "against it either way.")
-    alpn: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+    alpn: list[Annotated[str, Field(min_length=1, max_length=255), Noun("ALPN protocol names")]] = Field(
         default_factory=list, description="ALPN protocol names, offered in this order by every session of "
         "the profile (empty: no ALPN).")
     session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3): the "
@@ -168,7 +191,7 @@ class Profile(Strict):
     """A tlsgen device profile, format 1."""
 
     profile: Literal[1] = Field(description="Profile format version.")
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = Field(
+    name: Annotated[str, Field(pattern=NAME)] = Field(
         description="Identifier: lowercase letters, digits, '-' and '_'.")
     description: Annotated[str, Field(max_length=200, pattern=ONE_LINE)] = Field(
         default="", description="One line for the generated header: printable text, no line breaks, no '*/'.")

@@ -28,3 +28,60 @@ def test_second_document_is_reported_at_its_document_start(second, line, write_p
 
 def test_explicit_start_of_the_only_document_is_fine(write_profile, capsys):
     assert check(write_profile("---\n" + PSK), capsys)[0] == 0
+
+
+# ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
+
+
+@pytest.mark.parametrize("value,said", [
+    ("'8192'", "got '8192' (text: write the number without quotes); allowed: 'auto' or a whole number from 1 "
+               "to 1073741824"),
+    ("0", "got 0; allowed: 'auto' or a whole number from 1 to 1073741824"),
+    ("-5", "got -5; allowed: 'auto' or a whole number from 1 to 1073741824"),
+    ("autom", "got 'autom'; allowed: 'auto' or a whole number from 1 to 1073741824"),
+    ("{int: 5}", "got {'int': 5}; allowed: 'auto' or a whole number from 1 to 1073741824"),
+])
+def test_heap_union_says_once_what_is_allowed(value, said, write_profile, capsys):
+    rc, err = check(write_profile(sub(PSK, "platform:\n", f"platform:\n  heap: {value}\n")), capsys)
+    assert rc == EXIT_INVALID
+    assert f":8:9: error: platform.heap: {said}\n" in err, err
+    assert err.count("got ") == 1 and "Input should" not in err, err
+
+
+@pytest.mark.parametrize("name", ["My Device", "-dash-first", "a" * 64, "dev.1", ""])
+def test_bad_name_is_explained_without_a_regex(name, write_profile, capsys):
+    rc, err = check(write_profile(sub(PSK, "name: t", f"name: '{name}'")), capsys)
+    assert rc == EXIT_INVALID
+    assert ":2:7: error: name: got " in err, err
+    assert "allowed: 1 to 63 characters: lowercase letters, digits, '-' and '_', starting with a letter or " \
+           "digit" in err, err
+    assert "^[" not in err and "{0,62}" not in err, err
+
+
+@pytest.mark.parametrize("text,what", [
+    ('"one\\ntwo"', "a line break (U+000A) at character 4"),
+    ('"bell \\a"', "a control character (U+0007) at character 6"),
+    ('"tab\\there"', "a tab (U+0009) at character 4"),
+    ('"ends the comment */ here"', "'*/' at character 18"),
+    ('"x */"', "'*/' at character 3"),
+])
+def test_bad_description_names_the_offending_character(text, what, write_profile, capsys):
+    rc, err = check(write_profile(sub(PSK, "name: t", f"name: t\ndescription: {text}")), capsys)
+    assert rc == EXIT_INVALID
+    assert f":3:14: error: description: contains {what}; allowed: one line of printable text without '*/' " \
+           "(it is written into C and C++ comments)" in err, err
+    assert "\\x00" not in err and "(?:" not in err, err
+
+
+@pytest.mark.parametrize("field,value,said", [
+    ("  session_tickets", '"yes"', "tls.session_tickets: got 'yes'; allowed: true or false"),
+    ("  in_content_len", "4k", "tls.in_content_len: got '4k'; allowed: a whole number from 512 to 16384"),
+    ("  out_content_len", '"1024"', "tls.out_content_len: got '1024' (text: write the number without quotes); "
+                                    "allowed: a whole number from 512 to 16384"),
+    ("  alpn", "h2", "tls.alpn: got 'h2'; allowed: a list of ALPN protocol names, e.g. [h2]"),
+])
+def test_type_errors_say_what_is_allowed(field, value, said, write_profile, capsys):
+    rc, err = check(write_profile(sub(PSK, "platform:", f"{field}: {value}\nplatform:")), capsys)
+    assert rc == EXIT_INVALID
+    assert f":7:{len(field) + 3}: error: {said}" in err, err
+    assert "Input should" not in err, err
