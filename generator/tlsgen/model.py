@@ -38,11 +38,14 @@ MAX_HEAP_BYTES = 1 << 30  # platform.heap: 1 GiB
 # description is written into C and C++ comments: one line of printable text that cannot end one.
 ONE_LINE = r"^(?:[^\x00-\x1f\x7f*]|\*+[^\x00-\x1f\x7f*/])*\**$"
 NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+# An insecure opt-in's reason: 10 characters or more from its first to its last non-blank one.
+REASON = r"^\s*\S[\s\S]{8,}\S\s*$"
 
 #: Every pattern of the model, in words: messages and the reference never show the regular expression.
 PATTERN_WORDS = {
     NAME: "1 to 63 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
     ONE_LINE: "one line of printable text without '*/' (it is written into C and C++ comments)",
+    REASON: "at least 10 characters besides leading and trailing blanks: why this choice is acceptable here",
 }
 
 
@@ -184,7 +187,9 @@ class Platform(Strict):
 
 class InsecureOptIn(Strict):
     allow: InsecureOption = Field(description="The insecure choice being allowed.")
-    reason: Annotated[str, Field(min_length=10)] = Field(description="Why it is acceptable here (reviewed).")
+    reason: Annotated[str, Field(min_length=10, pattern=REASON)] = Field(
+        description="Why it is acceptable here (reviewed): at least 10 characters besides leading and trailing "
+        "blanks.")
 
 
 class Profile(Strict):

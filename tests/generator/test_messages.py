@@ -4,7 +4,7 @@ is allowed, in words; every independent problem in one run; never a failure of t
 import pytest
 
 from tlsgen.cli import EXIT_INVALID, main
-from test_validation import PSK, sub
+from test_validation import ECDSA, PSK, sub
 
 
 def check(path, capsys):
@@ -28,6 +28,32 @@ def test_second_document_is_reported_at_its_document_start(second, line, write_p
 
 def test_explicit_start_of_the_only_document_is_fine(write_profile, capsys):
     assert check(write_profile("---\n" + PSK), capsys)[0] == 0
+
+
+# ---- 2. an insecure opt-in needs a reason, not blanks ----------------------------------------------
+
+VERIFY_NONE = sub(ECDSA, "platform:", "  verify: none\nplatform:") + "insecure:\n  - allow: verify_none\n"
+
+
+@pytest.mark.parametrize("reason", ['"            "', '"\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t\\t"', '"   short    "',
+                                    '"\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0\\u00a0x"'])
+def test_blank_reason_is_refused(reason, write_profile, tmp_path, capsys):
+    path = write_profile(VERIFY_NONE + f"    reason: {reason}\n")
+    rc = main([path, "-o", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert rc == EXIT_INVALID, captured.out
+    assert f"{path}:13:13: error: insecure[0].reason: " in captured.err, captured.err
+    assert "at least 10 characters besides leading and trailing blanks" in captured.err, captured.err
+    assert "(reason: )" not in captured.out + captured.err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("reason", ['"  staging server  "', ">-\n      staging server with a\n      self-signed cert"])
+def test_a_real_reason_with_blanks_around_it_is_accepted(reason, write_profile, capsys):
+    rc = main(["check", write_profile(VERIFY_NONE + f"    reason: {reason}\n")])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "(reason: staging server" in out
 
 
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
