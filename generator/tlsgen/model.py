@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
-from tlsgen.words import Noun
+from tlsgen.words import Described, Noun
 
 Version = Literal["1.2", "1.3"]
 # `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
@@ -76,6 +76,20 @@ def _one_of(kind: str, known: dict) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _alpn_name(name: str) -> str:
+    # RFC 7301: a protocol name is 1 to 255 bytes. mbedTLS takes the names as C strings, so a NUL would
+    # silently end one early.
+    size = len(name.encode("utf-8"))
+    if size > 255:
+        raise ValueError(f"{size} bytes in UTF-8; an ALPN protocol name is 1 to 255 bytes (RFC 7301)")
+    if "\0" in name:
+        raise ValueError(f"contains a NUL character (at character {name.index(chr(0)) + 1}); mbedTLS takes ALPN "
+                         "names as C strings, so a NUL would cut the name short")
+    return name
+
+
+AlpnName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_alpn_name),
+                     Noun("ALPN protocol names"), Described("1 to 255 bytes in UTF-8, no NUL")]
 SuiteName = Annotated[str, _one_of("cipher suite", SUITES), Noun("cipher suite names")]
 GroupName = Annotated[str, _one_of("group", GROUPS), Noun("group names")]
 SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS), Noun("signature algorithm names")]
@@ -147,9 +161,9 @@ class Tls(Strict):
     server_name_indication: bool = Field(
         default=True, description="Send the server name (SNI extension). The certificate's name is checked "
         "against it either way.")
-    alpn: list[Annotated[str, Field(min_length=1, max_length=255), Noun("ALPN protocol names")]] = Field(
+    alpn: list[AlpnName] = Field(
         default_factory=list, description="ALPN protocol names, offered in this order by every session of "
-        "the profile (empty: no ALPN).")
+        "the profile (empty: no ALPN); each 1 to 255 bytes in UTF-8 (RFC 7301), no NUL.")
     session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3): the "
                                   "heap holds the server's ticket.")
     psa_exclusive_buffers: bool = Field(

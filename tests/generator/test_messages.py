@@ -56,6 +56,37 @@ def test_a_real_reason_with_blanks_around_it_is_accepted(reason, write_profile, 
     assert "(reason: staging server" in out
 
 
+
+# ---- 3. ALPN names are limited in bytes (RFC 7301), not characters ------------------------------------
+
+
+def alpn_profile(name: str) -> str:
+    return sub(PSK, "platform:", f"  alpn: [h2, {name}]\nplatform:")
+
+
+@pytest.mark.parametrize("name,size", [('"' + "\u00e9" * 150 + '"', 300), ('"' + "\u00e9" * 128 + '"', 256),
+                                       ('"' + "\u20ac" * 86 + '"', 258), ('"' + "a" * 254 + "\u00e9" + '"', 256)],
+                         ids=["150-e-acute", "128-e-acute", "86-euro", "254-a-and-e-acute"])
+def test_alpn_name_over_255_bytes_is_refused(name, size, write_profile, capsys):
+    rc, err = check(write_profile(alpn_profile(name)), capsys)
+    assert rc == EXIT_INVALID
+    assert f":7:14: error: tls.alpn[1]: {size} bytes in UTF-8; an ALPN protocol name is 1 to 255 bytes " \
+           "(RFC 7301)" in err, err
+
+
+@pytest.mark.parametrize("name", ['"' + "\u00e9" * 127 + 'a"', '"' + "a" * 255 + '"', "http/1.1"],
+                         ids=["127-e-acute-and-a", "255-a", "http-1.1"])
+def test_alpn_name_of_255_bytes_or_fewer_is_accepted(name, write_profile, capsys):
+    assert check(write_profile(alpn_profile(name)), capsys)[0] == 0
+
+
+def test_alpn_name_with_a_nul_is_refused(write_profile, capsys):
+    # mbedTLS takes ALPN names as C strings: a NUL would silently cut the name short.
+    rc, err = check(write_profile(alpn_profile('"h2\\0x"')), capsys)
+    assert rc == EXIT_INVALID
+    assert ":7:14: error: tls.alpn[1]: contains a NUL character" in err, err
+
+
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
 
 
