@@ -255,6 +255,9 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
 
 
 def _describe(value: object) -> str:
+    """A value as the profile wrote it: YAML's true/false/null, Python's repr for the rest."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, int) and value.bit_length() > 256:
         return f"an integer of {value.bit_length()} bits"  # repr() of a huge int can itself fail
     text = repr(value)

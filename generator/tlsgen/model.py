@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
 from tlsgen.words import Described, Noun
@@ -62,6 +63,18 @@ def one_line_problem(text: str) -> str | None:
 
 #: Explanations of a value that does not match a pattern (patterns without one are described in words only).
 PATTERN_PROBLEMS = {ONE_LINE: one_line_problem}
+
+
+def _whole_number(value: object) -> object:
+    # Literal[1] alone takes `true` and `1.0` (they compare equal to 1): a numeric choice takes an integer.
+    if isinstance(value, (bool, float)):
+        raise PydanticCustomError("literal_error", "not a whole number")
+    return value
+
+
+def IntChoice(*values: int):  # noqa: N802 -- used like a type: IntChoice(512, 1024)
+    """One of `values`, written as an integer (not `true`, not `1024.0`)."""
+    return Annotated[Literal[values], BeforeValidator(_whole_number)]
 
 
 def _one_of(kind: str, known: dict) -> AfterValidator:
@@ -127,7 +140,7 @@ class Tls(Strict):
     certificate_keys: list[Literal["ecdsa", "rsa"]] | None = Field(
         default=None, description="Key types in the peer's chain (default: what the suites imply; TLS 1.3: "
         "ecdsa). An ECDSA key's curve must be one of tls.groups.")
-    rsa_max_bits: Literal[2048, 3072, 4096] = Field(default=2048, description="Largest RSA key in the peer's chain.")
+    rsa_max_bits: IntChoice(2048, 3072, 4096) = Field(default=2048, description="Largest RSA key in the peer's chain.")
     signature_algorithms: list[SigAlgName] | None = Field(
         default=None, description="What the peer's certificate chain and its handshake signature (TLS 1.2 "
         "ServerKeyExchange, TLS 1.3 CertificateVerify) may be signed with, in preference order (TLS "
@@ -141,7 +154,7 @@ class Tls(Strict):
         "max_fragment_length if set, else 16384.")
     out_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] = Field(
         default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN).")
-    max_fragment_length: Literal[512, 1024, 2048, 4096] | None = Field(
+    max_fragment_length: IntChoice(512, 1024, 2048, 4096) | None = Field(
         default=None, description="TLS 1.2 only: ask the peer for smaller records (RFC 6066). Needed by a TLS 1.2 "
         "profile with in_content_len below 16384. Alone it does not lower the heap: in_content_len does.")
     record_size_limit: bool = Field(
@@ -209,7 +222,7 @@ class InsecureOptIn(Strict):
 class Profile(Strict):
     """A tlsgen device profile, format 1."""
 
-    profile: Literal[1] = Field(description="Profile format version.")
+    profile: IntChoice(1) = Field(description="Profile format version.")
     name: Annotated[str, Field(pattern=NAME)] = Field(
         description="Identifier: lowercase letters, digits, '-' and '_'.")
     description: Annotated[str, Field(max_length=200, pattern=ONE_LINE)] = Field(

@@ -87,6 +87,25 @@ def test_alpn_name_with_a_nul_is_refused(write_profile, capsys):
     assert ":7:14: error: tls.alpn[1]: contains a NUL character" in err, err
 
 
+
+# ---- 5. `profile: true` is not format 1: numeric choices take integers only -----------------------------
+
+
+@pytest.mark.parametrize("old,new,where,said", [
+    ("profile: 1", "profile: true", ":1:10: error: profile: ", "got true; allowed: 1"),
+    ("profile: 1", "profile: 1.0", ":1:10: error: profile: ", "got 1.0; allowed: 1"),
+    ("platform:", "  rsa_max_bits: 2048.0\nplatform:", ":8:17: error: tls.rsa_max_bits: ",
+     "got 2048.0; allowed: 2048, 3072 or 4096"),
+    ("platform:", "  max_fragment_length: 1024.0\nplatform:", ":7:24: error: tls.max_fragment_length: ",
+     "got 1024.0; allowed: 512, 1024, 2048 or 4096"),
+])
+def test_numeric_choices_refuse_booleans_and_floats(old, new, where, said, write_profile, capsys):
+    text = sub(ECDSA if "rsa" in new else PSK, old, new)
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert where + said in err, err
+
+
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
 
 
