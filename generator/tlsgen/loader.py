@@ -13,7 +13,6 @@ exponentially). Every refusal is a ProfileError with a file:line:col, never a tr
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
 import re
 import types
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from tlsgen.errors import Location, Path, Problem, ProfileError
 from tlsgen.model import PATTERN_PROBLEMS, PATTERN_WORDS, Profile
-from tlsgen.words import allowed, constraints
+from tlsgen.words import allowed, constraints, did_you_mean, text_choices
 
 #: Largest profile file read. The shipped profiles are 1-2 KB; a device profile has no use for more.
 MAX_PROFILE_BYTES = 64 * 1024
@@ -320,7 +319,9 @@ def _allowed_message(inp: object, annotation, metadata: tuple) -> str:
     if typing.get_origin(constraints(annotation, metadata).base) is list and isinstance(inp, (str, int, float)) \
             and not isinstance(inp, bool) and re.fullmatch(r"[\w./+-]{1,40}", str(inp)):
         example = f", e.g. [{inp}]"
-    return f"got {_describe(inp)}{hint}; allowed: {allowed(annotation, metadata, PATTERN_WORDS)}{example}"
+    close = did_you_mean(inp, text_choices(annotation)) if isinstance(inp, str) else None
+    meant = f"; did you mean '{close}'?" if close else ""
+    return f"got {_describe(inp)}{hint}; allowed: {allowed(annotation, metadata, PATTERN_WORDS)}{example}{meant}"
 
 
 def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
@@ -332,8 +333,8 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
         owner = _model_at(Profile, path[:-1])
         known = list(owner.model_fields) if owner else []
         key = str(path[-1])
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        close = did_you_mean(key, known)
+        hint = f"; did you mean '{close}'?" if close else ""
         loc = positions.get(path + ("<key>",)) or locate(positions, file, path)
         return Problem(loc, path, f"unknown key '{key}'{hint} (allowed: {', '.join(known)})")
     if kind == "missing":

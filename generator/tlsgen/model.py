@@ -7,14 +7,13 @@ resolve.py's job, which reports them against the same file locations.
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
-from tlsgen.words import Described, Noun
+from tlsgen.words import Described, Noun, did_you_mean
 
 Version = Literal["1.2", "1.3"]
 # `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
@@ -80,9 +79,9 @@ def IntChoice(*values: int):  # noqa: N802 -- used like a type: IntChoice(512, 1
 def _one_of(kind: str, known: dict) -> AfterValidator:
     def check(value: str) -> str:
         if value not in known:
-            close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+            close = did_you_mean(value, known)
             if close:
-                raise ValueError(f"unknown {kind} '{value}'; did you mean '{close[0]}'?")
+                raise ValueError(f"unknown {kind} '{value}'; did you mean '{close}'?")
             raise ValueError(f"unknown {kind} '{value}' (allowed: {', '.join(known)})")
         return value
 

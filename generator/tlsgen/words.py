@@ -7,6 +7,7 @@ pydantic type name, and both state the same bounds the validation enforces.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from dataclasses import dataclass
@@ -141,3 +142,30 @@ def allowed(annotation, metadata=(), pattern_words: dict | None = None) -> str:
     if c.described:
         text += " (" + "; ".join(c.described) + ")"
     return text
+
+
+def _spelling(name: str) -> str:
+    """A name with case, '_' versus '-' and IANA's TLS 1.3 spelling set aside: TLS_AES_128_GCM_SHA256,
+    tls1-3-aes-128-gcm-sha256 and TLS1-3-AES-128-GCM-SHA256 are the same here."""
+    return name.casefold().replace("_", "-").replace("tls1-3-", "tls-")
+
+
+def did_you_mean(value: str, known) -> str | None:
+    """The known name `value` most likely meant: the same one in another spelling, else a close one."""
+    by_spelling: dict = {}
+    for k in known:
+        by_spelling.setdefault(_spelling(str(k)), k)
+    if _spelling(value) in by_spelling:
+        return by_spelling[_spelling(value)]
+    close = difflib.get_close_matches(_spelling(value), list(by_spelling), n=1, cutoff=0.6)
+    return by_spelling[close[0]] if close else None
+
+
+def text_choices(annotation) -> list[str]:
+    """The text values a Literal field (or a union holding Literals) accepts."""
+    base = constraints(annotation).base
+    if typing.get_origin(base) is typing.Literal:
+        return [a for a in typing.get_args(base) if isinstance(a, str)]
+    if _is_union(base):
+        return [v for a in typing.get_args(base) for v in text_choices(a)]
+    return []

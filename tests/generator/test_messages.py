@@ -106,6 +106,53 @@ def test_numeric_choices_refuse_booleans_and_floats(old, new, where, said, write
     assert where + said in err, err
 
 
+
+# ---- 8. did you mean, whatever the case (and IANA's spelling) -------------------------------------------
+
+
+@pytest.mark.parametrize("written,meant", [
+    ("tls-psk-with-aes-128-ccm-8", "TLS-PSK-WITH-AES-128-CCM-8"),
+    ("Tls-Psk-With-Aes-128-Ccm-8", "TLS-PSK-WITH-AES-128-CCM-8"),
+    ("tls-psk-with-aes-128-ccm8", "TLS-PSK-WITH-AES-128-CCM-8"),
+    ("TLS_PSK_WITH_AES_128_CCM_8", "TLS-PSK-WITH-AES-128-CCM-8"),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"),
+    ("TLS_AES_128_GCM_SHA256", "TLS1-3-AES-128-GCM-SHA256"),
+    ("tls1-3-chacha20-poly1305-sha256", "TLS1-3-CHACHA20-POLY1305-SHA256"),
+])
+def test_suite_in_another_case_gets_did_you_mean(written, meant, write_profile, capsys):
+    rc, err = check(write_profile(sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", f"[{written}]")), capsys)
+    assert rc == EXIT_INVALID
+    assert f":6:19: error: tls.cipher_suites[0]: unknown cipher suite '{written}'; did you mean '{meant}'?" in err, err
+
+
+@pytest.mark.parametrize("field,written,meant", [
+    ("groups", "SECP256R1", "secp256r1"), ("groups", "X25519", "x25519"),
+    ("signature_algorithms", "ECDSA_SECP256R1_SHA256", "ecdsa_secp256r1_sha256"),
+])
+def test_group_and_signature_algorithm_in_another_case(field, written, meant, write_profile, capsys):
+    text = sub(ECDSA, "  groups: [secp256r1]\n", "  groups: [secp256r1]\n" if field != "groups" else "")
+    text = sub(text, "platform:", f"  {field}: [{written}]\nplatform:")
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert f"unknown {field[:-1].replace('_', ' ')} '{written}'; did you mean '{meant}'?" in err, err
+
+
+@pytest.mark.parametrize("old,new,said", [
+    ("cortex-m4}", "Cortex-M4}", "target.cpu: got 'Cortex-M4'; allowed: 'cortex-m0plus', 'cortex-m3', 'cortex-m4', "
+                                 "'cortex-m7', 'cortex-m33' or 'host'; did you mean 'cortex-m4'?"),
+    ("platform:", "  verify: Required\nplatform:", "tls.verify: got 'Required'; allowed: 'none', 'optional' or "
+                                                  "'required'; did you mean 'required'?"),
+    ("[nv_seed]", "[NV_SEED]", "platform.entropy[0]: got 'NV_SEED'; allowed: 'os', 'hardware', 'nv_seed' or "
+                               "'test_static'; did you mean 'nv_seed'?"),
+    ("platform:\n", "platform:\n  heap: Auto\n", "platform.heap: got 'Auto'; allowed: 'auto' or a whole number from 1 "
+                                               "to 1073741824; did you mean 'auto'?"),
+])
+def test_choice_in_another_case_gets_did_you_mean(old, new, said, write_profile, capsys):
+    rc, err = check(write_profile(sub(ECDSA, old, new)), capsys)
+    assert rc == EXIT_INVALID
+    assert said in err, err
+
+
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
 
 
@@ -114,7 +161,7 @@ def test_numeric_choices_refuse_booleans_and_floats(old, new, where, said, write
                "to 1073741824"),
     ("0", "got 0; allowed: 'auto' or a whole number from 1 to 1073741824"),
     ("-5", "got -5; allowed: 'auto' or a whole number from 1 to 1073741824"),
-    ("autom", "got 'autom'; allowed: 'auto' or a whole number from 1 to 1073741824"),
+    ("autom", "got 'autom'; allowed: 'auto' or a whole number from 1 to 1073741824; did you mean 'auto'?"),
     ("{int: 5}", "got {'int': 5}; allowed: 'auto' or a whole number from 1 to 1073741824"),
 ])
 def test_heap_union_says_once_what_is_allowed(value, said, write_profile, capsys):
