@@ -16,6 +16,7 @@ Insecure opt-ins are printed on every run that reads a profile: in the summary, 
 from __future__ import annotations
 
 import argparse
+import codecs
 import re
 import sys
 from pathlib import Path
@@ -26,6 +27,35 @@ from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+# Text for a terminal that cannot show it (an ASCII-only locale): tlsgen's own punctuation in ASCII,
+# anything else (a profile's description, a reason) as a backslash escape. Never an error.
+_ASCII_FOR = {"\u2014": "-", "\u2013": "-", "\u2192": "->", "\u2190": "<-", "\u2265": ">=", "\u2264": "<=",
+              "\u2026": "...", "\u00d7": "x", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+
+
+def _terminal_fallback(err: UnicodeError):
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text = err.object[err.start:err.end]
+    return "".join(_ASCII_FOR.get(ch, ch.encode("ascii", "backslashreplace").decode("ascii")) for ch in text), \
+        err.end
+
+
+codecs.register_error("tlsgen-terminal", _terminal_fallback)
+
+
+def _tolerant_streams() -> None:
+    """stdout and stderr that cannot fail on a character their encoding lacks (LC_ALL=C, no UTF-8 mode)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "\u2014\u00e9".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="tlsgen-terminal")
+            except (AttributeError, ValueError):  # not a TextIOWrapper: leave it as it is
+                pass
 COMMANDS = ("generate", "check", "explain", "diff", "schema", "reference")
 
 
@@ -119,7 +149,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _emit(text: str, output: str | None) -> int:
     if output is None:
-        sys.stdout.write(text)
+        # The schema and the reference are UTF-8 files whatever the terminal: `> file` gives what -o gives.
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            sys.stdout.write(text)
+        else:
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
         return EXIT_OK
     try:
         write_atomically({Path(output).name: text}, Path(output).parent)
@@ -236,6 +273,7 @@ def _run(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module docstring)."""
+    _tolerant_streams()
     try:
         return _run(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:

@@ -1,9 +1,14 @@
 """Messages a person acts on (issue 12, generator items): where a problem is, what was wrong and what
 is allowed, in words; every independent problem in one run; never a failure of tlsgen's own."""
 
+import subprocess
+import sys
+
 import pytest
 
+from conftest import ROOT
 from tlsgen.cli import EXIT_INVALID, main
+from tlsgen.render import OUTPUTS
 from test_validation import ECDSA, PSK, sub
 
 
@@ -151,6 +156,65 @@ def test_choice_in_another_case_gets_did_you_mean(old, new, said, write_profile,
     rc, err = check(write_profile(sub(ECDSA, old, new)), capsys)
     assert rc == EXIT_INVALID
     assert said in err, err
+
+
+
+# ---- 9. never fail on the terminal's encoding -----------------------------------------------------------
+
+
+def run_ascii(args, cwd):
+    """tlsgen with an ASCII-only stdout and stderr: the C locale with Python's UTF-8 mode off."""
+    env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONPATH": str(ROOT / "generator")}
+    proc = subprocess.run([sys.executable, "-m", "tlsgen", *args], capture_output=True, env=env, cwd=cwd,
+                          timeout=60)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+NON_ASCII = sub(sub(ECDSA, "name: t", "name: t\ndescription: Caf\u00e9 sensor \u2014 \u00b5C"),
+                "platform:", "  verify: none\nplatform:") + \
+    "insecure:\n  - {allow: verify_none, reason: \"staging server \u2014 caf\u00e9 lab\"}\n"
+
+
+@pytest.mark.parametrize("profile", ["psk", "non-ascii"])
+def test_generate_and_check_succeed_on_an_ascii_terminal(profile, tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(PSK if profile == "psk" else NON_ASCII, encoding="utf-8")
+    rc, out, err = run_ascii([str(path), "-o", str(tmp_path / "ascii")], tmp_path)
+    assert rc == 0, err.decode("ascii", "replace")
+    assert b"internal error" not in err and out.isascii() and b"tlsgen 0.1.0" in out, out
+    assert main([str(path), "-o", str(tmp_path / "utf8"), "--quiet"]) == 0
+    for name in OUTPUTS:  # the files are UTF-8 whatever the terminal
+        assert (tmp_path / "ascii" / name).read_bytes() == (tmp_path / "utf8" / name).read_bytes(), name
+    for command in (["check"], ["explain"], ["generate", "--check", "-o", str(tmp_path / "ascii")]):
+        rc, out, err = run_ascii([command[0], str(path), *command[1:]], tmp_path)
+        assert rc == 0 and b"internal error" not in err, (command, err)
+    if profile == "non-ascii":
+        rc, out, _ = run_ascii(["check", str(path)], tmp_path)
+        assert b"t - cortex-m4" in out and b"(reason: staging server - caf\\xe9 lab)" in out, out
+
+
+def test_errors_with_non_ascii_text_on_an_ascii_terminal(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-\u00e9]"), encoding="utf-8")
+    rc, out, err = run_ascii(["check", str(path)], tmp_path)
+    assert rc == EXIT_INVALID and b"unknown cipher suite 'TLS-PSK-\\xe9'" in err, err
+
+
+@pytest.mark.parametrize("command,committed", [("reference", "docs/profile-reference.md"),
+                                               ("schema", "schema/tlsgen-profile.schema.json")])
+def test_reference_and_schema_on_stdout_are_utf8_whatever_the_terminal(command, committed, tmp_path):
+    rc, out, err = run_ascii([command], tmp_path)
+    assert rc == 0, err
+    assert out == (ROOT / committed).read_bytes()
+
+
+def test_diff_on_an_ascii_terminal(tmp_path):
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(PSK)
+    new.write_text(NON_ASCII, encoding="utf-8")
+    for fmt in ("text", "markdown"):
+        rc, out, err = run_ascii(["diff", "--format", fmt, str(old), str(new)], tmp_path)
+        assert rc == 0 and b"internal error" not in err and out, (fmt, err)
 
 
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
