@@ -113,6 +113,13 @@ def _explain(res: Built) -> str:
     return "\n".join(out)
 
 
+def _output(text: str) -> str:
+    """-o/--output: a name, never empty (an empty one used to mean the default directory, silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name: give the output path, or leave -o out for the default")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="tlsgen",
@@ -124,10 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
     g = sub.add_parser("generate", help="validate, resolve, size and write the generated files")
     g.add_argument("profile")
-    g.add_argument("-o", "--output", help="output directory (created; other files in it are kept); "
+    g.add_argument("-o", "--output", type=_output, help="output directory (created; other files in it are kept); "
                    "default: generated/<profile file stem> in the current directory")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in -o are stale")
-    g.add_argument("--quiet", action="store_true", help="print no summary on success (insecure opt-ins "
+    g.add_argument("-q", "--quiet", action="store_true", help="print no summary on success (insecure opt-ins "
                    "are still printed, to stderr)")
     g.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
     c = sub.add_parser("check", help="validate and resolve only (one or more profiles)")
@@ -141,9 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "markdown"), default="text")
     d.add_argument("profiles", nargs="+")
     s = sub.add_parser("schema", help="JSON Schema of the profile format (for editors)")
-    s.add_argument("-o", "--output", help="write to a file instead of stdout")
+    s.add_argument("-o", "--output", type=_output, help="write to a file instead of stdout")
     r = sub.add_parser("reference", help="the Markdown profile reference")
-    r.add_argument("-o", "--output", help="write to a file instead of stdout")
+    r.add_argument("-o", "--output", type=_output, help="write to a file instead of stdout")
     return ap
 
 
@@ -220,20 +227,23 @@ def _generate(args) -> int:
     if res is None:
         return EXIT_INVALID
     files = render(res.resolution, res.heap)
-    out = Path(args.output) if args.output else Path("generated") / Path(args.profile).stem
+    out = Path(args.output) if args.output is not None else Path("generated") / Path(args.profile).stem
     if args.check:
         _print_insecure(res)
         stale = []
         for n, text in files.items():
             try:
-                same = (out / n).is_file() and (out / n).read_bytes() == text.encode("utf-8")
+                if not (out / n).exists():
+                    stale.append((n, "is missing"))
+                elif not (out / n).is_file():
+                    stale.append((n, "is not a file"))
+                elif (out / n).read_bytes() != text.encode("utf-8"):
+                    stale.append((n, "is stale"))
             except OSError as e:
                 print(f"tlsgen: cannot read {out / n}: {e.strerror or e}", file=sys.stderr)
                 return EXIT_IO
-            if not same:
-                stale.append(n)
-        for n in stale:
-            print(f"tlsgen: {out / n} is stale: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
+        for n, what in stale:
+            print(f"tlsgen: {out / n} {what}: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
         return EXIT_STALE if stale else EXIT_OK
     try:
         write_atomically(files, out)

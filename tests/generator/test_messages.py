@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from tlsgen.cli import EXIT_INVALID, main
+from tlsgen.cli import EXIT_INVALID, EXIT_STALE, main
 from tlsgen.render import OUTPUTS
 from test_validation import ECDSA, PSK, sub
 
@@ -215,6 +215,49 @@ def test_diff_on_an_ascii_terminal(tmp_path):
     for fmt in ("text", "markdown"):
         rc, out, err = run_ascii(["diff", "--format", fmt, str(old), str(new)], tmp_path)
         assert rc == 0 and b"internal error" not in err and out, (fmt, err)
+
+
+
+# ---- 10. --check says missing, -o '' is refused, -q is --quiet -----------------------------------------
+
+SHIPPED = str(ROOT / "profiles" / "m4-psk-ccm8.yaml")
+
+
+def test_check_says_missing_for_a_missing_file_and_stale_for_a_changed_one(tmp_path, capsys):
+    out = tmp_path / "gen"
+    assert main([SHIPPED, "-o", str(out), "--check"]) == EXIT_STALE
+    err = capsys.readouterr().err
+    for name in OUTPUTS:
+        assert f"tlsgen: {out / name} is missing: run `tlsgen {SHIPPED} -o {out}`" in err, err
+    assert "stale" not in err, err
+    assert main([SHIPPED, "-o", str(out), "--quiet"]) == 0
+    (out / "tlsgen_glue.cpp").unlink()
+    (out / "mbedtls_config.h").write_text("/* edited */\n")
+    (out / "tlsgen_profile.hpp").unlink()
+    (out / "tlsgen_profile.hpp").mkdir()
+    assert main([SHIPPED, "-o", str(out), "--check"]) == EXIT_STALE
+    err = capsys.readouterr().err
+    assert f"{out / 'tlsgen_glue.cpp'} is missing" in err and f"{out / 'mbedtls_config.h'} is stale" in err, err
+    assert f"{out / 'tlsgen_profile.hpp'} is not a file" in err, err
+
+
+@pytest.mark.parametrize("args", [[SHIPPED, "-o", ""], [SHIPPED, "--output="], [SHIPPED, "-o", "  "],
+                                  ["generate", SHIPPED, "-o", "", "--check"], ["schema", "-o", ""],
+                                  ["reference", "--output", ""]])
+def test_an_empty_output_directory_is_refused(args, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(list(args))
+    assert exit_.value.code == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "-o/--output: an empty name" in err, err
+    assert list(tmp_path.iterdir()) == [], "nothing may be written"
+
+
+def test_q_is_short_for_quiet(tmp_path, capsys):
+    assert main([SHIPPED, "-o", str(tmp_path / "q"), "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert sorted(p.name for p in (tmp_path / "q").iterdir()) == sorted(OUTPUTS)
 
 
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
