@@ -44,7 +44,7 @@ REASON = r"^\s*\S[\s\S]{8,}\S\s*$"
 #: Every pattern of the model, in words: messages and the reference never show the regular expression.
 PATTERN_WORDS = {
     NAME: "1 to 63 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
-    ONE_LINE: "one line of printable text without '*/' (it is written into C and C++ comments)",
+    ONE_LINE: "one line of printable text without '*/', as it is written into C and C++ comments",
     REASON: "at least 10 characters besides leading and trailing blanks: why this choice is acceptable here",
 }
 

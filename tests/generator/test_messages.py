@@ -260,6 +260,56 @@ def test_q_is_short_for_quiet(tmp_path, capsys):
     assert sorted(p.name for p in (tmp_path / "q").iterdir()) == sorted(OUTPUTS)
 
 
+
+# ---- 11. the reference shows every bound the schema (and the tool) enforces ------------------------------
+
+BOUND_WORDS = {"minimum": "≥ {}", "maximum": "≤ {}", "exclusiveMinimum": "> {}", "exclusiveMaximum": "< {}",
+               "minLength": "min length {}", "maxLength": "max length {}", "minItems": "min items {}",
+               "maxItems": "max items {}"}
+
+
+def schema_bounds(prop: dict) -> list[str]:
+    """Every bound of a property of the committed JSON Schema, its branches and its items, in the words above."""
+    out = [BOUND_WORDS[k].format(v) for k, v in prop.items() if k in BOUND_WORDS]
+    for branch in prop.get("anyOf", []):
+        out += schema_bounds(branch)
+    if isinstance(prop.get("items"), dict):
+        out += schema_bounds(prop["items"])
+    return out
+
+
+def reference_rows() -> dict:
+    rows, section = {}, None
+    for line in (ROOT / "docs" / "profile-reference.md").read_text().splitlines():
+        if line.startswith("## "):
+            section = line[3:]
+        elif line.startswith("| `") and section:
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            rows[(section, cells[0].strip("`"))] = cells[1]
+    return rows
+
+
+def test_reference_shows_every_bound_of_the_schema():
+    import json
+
+    schema = json.loads((ROOT / "schema" / "tlsgen-profile.schema.json").read_text())
+    models = {"Profile": schema, **schema["$defs"]}
+    rows = reference_rows()
+    missing = []
+    for model, definition in models.items():
+        for field, prop in definition.get("properties", {}).items():
+            for bound in schema_bounds(prop):
+                if bound not in rows[(model, field)]:
+                    missing.append(f"{model}.{field}: {bound} (type column: {rows[(model, field)]})")
+    assert not missing, "\n".join(missing)
+    # the fields issue 12 named, spelled out
+    for model, field, bounds in [("Tls", "out_content_len", "≥ 512, ≤ 16384"), ("Tls", "psk_max_bytes", "≥ 16, ≤ 64"),
+                                 ("Tls", "peer_chain_max_bytes", "≥ 256, ≤ 65536"),
+                                 ("Tls", "ca_chain_bytes", "≥ 0, ≤ 65536"), ("Debug", "level", "≥ 0, ≤ 4")]:
+        assert rows[(model, field)] == f"`int` ({bounds})", rows[(model, field)]
+    assert "min length 10" in rows[("InsecureOptIn", "reason")]
+
+
 # ---- 7. allowed values in words: no raw regex, no message garbled by a union ------------------------
 
 
@@ -298,8 +348,8 @@ def test_bad_name_is_explained_without_a_regex(name, write_profile, capsys):
 def test_bad_description_names_the_offending_character(text, what, write_profile, capsys):
     rc, err = check(write_profile(sub(PSK, "name: t", f"name: t\ndescription: {text}")), capsys)
     assert rc == EXIT_INVALID
-    assert f":3:14: error: description: contains {what}; allowed: one line of printable text without '*/' " \
-           "(it is written into C and C++ comments)" in err, err
+    assert f":3:14: error: description: contains {what}; allowed: one line of printable text without '*/', " \
+           "as it is written into C and C++ comments" in err, err
     assert "\\x00" not in err and "(?:" not in err, err
 
 
