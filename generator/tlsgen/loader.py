@@ -17,7 +17,7 @@ import hashlib
 import re
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
 import yaml
@@ -59,6 +59,28 @@ def locate(positions: dict, file: str, path: Path) -> Location:
         if p in positions:
             return positions[p]
     return positions.get((), Location(file, 1, 1))
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """A field the schema refused, for the salvage of the rest (tlsgen.salvage)."""
+
+    path: Path
+    kind: str  # "invalid" (a value that failed), "missing" (required, not written) or "unknown-key"
+    annotation: object = None  # the field's annotation (None for an unknown key)
+    metadata: tuple = ()
+    meant: Path | None = None  # unknown key: the field it was probably meant as (did you mean)
+
+
+@dataclass
+class SchemaError(ProfileError):
+    """The schema's problems, and what pipeline.build needs to judge the parts that did validate."""
+
+    file: str = ""
+    sha256: str = ""
+    data: dict = field(default_factory=dict)
+    positions: dict = field(default_factory=dict)
+    issues: list[SchemaIssue] = field(default_factory=list)
 
 
 class _Builder:
@@ -368,12 +390,24 @@ def load_profile_bytes(file: str, text: bytes) -> LoadedProfile:
     if not isinstance(data, dict):
         raise ProfileError([Problem(locate(positions, file, ()), (), "a profile is a mapping of fields "
                                     "(profile, name, target, tls, platform, ...)")])
+    sha256 = hashlib.sha256(text).hexdigest()
     try:
         profile = Profile.model_validate(data)
     except ValidationError as e:
-        problems = _dedupe([_pydantic_problem(err, file, positions) for err in e.errors()])
-        raise ProfileError(problems) from None
-    return LoadedProfile(profile, file, hashlib.sha256(text).hexdigest(), positions, data)
+        errors = e.errors()
+        problems = _dedupe([_pydantic_problem(err, file, positions) for err in errors])
+        issues = list({i.path: i for i in (_issue(err, data) for err in errors)}.values())
+        raise SchemaError(problems, file, sha256, data, positions, issues) from None
+    return LoadedProfile(profile, file, sha256, positions, data)
+
+
+def _issue(err: dict, data: dict) -> SchemaIssue:
+    path, annotation, metadata, _ = _walk(tuple(err["loc"]))
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(Profile, path[:-1])
+        meant = did_you_mean(str(path[-1]), list(owner.model_fields)) if owner and path else None
+        return SchemaIssue(path, "unknown-key", meant=path[:-1] + (meant,) if meant else None)
+    return SchemaIssue(path, "missing" if err["type"] == "missing" else "invalid", annotation, metadata)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

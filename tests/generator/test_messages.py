@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import PROFILES, ROOT
 from tlsgen.cli import EXIT_INVALID, EXIT_STALE, main
 from tlsgen.render import OUTPUTS
 from test_validation import ECDSA, PSK, sub
@@ -91,6 +91,79 @@ def test_alpn_name_with_a_nul_is_refused(write_profile, capsys):
     assert rc == EXIT_INVALID
     assert ":7:14: error: tls.alpn[1]: contains a NUL character" in err, err
 
+
+
+
+# ---- 4. schema and cross-field problems in the same run -----------------------------------------------
+
+
+def errors_of(err: str) -> list[str]:
+    return [line.split(": error: ", 1)[1] for line in err.splitlines() if ": error: " in line]
+
+
+def test_schema_error_and_an_independent_cross_field_error_are_reported_together(write_profile, capsys):
+    text = sub(sub(PSK, "name: t", "name: My Device"), "[nv_seed]", "[os]")
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert ":2:7: error: name: got 'My Device'" in err, err
+    assert ":8:13: error: platform.entropy[0]: entropy 'os' needs an operating system" in err, err
+    assert "2 errors" in err, err
+
+
+def test_missing_field_from_a_typo_and_an_independent_cross_field_error(write_profile, capsys):
+    text = sub(sub(PSK, "  versions:", "  verison:"), "[nv_seed]", "[os]")
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert ":5:3: error: tls.verison: unknown key 'verison'; did you mean 'versions'?" in err, err
+    assert "tls.versions: required field is missing" in err, err
+    assert ":8:13: error: platform.entropy[0]: entropy 'os' needs an operating system" in err, err
+    assert len(errors_of(err)) == 3, err
+
+
+def test_fixed_heap_below_the_model_is_reported_beside_a_schema_error(write_profile, capsys):
+    text = sub(sub(PSK, "name: t", "name: T"), "platform:\n", "platform:\n  heap: 1000\n")
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert ":2:7: error: name: " in err and ":8:9: error: platform.heap: 1000 bytes is below the model's" in err, err
+
+
+@pytest.mark.parametrize("old,new,only", [
+    # the suite that would have used the groups is the misspelt one: no "tls.groups ... remove it"
+    ("[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA25]\n"
+     "  groups: [secp256r1]", "tls.cipher_suites[1]: unknown cipher suite"),
+    # a value that is wrong is not also "unused": one message for the field
+    ("platform:", "  verify: maybe\nplatform:", "tls.verify: got 'maybe'"),
+    # the whole version list is of the wrong type: no suite-versus-version conflicts
+    ('["1.2"]', '"1.2"', "tls.versions: got '1.2'"),
+    # cpu unknown: whether 'os' entropy is allowed depends on it
+    ("{cpu: cortex-m4}", "{cpu: cortex-m9}\n", "target.cpu: got 'cortex-m9'"),
+    # a section that is not a mapping: nothing inside it can be judged
+    ("tls:\n  versions: [\"1.2\"]\n  cipher_suites: [TLS-PSK-WITH-AES-128-CCM-8]\n", "tls: 5\n", "tls: got 5"),
+])
+def test_cross_field_errors_that_depend_on_an_invalid_field_are_not_reported(old, new, only, write_profile, capsys):
+    text = sub(PSK, old, new)
+    if "cortex-m9" in new:
+        text = sub(text, "[nv_seed]", "[os]")
+    rc, err = check(write_profile(text), capsys)
+    assert rc == EXIT_INVALID
+    assert len(errors_of(err)) == 1 and only in err, err
+
+
+def test_misspelt_optional_key_does_not_make_its_field_look_empty(write_profile, capsys):
+    rc, err = check(write_profile(sub(ECDSA, "  groups:", "  grops:")), capsys)
+    assert rc == EXIT_INVALID
+    assert errors_of(err) == ["tls.grops: unknown key 'grops'; did you mean 'groups'? (allowed: " +
+                              errors_of(err)[0].split("(allowed: ", 1)[1]], err
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.stem for p in PROFILES])
+def test_shipped_profile_with_a_bad_name_reports_that_alone(profile, tmp_path, capsys):
+    # Valid profiles: with a bad name the salvage must add no follow-on error of its own.
+    path = tmp_path / profile.name
+    path.write_text(profile.read_text().replace("\nname: ", "\nname: X", 1))
+    rc, err = check(str(path), capsys)
+    assert rc == EXIT_INVALID
+    assert len(errors_of(err)) == 1 and "name: got 'X" in err, err
 
 
 # ---- 5. `profile: true` is not format 1: numeric choices take integers only -----------------------------
