@@ -57,6 +57,19 @@ function(tlsgen_sanitize target)
   endif()
 endfunction()
 
+# The runtime's libraries, defined as soon as this file is included (find_package(tlsgen),
+# add_subdirectory(<tlsgen>) or FetchContent), for whatever toolchain the build uses:
+#   tlsgen::runtime_core     Heap, vsnprintf walker, Status (every tlsgen library links it)
+#   tlsgen::runtime_posix    PosixTcpStack, hosts only: a host program over BSD sockets links it
+#   tlsgen::runtime_esp8266  Esp8266AtStack over a byte UART (any target)
+# A program can link them with or without a tlsgen_add_library(). They need C++: a project that has not
+# enabled CXX when it includes tlsgen gets them with its first tlsgen_add_library() instead.
+function(_tlsgen_add_runtime)
+  if(NOT TARGET tlsgen_runtime_core)
+    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
+  endif()
+endfunction()
+
 # The generator command: the in-tree package, so a build never runs a stale installed copy.
 set(TLSGEN_GENERATOR_COMMAND
     ${CMAKE_COMMAND} -E env "PYTHONPATH=${TLSGEN_ROOT}/generator" ${TLSGEN_PYTHON} -m tlsgen
@@ -113,10 +126,9 @@ function(tlsgen_add_library name)
   endif()
   tlsgen_generate(${name} PROFILE "${arg_PROFILE}" OUTPUT_DIR "${out}" ${strict})
 
-  # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed).
-  if(NOT TARGET tlsgen_runtime_core)
-    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
-  endif()
+  # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed);
+  # normally already there (end of this file).
+  _tlsgen_add_runtime()
 
   # mbedTLS built with this profile's config.
   tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)
@@ -162,3 +174,8 @@ function(tlsgen_check_ram exe lib)
             "${out}/tlsgen_profile.hpp"
     VERBATIM)
 endfunction()
+
+get_property(_tlsgen_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+if(CXX IN_LIST _tlsgen_languages)
+  _tlsgen_add_runtime()
+endif()
