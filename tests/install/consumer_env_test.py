@@ -145,8 +145,11 @@ def mbedtls_unreachable(args, work: Path) -> None:
     said = " ".join((proc.stdout + proc.stderr).split())
     if proc.returncode == 0:
         fail("configure succeeded without any mbedTLS source")
-    if "TLSGEN_MBEDTLS_SOURCE" not in said or "10 s" not in said:
-        fail(f"the message names neither TLSGEN_MBEDTLS_SOURCE nor the time limit:\n{proc.stderr}")
+    if "could not download mbedTLS 3.6.6" not in said or "within 10 s" not in said \
+            or "-DTLSGEN_MBEDTLS_SOURCE=" not in said:
+        fail(f"the message does not say that the download failed within 10 s and what to set:\n{proc.stderr}")
+    if said.count("CMake Error") != 1:
+        fail(f"one error expected, the one that says what to do:\n{proc.stderr}")
     if not proxy.held:
         fail("the download never reached the silent proxy: the test did not test a hang")
     print(f"mbedtls-unreachable: configure failed after {elapsed:.0f} s naming TLSGEN_MBEDTLS_SOURCE")
