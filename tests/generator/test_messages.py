@@ -376,7 +376,8 @@ def test_reference_shows_every_bound_of_the_schema():
                     missing.append(f"{model}.{field}: {bound} (type column: {rows[(model, field)]})")
     assert not missing, "\n".join(missing)
     # the fields issue 12 named, spelled out
-    for model, field, bounds in [("Tls", "out_content_len", "≥ 512, ≤ 16384"), ("Tls", "psk_max_bytes", "≥ 16, ≤ 64"),
+    for model, field, bounds in [("Tls", "out_content_len", "≥ 512, ≤ 16384"),
+                                 ("Tls", "psk_max_bytes", "≥ 16, ≤ 64"),
                                  ("Tls", "peer_chain_max_bytes", "≥ 256, ≤ 65536"),
                                  ("Tls", "ca_chain_bytes", "≥ 0, ≤ 65536"), ("Debug", "level", "≥ 0, ≤ 4")]:
         assert rows[(model, field)] == f"`int` ({bounds})", rows[(model, field)]
