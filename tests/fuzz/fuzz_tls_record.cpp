@@ -32,6 +32,7 @@
 //                                           to <file>, print the outcome, exit 0 if it completed
 //   TLSGEN_FUZZ_TLS_REPORT=1                print each input's outcome (one line, stderr) while fuzzing or
 //                                           replaying
+//   TLSGEN_FUZZ_TLS_TRACE=1                 print every transport call (for a finding: one input)
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -72,6 +73,7 @@ constexpr char kRequest[] = "GET /reply.txt HTTP/1.0\r\n\r\n";
 const char* const kAlpn[] = {"http/1.1", nullptr};
 
 bool g_report = false;
+bool g_trace = false;
 
 [[noreturn]] void broken(const char* what, Status st) {
   std::fprintf(stderr, "fuzz_tls_record: broken promise: %s (code %d, detail %d)\n", what, static_cast<int>(st.code()),
@@ -123,13 +125,17 @@ class ServerBytes final : public tlsgen::TcpStack {
   Status connect(tlsgen::Socket, const char*, std::uint16_t) override { return Status(); }
   tlsgen::IoResult write(tlsgen::Socket, std::span<const std::byte> data) override {
     ++clock_.now;
-    if (interrupted()) return {interruption(), 0};
+    const bool cut = interrupted();
+    if (g_trace) std::fprintf(stderr, "  write %zu%s\n", data.size(), cut ? ": interrupted" : "");
+    if (cut) return {interruption(), 0};
     written_ += data.size();
     return {Status(), data.size()};
   }
   tlsgen::IoResult read(tlsgen::Socket, std::span<std::byte> buffer) override {
     ++clock_.now;
-    if (interrupted()) return {interruption(), 0};
+    const bool cut = interrupted();
+    if (g_trace) std::fprintf(stderr, "  read %zu at %zu%s\n", buffer.size(), pos_, cut ? ": interrupted" : "");
+    if (cut) return {interruption(), 0};
     if (pos_ == bytes_.size()) return {Status(Code::kClosed), 0};
     std::size_t n = bytes_.size() - pos_;
     n = n < buffer.size() ? n : buffer.size();
@@ -163,7 +169,9 @@ class Recorder final : public tlsgen::TcpStack {
  public:
   explicit Recorder(std::uint16_t port) : port_(port) {}
   tlsgen::Result<tlsgen::Socket> open(Mode mode) override { return posix_.open(mode); }
-  Status connect(tlsgen::Socket s, const char*, std::uint16_t) override { return posix_.connect(s, "127.0.0.1", port_); }
+  Status connect(tlsgen::Socket s, const char*, std::uint16_t) override {
+    return posix_.connect(s, "127.0.0.1", port_);
+  }
   tlsgen::IoResult write(tlsgen::Socket s, std::span<const std::byte> data) override { return posix_.write(s, data); }
   tlsgen::IoResult read(tlsgen::Socket s, std::span<std::byte> buffer) override {
     const tlsgen::IoResult r = posix_.read(s, buffer);
@@ -204,7 +212,9 @@ void require_failure(Status st, bool in_handshake, const char* call) {
   }
 }
 
-bool sticky(Status st) { return st.code() == Code::kTls || st.code() == Code::kResourceExhausted || st == tlsgen::kHandshakeDeadlineExpired; }
+bool sticky(Status st) {
+  return st.code() == Code::kTls || st.code() == Code::kResourceExhausted || st == tlsgen::kHandshakeDeadlineExpired;
+}
 
 // connect(): Ok | kWouldBlock | kTimeout | kTls | kResourceExhausted.
 void require_connect_status(Status st, const Options& o) {
@@ -240,8 +250,9 @@ void require_io_status(const tlsgen::IoResult& r, std::size_t asked, const Optio
       require(o.mode == Mode::kNonBlocking && r.size == 0, "kWouldBlock from a blocking session", r.status);
       return;
     case Code::kTimeout:
-      require(r.size == 0 && ((o.interrupt && o.mode == Mode::kBlocking && r.status.detail() == MBEDTLS_ERR_SSL_TIMEOUT) ||
-                              (o.deadlines && is_read && r.status == tlsgen::kReadDeadlineExpired)),
+      require(r.size == 0 &&
+                  ((o.interrupt && o.mode == Mode::kBlocking && r.status.detail() == MBEDTLS_ERR_SSL_TIMEOUT) ||
+                   (o.deadlines && is_read && r.status == tlsgen::kReadDeadlineExpired)),
               "kTimeout that neither the transport nor a deadline caused", r.status);
       return;
     case Code::kClosed:
@@ -302,7 +313,9 @@ Outcome run_session(tlsgen::TcpStack& transport, const Options& o, FakeClock& cl
   tlsgen::SslConfig config;
   Status st = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
   if (st.ok()) st = config.ca_chain(std::as_bytes(std::span(kCaDer)));
-  if (st.ok()) st = config.psk(std::as_bytes(std::span(kPsk)), std::as_bytes(std::span(kPskIdentity, sizeof kPskIdentity - 1)));
+  if (st.ok()) {
+    st = config.psk(std::as_bytes(std::span(kPsk)), std::as_bytes(std::span(kPskIdentity, sizeof kPskIdentity - 1)));
+  }
   if (st.ok()) st = config.server_name(kServerName);
   if (st.ok()) st = config.alpn(kAlpn);
   if (!st.ok()) {
@@ -329,7 +342,8 @@ Outcome run_session(tlsgen::TcpStack& transport, const Options& o, FakeClock& cl
     if (sticky(st)) {
       require(tls.connect(sock, "127.0.0.1", 443) == st, "connect: a failure that is not sticky", st);
       std::array<std::byte, 8> b{};
-      require(tls.read(sock, b).status == st && tls.write(sock, b).status == st, "read/write after a failed handshake", st);
+      require(tls.read(sock, b).status == st && tls.write(sock, b).status == st, "read/write after a failed handshake",
+              st);
     }
     if (st.ok()) {
       out.suite = tls.ciphersuite(sock);
@@ -412,6 +426,8 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   if (spec != nullptr && *spec != '\0') std::exit(record(spec));
   const char* rep = std::getenv("TLSGEN_FUZZ_TLS_REPORT");
   g_report = rep != nullptr && *rep != '\0' && *rep != '0';
+  const char* trace = std::getenv("TLSGEN_FUZZ_TLS_TRACE");
+  g_trace = trace != nullptr && *trace != '\0' && *trace != '0';
   return 0;
 }
 

@@ -63,11 +63,12 @@ SESSIONS = [
     # The reply in many small records (and the handshake messages split across records).
     Session("tls13-small-records", ("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519",
                                     "-max_send_frag", "512"), "TLSv1.3", "TLS1-3-AES-128-GCM-SHA256", reply_bytes=2000),
-    Session("tls12-ecdhe-ecdsa-aes128gcm-alpn", ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256",
-                                                 "-alpn", "http/1.1"), "TLSv1.2",
-            "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "http/1.1"),
-    Session("tls12-ecdhe-ecdsa-chacha20-x25519", ("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305", "-groups",
-                                                  "X25519"), "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256"),
+    Session("tls12-ecdhe-ecdsa-aes128gcm-alpn",
+            ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups", "P-256", "-alpn", "http/1.1"),
+            "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "http/1.1"),
+    Session("tls12-ecdhe-ecdsa-chacha20-x25519",
+            ("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305", "-groups", "X25519"),
+            "TLSv1.2", "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256"),
     # CBC with HMAC-SHA256; OpenSSL accepts the client's encrypt-then-MAC, so the records are EtM.
     Session("tls12-ecdhe-ecdsa-aes128cbc-etm", ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA256", "-groups", "P-256",
                                                 "-max_send_frag", "512"), "TLSv1.2",
@@ -97,12 +98,14 @@ def make_pki(openssl: str) -> None:
                        "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:tlsgen.test,IP:127.0.0.1\n"
                        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n")
         for name in ("ca", "inter", "server"):
-            run([openssl, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(t / f"{name}.key")])
+            run([openssl, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-out", str(t / f"{name}.key")])
         run([openssl, "req", "-new", "-x509", "-key", str(t / "ca.key"), "-subj", "/CN=tlsgen fuzz root CA",
              "-days", "36500", "-sha256", "-extensions", "ca", "-config", str(ext), "-out", str(t / "ca.pem")])
         for name, issuer, cn, section in (("inter", "ca", "tlsgen fuzz intermediate CA", "inter"),
                                           ("server", "inter", "tlsgen.test", "leaf")):
-            run([openssl, "req", "-new", "-key", str(t / f"{name}.key"), "-subj", f"/CN={cn}", "-out", str(t / f"{name}.csr")])
+            run([openssl, "req", "-new", "-key", str(t / f"{name}.key"), "-subj", f"/CN={cn}",
+                 "-out", str(t / f"{name}.csr")])
             run([openssl, "x509", "-req", "-in", str(t / f"{name}.csr"), "-CA", str(t / f"{issuer}.pem"), "-CAkey",
                  str(t / f"{issuer}.key"), "-CAcreateserial", "-days", "36500", "-sha256", "-extfile", str(ext),
                  "-extensions", section, "-out", str(t / f"{name}.pem")])
@@ -170,8 +173,8 @@ def record(args) -> None:
 
 # ---- replay ----------------------------------------------------------------------------------------------
 
-REPORT = re.compile(r"fuzz_tls_record: connect=(\S+) verify=\S+ protocol=(\S+) suite=(\S+) alpn=(\S+) reply=(\d+) end=(\S+) "
-                    r"consumed=(\d+)/(\d+)$")
+REPORT = re.compile(r"fuzz_tls_record: connect=(\S+) verify=\S+ protocol=(\S+) suite=(\S+) alpn=(\S+) "
+                    r"reply=(\d+) end=(\S+) consumed=(\d+)/(\d+)$")
 # Option bytes that leave the client's bytes unchanged: blocking or not, interrupted or not, each read
 # size; whole heap, no deadlines. Every one must replay a seed in full.
 REPLAY_OPTIONS = [mode | interrupt | (chunk << 2) for mode in (0, 1) for interrupt in (0, 2) for chunk in range(8)]
