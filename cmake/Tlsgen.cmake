@@ -29,13 +29,29 @@ include("${CMAKE_CURRENT_LIST_DIR}/TlsgenMbedtls.cmake")
 
 option(TLSGEN_STRICT "Reject insecure profile opt-ins in every tlsgen_add_library() (release builds)" OFF)
 
+# The generator runs at build time, with this Python: it needs the packages of python-requirements.txt
+# (pydantic, Jinja2, PyYAML), whichever way tlsgen is consumed -- installed, add_subdirectory(), FetchContent.
 find_package(Python3 3.9 REQUIRED COMPONENTS Interpreter)
 set(TLSGEN_PYTHON "${Python3_EXECUTABLE}" CACHE INTERNAL "the Python that runs the tlsgen generator")
-execute_process(COMMAND ${TLSGEN_PYTHON} -c "import pydantic, jinja2, yaml"
-                RESULT_VARIABLE _tlsgen_py_ok OUTPUT_QUIET ERROR_QUIET)
-if(NOT _tlsgen_py_ok EQUAL 0)
-  message(FATAL_ERROR "tlsgen: ${TLSGEN_PYTHON} lacks pydantic, Jinja2 or PyYAML: "
-                      "pip install 'pydantic>=2.5' Jinja2 PyYAML (or pip install -e <tlsgen>)")
+set(_tlsgen_requirements "${TLSGEN_ROOT}/cmake/python-requirements.txt")
+execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/check_python.py" "${_tlsgen_requirements}"
+                RESULT_VARIABLE _tlsgen_py_rc OUTPUT_VARIABLE _tlsgen_py_missing ERROR_VARIABLE _tlsgen_py_err
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _tlsgen_py_rc EQUAL 0 OR _tlsgen_py_missing)
+  if(NOT _tlsgen_py_rc EQUAL 0)
+    set(_tlsgen_py_missing "(the check itself failed: ${_tlsgen_py_err})")
+  endif()
+  string(REPLACE "\n" "\n    " _tlsgen_py_missing "${_tlsgen_py_missing}")
+  set(_tlsgen_checkout "")
+  if(EXISTS "${TLSGEN_ROOT}/scripts/deps.sh" AND EXISTS "${TLSGEN_ROOT}/.git")
+    set(_tlsgen_checkout "\nIn a tlsgen checkout, scripts/deps.sh installs these and everything else the tests need.")
+  endif()
+  message(FATAL_ERROR "tlsgen: the generator runs at build time with ${TLSGEN_PYTHON}, which lacks:\n"
+    "    ${_tlsgen_py_missing}\n"
+    "Install them for that Python:\n"
+    "    \"${TLSGEN_PYTHON}\" -m pip install -r \"${_tlsgen_requirements}\"\n"
+    "or configure with a Python that has them (a virtual environment, say): "
+    "-DPython3_EXECUTABLE=/path/to/python${_tlsgen_checkout}")
 endif()
 
 # Warnings and code-generation flags for the runtime (stricter than for tests).
@@ -54,6 +70,19 @@ function(tlsgen_sanitize target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize=vptr
                                              -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# The runtime's libraries, defined as soon as this file is included (find_package(tlsgen),
+# add_subdirectory(<tlsgen>) or FetchContent), for whatever toolchain the build uses:
+#   tlsgen::runtime_core     Heap, vsnprintf walker, Status (every tlsgen library links it)
+#   tlsgen::runtime_posix    PosixTcpStack, hosts only: a host program over BSD sockets links it
+#   tlsgen::runtime_esp8266  Esp8266AtStack over a byte UART (any target)
+# A program can link them with or without a tlsgen_add_library(). They need C++: a project that has not
+# enabled CXX when it includes tlsgen gets them with its first tlsgen_add_library() instead.
+function(_tlsgen_add_runtime)
+  if(NOT TARGET tlsgen_runtime_core)
+    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
   endif()
 endfunction()
 
@@ -118,10 +147,9 @@ function(tlsgen_add_library name)
   endif()
   tlsgen_generate(${name} PROFILE "${arg_PROFILE}" OUTPUT_DIR "${out}" ${strict})
 
-  # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed).
-  if(NOT TARGET tlsgen_runtime_core)
-    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
-  endif()
+  # The runtime, from source, for whatever toolchain this build uses (also when tlsgen was installed);
+  # normally already there (end of this file).
+  _tlsgen_add_runtime()
 
   # mbedTLS built with this profile's config.
   tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)
@@ -167,3 +195,8 @@ function(tlsgen_check_ram exe lib)
             "${out}/tlsgen_profile.hpp"
     VERBATIM)
 endfunction()
+
+get_property(_tlsgen_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+if(CXX IN_LIST _tlsgen_languages)
+  _tlsgen_add_runtime()
+endif()

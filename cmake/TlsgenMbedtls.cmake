@@ -4,7 +4,14 @@
 #                           (.tar.bz2/.tar.gz/.tgz). A tarball must match one of the pins below or
 #                           TLSGEN_MBEDTLS_SHA256.
 #   (unset)                 the tarball scripts/deps.sh fetched into <tlsgen>/.deps/ if present,
-#                           else FetchContent from the upstream release, pinned by its own hash.
+#                           else a download of the upstream release, pinned by its own hash, bounded
+#                           by TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT seconds (default 300; no data for 60 s
+#                           ends it too), after which configure fails naming TLSGEN_MBEDTLS_SOURCE.
+#
+# The download is file(DOWNLOAD), not FetchContent: FetchContent has no time limit by default and, when
+# its download fails, stops with its own sub-build's error, which cannot say which variable to set. The
+# FetchContent conventions still hold: FETCHCONTENT_SOURCE_DIR_TLSGEN_MBEDTLS (a directory) is used like
+# TLSGEN_MBEDTLS_SOURCE, and FETCHCONTENT_FULLY_DISCONNECTED=ON fails at once instead of downloading.
 include_guard(GLOBAL)
 
 # Pins, one per source: the Debian orig tarball and the upstream release asset are distinct files.
@@ -12,7 +19,10 @@ set(TLSGEN_MBEDTLS_VERSION "3.6.6")
 set(TLSGEN_MBEDTLS_DEBIAN_TARBALL "mbedtls_3.6.6.orig.tar.bz2")
 set(TLSGEN_MBEDTLS_DEBIAN_SHA256 "8fb65fae8dcae5840f793c0a334860a411f884cc537ea290ce1c52bb64ca007a")
 set(TLSGEN_MBEDTLS_UPSTREAM_URL
-    "https://github.com/Mbed-TLS/mbedtls/releases/download/mbedtls-3.6.6/mbedtls-3.6.6.tar.bz2")
+    "https://github.com/Mbed-TLS/mbedtls/releases/download/mbedtls-3.6.6/mbedtls-3.6.6.tar.bz2"
+    CACHE STRING "where the upstream mbedTLS 3.6.6 release tarball is downloaded from (a mirror, say)")
+set(TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT 300 CACHE STRING
+    "seconds the mbedTLS download may take before configure fails (no data for 60 s also ends it)")
 # The upstream asset's SHA-256, pinned on its own. It equals the Debian orig tarball's (Debian ships the
 # release tarball unchanged under its own name): independently published pins of the same asset URL
 # (Homebrew's mbedtls@3 formula and several projects' FetchContent declarations) give this value. A
@@ -55,6 +65,57 @@ function(_tlsgen_mbedtls_unpack tarball out_dir)
   set(${out_dir} "${top}" PARENT_SCOPE)
 endfunction()
 
+# The upstream release tarball into the build tree, within TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT seconds, or a
+# configure error that says what to do instead. Sets <out_tarball>.
+function(_tlsgen_mbedtls_download out_tarball)
+  set(dest "${CMAKE_BINARY_DIR}/_deps/mbedtls-${TLSGEN_MBEDTLS_VERSION}.tar.bz2")
+  string(CONCAT how "Give tlsgen the source instead: -DTLSGEN_MBEDTLS_SOURCE=<an mbedTLS "
+         "${TLSGEN_MBEDTLS_VERSION} tarball or unpacked directory> (pinned by SHA-256; Debian's "
+         "mbedtls_${TLSGEN_MBEDTLS_VERSION}.orig.tar.bz2 fits), or set TLSGEN_MBEDTLS_UPSTREAM_URL to a mirror "
+         "of the release tarball.")
+  if(EXISTS "${dest}")
+    file(SHA256 "${dest}" have)
+    if(have STREQUAL TLSGEN_MBEDTLS_UPSTREAM_SHA256)
+      set(${out_tarball} "${dest}" PARENT_SCOPE)
+      return()
+    endif()
+  endif()
+  if(FETCHCONTENT_FULLY_DISCONNECTED)
+    message(FATAL_ERROR "tlsgen: no mbedTLS source, and FETCHCONTENT_FULLY_DISCONNECTED forbids downloading "
+                        "one. ${how}")
+  endif()
+  if(NOT TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT MATCHES "^[1-9][0-9]*$")
+    message(FATAL_ERROR "tlsgen: TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT is '${TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT}': "
+                        "give a number of seconds")
+  endif()
+  set(inactivity 60)
+  if(TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT LESS inactivity)
+    set(inactivity ${TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT})
+  endif()
+  message(STATUS "tlsgen: no TLSGEN_MBEDTLS_SOURCE: downloading mbedTLS ${TLSGEN_MBEDTLS_VERSION} from "
+                 "${TLSGEN_MBEDTLS_UPSTREAM_URL} (at most ${TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT} s)")
+  # No EXPECTED_HASH here: on a failed transfer it adds its own error beside ours. The hash is checked
+  # below, and again against every pin when the tarball is unpacked.
+  file(DOWNLOAD "${TLSGEN_MBEDTLS_UPSTREAM_URL}" "${dest}.part"
+       TIMEOUT ${TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT} INACTIVITY_TIMEOUT ${inactivity} STATUS status TLS_VERIFY ON)
+  list(GET status 0 code)
+  if(NOT code EQUAL 0)
+    list(GET status 1 why)
+    file(REMOVE "${dest}.part")
+    message(FATAL_ERROR "tlsgen: could not download mbedTLS ${TLSGEN_MBEDTLS_VERSION} from "
+      "${TLSGEN_MBEDTLS_UPSTREAM_URL} within ${TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT} s (${why}; "
+      "TLSGEN_MBEDTLS_DOWNLOAD_TIMEOUT sets the limit). ${how}")
+  endif()
+  file(SHA256 "${dest}.part" got)
+  if(NOT got STREQUAL TLSGEN_MBEDTLS_UPSTREAM_SHA256)
+    file(REMOVE "${dest}.part")
+    message(FATAL_ERROR "tlsgen: ${TLSGEN_MBEDTLS_UPSTREAM_URL} gave a file with SHA-256 ${got}, not the pinned "
+                        "${TLSGEN_MBEDTLS_UPSTREAM_SHA256}. ${how}")
+  endif()
+  file(RENAME "${dest}.part" "${dest}")
+  set(${out_tarball} "${dest}" PARENT_SCOPE)
+endfunction()
+
 # Sets TLSGEN_MBEDTLS_DIR (cached for the whole build) on first use.
 function(tlsgen_mbedtls_resolve)
   # Re-resolve when the user changes TLSGEN_MBEDTLS_SOURCE in an existing build tree.
@@ -62,6 +123,9 @@ function(tlsgen_mbedtls_resolve)
     return()
   endif()
   set(src "${TLSGEN_MBEDTLS_SOURCE}")
+  if(NOT src AND FETCHCONTENT_SOURCE_DIR_TLSGEN_MBEDTLS)
+    set(src "${FETCHCONTENT_SOURCE_DIR_TLSGEN_MBEDTLS}")
+  endif()
   if(NOT src AND EXISTS "${TLSGEN_ROOT}/.deps/${TLSGEN_MBEDTLS_DEBIAN_TARBALL}")
     set(src "${TLSGEN_ROOT}/.deps/${TLSGEN_MBEDTLS_DEBIAN_TARBALL}")
   endif()
@@ -75,16 +139,8 @@ function(tlsgen_mbedtls_resolve)
       message(FATAL_ERROR "tlsgen: TLSGEN_MBEDTLS_SOURCE=${src} does not exist")
     endif()
   else()
-    include(FetchContent)
-    FetchContent_Declare(tlsgen_mbedtls
-      URL "${TLSGEN_MBEDTLS_UPSTREAM_URL}"
-      URL_HASH "SHA256=${TLSGEN_MBEDTLS_UPSTREAM_SHA256}"
-      DOWNLOAD_EXTRACT_TIMESTAMP TRUE)
-    FetchContent_GetProperties(tlsgen_mbedtls)
-    if(NOT tlsgen_mbedtls_POPULATED)
-      FetchContent_Populate(tlsgen_mbedtls)  # sources only: tlsgen builds them with its own config
-    endif()
-    set(dir "${tlsgen_mbedtls_SOURCE_DIR}")
+    _tlsgen_mbedtls_download(tarball)
+    _tlsgen_mbedtls_unpack("${tarball}" dir)
   endif()
   _tlsgen_mbedtls_check_tree("${dir}")
   message(STATUS "tlsgen: mbedTLS source ${dir}")

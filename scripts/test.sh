@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole tlsgen test suite, from a fresh clone: installs what it needs (idempotent), then runs
 #   1. pytest: the generator (validation, resolution, determinism, golden files) and host-side tools
+#      (the ESP8266 emulator, the integration driver's checks)
 #   2. host build (Ninja) + ctest: every shipped profile's config compiled into mbedTLS and probed,
 #      the runtime's GoogleTest suite, real TLS handshakes against openssl s_server
 #   3. ASan+UBSan build (clang-14) of the runtime's tests + ctest
@@ -18,7 +19,7 @@ tarball="$(scripts/deps.sh)"
 cmake_common=(-G Ninja "-DTLSGEN_MBEDTLS_SOURCE=$tarball")
 
 step "pytest"
-python3 -m pytest -q tests/generator $( [ -d tests/esp8266_emu ] && echo tests/esp8266_emu )
+python3 -m pytest -q tests/generator tests/integration $( [ -d tests/esp8266_emu ] && echo tests/esp8266_emu )
 
 step "host build"
 cmake -S . -B build/host "${cmake_common[@]}" -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -16,6 +16,7 @@ Insecure opt-ins are printed on every run that reads a profile: in the summary, 
 from __future__ import annotations
 
 import argparse
+import codecs
 import re
 import sys
 from pathlib import Path
@@ -26,6 +27,35 @@ from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+# Text for a terminal that cannot show it (an ASCII-only locale): tlsgen's own punctuation in ASCII,
+# anything else (a profile's description, a reason) as a backslash escape. Never an error.
+_ASCII_FOR = {"\u2014": "-", "\u2013": "-", "\u2192": "->", "\u2190": "<-", "\u2265": ">=", "\u2264": "<=",
+              "\u2026": "...", "\u00d7": "x", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}
+
+
+def _terminal_fallback(err: UnicodeError):
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text = err.object[err.start:err.end]
+    return "".join(_ASCII_FOR.get(ch, ch.encode("ascii", "backslashreplace").decode("ascii")) for ch in text), \
+        err.end
+
+
+codecs.register_error("tlsgen-terminal", _terminal_fallback)
+
+
+def _tolerant_streams() -> None:
+    """stdout and stderr that cannot fail on a character their encoding lacks (LC_ALL=C, no UTF-8 mode)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        try:
+            "\u2014\u00e9".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="tlsgen-terminal")
+            except (AttributeError, ValueError):  # not a TextIOWrapper: leave it as it is
+                pass
 COMMANDS = ("generate", "check", "explain", "diff", "schema", "reference")
 
 
@@ -83,6 +113,13 @@ def _explain(res: Built) -> str:
     return "\n".join(out)
 
 
+def _output(text: str) -> str:
+    """-o/--output: a name, never empty (an empty one used to mean the default directory, silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty name: give the output path, or leave -o out for the default")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="tlsgen",
@@ -94,10 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command")
     g = sub.add_parser("generate", help="validate, resolve, size and write the generated files")
     g.add_argument("profile")
-    g.add_argument("-o", "--output", help="output directory (created; other files in it are kept); "
+    g.add_argument("-o", "--output", type=_output, help="output directory (created; other files in it are kept); "
                    "default: generated/<profile file stem> in the current directory")
     g.add_argument("--check", action="store_true", help="write nothing; exit 1 if the files in -o are stale")
-    g.add_argument("--quiet", action="store_true", help="print no summary on success (insecure opt-ins "
+    g.add_argument("-q", "--quiet", action="store_true", help="print no summary on success (insecure opt-ins "
                    "are still printed, to stderr)")
     g.add_argument("--strict", action="store_true", help="reject insecure opt-ins (release builds)")
     c = sub.add_parser("check", help="validate and resolve only (one or more profiles)")
@@ -111,15 +148,22 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "markdown"), default="text")
     d.add_argument("profiles", nargs="+")
     s = sub.add_parser("schema", help="JSON Schema of the profile format (for editors)")
-    s.add_argument("-o", "--output", help="write to a file instead of stdout")
+    s.add_argument("-o", "--output", type=_output, help="write to a file instead of stdout")
     r = sub.add_parser("reference", help="the Markdown profile reference")
-    r.add_argument("-o", "--output", help="write to a file instead of stdout")
+    r.add_argument("-o", "--output", type=_output, help="write to a file instead of stdout")
     return ap
 
 
 def _emit(text: str, output: str | None) -> int:
     if output is None:
-        sys.stdout.write(text)
+        # The schema and the reference are UTF-8 files whatever the terminal: `> file` gives what -o gives.
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            sys.stdout.write(text)
+        else:
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
         return EXIT_OK
     try:
         write_atomically({Path(output).name: text}, Path(output).parent)
@@ -183,20 +227,23 @@ def _generate(args) -> int:
     if res is None:
         return EXIT_INVALID
     files = render(res.resolution, res.heap)
-    out = Path(args.output) if args.output else Path("generated") / Path(args.profile).stem
+    out = Path(args.output) if args.output is not None else Path("generated") / Path(args.profile).stem
     if args.check:
         _print_insecure(res)
         stale = []
         for n, text in files.items():
             try:
-                same = (out / n).is_file() and (out / n).read_bytes() == text.encode("utf-8")
+                if not (out / n).exists():
+                    stale.append((n, "is missing"))
+                elif not (out / n).is_file():
+                    stale.append((n, "is not a file"))
+                elif (out / n).read_bytes() != text.encode("utf-8"):
+                    stale.append((n, "is stale"))
             except OSError as e:
                 print(f"tlsgen: cannot read {out / n}: {e.strerror or e}", file=sys.stderr)
                 return EXIT_IO
-            if not same:
-                stale.append(n)
-        for n in stale:
-            print(f"tlsgen: {out / n} is stale: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
+        for n, what in stale:
+            print(f"tlsgen: {out / n} {what}: run `tlsgen {args.profile} -o {out}`", file=sys.stderr)
         return EXIT_STALE if stale else EXIT_OK
     try:
         write_atomically(files, out)
@@ -236,6 +283,7 @@ def _run(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (see the module docstring)."""
+    _tolerant_streams()
     try:
         return _run(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:

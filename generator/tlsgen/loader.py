@@ -13,18 +13,19 @@ exponentially). Every refusal is a ProfileError with a file:line:col, never a tr
 from __future__ import annotations
 
 import datetime
-import difflib
 import hashlib
+import re
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from tlsgen.errors import Location, Path, Problem, ProfileError
-from tlsgen.model import Profile
+from tlsgen.model import PATTERN_PROBLEMS, PATTERN_WORDS, Profile
+from tlsgen.words import allowed, constraints, did_you_mean, text_choices
 
 #: Largest profile file read. The shipped profiles are 1-2 KB; a device profile has no use for more.
 MAX_PROFILE_BYTES = 64 * 1024
@@ -58,6 +59,28 @@ def locate(positions: dict, file: str, path: Path) -> Location:
         if p in positions:
             return positions[p]
     return positions.get((), Location(file, 1, 1))
+
+
+@dataclass(frozen=True)
+class SchemaIssue:
+    """A field the schema refused, for the salvage of the rest (tlsgen.salvage)."""
+
+    path: Path
+    kind: str  # "invalid" (a value that failed), "missing" (required, not written) or "unknown-key"
+    annotation: object = None  # the field's annotation (None for an unknown key)
+    metadata: tuple = ()
+    meant: Path | None = None  # unknown key: the field it was probably meant as (did you mean)
+
+
+@dataclass
+class SchemaError(ProfileError):
+    """The schema's problems, and what pipeline.build needs to judge the parts that did validate."""
+
+    file: str = ""
+    sha256: str = ""
+    data: dict = field(default_factory=dict)
+    positions: dict = field(default_factory=dict)
+    issues: list[SchemaIssue] = field(default_factory=list)
 
 
 class _Builder:
@@ -177,12 +200,14 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, col
 
 
-def _compose_all(text: str) -> list:
+def _compose_all(text: str) -> list[tuple[object, object]]:
+    """Every document of the stream: (where it starts -- its '---' if it has one --, its root node)."""
     loader = _ProfileLoader(text)
     try:
         docs = []
         while loader.check_node():
-            docs.append(loader.get_node())
+            start = loader.peek_event().start_mark  # the DocumentStartEvent
+            docs.append((start, loader.get_node()))
         return docs
     finally:
         loader.dispose()
@@ -215,11 +240,16 @@ def parse_yaml(file: str, text: bytes) -> tuple[object, dict]:
                                     "text (control characters and non-characters)")]) from None
     except yaml.YAMLError as e:
         raise ProfileError([Problem(Location(file, 1, 1), (), f"YAML: {e}")]) from None
-    if len(docs) != 1 or docs[0] is None:
-        raise ProfileError([Problem(Location(file, 1, 1), (),
-                                    f"expected exactly one YAML document, found {len([d for d in docs if d])}")])
+    if not docs or docs[0][1] is None:
+        raise ProfileError([Problem(Location(file, 1, 1), (), "expected exactly one YAML document, found 0")])
+    if len(docs) > 1:
+        mark = docs[1][0]
+        raise ProfileError([Problem(Location(file, mark.line + 1, mark.column + 1), (),
+                                    f"expected exactly one YAML document, found {len(docs)}: a second document "
+                                    "starts here (a profile is one document: remove this '---' and what follows, "
+                                    "or put each profile in its own file)")])
     builder = _Builder(file)
-    data = builder.build(docs[0], ())
+    data = builder.build(docs[0][1], ())
     if builder.problems:
         raise ProfileError(builder.problems)
     return data, builder.positions
@@ -246,53 +276,78 @@ def _model_at(model: type[BaseModel], path: Path) -> type[BaseModel] | None:
 
 
 def _describe(value: object) -> str:
+    """A value as the profile wrote it: YAML's true/false/null, Python's repr for the rest."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     if isinstance(value, int) and value.bit_length() > 256:
         return f"an integer of {value.bit_length()} bits"  # repr() of a huge int can itself fail
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unwrap(annotation):
-    """Annotated[X, ...] -> X; X | None -> X (pydantic names no branch for a nullable field)."""
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if _is_union(annotation):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _unwrap(args[0])
-    return annotation
-
-
 def _is_union(annotation) -> bool:
     return typing.get_origin(annotation) in (typing.Union, getattr(types, "UnionType", typing.Union))
 
 
-def _field_path(loc: tuple) -> Path:
-    """pydantic's error location without the parts pydantic itself adds.
+def _walk(loc: tuple) -> tuple[Path, object, tuple, bool]:
+    """pydantic's error location without the parts pydantic itself adds, and the field it names.
 
     At a union of two or more types (platform.heap: 'auto' | int) pydantic appends the name of the
     branch that failed ("literal['auto']", "constrained-int", ...). Those parts are found by walking
     the model alongside the location, never by their spelling: a user's key may be called "int".
+    Returns the path, the annotation and metadata of the field at its end (None when the path leaves
+    the model: an unknown key), and whether a union branch was dropped.
     """
-    out = []
-    annotation = _unwrap(Profile)
+    out: list = []
+    annotation, metadata = Profile, ()
+    field_annotation, field_metadata = Profile, ()
+    through_union = False
     for part in loc:
-        if annotation is not None and _is_union(annotation):
-            annotation = None  # `part` names a branch; what lies below it is not a profile field
+        base = constraints(annotation, metadata).base if annotation is not None else None
+        if base is not None and _is_union(base):
+            through_union = True
+            annotation, metadata = None, ()  # `part` names a branch; what lies below it is not a profile field
             continue
         out.append(part)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
-            field = annotation.model_fields.get(part)
-            annotation = _unwrap(field.annotation) if field is not None else None
-        elif typing.get_origin(annotation) is list and isinstance(part, int):
-            annotation = _unwrap(typing.get_args(annotation)[0])
+        if isinstance(base, type) and issubclass(base, BaseModel) and isinstance(part, str):
+            field = base.model_fields.get(part)
+            annotation, metadata = (field.annotation, tuple(field.metadata)) if field is not None else (None, ())
+        elif typing.get_origin(base) is list and isinstance(part, int):
+            annotation, metadata = typing.get_args(base)[0], ()
         else:
-            annotation = None
-    return tuple(out)
+            annotation, metadata = None, ()
+        field_annotation, field_metadata = annotation, metadata
+    return tuple(out), field_annotation, field_metadata, through_union
+
+
+def _accepts_int(annotation) -> bool:
+    base = constraints(annotation).base
+    if _is_union(base):
+        return any(_accepts_int(a) for a in typing.get_args(base))
+    return base is int
+
+
+# pydantic error types that say "not of the right type": answered with what the field allows.
+_TYPE_ERRORS = ("literal_error", "int_type", "int_parsing", "int_from_float", "bool_type", "bool_parsing",
+                "string_type", "list_type", "model_type", "model_attributes_type", "dict_type", "float_type",
+                "is_instance_of")
+
+
+def _allowed_message(inp: object, annotation, metadata: tuple) -> str:
+    hint = ""
+    if isinstance(inp, str) and _accepts_int(annotation) and inp.strip().lstrip("+-").isdigit():
+        hint = " (text: write the number without quotes)"
+    example = ""
+    if typing.get_origin(constraints(annotation, metadata).base) is list and isinstance(inp, (str, int, float)) \
+            and not isinstance(inp, bool) and re.fullmatch(r"[\w./+-]{1,40}", str(inp)):
+        example = f", e.g. [{inp}]"
+    close = did_you_mean(inp, text_choices(annotation)) if isinstance(inp, str) else None
+    meant = f"; did you mean '{close}'?" if close else ""
+    return f"got {_describe(inp)}{hint}; allowed: {allowed(annotation, metadata, PATTERN_WORDS)}{example}{meant}"
 
 
 def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
-    path: Path = _field_path(tuple(err["loc"]))
+    path, annotation, metadata, through_union = _walk(tuple(err["loc"]))
     kind = err["type"]
     ctx = err.get("ctx", {})
     inp = err.get("input")
@@ -300,14 +355,14 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
         owner = _model_at(Profile, path[:-1])
         known = list(owner.model_fields) if owner else []
         key = str(path[-1])
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        close = did_you_mean(key, known)
+        hint = f"; did you mean '{close}'?" if close else ""
         loc = positions.get(path + ("<key>",)) or locate(positions, file, path)
         return Problem(loc, path, f"unknown key '{key}'{hint} (allowed: {', '.join(known)})")
     if kind == "missing":
         return Problem(locate(positions, file, path), path, "required field is missing")
-    if kind == "literal_error":
-        msg = f"got {_describe(inp)}; allowed: {ctx.get('expected', '')}"
+    if annotation is not None and (through_union or kind in _TYPE_ERRORS):
+        msg = _allowed_message(inp, annotation, metadata)
     elif kind == "value_error":
         msg = str(ctx.get("error", err["msg"]))
     elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -315,7 +370,10 @@ def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
     elif kind in ("too_short", "too_long"):
         msg = f"{err['msg']}"
     elif kind == "string_pattern_mismatch":
-        msg = f"got {_describe(inp)}; must match {ctx.get('pattern')}"
+        pattern = ctx.get("pattern")
+        words = PATTERN_WORDS.get(pattern, "text of the documented form")
+        problem = PATTERN_PROBLEMS.get(pattern, lambda _v: None)(inp) if isinstance(inp, str) else None
+        msg = f"{problem or f'got {_describe(inp)}'}; allowed: {words}"
     else:
         msg = f"got {_describe(inp)}; {err['msg']}"
     return Problem(locate(positions, file, path), path, msg)
@@ -332,12 +390,24 @@ def load_profile_bytes(file: str, text: bytes) -> LoadedProfile:
     if not isinstance(data, dict):
         raise ProfileError([Problem(locate(positions, file, ()), (), "a profile is a mapping of fields "
                                     "(profile, name, target, tls, platform, ...)")])
+    sha256 = hashlib.sha256(text).hexdigest()
     try:
         profile = Profile.model_validate(data)
     except ValidationError as e:
-        problems = _dedupe([_pydantic_problem(err, file, positions) for err in e.errors()])
-        raise ProfileError(problems) from None
-    return LoadedProfile(profile, file, hashlib.sha256(text).hexdigest(), positions, data)
+        errors = e.errors()
+        problems = _dedupe([_pydantic_problem(err, file, positions) for err in errors])
+        issues = list({i.path: i for i in (_issue(err, data) for err in errors)}.values())
+        raise SchemaError(problems, file, sha256, data, positions, issues) from None
+    return LoadedProfile(profile, file, sha256, positions, data)
+
+
+def _issue(err: dict, data: dict) -> SchemaIssue:
+    path, annotation, metadata, _ = _walk(tuple(err["loc"]))
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(Profile, path[:-1])
+        meant = did_you_mean(str(path[-1]), list(owner.model_fields)) if owner and path else None
+        return SchemaIssue(path, "unknown-key", meant=path[:-1] + (meant,) if meant else None)
+    return SchemaIssue(path, "missing" if err["type"] == "missing" else "invalid", annotation, metadata)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

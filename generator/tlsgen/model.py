@@ -7,12 +7,13 @@ resolve.py's job, which reports them against the same file locations.
 
 from __future__ import annotations
 
-import difflib
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
 from tlsgen.catalog import CPUS, GROUPS, SIG_ALGS, SUITES
+from tlsgen.words import Described, Noun, did_you_mean
 
 Version = Literal["1.2", "1.3"]
 # `versions: [1.2, 1.3]` is natural YAML but reads as floats; the model accepts exactly those numbers
@@ -36,23 +37,74 @@ MAX_HEAP_BYTES = 1 << 30  # platform.heap: 1 GiB
 
 # description is written into C and C++ comments: one line of printable text that cannot end one.
 ONE_LINE = r"^(?:[^\x00-\x1f\x7f*]|\*+[^\x00-\x1f\x7f*/])*\**$"
+NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+# An insecure opt-in's reason: 10 characters or more from its first to its last non-blank one.
+REASON = r"^\s*\S[\s\S]{8,}\S\s*$"
+
+#: Every pattern of the model, in words: messages and the reference never show the regular expression.
+PATTERN_WORDS = {
+    NAME: "1 to 63 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
+    ONE_LINE: "one line of printable text without '*/', as it is written into C and C++ comments",
+    REASON: "at least 10 characters besides leading and trailing blanks: why this choice is acceptable here",
+}
+
+
+def one_line_problem(text: str) -> str | None:
+    """What keeps `text` from matching ONE_LINE, with its 1-based character position."""
+    names = {"\n": "a line break", "\r": "a line break", "\t": "a tab"}
+    for i, ch in enumerate(text):
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return f"contains {names.get(ch, 'a control character')} (U+{ord(ch):04X}) at character {i + 1}"
+    if "*/" in text:
+        return f"contains '*/' at character {text.index('*/') + 1}"
+    return None
+
+
+#: Explanations of a value that does not match a pattern (patterns without one are described in words only).
+PATTERN_PROBLEMS = {ONE_LINE: one_line_problem}
+
+
+def _whole_number(value: object) -> object:
+    # Literal[1] alone takes `true` and `1.0` (they compare equal to 1): a numeric choice takes an integer.
+    if isinstance(value, (bool, float)):
+        raise PydanticCustomError("literal_error", "not a whole number")
+    return value
+
+
+def IntChoice(*values: int):  # noqa: N802 -- used like a type: IntChoice(512, 1024)
+    """One of `values`, written as an integer (not `true`, not `1024.0`)."""
+    return Annotated[Literal[values], BeforeValidator(_whole_number)]
 
 
 def _one_of(kind: str, known: dict) -> AfterValidator:
     def check(value: str) -> str:
         if value not in known:
-            close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+            close = did_you_mean(value, known)
             if close:
-                raise ValueError(f"unknown {kind} '{value}'; did you mean '{close[0]}'?")
+                raise ValueError(f"unknown {kind} '{value}'; did you mean '{close}'?")
             raise ValueError(f"unknown {kind} '{value}' (allowed: {', '.join(known)})")
         return value
 
     return AfterValidator(check)
 
 
-SuiteName = Annotated[str, _one_of("cipher suite", SUITES)]
-GroupName = Annotated[str, _one_of("group", GROUPS)]
-SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS)]
+def _alpn_name(name: str) -> str:
+    # RFC 7301: a protocol name is 1 to 255 bytes. mbedTLS takes the names as C strings, so a NUL would
+    # silently end one early.
+    size = len(name.encode("utf-8"))
+    if size > 255:
+        raise ValueError(f"{size} bytes in UTF-8; an ALPN protocol name is 1 to 255 bytes (RFC 7301)")
+    if "\0" in name:
+        raise ValueError(f"contains a NUL character (at character {name.index(chr(0)) + 1}); mbedTLS takes ALPN "
+                         "names as C strings, so a NUL would cut the name short")
+    return name
+
+
+AlpnName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_alpn_name),
+                     Noun("ALPN protocol names"), Described("1 to 255 bytes in UTF-8, no NUL")]
+SuiteName = Annotated[str, _one_of("cipher suite", SUITES), Noun("cipher suite names")]
+GroupName = Annotated[str, _one_of("group", GROUPS), Noun("group names")]
+SigAlgName = Annotated[str, _one_of("signature algorithm", SIG_ALGS), Noun("signature algorithm names")]
 
 
 class Strict(BaseModel):
@@ -87,7 +139,7 @@ class Tls(Strict):
     certificate_keys: list[Literal["ecdsa", "rsa"]] | None = Field(
         default=None, description="Key types in the peer's chain (default: what the suites imply; TLS 1.3: "
         "ecdsa). An ECDSA key's curve must be one of tls.groups.")
-    rsa_max_bits: Literal[2048, 3072, 4096] = Field(default=2048, description="Largest RSA key in the peer's chain.")
+    rsa_max_bits: IntChoice(2048, 3072, 4096) = Field(default=2048, description="Largest RSA key in the peer's chain.")
     signature_algorithms: list[SigAlgName] | None = Field(
         default=None, description="What the peer's certificate chain and its handshake signature (TLS 1.2 "
         "ServerKeyExchange, TLS 1.3 CertificateVerify) may be signed with, in preference order (TLS "
@@ -101,7 +153,7 @@ class Tls(Strict):
         "max_fragment_length if set, else 16384.")
     out_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] = Field(
         default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN).")
-    max_fragment_length: Literal[512, 1024, 2048, 4096] | None = Field(
+    max_fragment_length: IntChoice(512, 1024, 2048, 4096) | None = Field(
         default=None, description="TLS 1.2 only: ask the peer for smaller records (RFC 6066). Needed by a TLS 1.2 "
         "profile with in_content_len below 16384. Alone it does not lower the heap: in_content_len does.")
     record_size_limit: bool = Field(
@@ -121,9 +173,9 @@ class Tls(Strict):
     server_name_indication: bool = Field(
         default=True, description="Send the server name (SNI extension). The certificate's name is checked "
         "against it either way.")
-    alpn: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+    alpn: list[AlpnName] = Field(
         default_factory=list, description="ALPN protocol names, offered in this order by every session of "
-        "the profile (empty: no ALPN).")
+        "the profile (empty: no ALPN); each 1 to 255 bytes in UTF-8 (RFC 7301), no NUL.")
     session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3): the "
                                   "heap holds the server's ticket.")
     psa_exclusive_buffers: bool = Field(
@@ -161,14 +213,16 @@ class Platform(Strict):
 
 class InsecureOptIn(Strict):
     allow: InsecureOption = Field(description="The insecure choice being allowed.")
-    reason: Annotated[str, Field(min_length=10)] = Field(description="Why it is acceptable here (reviewed).")
+    reason: Annotated[str, Field(min_length=10, pattern=REASON)] = Field(
+        description="Why it is acceptable here (reviewed): at least 10 characters besides leading and trailing "
+        "blanks.")
 
 
 class Profile(Strict):
     """A tlsgen device profile, format 1."""
 
-    profile: Literal[1] = Field(description="Profile format version.")
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")] = Field(
+    profile: IntChoice(1) = Field(description="Profile format version.")
+    name: Annotated[str, Field(pattern=NAME)] = Field(
         description="Identifier: lowercase letters, digits, '-' and '_'.")
     description: Annotated[str, Field(max_length=200, pattern=ONE_LINE)] = Field(
         default="", description="One line for the generated header: printable text, no line breaks, no '*/'.")

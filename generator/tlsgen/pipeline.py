@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tlsgen.errors import Problem, ProfileError
 from tlsgen.heap import HeapModel, size_heap
-from tlsgen.loader import load_profile, load_profile_bytes
+from tlsgen.loader import LoadedProfile, SchemaError, load_profile, load_profile_bytes
 from tlsgen.render import Heap, heap_for
 from tlsgen.resolve import Resolution, resolve
 
@@ -21,10 +21,28 @@ def build(profile_file: str, strict: bool = False, data: bytes | None = None) ->
     """validate -> resolve -> size heap; raise ProfileError for anything a person must fix.
 
     `data`: the profile's bytes when they do not come from the file (a git revision, a fuzzer);
-    `profile_file` then only names them in messages.
+    `profile_file` then only names them in messages. A profile the schema refuses is still judged on
+    the parts that did validate (tlsgen.salvage), so every independent problem is reported at once.
     """
-    loaded = load_profile(profile_file) if data is None else load_profile_bytes(profile_file, data)
-    r = resolve(loaded)
+    try:
+        loaded = load_profile(profile_file) if data is None else load_profile_bytes(profile_file, data)
+    except SchemaError as e:
+        from tlsgen.salvage import cross_field_problems
+
+        extra = cross_field_problems(e, lambda candidate: _judge(candidate, strict)[1])
+        raise ProfileError(sorted(e.problems + extra, key=lambda q: (q.location.line, q.location.col))) from None
+    built, problems = _judge(loaded, strict)
+    if problems:
+        raise ProfileError(problems)
+    return built
+
+
+def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Problem]]:
+    """The cross-field judgement of a valid model: resolve, size the heap, check it; (result, problems)."""
+    try:
+        r = resolve(loaded)
+    except ProfileError as e:
+        return None, e.problems
     model = size_heap(r)
     heap = heap_for(r, model)
     problems = []
@@ -41,9 +59,7 @@ def build(profile_file: str, strict: bool = False, data: bytes | None = None) ->
         for i, c in enumerate(r.insecure):
             problems.append(Problem(loaded.where(("insecure", i)), ("insecure", i),
                                     f"--strict rejects insecure opt-in '{c.option}': {c.what}"))
-    if problems:
-        raise ProfileError(problems)
-    return Built(r, heap)
+    return Built(r, heap), problems
 
 
 def breakdown(model: HeapModel, indent: str = "  ") -> str:

@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from tlsgen import __version__
 from tlsgen.catalog import GROUPS, SUITES
-from tlsgen.model import Profile
+from tlsgen.model import PATTERN_WORDS, Profile
 from tlsgen.resolve import INSECURE_WHAT
+from tlsgen.words import Described
 
 SCHEMA_ID = "https://tlsgen.invalid/schema/tlsgen-profile.schema.json"
 
@@ -27,30 +28,54 @@ def json_schema() -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
-def _type_text(annotation) -> str:
+def _flat(metadata) -> list:
+    """Metadata items, with those a FieldInfo inside Annotated carries spelled out."""
+    out = []
+    for m in metadata:
+        out.append(m)
+        out += _flat(getattr(m, "metadata", None) or [])
+    return out
+
+
+def _bounds(metadata, is_list: bool) -> list[str]:
+    """The bounds the validation enforces, as the JSON Schema states them (its words for lists: items)."""
+    out = []
+    for m in _flat(metadata):
+        for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"),
+                          ("min_length", "min items" if is_list else "min length"),
+                          ("max_length", "max items" if is_list else "max length")):
+            v = getattr(m, attr, None)
+            if v is not None:
+                out.append(f"{sym} {v}")
+        pattern = getattr(m, "pattern", None)
+        if pattern is not None:
+            out.append(PATTERN_WORDS.get(pattern, f"pattern `{pattern}`"))
+        if isinstance(m, Described):
+            out.append(m.text)
+    return out
+
+
+def _type_text(annotation, metadata=()) -> str:
+    """The type column: the annotation, with every bound pydantic enforces (including those pydantic moved
+    from `Annotated[int, Field(ge=...)] = Field(...)` into the field's own metadata)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin is typing.Literal:
-        return " \\| ".join(f"`{a}`" for a in args)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        return " or ".join(_type_text(a) for a in args if a is not type(None)) + \
-            (" (optional)" if type(None) in args else "")
-    if origin is list:
-        return f"list of {_type_text(args[0])}"
     if origin is typing.Annotated:
         base, *meta = args
-        bounds = []
-        for m in meta:
-            for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<"), ("min_length", "min length"),
-                              ("max_length", "max length")):
-                for item in getattr(m, "metadata", [m]):
-                    v = getattr(item, attr, None)
-                    if v is not None:
-                        bounds.append(f"{sym} {v}")
-        return _type_text(base) + (f" ({', '.join(bounds)})" if bounds else "")
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
-    return f"`{getattr(annotation, '__name__', str(annotation))}`"
+        return _type_text(base, (*meta, *metadata))
+    if origin is typing.Literal:
+        text = " \\| ".join(f"`{a}`" for a in args)
+    elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        text = " or ".join(_type_text(a) for a in args if a is not type(None)) + \
+            (" (optional)" if type(None) in args else "")
+    elif origin is list:
+        text = f"list of {_type_text(args[0])}"
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        text = f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+    else:
+        text = f"`{getattr(annotation, '__name__', str(annotation))}`"
+    bounds = _bounds(metadata, origin is list)
+    return text + (f" ({', '.join(bounds)})" if bounds else "")
 
 
 def markdown_reference() -> str:
@@ -82,7 +107,7 @@ def markdown_reference() -> str:
                 default = f"`{f.default_factory()!r}`" if not isinstance(f.default_factory(), BaseModel) else "see type"
             else:
                 default = f"`{f.default!r}`"
-            out.append(f"| `{name}` | {_type_text(f.annotation)} | {default} | {f.description or ''} |")
+            out.append(f"| `{name}` | {_type_text(f.annotation, f.metadata)} | {default} | {f.description or ''} |")
         out.append("")
     out += ["## Cipher suites", "", "| name | IANA | version | key exchange | record protection |",
             "| --- | --- | --- | --- | --- |"]

@@ -106,3 +106,31 @@ def test_validate_hook_takes_every_changed_profile(write_profile, capsys):
     assert main([*entry, *profiles]) == EXIT_OK
     assert main([*entry, *profiles, write_profile("profile: 2\n")]) == EXIT_INVALID
     capsys.readouterr()
+
+
+# ---- what CMake asks of the build-time Python ---------------------------------------------------------
+
+
+def test_cmake_python_requirements_are_pyprojects_dependencies():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = [line.split("#", 1)[0].strip() for line in (ROOT / "cmake" / "python-requirements.txt").read_text()
+             .splitlines()]
+    assert [line for line in lines if line] == deps
+
+
+def test_cmake_python_check_names_what_is_missing_or_too_old(tmp_path):
+    req = tmp_path / "req.txt"
+    req.write_text("# comment\nPyYAML>=6.0\nJinja2>=99.0\npydantic>=1.0,<2.0\nno-such-package-tlsgen>=1.0\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "cmake" / "check_python.py"), str(req)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Jinja2 (") and lines[0].endswith("installed; need >=99.0)"), lines
+    assert lines[1].startswith("pydantic (") and lines[1].endswith("installed; need >=1.0,<2.0)"), lines
+    assert lines[2] == "no-such-package-tlsgen (not installed; need >=1.0)", lines
+    assert len(lines) == 3
+    proc = subprocess.run([sys.executable, str(ROOT / "cmake" / "check_python.py"),
+                           str(ROOT / "cmake" / "python-requirements.txt")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr

@@ -4,7 +4,8 @@
 #                          Cortex-M profile's library (generated config + mbedTLS + glue + runtime)
 #   MODE=add_subdirectory  a copy of tlsgen's sources, add_subdirectory()
 #   MODE=fetchcontent      FetchContent from a tarball of tlsgen's sources (URL + SHA-256)
-# Each mode also checks that editing a template re-runs the generator on the next build.
+# Each mode also checks that editing a template re-runs the generator on the next build, and (host modes)
+# that a program can link tlsgen::runtime_posix without any tlsgen_add_library() (tests/install/posix).
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 function(run)
@@ -77,6 +78,22 @@ endif()
 run(${CMAKE_COMMAND} --build "${build}")
 run("${build}/minimal")
 message("${run_out}")
+
+# A program that links tlsgen::runtime_posix and has no profile: the target exists as soon as tlsgen is
+# found or added (tests/install/posix), not only after a tlsgen_add_library().
+set(posix_build "${WORK_DIR}/posix-build")
+set(posix_args -G Ninja -B "${posix_build}" -S "${SOURCE_DIR}/tests/install/posix" -DMODE=${MODE})
+if(MODE STREQUAL "find_package")
+  list(APPEND posix_args "-Dtlsgen_DIR=${prefix}/lib/cmake/tlsgen")
+elseif(MODE STREQUAL "add_subdirectory")
+  list(APPEND posix_args "-DTLSGEN_DIR=${WORK_DIR}/tlsgen")
+else()
+  list(APPEND posix_args "-DTLSGEN_TARBALL=${tarball}" "-DTLSGEN_TARBALL_SHA256=${sha}")
+endif()
+run(${CMAKE_COMMAND} ${posix_args})
+run(${CMAKE_COMMAND} --build "${posix_build}" --target plain_tcp)
+run("${posix_build}/plain_tcp")
+message("${MODE}: ${run_out}")
 
 # The generator's inputs are dependencies: touching a template makes the next build regenerate.
 file(TOUCH "${template_dir}/tlsgen_glue.cpp.jinja")

@@ -59,12 +59,14 @@ class ScriptedTransport final : public tlsgen::TcpStack {
   std::size_t max_write = SIZE_MAX;
   Status read_result = Status(Code::kWouldBlock);
   std::size_t max_read = SIZE_MAX;
+  Status write_interruption = Status::Ok();  // not Ok: every other write returns it (the first included)
   std::uint32_t* clock_ms = nullptr;  // advanced by ms_per_read on every read
   std::uint32_t ms_per_read = 0;
   std::vector<std::byte> sent;
   std::vector<std::byte> inbox;
   int open_sockets = 0;
   int reads = 0;
+  int writes = 0;
 
   tlsgen::Result<tlsgen::Socket> open(tlsgen::Mode) override {
     ++open_sockets;
@@ -72,6 +74,7 @@ class ScriptedTransport final : public tlsgen::TcpStack {
   }
   Status connect(tlsgen::Socket, const char*, std::uint16_t) override { return connect_result; }
   tlsgen::IoResult write(tlsgen::Socket, std::span<const std::byte> data) override {
+    if (!write_interruption.ok() && (writes++ % 2) == 0) return {write_interruption, 0};
     const std::size_t n = data.size() < max_write ? data.size() : max_write;
     sent.insert(sent.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
     return {Status(), n};
@@ -586,6 +589,81 @@ TEST_F(SslStack, HandshakeDeadline_SpansRetries) {
   EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), tlsgen::kHandshakeDeadlineExpired);
   EXPECT_TRUE(tls.close(sock.value()).ok());
 }
+
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+// A TLS 1.3 ServerHello whose key_share is empty: mbedTLS's TLS 1.3 parser pends a fatal alert
+// (MBEDTLS_SSL_PEND_FATAL_ALERT), which it sends from its next handshake step. Then a second record
+// that must never be read: the handshake is over once it failed.
+std::vector<std::byte> bad_tls13_server_hello() {
+  static const unsigned char kRecords[] = {
+      0x16, 0x03, 0x03, 0x00, 0x38, 0x02, 0x00, 0x00, 0x34, 0x03, 0x03,                    // record, ServerHello
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,  // random
+      24, 25, 26, 27, 28, 29, 30, 31, 0x00, 0x13, 0x01, 0x00, 0x00, 0x0c,                   // id, suite, ext
+      0x00, 0x2b, 0x00, 0x02, 0x03, 0x04,                                                   // supported_versions
+      0x00, 0x33, 0x00, 0x02, 0x00, 0x00,                                                   // key_share: empty
+      0x16, 0x03, 0x03, 0x00, 0x04, 0x0b, 0x00, 0x00, 0x00};                                // never read
+  const auto* p = reinterpret_cast<const std::byte*>(kRecords);
+  return std::vector<std::byte>(p, p + sizeof kRecords);
+}
+
+// The failure the bad ServerHello gives over a transport that takes every write at once.
+Status reference_failure(tlsgen::SslConfig& config) {
+  ScriptedTransport plain;
+  plain.inbox = bad_tls13_server_hello();
+  plain.read_result = Status(Code::kClosed);
+  std::array<tlsgen::SslSession, 1> slot;
+  tlsgen::SslTcpStack tls(config, plain, slot);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  const Status st = tls.connect(sock.value(), "peer.example", 443);
+  (void)tls.close(sock.value());
+  return st;
+}
+
+// Found by fuzz_tls_record: mbedTLS 3.6 flushes an interrupted alert record at the start of its next
+// handshake step and then sends the alert again, so a transport that takes only every other write
+// kept connect() returning kWouldBlock forever. The handshake has failed: it must say so.
+TEST_F(SslStack, FatalAlertBehindEveryOtherWriteBlocking_FailsInsteadOfLooping) {
+  const Status expected = reference_failure(config);
+  ASSERT_EQ(expected.code(), Code::kTls);
+  transport.inbox = bad_tls13_server_hello();
+  transport.read_result = Status(Code::kWouldBlock);
+  transport.write_interruption = Status(Code::kWouldBlock);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  Status st;
+  int calls = 0;
+  do {
+    st = tls.connect(sock.value(), "peer.example", 443);
+  } while (st.code() == Code::kWouldBlock && ++calls < 100);
+  EXPECT_EQ(st, expected) << "after " << calls << " calls";
+  EXPECT_EQ(transport.inbox.size(), 9u);  // the record after the ServerHello was not read
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443), st);  // sticky
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+
+// The same with a blocking transport that times out on every other write: mbedTLS forgot the failure
+// after the timeout (it clears a pending alert on any result but WANT_WRITE) and went on with the
+// handshake, reading the next record, as if it had not just sent the server a fatal alert.
+TEST_F(SslStack, FatalAlertBehindEveryOtherWriteTimingOut_FailsWithItsOwnReason) {
+  const Status expected = reference_failure(config);
+  ASSERT_EQ(expected.code(), Code::kTls);
+  transport.inbox = bad_tls13_server_hello();
+  transport.read_result = Status(Code::kClosed);
+  transport.write_interruption = Status(Code::kTimeout);
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  const auto sock = tls.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(sock.ok());
+  Status st;
+  int calls = 0;
+  do {
+    st = tls.connect(sock.value(), "peer.example", 443);
+  } while (st.code() == Code::kTimeout && ++calls < 100);
+  EXPECT_EQ(st, expected) << "after " << calls << " calls";
+  EXPECT_EQ(transport.inbox.size(), 9u);  // the handshake did not go on after the fatal alert
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+}
+#endif
 
 TEST_F(SslStack, TransportIoError_RecvFailedWithTransportDetail) {
   transport.read_result = Status(Code::kIo, 5);

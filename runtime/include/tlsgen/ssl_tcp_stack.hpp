@@ -19,7 +19,8 @@
 //     peer closes during the handshake. Status{Code::kResourceExhausted, <mbedTLS code>} instead when
 //     the heap refused an allocation during the call (mbedTLS's own code may then be misleading, e.g.
 //     a verify failure): the profile's heap is too small for this peer.
-//     A failure is sticky: later calls on that handle return it until close().
+//     A failure is sticky: later calls on that handle return it until close(). A handshake that has
+//     failed with a fatal alert fails at once, even while the alert still waits for the transport.
 //   - kWouldBlock (Mode::kNonBlocking) when mbedTLS wants to read or write: call the same function
 //     again. After write() returned kWouldBlock or kTimeout, call write() again with the same bytes (at
 //     least as many): mbedTLS has already encrypted them into a record. The retry finishes sending that

@@ -26,6 +26,14 @@ std::size_t clamp_to_int(std::size_t len) {
 static_assert(MBEDTLS_VERSION_MAJOR == 3, "out_left is read as a private field of mbedTLS 3.x");
 std::size_t unsent_output(const mbedtls_ssl_context& ssl) { return ssl.MBEDTLS_PRIVATE(out_left); }
 
+// The error of a fatal alert mbedTLS has pended (its TLS 1.3 code does: MBEDTLS_SSL_PEND_FATAL_ALERT
+// sets it and the alert is sent from the next handshake step), 0 if none. Once set, the handshake has
+// failed, whether or not the alert got out: 3.6.6 sends an interrupted alert again after flushing it
+// (ssl_prepare_handshake_step, then mbedtls_ssl_handle_pending_alert), so a transport that takes only
+// every other write keeps it sending alerts forever; and after any other transport result (a timeout)
+// it drops the pending alert and carries on with the handshake as if nothing had failed.
+int pended_alert_reason(const mbedtls_ssl_context& ssl) { return ssl.MBEDTLS_PRIVATE(alert_reason); }
+
 }  // namespace
 
 // ---- transport -> mbedTLS (BIO callbacks) ----------------------------------------------------
@@ -206,6 +214,12 @@ Status SslTcpStack::handshake(SslSession& s) {
       s.deadline_armed_ = false;
       s.state_ = SslSession::State::kConnected;
       return Status::Ok();
+    }
+    if ((is_want(ret) || ret == MBEDTLS_ERR_SSL_TIMEOUT) && pended_alert_reason(s.ssl_) != 0) {
+      // Failed already; only the alert is still on its way. It is best effort, like close_notify: the
+      // session fails now with the alert's reason, and close() drops the unsent record.
+      s.deadline_armed_ = false;
+      return fail(s, pended_alert_reason(s.ssl_));
     }
     if (s.deadline_hit_ || (s.deadline_armed_ && deadline_passed(s))) {
       s.deadline_armed_ = false;
