@@ -108,10 +108,29 @@ def load(dirs: list[Path], align: int, header: int) -> list[dict]:
                 if shape.leaf is None:
                     shape = H.Shape(shape.suite, shape.group, None, shape.ca, 0, 0, shape.ca_certs, shape.ca_bytes,
                                     shape.verify, shape.scheme)
+                if ch and shape.leaf is not None and lean(shape, ch):
+                    continue  # a certificate below the smallest the rules now accept (an older sweep's)
                 seq = phases(Path(s["trace"]), align, header)
                 out.append({"profile": p["name"], "label": s["label"], "r": r, "shape": shape, "seq": seq,
                             "peak": s["peak"], "t": t})
     return out
+
+
+def lean(shape: H.Shape, ch: dict) -> bool:
+    """Whether the chain has a certificate smaller than the smallest one today's rules accept (the sweep's PKI
+    strips a certificate down when the declared sizes allow no more; such chains are refused now)."""
+    from tlsgen.catalog import min_cert_der_bytes
+
+    pss = bool(shape.scheme and "_pss_" in shape.scheme)
+    sizes = ch.get("certs_der") or []
+    if not sizes:
+        return False
+    need = [min_cert_der_bytes(shape.leaf.kind, shape.leaf.bytes, shape.ca.kind, shape.ca.bytes, pss)] + \
+        [min_cert_der_bytes(shape.ca.kind, shape.ca.bytes, shape.ca.kind, shape.ca.bytes, pss, "intermediate")] * \
+        (len(sizes) - 1)
+    root = min_cert_der_bytes(shape.ca.kind, shape.ca.bytes, shape.ca.kind, shape.ca.bytes, pss, "root")
+    return any(got < want - 16 for got, want in zip(sizes, need)) or \
+        (shape.verify and ch.get("root_der", root) < root - 16)
 
 
 def lstsq(rows: list[dict[str, float]], y: list[float]) -> tuple[dict[str, float], np.ndarray]:
@@ -162,15 +181,21 @@ def fit(sessions: list[dict]) -> tuple[dict, list[str]]:
             # Fitted on the sessions the phase allocates in; it applies to the kinds of session (key exchange,
             # HelloRetryRequest or not) it was seen in.
             by_kind: dict[str, list] = collections.defaultdict(list)
+            seen_kinds = {H.phase_kind(s["r"], s["shape"]) for s in vs
+                          if any(name == ph for name, *_ in s["seq"])}
             for s in vs:
+                kind = H.phase_kind(s["r"], s["shape"])
+                if kind not in seen_kinds:
+                    continue
+                row = (H.session_features(s["r"], s["shape"]), 0, 0)  # a session that does not allocate here
                 for i, (name, start, peak, end) in enumerate(s["seq"]):
                     if name == ph:
                         # What the last phase before the teardown leaves behind is the teardown's business:
                         # None keeps it out of the persist fit.
                         last = i + 1 >= len(s["seq"]) or s["seq"][i + 1][0] == "setup"
-                        by_kind[H.phase_kind(s["r"], s["shape"])].append(
-                            (H.session_features(s["r"], s["shape"]), peak - start, None if last else end - start))
+                        row = (row[0], peak - start, None if last else end - start)
                         break
+                by_kind[kind].append(row)
             # One fit per kind of session where there are enough of them (a phase does different work for
             # a PSK and an ECDHE-ECDSA session, or after a HelloRetryRequest); the rest share a pooled fit.
             everything = [x for rows in by_kind.values() for x in rows]

@@ -150,11 +150,22 @@ def chain_certs(r: Resolution, leaf: Key, ca: Key) -> int:
     t = r.loaded.profile.tls
     pss = not any(a.scheme == "pkcs1" for a in r.signature_algorithms)
     leaf_min = min_cert_der_bytes(leaf.kind, leaf.bytes, ca.kind, ca.bytes, pss)
-    int_min = min_cert_der_bytes(ca.kind, ca.bytes, ca.kind, ca.bytes, pss)
+    int_min = min_cert_der_bytes(ca.kind, ca.bytes, ca.kind, ca.bytes, pss, role="intermediate")
     certs = 1
     while certs < t.peer_chain_max_certs and leaf_min + certs * int_min <= t.peer_chain_max_bytes:
         certs += 1
     return certs
+
+
+def fits(r: Resolution, leaf: Key, ca: Key, scheme: str) -> bool:
+    """Whether a leaf with this key signed by this CA, and the CA itself, fit the declared sizes."""
+    t = r.loaded.profile.tls
+    pss = "_pss_" in scheme
+    if min_cert_der_bytes(leaf.kind, leaf.bytes, ca.kind, ca.bytes, pss) > t.peer_chain_max_bytes:
+        return False
+    verify = r.verify != "none"
+    return not verify or min_cert_der_bytes(ca.kind, ca.bytes, ca.kind, ca.bytes, pss, role="root") <= \
+        t.ca_chain_bytes // max(t.ca_chain_certs, 1)
 
 
 def shapes(r: Resolution) -> list[Shape]:
@@ -176,6 +187,8 @@ def shapes(r: Resolution) -> list[Shape]:
                 continue
             for leaf in leaves:
                 for ca, scheme in cas:
+                    if not fits(r, leaf, ca, scheme):
+                        continue  # no such chain stays within the sizes the profile declares
                     out.append(Shape(suite, g, leaf, ca, chain_certs(r, leaf, ca), t.peer_chain_max_bytes, ca_certs,
                                      ca_bytes, verify, scheme))
     return out
@@ -335,6 +348,8 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
         f[f"ca_{k}_verify"] = _d(ca and s.verify)
         f[f"ca_{k}_verify_speed"] = _d(ca and s.verify and optimize == "speed")
         f[f"int_{k}"] = float(s.certs - 1 if ca else 0)
+        f[f"int_{k}_verify"] = float(s.certs - 1 if ca and s.verify else 0)
+        f[f"leaf_{k}_verify"] = _d(leaf and s.verify)
     pss = s.scheme is not None and "_pss_" in s.scheme and s.leaf is not None
     f["chain_pss"] = float(s.certs if pss else 0)
     f["pss_verify_bytes"] = float(s.ca.bytes if pss and s.verify and s.ca is not None else 0)

@@ -401,10 +401,7 @@ def test_tls13_suite_on_a_tls12_profile_is_one_error_not_remove_groups_and_verif
     assert errors_of(err) == [f"tls.cipher_suites[1]: {WRONG_VERSION}"], err
 
 
-@pytest.mark.xfail(strict=True, reason="needs a resolver change (generator/tlsgen/resolve/key_exchange.py and "
-                   "certificates.py, owned elsewhere): a suite of a version the profile does not enable still "
-                   "requires groups and certificate support, which presumes 1.3 will be enabled rather than "
-                   "the suite removed")
+# Failed before the resolver judged requirements by the suites of enabled versions only.
 def test_tls13_suite_on_a_tls12_psk_profile_does_not_ask_for_groups(write_profile, capsys):
     text = sub(PSK, "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, TLS1-3-AES-128-GCM-SHA256]")
     rc, err = check(write_profile(text), capsys)

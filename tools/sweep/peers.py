@@ -152,7 +152,7 @@ def _chain_spec(b: Built, leaf: pki.Key, scheme: SigAlg, suite: Suite | None = N
     # As many certificates as the profile allows and its byte budget can hold.
     pss = "_pss_" in scheme.name
     leaf_min = min_cert_der_bytes(leaf.kind, _size(leaf), ca.kind, _size(ca), pss)
-    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca), pss)
+    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca), pss, role="intermediate")
     certs = 1
     while certs < t.peer_chain_max_certs and leaf_min + certs * int_min <= t.peer_chain_max_bytes:
         certs += 1

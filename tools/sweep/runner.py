@@ -301,7 +301,9 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         proc = subprocess.Popen([qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                                  "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
-                                 "-kernel", str(firmware), "-append", append], cwd=run, stdin=subprocess.DEVNULL,
+                                 "-kernel", str(firmware), "-append", append,
+                                 *(["-d", "int,guest_errors", "-D", os.environ["TLSGEN_QEMU_LOG"]]
+                                   if os.environ.get("TLSGEN_QEMU_LOG") else [])], cwd=run, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         try:
             out, _ = proc.communicate(timeout=QEMU_TIMEOUT)

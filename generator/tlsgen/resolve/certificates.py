@@ -4,7 +4,7 @@ verify mode, and whether the declared chain and CA sizes can hold a certificate 
 
 from __future__ import annotations
 
-from tlsgen.catalog import CURVE_HASH, SIG_ALGS, Kex, SigAlg, min_cert_der_bytes
+from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, SigAlg, min_cert_der_bytes
 from tlsgen.resolve.core import EC, PK, S, Context
 
 SA = ("tls", "signature_algorithms")
@@ -201,19 +201,52 @@ def _sizes(c: Context) -> None:
         return
     pss_only = not any(a.scheme == "pkcs1" for a in c.sig_algs)  # RSA chains signed with RSA-PSS
 
-    def floor_of(k: str) -> int:
-        return min_cert_der_bytes(k, _smallest_key(c, k), k, _smallest_key(c, k), pss=pss_only)
+    def floor_of(k: str, role: str) -> int:
+        return min_cert_der_bytes(k, _smallest_key(c, k), k, _smallest_key(c, k), pss=pss_only, role=role)
 
-    smallest = min(c.cert_keys, key=floor_of)
+    smallest = min(c.cert_keys, key=lambda k: floor_of(k, "leaf"))
     size = _smallest_key(c, smallest)
-    floor = floor_of(smallest)
+    floor, ca_floor = floor_of(smallest, "leaf"), floor_of(smallest, "root")
     label = f"P-{size * 8 if size != 66 else 521}" if smallest == "ecdsa" else "RSA-2048"
     if tls.peer_chain_max_bytes < floor:
-        b.error(("tls", "peer_chain_max_bytes"), f"{tls.peer_chain_max_bytes} bytes cannot hold even one certificate "
-                f"with the smallest key the profile allows ({label}: at least {floor} DER bytes) (allowed: "
-                f"{floor} to 65536)")
-    if c.verify != "none" and tls.ca_chain_bytes < floor * tls.ca_chain_certs:
+        b.error(("tls", "peer_chain_max_bytes"), f"{tls.peer_chain_max_bytes} bytes cannot hold even one server "
+                f"certificate with the smallest key the profile allows ({label}: at least {floor} DER bytes with "
+                f"a name, key usage and key identifiers) (allowed: {floor} to 65536)")
+    # The largest key of each type the profile allows must fit too: a certificate signed by the smallest
+    # signer the profile allows, within peer_chain_max_bytes (and as a CA, within its share of ca_chain_bytes).
+    signers = [(a.key, GROUPS[a.curve].bytes if a.curve else tls.rsa_max_bits // 8) for a in c.sig_algs
+               if a.key in c.cert_keys and (a.curve is None or a.curve in {g.name for g in c.groups})]
+    small_signer = min(signers, key=lambda ks: min_cert_der_bytes("ecdsa", 32, ks[0], ks[1])) if signers else None
+    for k in c.cert_keys if small_signer and tls.peer_chain_max_bytes >= floor else []:
+        largest = tls.rsa_max_bits // 8 if k == "rsa" else \
+            max([GROUPS[a.curve].bytes for a in c.sig_algs if a.curve in {g.name for g in c.groups}] or [0])
+        if not largest:
+            continue
+        need = min_cert_der_bytes(k, largest, small_signer[0], small_signer[1], pss=pss_only)
+        name = f"RSA-{tls.rsa_max_bits}" if k == "rsa" else f"P-{largest * 8 if largest != 66 else 521}"
+        if tls.peer_chain_max_bytes < need:
+            b.error(("tls", "rsa_max_bits") if k == "rsa" else ("tls", "peer_chain_max_bytes"),
+                    f"a server certificate with a {name} key (which the profile allows) is at least {need} DER "
+                    f"bytes, more than peer_chain_max_bytes {tls.peer_chain_max_bytes} (allowed: a smaller "
+                    f"{'rsa_max_bits' if k == 'rsa' else 'curve'}, or peer_chain_max_bytes of at least {need})")
+    if c.verify != "none" and tls.ca_chain_bytes >= ca_floor * tls.ca_chain_certs:
+        # Every key the chain may be signed with (each listed scheme's; RSA at rsa_max_bits) must fit as a CA.
+        groups = {g.name for g in c.groups}
+        for i, a in enumerate(c.sig_algs):
+            if a.key not in c.cert_keys or (a.curve and a.curve not in groups):
+                continue
+            size = GROUPS[a.curve].bytes if a.curve else tls.rsa_max_bits // 8
+            need = min_cert_der_bytes(a.key, size, a.key, size, pss=a.scheme == "pss", role="root")
+            if need * tls.ca_chain_certs > tls.ca_chain_bytes:
+                b.error(SA + (i,) if tls.signature_algorithms is not None else ("tls", "ca_chain_bytes"),
+                        f"{a.name} is signed by a CA with a {'RSA-' + str(tls.rsa_max_bits) if a.key == 'rsa' else a.curve} "
+                        f"key, whose certificate is at least {need} DER bytes, but ca_chain_bytes {tls.ca_chain_bytes} "
+                        f"for {tls.ca_chain_certs} certificate(s) leaves {tls.ca_chain_bytes // tls.ca_chain_certs} "
+                        f"each (allowed: ca_chain_bytes of at least {need * tls.ca_chain_certs}, fewer ca_chain_certs, "
+                        f"or {'a smaller rsa_max_bits' if a.key == 'rsa' else 'another scheme'})")
+                break
+    if c.verify != "none" and tls.ca_chain_bytes < ca_floor * tls.ca_chain_certs:
         b.error(("tls", "ca_chain_bytes"), f"{tls.ca_chain_bytes} bytes cannot hold {tls.ca_chain_certs} CA "
-                f"certificate(s) with the smallest key the profile allows ({label}: at least {floor} DER bytes "
-                f"each), and verify: {c.verify} needs them (allowed: {floor * tls.ca_chain_certs} to 65536, or "
+                f"certificate(s) with the smallest key the profile allows ({label}: at least {ca_floor} DER bytes "
+                f"each), and verify: {c.verify} needs them (allowed: {ca_floor * tls.ca_chain_certs} to 65536, or "
                 "fewer ca_chain_certs)")

@@ -83,6 +83,9 @@ def platform(c: Context) -> None:
             if cpu.bare_metal:
                 b.define("MBEDTLS_PLATFORM_TIME_ALT", PL, "bare metal has no time(): the glue registers the "
                          "board's tlsgen_board_time() with mbedtls_platform_set_time()", t)
+                b.define("MBEDTLS_PLATFORM_GMTIME_R_ALT", PL, "bare metal: mbedTLS would call newlib's gmtime(), "
+                         "which allocates its buffer with malloc() and aborts without a C heap; the glue converts "
+                         "with tlsgen::utc_from_unix() instead", t)
 
     if plat.debug.level > 0:
         b.define("MBEDTLS_DEBUG_C", D, f"debug messages up to level {plat.debug.level}", ("platform", "debug", "level"))
