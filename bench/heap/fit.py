@@ -255,6 +255,39 @@ def check(sessions: list[dict], tables: dict, word: int) -> list[str]:
     return out
 
 
+DOC_BEGIN = "<!-- fit.py --doc begins: generated, do not edit -->"
+DOC_END = "<!-- fit.py --doc ends -->"
+PHASE_DOC = ("CH", "SH", "SH2", "CERT", "SKE", "CKE", "CV", "SFIN")
+
+
+def doc(tables: dict[int, dict], reports: dict[int, list[str]], sources: dict[int, list[str]]) -> str:
+    """docs/heap-sizing.md's generated section: each factor's fitted bytes, with the data behind them."""
+    out = [DOC_BEGIN, ""]
+    for word, t in sorted(tables.items()):
+        if "phase" not in t:
+            continue
+        target = "x86-64" if word == 8 else "Cortex-M (32-bit)"
+        out += [f"### {target}", "", f"Fitted from {', '.join(sources.get(word, ['an earlier fit']))}. Residuals "
+                "of each part (measured minus model, bytes):", ""]
+        out += [f"    {line}" for line in reports.get(word, [])]
+        out += ["", "Configuration (setup) per factor, bytes:", "", "| factor | bytes |", "| --- | ---: |"]
+        out += [f"| `{k}` | {v:.0f} |" for k, v in sorted(t["setup"].items())]
+        for version in ("1.2", "1.3"):
+            for ph in PHASE_DOC:
+                entry = t["phase"].get(version, {}).get(ph)
+                if not entry:
+                    continue
+                out += ["", f"TLS {version} phase `{ph}`, working set per factor and kind of session (bytes):", "",
+                        "| factor | " + " | ".join(sorted(entry)) + " |", "| --- |" + " ---: |" * len(entry)]
+                factors = sorted({k for e in entry.values() for k in e["working"]})
+                for k in factors:
+                    out.append(f"| `{k}` | " + " | ".join(f"{entry[kind]['working'].get(k, 0):.0f}"
+                                                          for kind in sorted(entry)) + " |")
+        out.append("")
+    out.append(DOC_END)
+    return "\n".join(out)
+
+
 def write(tables: dict[int, dict], sources: dict[int, list[str]]) -> None:
     path = ROOT / "generator" / "tlsgen" / "heap_tables.py"
     lines = ['"""The heap model\'s coefficients, per target word size. Written by bench/heap/fit.py from',
@@ -273,11 +306,13 @@ def main() -> int:
     ap.add_argument("--host", action="append", default=[], help="a host calibration sweep's build directory")
     ap.add_argument("--m4", action="append", default=[], help="a Cortex-M4 calibration sweep's build directory")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--doc", action="store_true", help="rewrite docs/heap-sizing.md's generated section")
     args = ap.parse_args()
     from tlsgen import heap_tables
 
     tables = dict(heap_tables.TABLES)
     sources = {}
+    reports: dict[int, list[str]] = {}
     for word, dirs, align, header in ((8, args.host, 16, 16), (4, args.m4, 8, 8)):
         if not dirs:
             continue
@@ -286,7 +321,9 @@ def main() -> int:
         t["structs"] = tables.get(word, {}).get("structs", {})
         print(f"==== word size {word}: {len(sessions)} sessions")
         print("\n".join(report))
-        print("\n".join(check(sessions, t, word)))
+        checked = check(sessions, t, word)
+        print("\n".join(checked))
+        reports[word] = report + checked[:1]
         tables[word] = t
         sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['profile']})} profiles)"
                          for d in dirs]
@@ -294,6 +331,13 @@ def main() -> int:
         for word in tables:
             sources.setdefault(word, ["an earlier fit"])
         write(tables, sources)
+    if args.doc:
+        path = ROOT / "docs" / "heap-sizing.md"
+        text = path.read_text()
+        head, _, rest = text.partition(DOC_BEGIN)
+        _, _, tail = rest.partition(DOC_END)
+        path.write_text(head + doc(tables, reports, sources) + tail)
+        print(f"wrote {path}")
     return 0
 
 

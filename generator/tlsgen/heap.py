@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, Suite, min_cert_der_bytes
 from tlsgen.resolve import Resolution
 
-MARGIN_PERCENT = 3
+MARGIN_PERCENT = 5
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Export the largest heap peak of each calibration profile for tests/generator/test_heap_model.py.
+
+    bench/heap/measurements.py --target host|cortex-m4 DIR [DIR ...] > tests/data/heap-measurements/<target>.json
+
+DIR is a calibration sweep's build directory (tools/sweep/runner.py sweep --calibrate): its profiles/ (as
+drawn), cal.json (every session's real tlsgen::Heap high water, measured with a 1 MiB or 160 KiB heap).
+A profile is exported when every one of its sessions completed; the record keeps the profile's text, the
+number of sessions and the largest peak among them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--target", required=True)
+    ap.add_argument("dirs", nargs="+")
+    args = ap.parse_args()
+    out = []
+    for d in map(Path, args.dirs):
+        cal = json.loads((d / "cal.json").read_text())
+        for p in cal["profiles"]:
+            sessions = p["sessions"]
+            if not sessions or not all(s["ok"] for s in sessions):
+                continue
+            out.append({"name": p["name"], "seed": cal.get("seed"), "sessions": len(sessions),
+                        "servers": sorted({s["server"] for s in sessions}),
+                        "peak": max(s["peak"] for s in sessions),
+                        "profile": (d / "profiles" / f"{p['name']}.yaml").read_text()})
+    json.dump({"target": args.target, "profiles": out}, sys.stdout, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
