@@ -26,7 +26,7 @@ echo
 echo "## Allocator: arena needed / peak live bytes, instructions per call (alloc traces)"
 python3 bench/alloc/run.py "$host" "$arm"
 echo
-echo "## Handshake cost in QEMU (Cortex-M4, -icount shift=0; modem waiting excluded), ours vs stock"
+echo "## Handshake cost in QEMU (-icount shift=0; modem waiting excluded): Cortex-M4 ours vs stock, then every core"
 cmake --build "$arm" --target stock_client_config_ccm_psk_tls1_2 stock_client_config_suite_b >/dev/null
 python3 bench/handshake/run.py "$arm" "$out"
 echo

@@ -26,6 +26,7 @@ include_guard(GLOBAL)
 set(TLSGEN_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." CACHE INTERNAL "tlsgen source root")
 get_filename_component(TLSGEN_ROOT "${TLSGEN_ROOT}" ABSOLUTE)
 include("${CMAKE_CURRENT_LIST_DIR}/TlsgenMbedtls.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/TlsgenCpu.cmake")
 
 option(TLSGEN_STRICT "Reject insecure profile opt-ins in every tlsgen_add_library() (release builds)" OFF)
 
@@ -80,10 +81,33 @@ endfunction()
 #   tlsgen::runtime_esp8266  Esp8266AtStack over a byte UART (any target)
 # A program can link them with or without a tlsgen_add_library(). They need C++: a project that has not
 # enabled CXX when it includes tlsgen gets them with its first tlsgen_add_library() instead.
+# In a cross build these are for the core TLSGEN_CPU names (cmake/TlsgenCpu.cmake); another core's copy
+# is tlsgen_runtime_<component>_<core id>, made on demand: tlsgen_runtime_target() names either.
 function(_tlsgen_add_runtime)
   if(NOT TARGET tlsgen_runtime_core)
+    set(_tlsgen_runtime_suffix "")
+    tlsgen_cpu_target("${TLSGEN_CPU}" _tlsgen_runtime_cpu)
     add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime")
   endif()
+endfunction()
+
+# tlsgen_runtime_target(<component> <cpu> <out_var>): the runtime library <component> (core, esp8266,
+# posix) built for <cpu> (a profile's target.cpu): the unsuffixed library in a host build, for a host
+# profile and for TLSGEN_CPU; tlsgen_runtime_<component>_<core id> (defined here on first use) otherwise.
+function(tlsgen_runtime_target component cpu out)
+  _tlsgen_add_runtime()
+  tlsgen_cpu_for_profile_cpu("${cpu}" cpu)
+  if(cpu STREQUAL "" OR cpu STREQUAL TLSGEN_CPU)
+    set(${out} tlsgen_runtime_${component} PARENT_SCOPE)
+    return()
+  endif()
+  string(MAKE_C_IDENTIFIER "${cpu}" id)
+  if(NOT TARGET tlsgen_runtime_core_${id})
+    set(_tlsgen_runtime_suffix "_${id}")
+    tlsgen_cpu_target("${cpu}" _tlsgen_runtime_cpu)
+    add_subdirectory("${TLSGEN_ROOT}/runtime" "${CMAKE_BINARY_DIR}/_tlsgen_runtime_${id}")
+  endif()
+  set(${out} tlsgen_runtime_${component}_${id} PARENT_SCOPE)
 endfunction()
 
 # The generator command: the in-tree package, so a build never runs a stale installed copy.
@@ -123,6 +147,21 @@ function(tlsgen_generate name)
   add_custom_target(${name}_generate DEPENDS "${stamp}")
 endfunction()
 
+# tlsgen_profile_cpu(<profile.yaml> <out_var>): the profile's target.cpu (`host` when it has none or does
+# not parse: the generator reports that at build time), read at configure time; the profile is a
+# configure dependency. With boards/boards.cmake's tlsgen_board_for_cpu() it picks a firmware's board.
+function(tlsgen_profile_cpu profile out)
+  get_filename_component(profile "${profile}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
+  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
+    OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
+  if(NOT rc EQUAL 0)
+    set(fields "size;host;0")
+  endif()
+  list(GET fields 1 cpu)
+  set(${out} "${cpu}" PARENT_SCOPE)
+endfunction()
+
 function(tlsgen_add_library name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "STRICT" "PROFILE;OUTPUT_DIR" "HOOKS")
   if(arg_UNPARSED_ARGUMENTS)
@@ -160,15 +199,42 @@ function(tlsgen_add_library name)
   # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
-  # optimize: speed also compiles mbedTLS for speed (-O2; the toolchain's default is -Os). The profile is
-  # validated by the generator at build time; here only this one top-level key is read (YAML-aware,
-  # so quoting does not matter), and a profile edit re-runs this configure step.
+  # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS for speed, -O2;
+  # the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose compiler flags the
+  # library and everything linking it get: cmake/TlsgenCpu.cmake) and `target.stack_bytes` (the stack the
+  # image reserves). The profile is validated by the generator at build time; here only these keys are
+  # read (YAML-aware, so quoting does not matter), and a profile edit re-runs this configure step.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
-  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_optimize.py" "${profile}"
-    OUTPUT_VARIABLE optimize RESULT_VARIABLE rc ERROR_QUIET)
-  if(rc EQUAL 0 AND optimize STREQUAL "speed")
+  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
+    OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
+  if(NOT rc EQUAL 0)
+    set(fields "size;host;0")
+  endif()
+  list(GET fields 0 optimize)
+  list(GET fields 1 profile_cpu)
+  list(GET fields 2 stack_bytes)
+  if(optimize STREQUAL "speed")
     target_compile_options(${name}_mbedtls PRIVATE -O2)
   endif()
+  tlsgen_cpu_for_profile_cpu("${profile_cpu}" cpu)
+  tlsgen_cpu_target("${cpu}" cpu_lib)
+  target_link_libraries(${name}_mbedtls PUBLIC ${cpu_lib})
+  if(CMAKE_CROSSCOMPILING AND stack_bytes GREATER 0)
+    # The boards' linker scripts reserve __stack_size bytes of stack (PROVIDE: the profile's figure wins).
+    target_link_options(${name}_mbedtls INTERFACE "LINKER:--defsym=__stack_size=${stack_bytes}")
+  endif()
+  # A board whose core is not the profile's would give the image two sets of core flags (and, between a
+  # hard-float and a soft-float core, objects that do not link): refuse it here, by name.
+  foreach(hook ${arg_HOOKS})
+    if(TARGET ${hook})
+      get_property(hook_cpu TARGET ${hook} PROPERTY TLSGEN_CPU)
+      if(cpu AND hook_cpu AND NOT hook_cpu STREQUAL cpu)
+        message(FATAL_ERROR "tlsgen_add_library(${name}): ${arg_PROFILE} is for target.cpu ${cpu}, but HOOKS "
+          "${hook} is a ${hook_cpu} board; pick the board for the profile's core (boards/boards.cmake: "
+          "tlsgen_board_for_cpu(${cpu} <board library> <QEMU machine>))")
+      endif()
+    endif()
+  endforeach()
   set_target_properties(${name}_mbedtls PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
   if(arg_HOOKS)
     target_link_libraries(${name}_mbedtls PUBLIC ${arg_HOOKS})
@@ -179,10 +245,12 @@ function(tlsgen_add_library name)
   add_library(${name} STATIC "${out}/tlsgen_glue.cpp" ${ssl_src})
   add_dependencies(${name} ${name}_generate)
   target_include_directories(${name} PUBLIC "${out}")
-  target_link_libraries(${name} PUBLIC ${name}_mbedtls tlsgen_runtime_core)
+  tlsgen_runtime_target(core "${cpu}" runtime_core)
+  target_link_libraries(${name} PUBLIC ${name}_mbedtls ${runtime_core})
   tlsgen_runtime_flags(${name})
   set_property(TARGET ${name} PROPERTY TLSGEN_GENERATED_DIR "${out}")
   set_property(TARGET ${name} PROPERTY TLSGEN_PROFILE "${profile}")
+  set_property(TARGET ${name} PROPERTY TLSGEN_CPU "${cpu}")
 endfunction()
 
 # tlsgen_check_ram(<executable> <tlsgen library>): after linking, fail the build when the image's static

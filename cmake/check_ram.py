@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Post-build check: the image's .data + .bss + .stack (the generated heap included) must fit target.ram_bytes,
+"""Post-build check: the image's .data + .bss + .stack (the generated heap included: heap + stack + static data)
+must fit target.ram_bytes,
 and its flash image (.text, .rodata, .ARM.exidx and the initial .data) must fit target.flash_bytes."""
 import re
 import subprocess
@@ -13,11 +14,13 @@ heap = int(re.search(r"kHeapBytes = (\d+);", open(profile_hpp).read()).group(1))
 out = subprocess.run([size_tool, "-A", image], check=True, capture_output=True, text=True).stdout
 sections = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", out, re.M)}
 static = sections.get(".data", 0) + sections.get(".bss", 0) + sections.get(".stack", 0) + sections.get(".heap", 0)
+stack = sections.get(".stack", 0)
+parts = f"heap {heap} + stack {stack} + other static data {static - heap - stack}"
 if ram and static > ram:
-    print(f"tlsgen: {image}: static RAM {static} bytes (heap {heap} included) exceeds target.ram_bytes {ram}",
+    print(f"tlsgen: {image}: RAM {static} bytes ({parts}) exceeds target.ram_bytes {ram} by {static - ram}",
           file=sys.stderr)
     sys.exit(1)
-print(f"tlsgen: {image}: static RAM {static} of {ram or 'unlimited'} bytes (heap {heap})")
+print(f"tlsgen: {image}: RAM {static} of {ram or 'unlimited'} bytes ({parts})")
 flash_sections = (".isr_vector", ".vectors", ".text", ".rodata", ".ARM.exidx", ".ARM.extab", ".init_array",
                   ".fini_array", ".preinit_array", ".nv_seed", ".data")
 image_flash = sum(v for k, v in sections.items() if k in flash_sections)

@@ -5,7 +5,8 @@
 #   2. host build (Ninja) + ctest: every shipped profile's config compiled into mbedTLS and probed,
 #      the runtime's GoogleTest suite, real TLS handshakes against openssl s_server
 #   3. ASan+UBSan build (clang-14) of the runtime's tests + ctest
-#   4. Cortex-M build (arm-none-eabi-gcc, -Werror) + ctest: firmware under QEMU where present
+#   4. Cortex-M build (arm-none-eabi-gcc, -Werror; one tree, every core of the schema) + ctest: firmware
+#      under QEMU where present, each core on its board (boards/boards.cmake)
 # mbedTLS builds are cached per profile in build/ (Ninja only rebuilds what changed).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

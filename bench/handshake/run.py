@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Handshake cost, heap peak and flash, in QEMU, for the shipped Cortex-M profiles and the stock-config
 anchors, side by side: the same session (TCP connect through the ESP8266 emulator + TLS handshake
-with openssl s_server), instructions counted with TIMER0 under -icount shift=0, waiting excluded.
+with openssl s_server), instructions counted with the board's timer under -icount shift=0, waiting
+excluded. Then every core of the schema in the same run (each profile on its core's board,
+boards/boards.cmake): image sections, heap peak against the generated heap, stack peak, instructions.
 
     bench/handshake/run.py [ARM_BUILD] [OUT_DIR]
 """
@@ -20,6 +22,37 @@ RUNS = [
     ("m4-tls13", "examples/qemu-esp8266/qemu_esp8266_m4_tls13", "stock-default"),
     ("stock-default", "bench/handshake/stock_client_default", None),
 ]
+# Every core: (profile, QEMU machine); the M4 rows are the runs above, not repeated.
+CORES = [
+    ("cortex-m0plus", "m0-psk-ccm8", "microbit"),
+    ("cortex-m0plus", "m0-ecdhe-ecdsa", "microbit"),
+    ("cortex-m3", "m3-ecdhe-ecdsa", "mps2-an385"),
+    ("cortex-m4", "m4-psk-ccm8", "mps2-an386"),
+    ("cortex-m4", "m4-ecdhe-ecdsa", "mps2-an386"),
+    ("cortex-m4", "m4-tls13", "mps2-an386"),
+    ("cortex-m7", "m7-tls13", "mps2-an500"),
+    ("cortex-m33", "m33-ecdhe-ecdsa", "mps2-an505"),
+]
+
+
+def firmware(name: str) -> str:
+    return "examples/qemu-esp8266/qemu_esp8266_" + name.replace("-", "_")
+
+
+def sections(image: Path) -> dict[str, int]:
+    """text/data/bss as arm-none-eabi-size (Berkeley) reports them; bss includes the heap and the stack."""
+    out = subprocess.run(["arm-none-eabi-size", str(image)], check=True, capture_output=True, text=True).stdout
+    text, data, bss = (int(x) for x in out.splitlines()[1].split()[:3])
+    return {"text": text, "data": data, "bss": bss}
+
+
+def run(arm: Path, out: Path, name: str, fw: str, machine: str) -> dict:
+    subprocess.run(["cmake", "--build", str(arm), "--target", Path(fw).name], check=True, capture_output=True)
+    j = out / f"handshake-{name}.json"
+    subprocess.run([sys.executable, str(ROOT / "tests" / "qemu" / "run_qemu.py"), "--firmware", str(arm / fw),
+                    "--machine", machine, "--profile", name, "--work", str(out / "work"), "--json", str(j)],
+                   capture_output=True, text=True, timeout=900)
+    return json.loads(j.read_text()) if j.exists() else {}
 
 
 def main() -> int:
@@ -28,12 +61,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name, fw, _ in RUNS:
-        subprocess.run(["cmake", "--build", str(arm), "--target", Path(fw).name], check=True, capture_output=True)
-        j = out / f"handshake-{name}.json"
-        subprocess.run([sys.executable, str(ROOT / "tests" / "qemu" / "run_qemu.py"), "--firmware", str(arm / fw),
-                        "--profile", name, "--work", str(out / "work"), "--json", str(j)],
-                       capture_output=True, text=True, timeout=900)
-        results[name] = json.loads(j.read_text()) if j.exists() else {}
+        results[name] = run(arm, out, name, fw, "mps2-an386")
     print("| client | handshake instructions | vs stock anchor | heap peak |")
     print("| --- | ---: | --- | ---: |")
     for name, _, anchor in RUNS:
@@ -42,6 +70,24 @@ def main() -> int:
         a = results.get(anchor, {}).get("handshake_instructions") if anchor else None
         ratio = f"{ins / a:.2f}x of {anchor}" if ins and a else ""
         print(f"| {name} | {ins / 1e6:.2f} M | {ratio} | {r.get('heap_peak', '-')} |" if ins else f"| {name} | failed | | |")
+    print()
+    print("Every core in the same run (text/data/bss: arm-none-eabi-size; bss holds the generated heap, the stack and")
+    print("the modem's ring):")
+    print()
+    print("| core | machine | profile | text | data | bss | heap peak / generated | ratio | stack peak / size | "
+          "handshake instructions |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for cpu, name, machine in CORES:
+        r = results.get(name) or run(arm, out, name, firmware(name), machine)
+        results[name] = r
+        sec = sections(arm / firmware(name))
+        r["sections"] = sec
+        ins = r.get("handshake_instructions")
+        peak, gen = r.get("heap_peak"), r.get("heap_generated")
+        ratio = f"{gen / peak:.3f}" if peak and gen else "-"
+        print(f"| {cpu} | {machine} | {name} | {sec['text']:,} | {sec['data']:,} | {sec['bss']:,} | {peak} / {gen} | "
+              f"{ratio} | {r.get('stack_peak')} / {r.get('stack_size')} | "
+              + (f"{ins / 1e6:.2f} M |" if ins else "failed |"))
     (out / "handshake.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

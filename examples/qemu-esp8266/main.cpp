@@ -37,6 +37,14 @@
 
 namespace {
 
+// The application's buffers, scaled to the part: a 16 KB-RAM part (the microbit's nRF51) cannot give the
+// modem's receive ring 4 KB. The ring can be much smaller than a +IPD frame (the modem streams a frame
+// into it under flow control: docs/runtime/esp8266.md); the reply is read and printed in smaller pieces.
+constexpr bool kSmallRam = tlsgen::profile::kRamBytes != 0 && tlsgen::profile::kRamBytes <= 32 * 1024;
+constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : 4096;
+constexpr std::size_t kReplyBytes = kSmallRam ? 128 : 1024;
+constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : 512;  // psk.bin (and the CA file, when larger)
+
 #if defined(TLSGEN_FIRMWARE_TRACE)
 struct Trace {
   int handle = -1;
@@ -83,8 +91,8 @@ int main() {
   const auto port = static_cast<std::uint16_t>(std::atoi(port_text));
   const auto heap_limit = static_cast<std::size_t>(std::atol(heap_text));
   const auto io_timeout_ms = static_cast<std::uint32_t>(std::atol(timeout_text));
-  board::host_printf("tlsgen %s on mps2-an386: heap %u bytes, server 127.0.0.1:%u (%s)\n", tlsgen::profile::kName,
-                     static_cast<unsigned>(tlsgen::profile::kHeapBytes), port, name);
+  board::host_printf("tlsgen %s on %s: heap %u bytes, server 127.0.0.1:%u (%s)\n", tlsgen::profile::kName,
+                     board::kName, static_cast<unsigned>(tlsgen::profile::kHeapBytes), port, name);
 
   int rc = 0;
   const char* step = "done";
@@ -111,7 +119,7 @@ int main() {
     constexpr std::size_t kPemBytes =
         tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
     constexpr std::size_t kFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
-    static std::byte file[kFileBytes > 512 ? kFileBytes : 512];
+    static std::byte file[kFileBytes > kMinFileBytes ? kFileBytes : kMinFileBytes];
     if (status.ok() && tlsgen::profile::kUsesCertificates) {
       if (tlsgen::profile::kVerifyMode != 0) {
         long n = -1;
@@ -136,7 +144,7 @@ int main() {
     }
 
     board::ModemUart uart;
-    static std::byte modem_rx[4096];
+    static std::byte modem_rx[kModemRingBytes];
     tlsgen::Esp8266Options modem_options;
     if (io_timeout_ms != 0) modem_options.io_timeout_ms = io_timeout_ms;
     tlsgen::Esp8266AtStack modem(uart, modem_rx, 1, modem_options);
@@ -177,7 +185,7 @@ int main() {
       if (!status.ok()) step = "write";
     }
     if (status.ok()) {
-      static std::byte reply[1024];
+      static std::byte reply[kReplyBytes];
       std::size_t shown = 0, total = 0;
       board::host_write("---- reply ----\n");
       for (;;) {
@@ -185,7 +193,7 @@ int main() {
         if (r.size > 0) {
           total += r.size;
           // Print the start of the reply (status line and headers): its first 512 bytes.
-          char text[513];
+          char text[kReplyBytes + 1];
           const std::size_t room = 512 - shown;
           const std::size_t n = r.size < room ? r.size : room;
           if (n > 0) {
@@ -216,9 +224,9 @@ int main() {
     g_trace.stack = nullptr;
 #endif
     rc = report(step, status, suite, version);
-    board::host_printf("TLSGEN_CYCLES handshake_instructions=%lu waiting_instructions=%lu total_ticks=%lu\n",
-                       static_cast<unsigned long>(handshake_ticks - handshake_wait) * board::kInstructionsPerTick,
-                       static_cast<unsigned long>(handshake_wait) * board::kInstructionsPerTick,
+    board::host_printf("TLSGEN_CYCLES handshake_instructions=%llu waiting_instructions=%llu total_ticks=%lu\n",
+                       static_cast<unsigned long long>(board::instructions(handshake_ticks - handshake_wait)),
+                       static_cast<unsigned long long>(board::instructions(handshake_wait)),
                        static_cast<unsigned long>(handshake_ticks));
   }
 #if defined(TLSGEN_FIRMWARE_TRACE)
@@ -234,5 +242,7 @@ int main() {
       static_cast<unsigned>(stats.peak_live_blocks), static_cast<unsigned>(stats.failed),
       static_cast<unsigned>(stats.in_use), static_cast<unsigned>(stats.live_blocks),
       static_cast<unsigned>(stats.capacity), static_cast<unsigned>(tlsgen::profile::kHeapBytes));
+  board::host_printf("TLSGEN_STACK peak=%u size=%u\n", static_cast<unsigned>(board::stack_peak()),
+                     static_cast<unsigned>(board::stack_size()));
   return rc;
 }

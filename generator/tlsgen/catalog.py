@@ -129,17 +129,56 @@ class Cpu:
     alignment: int  # alignof(max_align_t): what calloc must return
     bare_metal: bool
     has_dsp: bool  # UMAAL and friends: mbedTLS's bn_mul.h assembly
+    arch: str = ""  # architecture and instruction set, for the generated config's reader
+    bignum_asm: str = ""  # why MBEDTLS_HAVE_ASM, on this core: which bn_mul.h path it selects
+    notes: tuple[str, ...] = ()  # what else the core means for mbedTLS (alignment, extensions), in the config
 
+
+#: Unaligned access on ARMv7-M and later: allowed for single loads and stores (LDR/STR/LDRH/STRH) to Normal
+#: memory, so the compiler defines __ARM_FEATURE_UNALIGNED and mbedTLS's alignment.h turns on
+#: MBEDTLS_EFFICIENT_UNALIGNED_ACCESS by itself; LDM/STM/LDRD/STRD still fault unaligned, and the compiler
+#: keeps those aligned.
+_UNALIGNED_V7 = ("unaligned LDR/STR allowed (to Normal memory): the compiler defines __ARM_FEATURE_UNALIGNED and "
+                 "mbedTLS's alignment.h sets MBEDTLS_EFFICIENT_UNALIGNED_ACCESS itself; LDM/STM/LDRD/STRD stay "
+                 "aligned (the compiler sees to it)")
+_HEAP_ALIGN = ("heap blocks 8-byte aligned: alignof(max_align_t) under the AAPCS, which 64-bit bignum "
+               "temporaries and LDRD/STRD need")
+_NO_A_CRYPTO = ("no ARMv8-A crypto instructions: MBEDTLS_AESCE_C and MBEDTLS_SHA256_USE_ARMV8_A_CRYPTO_* are "
+                "for A-profile cores and stay off")
+_UMAAL = ("DSP extension: bn_mul.h's UMAAL path, one multiply-accumulate-accumulate per 32-bit limb; and "
+          "constant_time_impl.h's Arm assembly")
 
 CPUS: dict[str, Cpu] = {
     c.name: c
     for c in [
-        Cpu("cortex-m0plus", 4, 8, True, False),
-        Cpu("cortex-m3", 4, 8, True, False),
-        Cpu("cortex-m4", 4, 8, True, True),
-        Cpu("cortex-m7", 4, 8, True, True),
-        Cpu("cortex-m33", 4, 8, True, True),
-        Cpu("host", 8, 16, False, True),
+        Cpu("cortex-m0plus", 4, 8, True, False, "ARMv6-M: Thumb-1, the instruction set of the M0",
+            "ARMv6-M has no 32x32->64 multiply (no UMULL, only the 32-bit MULS): without assembly every limb "
+            "product is a call to libgcc's __aeabi_lmul; bn_mul.h's Thumb-1 MULADDC builds it from four 16x16 "
+            "MULS (GCC only: that path does not build with clang or armclang)",
+            ("no unaligned access: a misaligned LDR/STR faults, so the compiler never emits one and mbedTLS's "
+             "alignment.h, without __ARM_FEATURE_UNALIGNED, reads and writes multi-byte fields through memcpy",
+             _HEAP_ALIGN,
+             "no hardware divide and no DSP, FPU or crypto extension: mbedTLS uses none of them here")),
+        Cpu("cortex-m3", 4, 8, True, False, "ARMv7-M, Thumb-2",
+            "ARMv7-M has UMULL but not the DSP extension's UMAAL: bn_mul.h's Thumb-2 path (UMULL, then ADDS/ADC "
+            "for the carries); and constant_time_impl.h's Arm assembly",
+            (_UNALIGNED_V7, _HEAP_ALIGN, "no DSP extension and no FPU")),
+        Cpu("cortex-m4", 4, 8, True, True, "ARMv7E-M, Thumb-2 with the DSP extension", _UMAAL,
+            (_UNALIGNED_V7, _HEAP_ALIGN, "the FPU (FPv4-SP) is not used by mbedTLS")),
+        Cpu("cortex-m7", 4, 8, True, True, "ARMv7E-M, Thumb-2 with the DSP extension (dual-issue)", _UMAAL,
+            (_UNALIGNED_V7 + "; an unaligned access to a Device region faults, and mbedTLS touches RAM only",
+             _HEAP_ALIGN,
+             "the FPU (FPv5) and the caches are the application's: mbedTLS uses neither (buffers a DMA engine "
+             "shares with the TCP stack need the application's cache maintenance)",
+             _NO_A_CRYPTO)),
+        Cpu("cortex-m33", 4, 8, True, True, "ARMv8-M Mainline, Thumb-2 (DSP extension and FPU optional)",
+            _UMAAL + " (GCC's -mcpu=cortex-m33 assumes the DSP extension; for a part without it, compile with "
+            "-mcpu=cortex-m33+nodsp and bn_mul.h takes the UMULL path)",
+            (_UNALIGNED_V7, _HEAP_ALIGN,
+             "TrustZone is not needed: mbedTLS runs in whichever security state the firmware runs",
+             _NO_A_CRYPTO)),
+        Cpu("host", 8, 16, False, True, "the build machine (x86-64: 64-bit limbs)",
+            "mbedTLS's bignum assembly for the host CPU (x86-64: MULQ)", ()),
     ]
 }
 

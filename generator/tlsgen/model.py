@@ -119,6 +119,11 @@ class Target(Strict):
         default=None, description="RAM of the part: the generated heap plus static RAM must fit (checked).")
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Flash of the part.")
+    stack_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
+        default=None, description="Main stack the firmware reserves (bare metal). With ram_bytes, the heap plus "
+        "this stack must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and static "
+        "RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "
+        "linker scripts of tlsgen's boards reserve.")
 
 
 class Tls(Strict):

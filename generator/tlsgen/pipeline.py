@@ -55,6 +55,14 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
         problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
                                 f"the heap alone ({heap.bytes} bytes) exceeds the part's RAM "
                                 f"({p.target.ram_bytes} bytes)"))
+    elif p.target.ram_bytes is not None and p.target.stack_bytes is not None \
+            and heap.bytes + p.target.stack_bytes > p.target.ram_bytes:
+        need = heap.bytes + p.target.stack_bytes
+        problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
+                                f"the heap ({heap.bytes} bytes) and the stack (target.stack_bytes, "
+                                f"{p.target.stack_bytes}) need {need} bytes, {need - p.target.ram_bytes} more than "
+                                f"the part's RAM ({p.target.ram_bytes} bytes), before any static data; smaller "
+                                "records (tls.in_content_len, out_content_len) or fewer suites lower the heap"))
     if strict:
         for i, c in enumerate(r.insecure):
             problems.append(Problem(loaded.where(("insecure", i)), ("insecure", i),

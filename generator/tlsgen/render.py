@@ -100,7 +100,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         f"records: in {r.in_content_len} / out {r.out_content_len} bytes of payload",
         f"heap: {heap.bytes} bytes ({heap.mode}; see tlsgen_profile.hpp)",
         f"entropy: {', '.join(r.entropy)}; time: {p.platform.time}; optimize: {p.optimize}",
-        f"target: {r.cpu.name}" + (" (bare metal)" if r.cpu.bare_metal else ""),
+        f"target: {r.cpu.name}" + (f" (bare metal, {r.cpu.arch})" if r.cpu.bare_metal else ""),
     ]
     insecure = [{"option": c.option, "lines": _comment_lines(f"{c.option}: {c.what}. Reason given: {c.reason}",
                                                               92)} for c in r.insecure]
@@ -119,6 +119,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "name": p.name,
         "description": _comment_safe(p.description or p.name),
         "features": features,
+        "cpu_notes": [_comment_lines(n, 92) for n in r.cpu.notes],
         "insecure": insecure,
         "warnings": [_comment_lines(w, 92) for w in r.warnings],
         "never_defined": sorted(NEVER_DEFINED.items()),
@@ -158,6 +159,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "cpu": r.cpu.name,
         "ram_bytes": p.target.ram_bytes or 0,
         "flash_bytes": p.target.flash_bytes or 0,
+        "stack_bytes": p.target.stack_bytes or 0,
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
         "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }

@@ -113,6 +113,22 @@ def test_never_net_timing_or_fs_io(resolved, cpu):
     assert not n & set(NEVER_DEFINED)
 
 
+# Issue 16: each core's reason for MBEDTLS_HAVE_ASM names the bignum path it selects, and the config says what
+# the core means for alignment and extensions.
+@pytest.mark.parametrize("cpu,asm,note", [
+    ("cortex-m0plus", "no 32x32->64 multiply", "no unaligned access"),
+    ("cortex-m3", "UMULL but not the DSP extension's UMAAL", "unaligned LDR/STR allowed"),
+    ("cortex-m4", "UMAAL", "unaligned LDR/STR allowed"),
+    ("cortex-m7", "UMAAL", "caches are the application's"),
+    ("cortex-m33", "-mcpu=cortex-m33+nodsp", "TrustZone is not needed"),
+])
+def test_each_core_gives_its_reasons(resolved, cpu, asm, note):
+    r = resolved(cpu=cpu)
+    assert asm in r.macro("MBEDTLS_HAVE_ASM").reason_text
+    assert any(note in n for n in r.cpu.notes)
+    assert any("8-byte aligned" in n for n in r.cpu.notes)
+
+
 def test_bare_metal_has_no_platform_entropy(resolved):
     assert "MBEDTLS_NO_PLATFORM_ENTROPY" in names(resolved(cpu="cortex-m4"))
     assert "MBEDTLS_NO_PLATFORM_ENTROPY" not in names(resolved(cpu="host", entropy="[os]"))

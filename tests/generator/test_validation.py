@@ -123,6 +123,11 @@ CASES = [
      "1000 bytes is below the model's"),
     ("heap-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m4, ram_bytes: 4096}"), 3, 37,
      "exceeds the part's RAM"),
+    # a 16 KB part whose heap and stack alone do not fit: refused, and by how much (issue 16)
+    ("heap-and-stack-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m0plus, ram_bytes: 65536, stack_bytes: 60000}"),
+     3, 41, "more than the part's RAM (65536 bytes), before any static data"),
+    ("stack-on-host", sub(sub(PSK, "{cpu: cortex-m4}", "{cpu: host, stack_bytes: 4096}"), "[nv_seed]", "[os]"), 3, 34,
+     "a host target's stack is the operating system's"),
     ("rsa-kex-without-opt-in", sub(ECDSA.replace("  groups: [secp256r1]\n", ""), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                    "TLS-RSA-WITH-AES-128-GCM-SHA256"), 6, 19, "no forward secrecy"),
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",

@@ -22,7 +22,8 @@ static_assert(sizeof(void*) == 4, "this firmware checks the 32-bit layout");
 
 constexpr std::uint32_t kRandomSteps = 4000;
 
-alignas(8) std::byte g_region[16 * 1024];
+// 16 KB, or 5 KB on a 16 KB-RAM board (the region and its copy must fit beside the stack).
+alignas(8) std::byte g_region[board::kRamBytes >= 64 * 1024 ? 16 * 1024 : 5 * 1024];
 std::byte g_copy[sizeof g_region];
 Heap g_heap;
 

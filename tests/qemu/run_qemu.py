@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Run a tlsgen Cortex-M firmware in QEMU mps2-an386 against a real TLS server, end to end:
+"""Run a tlsgen Cortex-M firmware in QEMU (its core's board: --machine, default mps2-an386) against a real
+TLS server, end to end:
 
     firmware (QEMU) --UART--> ESP8266 AT modem emulator --TCP--> openssl s_server (127.0.0.1)
 
-    run_qemu.py --firmware FW.elf --profile m4-psk-ccm8 --work DIR [--qemu PATH] [--openssl PATH]
+    run_qemu.py --firmware FW.elf --profile m4-psk-ccm8 --work DIR [--machine M] [--qemu PATH] [--openssl PATH]
                 [--heap-bytes N | --below-peak N] [--tight] [--json OUT]
                 [--fault SPEC [--expect STEP:CODE[:DETAIL]]] [--tls-fault MODE [--record N]]
                 [--io-timeout MS]
@@ -19,7 +20,7 @@ Every fault case also needs a clean teardown (heap back to zero) and no crash.
 Makes the test PKI (shared with tests/integration), provisions the device's credentials as files in
 QEMU's working directory (ca.der, psk.bin, psk_identity.txt: the device's flash, read over
 semihosting), starts the server and the modem emulator on a UNIX socket, runs QEMU with
-`-icount shift=0,sleep=off` (TIMER0 then counts guest instructions exactly), checks the firmware's
+`-icount shift=0,sleep=off` (the board's timer then counts guest instructions exactly), checks the firmware's
 TLSGEN_* lines and always stops every process it started (bounded waits, kill on timeout).
 """
 from __future__ import annotations
@@ -54,6 +55,12 @@ SERVER_FOR = {
     "m4-ecdhe-ecdsa-speed": "host-ecdhe-ecdsa",
     "m4-tls13": "host-tls13",
     "seed-esp8266": "host-ecdhe-ecdsa",
+    # the other cores (boards/boards.cmake): the same servers
+    "m0-psk-ccm8": "host-tls12-psk",
+    "m0-ecdhe-ecdsa": "host-ecdhe-ecdsa",
+    "m3-ecdhe-ecdsa": "host-ecdhe-ecdsa",
+    "m7-tls13": "host-tls13",
+    "m33-ecdhe-ecdsa": "host-ecdhe-ecdsa",
     # bench/handshake: the same session on mbedTLS's stock configs (the anchors)
     "stock-config-ccm-psk-tls1_2": "host-tls12-psk",
     "stock-config-suite-b": "host-ecdhe-ecdsa",
@@ -112,6 +119,8 @@ def main() -> int:
     ap.add_argument("--firmware", required=True)
     ap.add_argument("--profile", required=True, choices=sorted(SERVER_FOR))
     ap.add_argument("--work", required=True)
+    ap.add_argument("--machine", default="mps2-an386",
+                    help="QEMU machine: the board of the firmware's core (boards/boards.cmake)")
     ap.add_argument("--qemu", default="qemu-system-arm")
     ap.add_argument("--openssl", default="openssl")
     ap.add_argument("--heap-bytes", type=int, default=0, help="run inside the first N bytes of the heap")
@@ -262,7 +271,7 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             target = proxy.port
         emulator, sock = start_emulator(run, args.fault)
         append = f"port={target} name={integration.SERVER_NAME} heap={heap_bytes} io_timeout={args.io_timeout}"
-        cmd = [args.qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+        cmd = [args.qemu, "-M", args.machine, "-display", "none", "-monitor", "none",
                "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
                "-kernel", str(Path(args.firmware).resolve()), "-append", append]
@@ -297,6 +306,9 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
+        stack = lines.get("TLSGEN_STACK", {})
+        if stack and stack.get("peak") == stack.get("size"):
+            problems.append(f"the stack overflowed (all {stack.get('size')} bytes used): raise target.stack_bytes")
         detail = result.get("detail", "")
         return {"profile": args.profile, "ok": not problems, "problems": problems, "setup_problems": setup,
                 "heap_bytes_limit": heap_bytes,
@@ -304,7 +316,9 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
                 "wall_seconds": round(wall, 1), "result_code": result.get("code"), "result_step": result.get("step"),
                 "crashed": qemu.returncode not in (0, 1), "http_ok": http_ok,
                 **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
-                **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()}}
+                **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()},
+                **{f"stack_{k}": int(v) for k, v in lines.get("TLSGEN_STACK", {}).items() if v.isdigit()},
+                "machine": args.machine}
     finally:
         stop(qemu)
         stop(emulator)

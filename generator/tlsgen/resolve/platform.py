@@ -48,9 +48,11 @@ def entropy(c: Context) -> None:
 def platform(c: Context) -> None:
     b, plat, cpu = c.b, c.plat, c.cpu
     if not cpu.bare_metal:
+        b.unused(("target", "stack_bytes"), "a host target's stack is the operating system's (tlsgen sizes the "
+                 "main stack of bare-metal targets only)")
         b.unused(("target", "flash_bytes"), "a host target's program has no flash budget tlsgen can check (the "
                  "image size is checked for bare-metal targets, by tlsgen_check_ram())")
-    b.define("MBEDTLS_HAVE_ASM", SYS, "mbedTLS's bignum assembly for this CPU", ("target", "cpu"))
+    b.define("MBEDTLS_HAVE_ASM", SYS, cpu.bignum_asm, ("target", "cpu"))
     b.define("MBEDTLS_DEPRECATED_REMOVED", SYS, "no deprecated APIs", ())
     b.define("MBEDTLS_PLATFORM_C", PL, "platform abstraction (the hooks below)", ())
     b.define("MBEDTLS_PLATFORM_NO_STD_FUNCTIONS", PL, "no libc defaults for the hooks: until the glue's "

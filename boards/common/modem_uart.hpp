@@ -1,4 +1,4 @@
-// UART0 as the ESP8266 driver's tlsgen::Uart. Time spent polling for modem input is counted
+// The board's UART as the ESP8266 driver's tlsgen::Uart. Time spent polling for modem input is counted
 // (waiting_ticks) so that handshake costs can exclude it: the modem and the network are not CPU work.
 #pragma once
 
@@ -14,7 +14,7 @@ class ModemUart final : public tlsgen::Uart {
   std::uint32_t now_ms() override { return millis(); }
   void idle() override {
     const std::uint32_t start = timer_ticks();
-    while (timer_ticks() - start < 250) {  // 10 us of waiting per idle call
+    while (timer_ticks() - start < kTimerHz / 100'000u) {  // 10 us of waiting per idle call
     }
     waiting_ticks += timer_ticks() - start;
   }

@@ -1,5 +1,7 @@
-// QEMU mps2-an386 board layer: vector table and reset, CMSDK UART0 and TIMER0, ARM semihosting,
-// newlib stubs, and the board hooks tlsgen's glue calls (NV seed store).
+// What every QEMU Cortex-M board of tlsgen shares: vector table and reset (with the stack painted for
+// stack_peak()), ARM semihosting (console, command line, files, exit), the millisecond clocks from the
+// board's timer, newlib stubs, and the board hooks tlsgen's glue calls (log, NV seed store). The UART
+// and the timer are the board's own (cmsdk.cpp or nrf51.cpp).
 #include "board.hpp"
 
 #include <cerrno>
@@ -8,25 +10,10 @@
 
 #include "tlsgen/format.hpp"
 
+extern "C" std::uint32_t __etext, __data_start__, __data_end__, __bss_start__, __bss_end__, __stack_limit,
+    __stack_top;  // the linker script's (sections.ld)
+
 namespace {
-
-struct CmsdkUart {
-  volatile std::uint32_t data;
-  volatile std::uint32_t state;  // bit 0: TX full, bit 1: RX full
-  volatile std::uint32_t ctrl;   // bit 0: TX enable, bit 1: RX enable
-  volatile std::uint32_t intstatus;
-  volatile std::uint32_t bauddiv;
-};
-
-struct CmsdkTimer {
-  volatile std::uint32_t ctrl;  // bit 0: enable
-  volatile std::uint32_t value;
-  volatile std::uint32_t reload;
-  volatile std::uint32_t intstatus;
-};
-
-CmsdkUart& uart0() { return *reinterpret_cast<CmsdkUart*>(0x40004000u); }
-CmsdkTimer& timer0() { return *reinterpret_cast<CmsdkTimer*>(0x40000000u); }
 
 // ARM semihosting: operation in r0, argument block in r1, result in r0.
 int semihost(int op, const void* arg) {
@@ -52,39 +39,13 @@ constexpr int kAdpStoppedApplicationExit = 0x20026;
 
 char g_cmdline[256];
 
+constexpr std::uint32_t kStackPattern = 0x5A5AA5A5u;
+
 }  // namespace
 
 namespace board {
 
-void init() {
-  uart0().bauddiv = 16;
-  uart0().ctrl = 0x3;  // TX | RX
-  timer0().ctrl = 0;
-  timer0().reload = 0xFFFFFFFFu;
-  timer0().value = 0xFFFFFFFFu;
-  timer0().ctrl = 1;
-}
-
-std::size_t uart_write(std::span<const std::byte> data) {
-  std::size_t n = 0;
-  while (n < data.size() && (uart0().state & 1u) == 0) {
-    uart0().data = static_cast<std::uint32_t>(data[n]);
-    ++n;
-  }
-  return n;
-}
-
-std::size_t uart_read(std::span<std::byte> buffer) {
-  std::size_t n = 0;
-  while (n < buffer.size() && (uart0().state & 2u) != 0) {
-    buffer[n++] = static_cast<std::byte>(uart0().data & 0xFFu);
-  }
-  return n;
-}
-
-std::uint32_t timer_ticks() { return 0xFFFFFFFFu - timer0().value; }
-
-std::uint32_t millis() { return timer_ticks() / 25000u; }
+std::uint32_t millis() { return timer_ticks() / (kTimerHz / 1000u); }
 
 void host_write(const char* text) { semihost(kSysWrite0, text); }
 
@@ -179,14 +140,14 @@ void host_close(int handle) {
 long long host_time() { return static_cast<long long>(static_cast<std::uint32_t>(semihost(kSysTime, nullptr))); }
 
 std::uint64_t millis64() {
-  // TIMER0 counts down from 2^32 - 1 at 25 MHz and wraps every ~171.8 s: extend it while it is read
-  // at least once per wrap (every mbedTLS use of the clock is).
+  // The timer wraps every 2^32 ticks (171.8 s at 25 MHz, 268 s at 16 MHz): extend it while it is read at
+  // least once per wrap (every mbedTLS use of the clock is).
   static std::uint32_t last = 0;
   static std::uint64_t high = 0;
   const std::uint32_t now = timer_ticks();
   if (now < last) high += std::uint64_t{1} << 32;
   last = now;
-  return (high + now) / 25000u;
+  return (high + now) / (kTimerHz / 1000u);
 }
 
 long host_write_file(const char* path, std::span<const std::byte> data) {
@@ -200,6 +161,17 @@ long host_write_file(const char* path, std::span<const std::byte> data) {
   const std::uint32_t close_block[1] = {static_cast<std::uint32_t>(handle)};
   semihost(kSysClose, close_block);
   return result;
+}
+
+std::size_t stack_size() {
+  return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(&__stack_top) -
+                                  reinterpret_cast<std::uintptr_t>(&__stack_limit));
+}
+
+std::size_t stack_peak() {
+  const std::uint32_t* w = &__stack_limit;
+  while (w < &__stack_top && *w == kStackPattern) ++w;
+  return static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(&__stack_top) - reinterpret_cast<std::uintptr_t>(w));
 }
 
 }  // namespace board
@@ -240,17 +212,22 @@ extern "C" int tlsgen_board_nv_seed_write(unsigned char* buf, std::size_t len) {
 
 // ---- reset, vectors, newlib stubs --------------------------------------------------------------------
 extern "C" {
-extern std::uint32_t __etext, __data_start__, __data_end__, __bss_start__, __bss_end__, __stack_top;
 int main();
 void __libc_init_array();
 
 [[noreturn]] void Reset_Handler() {
+  // The stack below this frame gets a pattern first (stack_peak() looks for the deepest changed word).
+  std::uint32_t* sp;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  for (std::uint32_t* w = &__stack_limit; w + 16 < sp; ++w) *w = kStackPattern;
   const std::uint32_t* src = &__etext;
   for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;) *dst++ = *src++;
   for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;) *dst++ = 0;
-  // FPU: full access to CP10 and CP11 (the toolchain uses -mfloat-abi=hard).
+#if defined(__ARM_FP)
+  // FPU: full access to CP10 and CP11 (the core's flags use -mfloat-abi=hard).
   *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88u) |= (0xFu << 20);
   __asm__ volatile("dsb\n isb" ::: "memory");
+#endif
   board::init();
   __libc_init_array();
   board::host_exit(main());
@@ -269,7 +246,8 @@ __attribute__((section(".isr_vector"), used)) void (*const g_vectors[16])() = {
     Fault_Handler,  // MemManage
     Fault_Handler,  // BusFault
     Fault_Handler,  // UsageFault
-    nullptr, nullptr, nullptr, nullptr,
+    Fault_Handler,  // SecureFault (ARMv8-M Mainline; reserved elsewhere)
+    nullptr, nullptr, nullptr,
     Fault_Handler,  // SVCall
     Fault_Handler,  // DebugMon
     nullptr,
