@@ -29,12 +29,16 @@ set(TLSGEN_BOARD_cortex-m3 mps2-an385 CACHE INTERNAL "")
 set(TLSGEN_BOARD_cortex-m4 mps2-an386 CACHE INTERNAL "")
 set(TLSGEN_BOARD_cortex-m7 mps2-an500 CACHE INTERNAL "")
 set(TLSGEN_BOARD_cortex-m33 mps2-an505 CACHE INTERNAL "")
-# machine -> "<core the image is built for>;<peripheral driver in boards/common>"
+# board -> "<core the image is built for>;<peripheral driver in boards/common>[;<QEMU machine>]" (the QEMU
+# machine is the board's name unless given)
 set(TLSGEN_BOARD_INFO_microbit "cortex-m0plus;nrf51" CACHE INTERNAL "")
 set(TLSGEN_BOARD_INFO_mps2-an385 "cortex-m3;cmsdk" CACHE INTERNAL "")
 set(TLSGEN_BOARD_INFO_mps2-an386 "cortex-m4;cmsdk" CACHE INTERNAL "")
 set(TLSGEN_BOARD_INFO_mps2-an500 "cortex-m7;cmsdk" CACHE INTERNAL "")
 set(TLSGEN_BOARD_INFO_mps2-an505 "cortex-m33;cmsdk" CACHE INTERNAL "")
+# Not a core's default board: an ARMv6-M (cortex-m0plus) image on the mps2-an385, for M0+ profiles larger
+# than the microbit's 16 KB (the profile sweep). Its QEMU machine is mps2-an385.
+set(TLSGEN_BOARD_INFO_mps2-an385-armv6m "cortex-m0plus;cmsdk;mps2-an385" CACHE INTERNAL "")
 
 function(tlsgen_board machine out_lib)
   if(NOT CMAKE_CROSSCOMPILING)
@@ -70,7 +74,12 @@ function(tlsgen_board machine out_lib)
     target_link_options(${lib} PUBLIC -T "${TLSGEN_BOARDS_DIR}/${machine}/linker.ld" "-L${common}" -nostartfiles
                         -specs=nosys.specs)
     set_property(TARGET ${lib} PROPERTY TLSGEN_CPU "${cpu}")
-    set_property(TARGET ${lib} PROPERTY TLSGEN_QEMU_MACHINE "${machine}")
+    set(qemu_machine ${machine})
+    list(LENGTH TLSGEN_BOARD_INFO_${machine} n)
+    if(n GREATER 2)
+      list(GET TLSGEN_BOARD_INFO_${machine} 2 qemu_machine)
+    endif()
+    set_property(TARGET ${lib} PROPERTY TLSGEN_QEMU_MACHINE "${qemu_machine}")
     set_property(TARGET ${lib} APPEND PROPERTY INTERFACE_LINK_DEPENDS
                  "${TLSGEN_BOARDS_DIR}/${machine}/linker.ld" "${common}/sections.ld")
   endif()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Post-build check: the image's .data + .bss + .stack (the generated heap included: heap + stack + static data)
-must fit target.ram_bytes,
-and its flash image (.text, .rodata, .ARM.exidx and the initial .data) must fit target.flash_bytes."""
+must fit target.ram_bytes, its .stack must hold the stack the profile's sessions need (kStackNeedBytes: a
+board's default stack may be smaller, e.g. the microbit's 4 KB), and its flash image (.text, .rodata,
+.ARM.exidx and the initial .data) must fit target.flash_bytes."""
 import re
 import subprocess
 import sys
@@ -18,6 +19,13 @@ stack = sections.get(".stack", 0)
 parts = f"heap {heap} + stack {stack} + other static data {static - heap - stack}"
 if ram and static > ram:
     print(f"tlsgen: {image}: RAM {static} bytes ({parts}) exceeds target.ram_bytes {ram} by {static - ram}",
+          file=sys.stderr)
+    sys.exit(1)
+need_match = re.search(r"kStackNeedBytes = (\d+);", open(profile_hpp).read())
+need = int(need_match.group(1)) if need_match else 0
+if ".stack" in sections and stack < need:
+    print(f"tlsgen: {image}: the image reserves {stack} bytes of stack (the board's default: target.stack_bytes is "
+          f"not set), below the {need} bytes the profile's sessions need (kStackNeedBytes); set target.stack_bytes",
           file=sys.stderr)
     sys.exit(1)
 print(f"tlsgen: {image}: RAM {static} of {ram or 'unlimited'} bytes ({parts})")

@@ -22,6 +22,7 @@ import argparse
 import collections
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def load(dirs: list[Path], align: int, header: int) -> list[dict]:
                     continue  # a certificate below the smallest the rules now accept (an older sweep's)
                 seq = phases(Path(s["trace"]), align, header)
                 out.append({"profile": p["name"], "label": s["label"], "r": r, "shape": shape, "seq": seq,
-                            "peak": s["peak"], "t": t})
+                            "peak": s["peak"], "t": t, "dir": d.name})
     return out
 
 
@@ -133,17 +134,39 @@ def lean(shape: H.Shape, ch: dict) -> bool:
         (shape.verify and ch.get("root_der", root) < root - 16)
 
 
-def lstsq(rows: list[dict[str, float]], y: list[float]) -> tuple[dict[str, float], np.ndarray]:
-    names = sorted({k for r in rows for k in r})
+PRIOR_WEIGHT = 3.0  # how many sessions' worth of evidence the 64-bit coefficients count for (ridge)
+
+
+def lstsq(rows: list[dict[str, float]], y: list[float],
+          prior: dict[str, float] | None = None) -> tuple[dict[str, float], np.ndarray]:
+    """Least squares; with a prior (the 64-bit fit's coefficients of the same part), ridge toward it: a
+    feature few 32-bit sessions exercise keeps close to what the 64-bit sessions measured instead of
+    absorbing their noise, and one many sessions exercise follows them."""
+    names = sorted({k for r in rows for k in r} | set(prior or {}))
     X = np.array([[r.get(k, 0.0) for k in names] for r in rows])
     yv = np.array(y, dtype=float)
-    coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
+    if prior is None:
+        coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
+    else:
+        c0 = np.array([prior.get(k, 0.0) for k in names])
+        A = np.vstack([X, np.sqrt(PRIOR_WEIGHT) * np.eye(len(names))])
+        b = np.concatenate([yv - X @ c0, np.zeros(len(names))])
+        d, *_ = np.linalg.lstsq(A, b, rcond=None)
+        coef = c0 + d
     res = yv - X @ coef
     return {k: round(float(c), 1) for k, c in zip(names, coef) if abs(c) >= 0.05}, res
 
 
-def fit(sessions: list[dict]) -> tuple[dict, list[str]]:
+def fit(sessions: list[dict], prior: dict | None = None) -> tuple[dict, list[str]]:
+    """Fits the tables; `prior` (the 64-bit tables, when fitting 32-bit) is what each part is pulled toward."""
     report = []
+    pri = prior or {}
+
+    def prior_of(version: str, ph: str, kind: str, part: str) -> dict | None:
+        if prior is None:
+            return None
+        return pri.get("phase", {}).get(version, {}).get(ph, {}).get(kind, {}).get(part)
+
     # Session state: one row per profile.
     seen: dict[str, tuple] = {}
     for s in sessions:
@@ -158,10 +181,12 @@ def fit(sessions: list[dict]) -> tuple[dict, list[str]]:
     res = np.array([v - H.state_bytes(r) for r, v in seen.values()])
     report.append(f"session state (structs.py's fit): {len(seen)} profiles, measured - model "
                   f"{res.min():.0f}..{res.max():.0f}")
-    setup, res = lstsq([H.setup_features(s["r"], s["shape"]) for s in sessions], [s["setup"] for s in sessions])
+    setup, res = lstsq([H.setup_features(s["r"], s["shape"]) for s in sessions], [s["setup"] for s in sessions],
+                       pri.get("setup") if prior else None)
     report.append(f"setup: {len(sessions)} sessions, residual {res.min():.0f}..{res.max():.0f}")
     setup_peak, res = lstsq([H.setup_features(s["r"], s["shape"]) for s in sessions],
-                            [next(pk for (ph, _, pk, _) in s["seq"] if ph == "setup") for s in sessions])
+                            [next(pk for (ph, _, pk, _) in s["seq"] if ph == "setup") for s in sessions],
+                            pri.get("setup_peak") if prior else None)
     report.append(f"setup working: residual {res.min():.0f}..{res.max():.0f}")
 
     tables: dict = {"setup": setup, "setup_peak": setup_peak, "phases": {}, "phase": {}}
@@ -206,13 +231,14 @@ def fit(sessions: list[dict]) -> tuple[dict, list[str]]:
             worst = [0.0, 0.0, 0.0, 0.0]
             for kind, rows in sorted(by_kind.items()):
                 prow = [x for x in rows if x[2] is not None]
-                if len(rows) >= MIN_SESSIONS_PER_KIND:
-                    cw, rw = lstsq([x[0] for x in rows], [x[1] for x in rows])
+                pw, pp = prior_of(version, ph, kind, "working"), prior_of(version, ph, kind, "persist")
+                if len(rows) >= MIN_SESSIONS_PER_KIND or (pw is not None and rows):
+                    cw, rw = lstsq([x[0] for x in rows], [x[1] for x in rows], pw)
                 else:
                     cw = pooled_w
                     rw = np.array([x[1] - H.dot(cw, x[0]) for x in rows])
-                if len(prow) >= MIN_SESSIONS_PER_KIND:
-                    cp, rp = lstsq([x[0] for x in prow], [x[2] for x in prow])
+                if len(prow) >= MIN_SESSIONS_PER_KIND or (pp is not None and prow):
+                    cp, rp = lstsq([x[0] for x in prow], [x[2] for x in prow], pp)
                 else:
                     cp = pooled_p
                     rp = np.array([x[2] - H.dot(cp, x[0]) for x in prow] or [0.0])
@@ -261,26 +287,35 @@ PHASE_DOC = ("CH", "SH", "SH2", "CERT", "SKE", "CKE", "CV", "SFIN")
 
 
 def doc(tables: dict[int, dict], reports: dict[int, list[str]], sources: dict[int, list[str]]) -> str:
-    """docs/heap-sizing.md's generated section: each factor's fitted bytes, with the data behind them."""
+    """docs/heap-sizing.md's generated section: per target, the sweeps behind the tables, the residuals of
+    this run's fit, and the size of each part of the tables (the coefficients: generator/tlsgen/heap_tables.py)."""
     out = [DOC_BEGIN, ""]
     for word, t in sorted(tables.items()):
         if "phase" not in t:
             continue
         target = "x86-64" if word == 8 else "Cortex-M (32-bit)"
-        out += [f"### {target}", "", f"Fitted from {', '.join(sources.get(word, ['an earlier fit']))}. Residuals "
-                "of each part (measured minus model, bytes):", ""]
-        out += [f"    {line}" for line in reports.get(word, [])]
-        out += ["", "Configuration (setup) per factor, bytes:", "", "| factor | bytes |", "| --- | ---: |"]
+        out += [f"### {target}", "", f"Fitted from {', '.join(sources.get(word, ['an earlier fit']))}."]
+        if reports.get(word):
+            out += ["Residuals of each part (measured minus model, bytes) and of the whole peak (before the margin):",
+                    ""] + [f"    {line}" for line in reports[word]]
+        else:
+            out += ["Not refitted in the run that wrote this page: its residuals are in that fit's output."]
+        n_phase = sum(len(e["working"]) + len(e["persist"]) for v in t["phase"].values() for ph in v.values()
+                      for e in ph.values())
+        out += ["", f"{len(t['setup'])} configuration factors, {n_phase} phase coefficients over "
+                f"{sum(len(v) for v in t['phase'].values())} (version, phase) pairs, "
+                f"{len(t.get('structs', {}))} structure sizes. The configuration's bytes per factor, then the "
+                "working set of the phases that set most peaks, per factor and kind of session:", "",
+                "| factor | bytes |", "| --- | ---: |"]
         out += [f"| `{k}` | {v:.0f} |" for k, v in sorted(t["setup"].items())]
         for version in ("1.2", "1.3"):
             for ph in PHASE_DOC:
                 entry = t["phase"].get(version, {}).get(ph)
                 if not entry:
                     continue
-                out += ["", f"TLS {version} phase `{ph}`, working set per factor and kind of session (bytes):", "",
+                out += ["", f"TLS {version} phase `{ph}`, working set (bytes):", "",
                         "| factor | " + " | ".join(sorted(entry)) + " |", "| --- |" + " ---: |" * len(entry)]
-                factors = sorted({k for e in entry.values() for k in e["working"]})
-                for k in factors:
+                for k in sorted({k for e in entry.values() for k in e["working"]}):
                     out.append(f"| `{k}` | " + " | ".join(f"{entry[kind]['working'].get(k, 0):.0f}"
                                                           for kind in sorted(entry)) + " |")
         out.append("")
@@ -306,18 +341,26 @@ def main() -> int:
     ap.add_argument("--host", action="append", default=[], help="a host calibration sweep's build directory")
     ap.add_argument("--m4", action="append", default=[], help="a Cortex-M4 calibration sweep's build directory")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--no-prior", action="store_true", help="fit 32-bit without pulling toward the 64-bit fit")
+    ap.add_argument("--update", action="store_true",
+                    help="32-bit: pull toward the current 32-bit tables instead of the 64-bit fit (add new sweeps to "
+                         "an earlier fit whose sweeps are not at hand; the sources keep the earlier ones)")
     ap.add_argument("--doc", action="store_true", help="rewrite docs/heap-sizing.md's generated section")
     args = ap.parse_args()
     from tlsgen import heap_tables
 
     tables = dict(heap_tables.TABLES)
+    earlier = {w: src for src, w in re.findall(r"^    # (?:x86-64|Cortex-M \(32-bit\)): fitted from (.*)\n    (\d+):",
+                              Path(heap_tables.__file__).read_text(), re.M)}
     sources = {}
     reports: dict[int, list[str]] = {}
     for word, dirs, align, header in ((8, args.host, 16, 16), (4, args.m4, 8, 8)):
         if not dirs:
             continue
         sessions = load([Path(d) for d in dirs], align, header)
-        t, report = fit(sessions)
+        # 32-bit: ridge toward the 64-bit fit (PRIOR_WEIGHT), which has many more sessions behind it.
+        prior = None if word == 8 or args.no_prior else tables.get(4) if args.update else tables.get(8)
+        t, report = fit(sessions, prior=prior)
         t["structs"] = tables.get(word, {}).get("structs", {})
         print(f"==== word size {word}: {len(sessions)} sessions")
         print("\n".join(report))
@@ -325,11 +368,13 @@ def main() -> int:
         print("\n".join(checked))
         reports[word] = report + checked[:1]
         tables[word] = t
-        sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['profile']})} profiles)"
-                         for d in dirs]
+        sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['dir'] == Path(d).name})} "
+                         "profiles)" for d in dirs]
+        if word == 4 and args.update and str(word) in earlier:
+            sources[word] = [f"{earlier[str(word)]}, then (ridge toward that fit) {', '.join(sources[word])}"]
+    for word in tables:
+        sources.setdefault(word, [earlier.get(str(word), "an earlier fit")])
     if args.write:
-        for word in tables:
-            sources.setdefault(word, ["an earlier fit"])
         write(tables, sources)
     if args.doc:
         path = ROOT / "docs" / "heap-sizing.md"

@@ -2,7 +2,7 @@
 # The profile sweep on demand: N fresh sampled profiles (any seed), built and run against openssl s_server
 # and gnutls-serv, then the counts, the heap-ratio distribution and every failure with its profile.
 #
-#   bench/sweep/run.sh [--seed S] [--count N] [--target host|cortex-m4] [--jobs J]
+#   bench/sweep/run.sh [--seed S] [--count N] [--target host|cortex-m] [--jobs J]
 #
 # Defaults: a seed from the clock (printed, so the run can be repeated), 200 profiles, host. The profiles,
 # the build tree and a JSON report land in build/sweep-<target>-<seed>/.
@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     --count) count="$2"; shift 2 ;;
     --target) target="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    *) echo "usage: $0 [--seed S] [--count N] [--target host|cortex-m4] [--jobs J]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--seed S] [--count N] [--target host|cortex-m] [--jobs J]" >&2; exit 2 ;;
   esac
 done
 [ -n "$seed" ] || seed="$(date +%s)"

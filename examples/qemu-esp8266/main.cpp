@@ -40,7 +40,11 @@ namespace {
 // The application's buffers, scaled to the part: a 16 KB-RAM part (the microbit's nRF51) cannot give the
 // modem's receive ring 4 KB. The ring can be much smaller than a +IPD frame (the modem streams a frame
 // into it under flow control: docs/runtime/esp8266.md); the reply is read and printed in smaller pieces.
-constexpr bool kSmallRam = tlsgen::profile::kRamBytes != 0 && tlsgen::profile::kRamBytes <= 32 * 1024;
+// The part is the board the image is linked for, or the profile's target.ram_bytes when it says less.
+constexpr std::size_t kPartRamBytes = tlsgen::profile::kRamBytes != 0 && tlsgen::profile::kRamBytes < board::kRamBytes
+                                          ? tlsgen::profile::kRamBytes
+                                          : board::kRamBytes;
+constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024;
 constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : 4096;
 constexpr std::size_t kReplyBytes = kSmallRam ? 128 : 1024;
 constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : 512;  // psk.bin (and the CA file, when larger)
@@ -193,7 +197,9 @@ int main() {
         if (r.size > 0) {
           total += r.size;
           // Print the start of the reply (status line and headers): its first 512 bytes.
-          char text[kReplyBytes + 1];
+          // Static, like reply: a frame here sits under every TLS call of the loop (the stack need
+          // tlsgen states, kStackNeedBytes, is measured with this firmware).
+          static char text[kReplyBytes + 1];
           const std::size_t room = 512 - shown;
           const std::size_t n = r.size < room ? r.size : room;
           if (n > 0) {

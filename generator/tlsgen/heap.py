@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, Suite, min_cert_der_bytes
+from tlsgen.catalog import GROUPS, Kex, Suite, min_cert_der_bytes
 from tlsgen.resolve import Resolution
 
 MARGIN_PERCENT = 5
@@ -443,7 +443,7 @@ PHASE_NAMES = {
 
 
 def size_heap(r: Resolution) -> HeapModel:
-    word, align = r.cpu.word_bytes, r.cpu.alignment
+    align = r.cpu.alignment
     rin, rout = records(r)
     preds = [predict(r, s) for s in shapes(r)]
     worst = max(preds, key=lambda p: p.total)

@@ -120,10 +120,12 @@ class Target(Strict):
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Flash of the part.")
     stack_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
-        default=None, description="Main stack the firmware reserves (bare metal). With ram_bytes, the heap plus "
-        "this stack must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and static "
-        "RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "
-        "linker scripts of tlsgen's boards reserve.")
+        default=None, description="Main stack the firmware reserves (bare metal). It must hold what the "
+        "profile's sessions need (checked: 3840 bytes for TLS 1.2 with PSK only, 4864 with certificates, 6144 "
+        "for TLS 1.3; kStackNeedBytes in tlsgen_profile.hpp). With ram_bytes, the "
+        "heap plus this stack must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and "
+        "static RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "
+        "linker scripts of tlsgen's boards reserve; without it the board's default applies.")
 
 
 class Tls(Strict):

@@ -20,6 +20,7 @@ import jinja2
 from tlsgen import MBEDTLS_VERSION, RUNTIME_ABI, __version__
 from tlsgen.heap import HeapModel
 from tlsgen.resolve import NEVER_DEFINED, Resolution
+from tlsgen.stack import stack_need
 
 OUTPUTS = ("mbedtls_config.h", "tlsgen_profile.hpp", "tlsgen_glue.cpp")
 
@@ -160,6 +161,8 @@ def context(r: Resolution, heap: Heap) -> dict:
         "ram_bytes": p.target.ram_bytes or 0,
         "flash_bytes": p.target.flash_bytes or 0,
         "stack_bytes": p.target.stack_bytes or 0,
+        "stack_need": stack_need(r).bytes if r.cpu.bare_metal else 0,
+        "stack_need_why": stack_need(r).why if r.cpu.bare_metal else "a host target's stack is the operating system's",
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
         "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }

@@ -38,7 +38,7 @@ def records(target):
     return json.loads(path.read_text())["profiles"]
 
 
-@pytest.mark.parametrize("target", ["host", "cortex-m4"])
+@pytest.mark.parametrize("target", ["host", "cortex-m"])
 @pytest.mark.parametrize("cls", sorted(CLASSES))
 def test_model_holds_and_is_tight_on_measured_sessions(target, cls, tmp_path):
     recs = [r for r in records(target) if CLASSES[cls](r["profile"])]

@@ -129,7 +129,8 @@ def test_explain_lists_every_macro_with_its_reason_and_the_heap(capsys):
     for m in res.resolution.macros:
         assert f"  {m.name}" in out
     assert out.count("      because ") == len(res.resolution.macros)
-    assert "Heap breakdown:" in out and "record buffer in" in out and "PSA key slots" in out
+    assert "Heap breakdown:" in out and "record buffer in" in out and "TLS session state" in out
+    assert "handshake peak" in out and "PSA crypto's state" in out
 
 
 def test_subcommand_and_bare_profile_forms_agree(tmp_path):

@@ -126,6 +126,16 @@ CASES = [
     # a 16 KB part whose heap and stack alone do not fit: refused, and by how much (issue 16)
     ("heap-and-stack-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m0plus, ram_bytes: 65536, stack_bytes: 60000}"),
      3, 41, "more than the part's RAM (65536 bytes), before any static data"),
+    # a stack below what the profile's sessions need (tlsgen.stack): refused, with the class and the figure
+    ("stack-below-need", sub(ECDSA, "{cpu: cortex-m4}", "{cpu: cortex-m4, stack_bytes: 2048}"), 3, 39,
+     "2048 bytes is below the 4864 bytes of stack this profile's sessions need: TLS 1.2 with certificates"),
+    ("stack-below-need-tls13", sub(sub(ECDSA, '["1.2"]', '["1.3"]'), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                                         "TLS1-3-AES-128-GCM-SHA256").replace(
+        "{cpu: cortex-m4}", "{cpu: cortex-m4, stack_bytes: 5120}"),
+     3, 39, "below the 6144 bytes of stack this profile's sessions need: TLS 1.3"),
+    # no stack_bytes: the heap plus the stack the sessions need must still fit the part
+    ("heap-and-stack-need-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m4, ram_bytes: 25000}"), 3, 37,
+     "and the stack its sessions need (3840 bytes: TLS 1.2 with PSK only) need"),
     ("stack-on-host", sub(sub(PSK, "{cpu: cortex-m4}", "{cpu: host, stack_bytes: 4096}"), "[nv_seed]", "[os]"), 3, 34,
      "a host target's stack is the operating system's"),
     ("rsa-kex-without-opt-in", sub(ECDSA.replace("  groups: [secp256r1]\n", ""), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, SigAlg, Suite, min_cert_der_bytes
+from tlsgen.catalog import Kex, SigAlg, Suite
 from tlsgen.pipeline import Built
 
 import pki
@@ -64,21 +64,6 @@ class Session:
         return " ".join(parts)
 
 
-def _rsa_bits(b: Built) -> str:
-    return str(b.resolution.loaded.profile.tls.rsa_max_bits)
-
-
-def _leaf_keys(b: Built, suite: Suite) -> list[str]:
-    r = b.resolution
-    if suite.kex in (Kex.PSK, Kex.ECDHE_PSK):
-        return []
-    if suite.kex == Kex.ECDHE_ECDSA:
-        return ["ecdsa"]
-    if suite.kex in (Kex.ECDHE_RSA, Kex.RSA):
-        return ["rsa"]
-    return list(r.certificate_keys)
-
-
 def _handshake_sigs(b: Built, suite: Suite, key: str) -> list[SigAlg]:
     """Schemes a server with a `key` leaf may sign this suite's handshake with (none: static RSA)."""
     if suite.kex == Kex.RSA:
@@ -92,73 +77,6 @@ def _handshake_sigs(b: Built, suite: Suite, key: str) -> list[SigAlg]:
             continue
         out.append(a)
     return out
-
-
-def _leaf(b: Built, suite: Suite, key: str, sig: SigAlg | None) -> pki.Key:
-    if key == "rsa":
-        return pki.Key("rsa", _rsa_bits(b))
-    if sig is not None and sig.curve in {g.name for g in b.resolution.groups}:
-        # TLS 1.3 binds the scheme to the leaf's curve; a TLS 1.2 server pairs them the same way.
-        return pki.Key("ecdsa", sig.curve)
-    curves = [g for g in b.resolution.groups if g.name in CURVE_HASH]
-    return pki.Key("ecdsa", max(curves, key=lambda g: g.bytes).name)
-
-
-def _ca(b: Built, scheme: SigAlg) -> pki.Key:
-    if scheme.key == "rsa":
-        return pki.Key("rsa", _rsa_bits(b))
-    groups = {g.name for g in b.resolution.groups}
-    if scheme.curve in groups:
-        return pki.Key("ecdsa", scheme.curve)
-    curves = [g for g in b.resolution.groups if g.name in CURVE_HASH]
-    return pki.Key("ecdsa", max(curves, key=lambda g: g.bytes).name)
-
-
-def _chain_schemes(b: Built, version: str) -> list[SigAlg]:
-    """Schemes a CA of this profile may sign the chain with (TLS 1.3: ECDSA bound to an enabled curve)."""
-    groups = {g.name for g in b.resolution.groups}
-    return [a for a in b.resolution.signature_algorithms
-            if not (version == "1.3" and a.curve and a.curve not in groups)]
-
-
-def _size(key: pki.Key) -> int:
-    return GROUPS[key.size].bytes if key.kind == "ecdsa" else int(key.size) // 8
-
-
-def _fit(b: Built, key: pki.Key, budget: int, signer: pki.Key, fixed_curve: bool) -> pki.Key:
-    """The largest key of `key`'s type, at most `key`, whose certificate (signed by `signer`) fits `budget`:
-    the chain must stay within what the profile declares."""
-    if key.kind == "rsa":
-        options = [pki.Key("rsa", str(n)) for n in (4096, 3072, 2048) if n <= int(key.size)]
-    elif fixed_curve:
-        options = [key]
-    else:
-        options = [pki.Key("ecdsa", g.name) for g in sorted(b.resolution.groups, key=lambda g: -g.bytes)
-                   if g.name in CURVE_HASH and g.bytes <= GROUPS[key.size].bytes]
-    for k in options:
-        if min_cert_der_bytes(k.kind, _size(k), signer.kind, _size(signer)) <= budget:
-            return k
-    return options[-1]
-
-
-def _chain_spec(b: Built, leaf: pki.Key, scheme: SigAlg, suite: Suite | None = None) -> tuple[pki.ChainSpec, int]:
-    t = b.resolution.loaded.profile.tls
-    ca = _ca(b, scheme)
-    verify = b.resolution.verify != "none"
-    ca_budget = t.ca_chain_bytes // t.ca_chain_certs if verify else 1 << 16
-    ca = _fit(b, ca, ca_budget, ca, scheme.curve is not None and (suite is None or suite.version == "1.3"))
-    bound = suite is not None and suite.version == "1.3" and leaf.kind == "ecdsa"
-    leaf = _fit(b, leaf, t.peer_chain_max_bytes, ca, bound)
-    # As many certificates as the profile allows and its byte budget can hold.
-    pss = "_pss_" in scheme.name
-    leaf_min = min_cert_der_bytes(leaf.kind, _size(leaf), ca.kind, _size(ca), pss)
-    int_min = min_cert_der_bytes(ca.kind, _size(ca), ca.kind, _size(ca), pss, role="intermediate")
-    certs = 1
-    while certs < t.peer_chain_max_certs and leaf_min + certs * int_min <= t.peer_chain_max_bytes:
-        certs += 1
-    ca_certs = t.ca_chain_certs if verify else 1
-    ca_bytes = t.ca_chain_bytes // ca_certs if verify else 0
-    return pki.ChainSpec(leaf, ca, scheme.name, certs, t.peer_chain_max_bytes, ca_bytes), (ca_certs - 1)
 
 
 def server_supports(server: str, b: Built, suite: Suite) -> str | None:

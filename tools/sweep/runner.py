@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Profile sweep runner: builds sampled profiles and runs each against real servers.
 
-    runner.py sweep --seed S --count N [--target host|cortex-m4] [--build DIR] [--work DIR] [--jobs J]
+    runner.py sweep --seed S --count N [--target host|cortex-m] [--cpus C,...] [--build DIR] [--work DIR] [--jobs J]
         draw N accepted profiles (sampler.py), build them in one tree, run them, print the report
-    runner.py run --profile P.yaml --client PATH [--target host|cortex-m4] --work DIR
+    runner.py run --profile P.yaml --client PATH [--target host|cortex-m] [--machine M] --work DIR
         run one already-built profile (what tests/sweep's ctest cases call)
     runner.py build --profiles DIR --build DIR [--target ...]     build only
+    runner.py board --profile P.yaml     the board a Cortex-M profile needs when not its core's default
 
 For each profile: the generated heap and the model's figure; per session (peers.py): the server,
 the negotiated suite and protocol, the heap peak (tlsgen::Heap high water: the arena the session
@@ -48,6 +49,7 @@ import peers  # noqa: E402
 import pki  # noqa: E402
 import sampler  # noqa: E402
 from tlsgen.pipeline import Built, build  # noqa: E402
+from tlsgen.stack import stack_need  # noqa: E402
 
 RATIO_MAX = 1.10
 CALIBRATION_HEAP = 1 << 20
@@ -59,6 +61,41 @@ PSK_BYTE = 0x5A
 
 # ---- building -------------------------------------------------------------------------------------
 
+MICROBIT_RAM = 16 * 1024
+MICROBIT_STATIC = 2048  # the firmware's own static RAM on the microbit (helper figures: 1248-1640 bytes)
+DEFAULT_STACK = {"microbit": 4096}
+
+
+def board_override(profile: Path) -> str | None:
+    """The board a Cortex-M profile runs on when it is not its core's default: a cortex-m0plus profile whose
+    heap and stack do not fit the microbit's 16 KB runs as the same ARMv6-M image on the mps2-an385."""
+    b = build(str(profile))
+    p = b.resolution.loaded.profile
+    if p.target.cpu != "cortex-m0plus":
+        return None
+    stack = p.target.stack_bytes or DEFAULT_STACK["microbit"]
+    if p.target.stack_bytes is None and stack_need(b.resolution).bytes > stack:
+        return "mps2-an385-armv6m"  # the microbit's default stack is below what the session needs
+    return None if b.heap.bytes + stack + MICROBIT_STATIC <= MICROBIT_RAM else "mps2-an385-armv6m"
+
+
+def boards_table() -> tuple[dict[str, str], dict[str, str]]:
+    """boards/boards.cmake's tables: {cpu: board}, {board: QEMU machine}."""
+    text = (ROOT / "boards" / "boards.cmake").read_text()
+    cpu = dict(re.findall(r"^set\(TLSGEN_BOARD_(cortex-m\w+) (\S+) CACHE", text, re.M))
+    machine = {}
+    for board, info in re.findall(r'^set\(TLSGEN_BOARD_INFO_(\S+) "([^"]+)" CACHE', text, re.M):
+        parts = info.split(";")
+        machine[board] = parts[2] if len(parts) > 2 else board
+    return cpu, machine
+
+
+def qemu_machine(profile: Path) -> str:
+    cpu_board, board_machine = boards_table()
+    board = board_override(profile) or cpu_board[build(str(profile)).resolution.loaded.profile.target.cpu]
+    return board_machine[board]
+
+
 def write_tree(profiles: list[Path], build_dir: Path, target: str) -> Path:
     src = build_dir / "src"
     src.mkdir(parents=True, exist_ok=True)
@@ -69,10 +106,12 @@ def write_tree(profiles: list[Path], build_dir: Path, target: str) -> Path:
     if target == "host":
         lines.append(f'include("{ROOT}/boards/host/board.cmake")')
     else:
-        lines.append(f'include("{ROOT}/boards/mps2-an386/board.cmake")')
+        lines.append(f'include("{ROOT}/boards/boards.cmake")')
     fn = "tlsgen_sweep_host_client" if target == "host" else "tlsgen_sweep_firmware"
     for p in profiles:
-        lines.append(f'{fn}({ident(p)} "{p.resolve()}" "${{CMAKE_BINARY_DIR}}/generated/{p.stem}")')
+        board = board_override(p) if target != "host" else None
+        lines.append(f'{fn}({ident(p)} "{p.resolve()}" "${{CMAKE_BINARY_DIR}}/generated/{p.stem}"'
+                     + (f' {board})' if board else ")"))
     (src / "CMakeLists.txt").write_text("\n".join(lines) + "\n")
     return src
 
@@ -130,6 +169,10 @@ class SessionResult:
     seconds: float = 0.0
     trace: str | None = None
     spec: dict | None = None
+    stack_peak: int | None = None  # Cortex-M: the firmware's painted-stack high water
+    stack_size: int | None = None
+    stack_need: int | None = None  # what tlsgen.stack states for the profile
+    machine: str | None = None
 
 
 @dataclass
@@ -269,7 +312,7 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
 
 
 def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, openssl: str, gnutls: str,
-                     qemu: str, pki_dir: Path, trace: bool = False) -> SessionResult:
+                     qemu: str, machine: str, pki_dir: Path, trace: bool = False) -> SessionResult:
     started = time.monotonic()
     chain = pki.make_chain(openssl, pki_dir, s.chain) if s.chain else None
     run = Path(tempfile.mkdtemp(prefix="qemu.", dir=work))
@@ -298,7 +341,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         while not ready_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
-        proc = subprocess.Popen([qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none",
+        proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                                  "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
                                  "-kernel", str(firmware), "-append", append,
@@ -322,6 +365,20 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if trace and (run / "trace.raw").exists():
             result.trace = str(convert_trace(run / "trace.raw", work / "traces" /
                                              (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")))
+        st = lines.get("TLSGEN_STACK", {})
+        if st.get("peak", "").isdigit() and st.get("size", "").isdigit():
+            result.stack_peak, result.stack_size = int(st["peak"]), int(st["size"])
+            if result.stack_peak >= result.stack_size:
+                result.problems.append(f"the stack overflowed (all {result.stack_size} bytes used)")
+                result.ok = False
+            # The stack tlsgen states for the profile (kStackNeedBytes) must hold what the session used; a
+            # calibration build's tracing hook runs extra frames at the deepest points, so it only reports.
+            result.stack_need = stack_need(b.resolution).bytes
+            if not trace and result.stack_peak > result.stack_need:
+                result.problems.append(f"stack peak {result.stack_peak} bytes is above the {result.stack_need} "
+                                       "bytes tlsgen states for this profile (tlsgen.stack)")
+                result.ok = False
+        result.machine = machine
         cyc = lines.get("TLSGEN_CYCLES", {})
         if cyc.get("handshake_instructions", "").isdigit():
             result.instructions = int(cyc["handshake_instructions"])
@@ -360,7 +417,7 @@ def convert_trace(raw: Path, out: Path) -> Path:
 
 def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openssl: str, gnutls: str, qemu: str,
                 jobs: int = 1, build_error: str = "", pki_dir: Path | None = None, model_from: Path | None = None,
-                trace: bool = False) -> ProfileResult:
+                trace: bool = False, machine: str | None = None) -> ProfileResult:
     pki_dir = pki_dir or (work / "pki")
     b = build(str(path))
     heap = build(str(model_from)).heap if model_from else b.heap
@@ -375,7 +432,8 @@ def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openss
         return res
     work.mkdir(parents=True, exist_ok=True)
     runner = (lambda s: run_host_session(s, b, artefact_path, work, openssl, gnutls, pki_dir, trace)) if target == "host" \
-        else (lambda s: run_qemu_session(s, b, artefact_path, work, openssl, gnutls, qemu, pki_dir, trace))
+        else (lambda s: run_qemu_session(s, b, artefact_path, work, openssl, gnutls, qemu,
+                                         machine or qemu_machine(path), pki_dir, trace))
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         res.sessions = list(ex.map(runner, sessions))
     for server in peers.SERVERS:
@@ -418,6 +476,16 @@ def report(results: list[ProfileResult], refused=None, drawn: int = 0, seed: int
             k = f"{int(x * 50) / 50:.2f}"
             hist[k] = hist.get(k, 0) + 1
         out.append("  histogram                     " + "  ".join(f"{k}:{v}" for k, v in sorted(hist.items())))
+    machines: dict[str, list[SessionResult]] = {}
+    for s in sessions:
+        if s.machine:
+            machines.setdefault(s.machine, []).append(s)
+    for m, ss in sorted(machines.items()):
+        st = [s for s in ss if s.stack_peak]
+        out.append(f"  on {m:27s} {sum(s.ok for s in ss)}/{len(ss)} sessions ok"
+                   + (f", stack peak {max(s.stack_peak for s in st)} bytes (of "
+                      f"{min(s.stack_size for s in st)}-{max(s.stack_size for s in st)}), peak / stated need "
+                      f"max {max(s.stack_peak / s.stack_need for s in st):.3f}" if st else ""))
     skipped = sum(len(r.skipped) for r in results)
     if skipped:
         out.append(f"  server/suite pairs not run    {skipped} (the server lacks what the profile relies on; "
@@ -464,10 +532,14 @@ def repr_arg(a: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["sweep", "run", "build"])
+    ap.add_argument("command", choices=["sweep", "run", "build", "board"])
     ap.add_argument("--seed", type=int)
     ap.add_argument("--count", type=int, default=200)
-    ap.add_argument("--target", choices=["host", "cortex-m4"], default="host")
+    ap.add_argument("--target", choices=["host", "cortex-m", "cortex-m4"], default="host",
+                    help="host, or cortex-m: firmware in QEMU on each profile's core's board (cortex-m4: the same, "
+                         "sampling only cortex-m4)")
+    ap.add_argument("--cpus", help="sweep: comma-separated cores to draw from (default: the target's)")
+    ap.add_argument("--machine", help="run: the QEMU machine (default: the board of the profile's core)")
     ap.add_argument("--profile", action="append", default=[], help="run: a built profile (repeatable)")
     ap.add_argument("--profiles", help="build/sweep: a directory of profiles instead of sampling")
     ap.add_argument("--client", help="run: the built client/firmware of --profile")
@@ -484,6 +556,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
                          "keep each session's allocation trace, and report peaks against the original model")
     args = ap.parse_args(argv)
+    if args.command == "board":  # for tests/sweep/CMakeLists.txt: the board of a Cortex-M profile, if not the default
+        print(";".join(board_override(Path(p)) or "" for p in args.profile))
+        return 0
     if args.calibrate:
         os.environ["TLSGEN_HEAP_BOOTSTRAP"] = "1"  # a target's first calibration has no model of its own yet
     if args.command != "build" and not args.no_netns:
@@ -499,7 +574,8 @@ def main(argv: list[str] | None = None) -> int:
         for prof in args.profile:
             art = Path(args.client) if args.client else artefact(build_dir, Path(prof), args.target)
             results.append(run_profile(Path(prof), art, args.target, work / Path(prof).stem, args.openssl,
-                                       args.gnutls_serv, args.qemu, jobs=max(1, args.jobs), pki_dir=work / "pki"))
+                                       args.gnutls_serv, args.qemu, jobs=max(1, args.jobs), pki_dir=work / "pki",
+                                       machine=args.machine))
         print(report(results, target=args.target))
         for r in results:
             print(f"{'PASS' if r.ok else 'FAIL'} {r.name}: heap {r.heap} model {r.model} worst peak {r.peak} "
@@ -514,7 +590,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.seed is None:
             ap.error("sweep needs --seed (or --profiles)")
-        cpus = ["host"] if args.target == "host" else [args.target]
+        cpus = args.cpus.split(",") if args.cpus else ["host"] if args.target == "host" else \
+            sampler.CORTEX_M if args.target == "cortex-m" else [args.target]
         s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m")
         refused, drawn = s.refused, s.drawn
         pdir = build_dir / "profiles"
@@ -534,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
             data["platform"]["heap"] = CALIBRATION_HEAP if args.target == "host" else CALIBRATION_HEAP_M
             data["target"].pop("ram_bytes", None)  # the calibration heap is no device's RAM
             data["target"].pop("flash_bytes", None)  # nor is the tracing firmware its flash
+            data["target"].pop("stack_bytes", None)  # the board's default stack: a measurement must not overflow
             (cdir / f"{stem}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
             profiles.append(cdir / f"{stem}.yaml")
     t0 = time.monotonic()

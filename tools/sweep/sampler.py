@@ -143,6 +143,8 @@ def draw(rng: random.Random, name: str, cpus: list[str]) -> dict:
         target["ram_bytes"] = rng.choice([16384, 65536, 131072, 262144, 1048576])
     if bare and _maybe(rng, 0.15):
         target["flash_bytes"] = rng.choice([131072, 262144, 524288, 1048576])
+    if bare and _maybe(rng, 0.25):
+        target["stack_bytes"] = rng.choice([2048, 3072, 4096, 5120, 6144, 7168, 8192, 16384])
     profile = {"profile": 1, "name": name, "description": f"sampled profile {name}", "target": target,
                "tls": tls, "platform": platform, "optimize": rng.choice(["size", "speed"])}
     if _maybe(rng, 0.03):
@@ -264,6 +266,8 @@ def features(b: Built) -> set[str]:
             f.add(f"ca_chain_bytes{_bucket(t.ca_chain_bytes, (512, 1024, 2048, 65536))}")
     if p.target.flash_bytes:
         f.add("flash_bytes=set")
+    if p.target.stack_bytes:
+        f.add("stack_bytes=set")
     return f
 
 

@@ -20,12 +20,25 @@ endfunction()
 
 option(TLSGEN_SWEEP_TRACE "Sweep firmware writes its heap trace (heap-model calibration)" OFF)
 
-# Cortex-M (QEMU mps2-an386): the examples/qemu-esp8266 firmware for <profile>.
+# Cortex-M: the examples/qemu-esp8266 firmware for <profile>, on the QEMU board of its target.cpu
+# (boards/boards.cmake: microbit, mps2-an385/an386/an500/an505), or on [board] when given (the runner
+# gives mps2-an385-armv6m for a cortex-m0plus profile too large for the microbit). The QEMU machine is
+# the firmware's TLSGEN_QEMU_MACHINE property (the runner's --machine).
 function(tlsgen_sweep_firmware id profile out_dir)
-  tlsgen_add_library(sweep_${id} PROFILE "${profile}" OUTPUT_DIR "${out_dir}" HOOKS tlsgen_board_mps2_an386)
+  include("${TLSGEN_SWEEP_ROOT}/boards/boards.cmake")
+  tlsgen_profile_cpu("${profile}" cpu)
+  if(ARGC GREATER 3)
+    tlsgen_board(${ARGV3} board)
+  else()
+    tlsgen_board_for_cpu(${cpu} board machine)
+  endif()
+  get_target_property(machine ${board} TLSGEN_QEMU_MACHINE)
+  tlsgen_runtime_target(esp8266 ${cpu} esp8266)
+  tlsgen_add_library(sweep_${id} PROFILE "${profile}" OUTPUT_DIR "${out_dir}" HOOKS ${board})
   add_executable(sweep_fw_${id} "${TLSGEN_SWEEP_ROOT}/examples/qemu-esp8266/main.cpp")
-  target_link_libraries(sweep_fw_${id} PRIVATE sweep_${id} tlsgen_runtime_esp8266 tlsgen_board_mps2_an386)
+  target_link_libraries(sweep_fw_${id} PRIVATE sweep_${id} ${esp8266} ${board})
   target_compile_options(sweep_fw_${id} PRIVATE -Wall -Wextra -Werror)
+  set_property(TARGET sweep_fw_${id} PROPERTY TLSGEN_QEMU_MACHINE ${machine})
   if(TLSGEN_SWEEP_TRACE)
     target_compile_definitions(sweep_fw_${id} PRIVATE TLSGEN_FIRMWARE_TRACE)
   endif()

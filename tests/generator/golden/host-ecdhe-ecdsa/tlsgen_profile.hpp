@@ -18,18 +18,16 @@ inline constexpr char kName[] = "host-ecdhe-ecdsa";
 inline constexpr char kProfileSha256[] = "c3a99fb4ff653c3fb3b3a5003aae926b787f4575a1825e9b6dcdbd807912a82a";
 
 // Static heap for mbedTLS (the model's figure).
-// The model's figure for host is 8304 bytes:
-//      1072  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
-//      1072  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
-//      2342  TLS session state: session, transforms, handshake parameters and hash (x86-64 sessions of host-tls12-psk, host-ecdhe-ecdsa, host-tls13)
-//      1790  key exchange working memory: (EC)DHE and signature checks: 1790 on a 32-byte field, x 32/32 (x86-64 sessions of host-tls12-psk, host-ecdhe-ecdsa, host-tls13)
-//       512  peer certificate chain: tls.peer_chain_max_bytes 512 (DER copy held during the handshake)
-//       512  CA chain: tls.ca_chain_bytes 512 (DER copy of the trusted CAs)
-//       752  allocator headers: 47 blocks live at the peak x 16-byte tlsgen::Heap header
-//       242  margin 3% of 8052
-//      8304  total, rounded up to 16-byte alignment
-inline constexpr std::size_t kHeapBytes = 8304;
-inline constexpr std::size_t kHeapModelBytes = 8304;
+// The model's figure for host is 8432 bytes:
+//      1088  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header
+//      1088  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
+//      1104  configuration: 1 CA certificate(s), 512 DER bytes, parsed
+//      1424  TLS session state: session, transform and handshake structures, server name (mbedtls_ssl_setup)
+//      3312  handshake peak: at the server's Certificate (chain parsed and verified): 3296 working + 16 left by earlier phases; the largest session the profile allows: TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, secp256r1, server key secp256r1, chain of 1 (512 DER bytes) signed by secp256r1
+//       401  margin 5% of 8016
+//      8432  total, rounded up to 16-byte alignment
+inline constexpr std::size_t kHeapBytes = 8432;
+inline constexpr std::size_t kHeapModelBytes = 8432;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 1024;
@@ -89,6 +87,11 @@ inline constexpr int kDebugLevel = 0;
 inline constexpr std::size_t kRamBytes = 0;
 // target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kFlashBytes = 0;
+// target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
+inline constexpr std::size_t kStackBytes = 0;
+// The main stack this profile's sessions need on tlsgen's reference firmware (0: host): a host target's stack is the operating system's.
+// tlsgen refuses a target.stack_bytes below it; the application's own frames come on top.
+inline constexpr std::size_t kStackNeedBytes = 0;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

@@ -18,18 +18,16 @@ inline constexpr char kName[] = "m4-ecdhe-ecdsa-speed";
 inline constexpr char kProfileSha256[] = "27a9b9e8380c7a44690e68adfe0fbae55b9a7f264bd1c615031fd848a1e45728";
 
 // Static heap for mbedTLS (the model's figure).
-// The model's figure for cortex-m4 is 8760 bytes:
-//      1072  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
-//      1072  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
-//      1984  TLS session state: session, transforms, handshake parameters and hash (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
-//      2800  key exchange working memory: (EC)DHE and signature checks: 880 on a 32-byte field, x 32/32 + comb table (30 more points x 2 x 32, window 6) (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
-//       512  peer certificate chain: tls.peer_chain_max_bytes 512 (DER copy held during the handshake)
-//       512  CA chain: tls.ca_chain_bytes 512 (DER copy of the trusted CAs)
-//       552  allocator headers: 69 blocks live at the peak x 8-byte tlsgen::Heap header
-//       256  margin 3% of 8504
-//      8760  total, rounded up to 8-byte alignment
-inline constexpr std::size_t kHeapBytes = 8760;
-inline constexpr std::size_t kHeapModelBytes = 8760;
+// The model's figure for cortex-m4 is 8680 bytes:
+//      1080  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header
+//      1080  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
+//       904  configuration: 1 CA certificate(s), 512 DER bytes, parsed
+//       968  TLS session state: session, transform and handshake structures, server name (mbedtls_ssl_setup)
+//      4232  handshake peak: at the server's Certificate (chain parsed and verified): 4224 working + 8 left by earlier phases; the largest session the profile allows: TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, secp256r1, server key secp256r1, chain of 1 (512 DER bytes) signed by secp256r1
+//       414  margin 5% of 8264
+//      8680  total, rounded up to 8-byte alignment
+inline constexpr std::size_t kHeapBytes = 8680;
+inline constexpr std::size_t kHeapModelBytes = 8680;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 1024;
@@ -89,6 +87,11 @@ inline constexpr int kDebugLevel = 0;
 inline constexpr std::size_t kRamBytes = 262144;
 // target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kFlashBytes = 1048576;
+// target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
+inline constexpr std::size_t kStackBytes = 0;
+// The main stack this profile's sessions need on tlsgen's reference firmware (0: host): TLS 1.2 with certificates (X.509 verification, ECP and RSA frames).
+// tlsgen refuses a target.stack_bytes below it; the application's own frames come on top.
+inline constexpr std::size_t kStackNeedBytes = 4864;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

@@ -18,15 +18,16 @@ inline constexpr char kName[] = "m4-psk-ccm8";
 inline constexpr char kProfileSha256[] = "ff98011c3ecacfc56feb9392df44c0c711d79bdb72619893f7e2a15660c5998e";
 
 // Static heap for mbedTLS (the model's figure).
-// The model's figure for cortex-m4 is 4392 bytes:
-//      1072  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
-//      1072  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
-//      1984  TLS session state: session, transforms, handshake parameters and hash (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
-//       136  allocator headers: 17 blocks live at the peak x 8-byte tlsgen::Heap header
-//       128  margin 3% of 4264
-//      4392  total, rounded up to 8-byte alignment
-inline constexpr std::size_t kHeapBytes = 4392;
-inline constexpr std::size_t kHeapModelBytes = 4392;
+// The model's figure for cortex-m4 is 4576 bytes:
+//      1080  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 1024 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header
+//      1080  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
+//       224  configuration: a 16-byte PSK and its identity
+//       672  TLS session state: session, transform and handshake structures, server name (mbedtls_ssl_setup)
+//      1296  handshake peak: at client Finished: 456 working + 840 left by earlier phases; the largest session the profile allows: TLS-PSK-WITH-AES-128-CCM-8
+//       218  margin 5% of 4352
+//      4576  total, rounded up to 8-byte alignment
+inline constexpr std::size_t kHeapBytes = 4576;
+inline constexpr std::size_t kHeapModelBytes = 4576;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 1024;
@@ -84,6 +85,11 @@ inline constexpr int kDebugLevel = 0;
 inline constexpr std::size_t kRamBytes = 262144;
 // target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kFlashBytes = 1048576;
+// target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
+inline constexpr std::size_t kStackBytes = 0;
+// The main stack this profile's sessions need on tlsgen's reference firmware (0: host): TLS 1.2 with PSK only.
+// tlsgen refuses a target.stack_bytes below it; the application's own frames come on top.
+inline constexpr std::size_t kStackNeedBytes = 3840;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

@@ -15,9 +15,17 @@
  * - peer certificates: ecdsa, verify required
  * - signed with: ecdsa_secp256r1_sha256
  * - records: in 16384 / out 1024 bytes of payload
- * - heap: 24656 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 25168 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
- * - target: cortex-m4 (bare metal)
+ * - target: cortex-m4 (bare metal, ARMv7E-M, Thumb-2 with the DSP extension)
+ *
+ * Target CPU (cortex-m4):
+ * - unaligned LDR/STR allowed (to Normal memory): the compiler defines __ARM_FEATURE_UNALIGNED
+ *   and mbedTLS's alignment.h sets MBEDTLS_EFFICIENT_UNALIGNED_ACCESS itself; LDM/STM/LDRD/STRD
+ *   stay aligned (the compiler sees to it)
+ * - heap blocks 8-byte aligned: alignof(max_align_t) under the AAPCS, which 64-bit bignum
+ *   temporaries and LDRD/STRD need
+ * - the FPU (FPv4-SP) is not used by mbedTLS
  *
  * Warnings:
  * - platform.time is none: certificate validity dates (notBefore/notAfter) are not checked; use
@@ -41,7 +49,8 @@
 /* no deprecated APIs [tlsgen baseline] */
 #define MBEDTLS_DEPRECATED_REMOVED
 
-/* mbedTLS's bignum assembly for this CPU [target.cpu] */
+/* DSP extension: bn_mul.h's UMAAL path, one multiply-accumulate-accumulate per 32-bit limb; and
+ * constant_time_impl.h's Arm assembly [target.cpu] */
 #define MBEDTLS_HAVE_ASM
 
 /* ---- Platform hooks ---------------------------------------------------------------------------- */

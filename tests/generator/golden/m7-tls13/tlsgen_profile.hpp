@@ -18,16 +18,16 @@ inline constexpr char kName[] = "m7-tls13";
 inline constexpr char kProfileSha256[] = "cfe23abd136bba8a6f3d3c03d159912d0f8506d5fd10253f758470233a3d1243";
 
 // Static heap for mbedTLS (the model's figure).
-// The model's figure for cortex-m7 is 25984 bytes:
+// The model's figure for cortex-m7 is 25168 bytes:
 //     16440  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 16384 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header
 //      1080  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 1024 + 45
-//      1296  configuration: 1 CA certificate(s), 512 DER bytes, parsed; PSA crypto's state
+//      1096  configuration: 1 CA certificate(s), 512 DER bytes, parsed; PSA crypto's state
 //       896  TLS session state: session, transform and handshake structures, server name (mbedtls_ssl_setup)
-//      5512  handshake peak: at the server's Certificate (chain parsed and verified): 3840 working + 1672 left by earlier phases; the largest session the profile allows: TLS1-3-AES-128-GCM-SHA256, secp256r1, server key secp256r1, chain of 1 (512 DER bytes) signed by secp256r1
-//       757  margin 3% of 25224
-//     25984  total, rounded up to 8-byte alignment
-inline constexpr std::size_t kHeapBytes = 25984;
-inline constexpr std::size_t kHeapModelBytes = 25984;
+//      4456  handshake peak: at client Finished: 112 working + 4344 left by earlier phases; the largest session the profile allows: TLS1-3-AES-128-GCM-SHA256, x25519, server key secp256r1, chain of 1 (512 DER bytes) signed by secp256r1
+//      1199  margin 5% of 23968
+//     25168  total, rounded up to 8-byte alignment
+inline constexpr std::size_t kHeapBytes = 25168;
+inline constexpr std::size_t kHeapModelBytes = 25168;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 16384;
@@ -90,6 +90,9 @@ inline constexpr std::size_t kRamBytes = 262144;
 inline constexpr std::size_t kFlashBytes = 1048576;
 // target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
 inline constexpr std::size_t kStackBytes = 0;
+// The main stack this profile's sessions need on tlsgen's reference firmware (0: host): TLS 1.3 (key schedule and CertificateVerify frames).
+// tlsgen refuses a target.stack_bytes below it; the application's own frames come on top.
+inline constexpr std::size_t kStackNeedBytes = 6144;
 inline constexpr int kInsecureOptIns = 0;
 
 }  // namespace tlsgen::profile

@@ -26,18 +26,16 @@ inline constexpr char kName[] = "seed-esp8266";
 inline constexpr char kProfileSha256[] = "47ed612308103d9b5fbe1a216601f3684d805e67935df66af0bb20b532ace529";
 
 // Static heap for mbedTLS (fixed by platform.heap).
-// The model's figure for cortex-m4 is 30792 bytes:
-//     16432  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 16384 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites)
-//      4144  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 4096 + 45
-//      1984  TLS session state: session, transforms, handshake parameters and hash (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
-//      1320  key exchange working memory: (EC)DHE and signature checks: 880 on a 32-byte field, x 48/32 (Cortex-M4 sessions of m4-psk-ccm8, m4-ecdhe-ecdsa, m4-tls13 in QEMU)
-//      1536  RSA signature verification: 6 x 256-byte integers for a 2048-bit public-key operation (estimate)
-//      4096  peer certificate chain: tls.peer_chain_max_bytes 4096 (DER copy held during the handshake)
-//       376  allocator headers: 47 blocks live at the peak x 8-byte tlsgen::Heap header
-//       897  margin 3% of 29888
-//     30792  total, rounded up to 8-byte alignment
+// The model's figure for cortex-m4 is 29160 bytes:
+//     16440  record buffer in: MBEDTLS_SSL_IN_CONTENT_LEN 16384 + 45 (header 13, IV 16, tag/MAC, CBC padding of the chosen suites), rounded, one block header
+//      4152  record buffer out: MBEDTLS_SSL_OUT_CONTENT_LEN 4096 + 45
+//       192  configuration: nothing beyond the session
+//      1216  TLS session state: session, transform and handshake structures, server name (mbedtls_ssl_setup)
+//      5768  handshake peak: at ServerKeyExchange (ECDHE parameters, signature check): 5272 working + 496 left by earlier phases; the largest session the profile allows: TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256, secp384r1, server key rsa2048, chain of 2 (4096 DER bytes) signed by secp256r1 (not verified)
+//      1389  margin 5% of 27768
+//     29160  total, rounded up to 8-byte alignment
 inline constexpr std::size_t kHeapBytes = 49152;
-inline constexpr std::size_t kHeapModelBytes = 30792;
+inline constexpr std::size_t kHeapModelBytes = 29160;
 
 // Record payload sizes (MBEDTLS_SSL_IN_CONTENT_LEN / MBEDTLS_SSL_OUT_CONTENT_LEN).
 inline constexpr std::size_t kInContentLen = 16384;
@@ -103,6 +101,11 @@ inline constexpr int kDebugLevel = 0;
 inline constexpr std::size_t kRamBytes = 262144;
 // target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kFlashBytes = 1048576;
+// target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
+inline constexpr std::size_t kStackBytes = 0;
+// The main stack this profile's sessions need on tlsgen's reference firmware (0: host): TLS 1.2 with certificates (X.509 verification, ECP and RSA frames).
+// tlsgen refuses a target.stack_bytes below it; the application's own frames come on top.
+inline constexpr std::size_t kStackNeedBytes = 4864;
 inline constexpr int kInsecureOptIns = 2;
 
 }  // namespace tlsgen::profile

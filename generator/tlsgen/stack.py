@@ -1,0 +1,44 @@
+"""The main stack a bare-metal TLS session needs: what `target.stack_bytes` is checked against.
+
+mbedTLS keeps its large state on the heap, but its handshake still has deep call chains with buffers on
+the stack: the TLS 1.3 key schedule (secrets of MBEDTLS_MD_MAX_SIZE) and CertificateVerify's signed content,
+X.509 chain verification, the ECP, bignum and PSA working frames. The figures are the painted-stack high
+water of tlsgen's reference firmware (examples/qemu-esp8266: SslTcpStack over the ESP8266 AT stack, one HTTP
+GET, the reply read to close_notify) over sampled profiles on every core, rounded up with about 15 % to
+spare for what a sample has not reached. Sweep seed 9201 (59 profiles, 246 sessions on M0+, M3, M4, M7 and
+M33), largest peak per class:
+
+    class                          largest measured peak    need
+    TLS 1.2, PSK only              3,272 (Cortex-M3)        3,840
+    TLS 1.2 with certificates      4,100 (Cortex-M0+)       4,864
+    TLS 1.3                        5,244 (Cortex-M0+)       6,144
+
+The class decides it; the core hardly does (Thumb-1 frames are a few per cent larger), and debug messages
+did not raise any peak (mbedTLS formats them in the SSL layer, above the deepest crypto frames). Every
+Cortex-M sweep session checks the figure: a session whose stack peak exceeds it fails. An application's own
+frames under the session calls come on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tlsgen.resolve import Resolution
+
+PSK_TLS12 = 3840
+CERT_TLS12 = 4864
+TLS13 = 6144
+
+
+@dataclass(frozen=True)
+class StackNeed:
+    bytes: int
+    why: str  # the class, for messages and the generated header
+
+
+def stack_need(r: Resolution) -> StackNeed:
+    if "1.3" in r.versions:
+        return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
+    if r.uses_certificates:
+        return StackNeed(CERT_TLS12, "TLS 1.2 with certificates (X.509 verification, ECP and RSA frames)")
+    return StackNeed(PSK_TLS12, "TLS 1.2 with PSK only")
