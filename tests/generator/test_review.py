@@ -68,6 +68,21 @@ def test_committed_reference_is_current():
     assert committed == markdown_reference(), "run: tlsgen reference -o docs/profile-reference.md"
 
 
+def test_reference_says_which_modules_each_suite_brings_in():
+    """issue 12, consumer docs 4: the suite -> hash / cipher / signature modules table, from the resolver."""
+    from tlsgen.catalog import SUITES
+
+    rows = {line.split("|")[1].strip(" `"): line for line in markdown_reference().splitlines()
+            if line.startswith("| `TLS") and line.count("|") == 6}
+    assert set(rows) == set(SUITES)
+    assert "`SHA384_C`" in rows["TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384"]
+    assert "`SHA384_C`" not in rows["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"]
+    assert "`ECDSA_C`" in rows["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"]
+    assert "`RSA_C`" in rows["TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"]
+    assert "`CHACHAPOLY_C`" in rows["TLS-PSK-WITH-CHACHA20-POLY1305-SHA256"]
+    assert "`ECDSA_C`" not in rows["TLS-PSK-WITH-AES-128-CCM-8"] and "`CCM_C`" in rows["TLS-PSK-WITH-AES-128-CCM-8"]
+
+
 def test_shipped_profiles_reference_the_schema():
     for p in PROFILES:
         assert p.read_text().startswith("# yaml-language-server: $schema=../schema/tlsgen-profile.schema.json"), p

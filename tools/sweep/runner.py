@@ -48,6 +48,7 @@ import yaml  # noqa: E402
 import peers  # noqa: E402
 import pki  # noqa: E402
 import sampler  # noqa: E402
+from tlsgen.errors import ProfileError  # noqa: E402
 from tlsgen.pipeline import Built, build  # noqa: E402
 from tlsgen.stack import stack_need  # noqa: E402
 
@@ -420,7 +421,12 @@ def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openss
                 trace: bool = False, machine: str | None = None) -> ProfileResult:
     pki_dir = pki_dir or (work / "pki")
     b = build(str(path))
-    heap = build(str(model_from)).heap if model_from else b.heap
+    heap = b.heap
+    if model_from:
+        try:
+            heap = build(str(model_from)).heap
+        except ProfileError:
+            pass  # the profile as drawn is refused by today's rules: its model is still the calibration build's
     res = ProfileResult(path.stem, not build_error and artefact_path.exists(), build_error, heap.bytes,
                         heap.model.total, heap.mode == "fixed")
     if not res.compiled:
