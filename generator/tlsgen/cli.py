@@ -25,6 +25,7 @@ from tlsgen import MBEDTLS_VERSION, __version__
 from tlsgen.errors import ProfileError
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
+from tlsgen.stack import stack_need
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -70,6 +71,14 @@ def _summary(res: Built, out_dir: str | None) -> str:
     heap_src = "model" if heap.mode == "auto" else f"fixed by platform.heap; model {heap.model.total}"
     parts = " + ".join(f"{x.name} {x.bytes}" for x in heap.model.lines)
     lines.append(f"  heap:    {heap.bytes} bytes ({heap_src}) = {parts} + margin {heap.model.margin}")
+    if r.cpu.bare_metal:
+        need = stack_need(r)
+        stack = (f"stack {p.target.stack_bytes} (target.stack_bytes; the sessions need {need.bytes})"
+                 if p.target.stack_bytes else f"stack {need.bytes} (the sessions' need, a measured bound: {need.why})")
+        total = heap.bytes + (p.target.stack_bytes or need.bytes)
+        of = f" of the part's {p.target.ram_bytes}" if p.target.ram_bytes else ""
+        lines.append(f"  ram:     {total} bytes{of} = heap {heap.bytes} + {stack}, before static data "
+                     "(tlsgen_check_ram() checks the linked image)")
     lines.append(f"  macros:  {len(r.macros)}")
     for c in r.insecure:
         lines.append(f"  {_insecure_line(c)}")

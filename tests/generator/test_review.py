@@ -270,3 +270,25 @@ def test_diff_git_names_the_old_side_by_revision(tmp_path, capsys):
     assert main(["diff", "--git", "HEAD", "--", str(profile)]) == 2
     err = capsys.readouterr().err
     assert "HEAD:device.yaml:1:1: error: name: required field is missing" in err, err
+
+
+def test_check_reports_the_ram_figure_heap_plus_stack(capsys):
+    """issue 14 (RAM, not just heap): the summary gives heap + stack, saying whether the stack is the profile's
+    target.stack_bytes or the sessions' measured need (tlsgen.stack), against the part's RAM."""
+    from tlsgen.pipeline import build
+    from tlsgen.stack import stack_need
+
+    m0 = ROOT / "profiles" / "m0-ecdhe-ecdsa.yaml"
+    assert main(["check", str(m0)]) == 0
+    b = build(str(m0))
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("ram:"))
+    stack = b.resolution.loaded.profile.target.stack_bytes
+    assert f"{b.heap.bytes + stack} bytes of the part's 16384 = heap {b.heap.bytes} + stack {stack} " \
+           f"(target.stack_bytes; the sessions need {stack_need(b.resolution).bytes})" in line
+    m4 = ROOT / "profiles" / "m4-tls13.yaml"
+    assert main(["check", str(m4)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("ram:"))
+    assert "+ stack 6144 (the sessions' need, a measured bound: TLS 1.3" in line
+    host = ROOT / "profiles" / "host-tls13.yaml"
+    assert main(["check", str(host)]) == 0
+    assert "ram:" not in capsys.readouterr().out
