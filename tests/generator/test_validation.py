@@ -138,6 +138,22 @@ CASES = [
      "and the stack its sessions need (3840 bytes: TLS 1.2 with PSK only) need"),
     ("stack-on-host", sub(sub(PSK, "{cpu: cortex-m4}", "{cpu: host, stack_bytes: 4096}"), "[nv_seed]", "[os]"), 3, 34,
      "a host target's stack is the operating system's"),
+    # static RSA on TLS 1.2 with only RSA-PSS listed: the TLS 1.2 ClientHello offers no RSA scheme, and OpenSSL
+    # refuses the handshake (sweep seed 9401, h9401-0286)
+    ("static-rsa-tls12-pss-only", """\
+profile: 1
+name: t
+target: {cpu: cortex-m4}
+tls:
+  versions: ["1.2"]
+  cipher_suites: [TLS-RSA-WITH-AES-128-GCM-SHA256]
+  certificate_keys: [rsa]
+  signature_algorithms: [rsa_pss_rsae_sha256]
+platform:
+  entropy: [nv_seed]
+insecure:
+- {allow: no_forward_secrecy, reason: a lab server for the test}
+""", 8, 25, "mbedTLS 3.6's TLS 1.2 ClientHello offers RSA as PKCS#1 v1.5 only"),
     ("rsa-kex-without-opt-in", sub(ECDSA.replace("  groups: [secp256r1]\n", ""), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                    "TLS-RSA-WITH-AES-128-GCM-SHA256"), 6, 19, "no forward secrecy"),
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",

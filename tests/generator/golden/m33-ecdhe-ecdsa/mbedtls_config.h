@@ -15,7 +15,7 @@
  * - peer certificates: ecdsa, verify required
  * - signed with: ecdsa_secp256r1_sha256
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 6688 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 6720 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
  * - target: cortex-m33 (bare metal, ARMv8-M Mainline, Thumb-2 (DSP extension and FPU optional))
  *
