@@ -134,7 +134,7 @@ def lean(shape: H.Shape, ch: dict) -> bool:
         (shape.verify and ch.get("root_der", root) < root - 16)
 
 
-PRIOR_WEIGHT = 3.0  # how many sessions' worth of evidence the 64-bit coefficients count for (ridge)
+PRIOR_WEIGHT = 3.0  # how many sessions' worth of evidence the prior's coefficients count for (ridge; --prior-weight)
 
 
 def lstsq(rows: list[dict[str, float]], y: list[float],
@@ -337,16 +337,20 @@ def write(tables: dict[int, dict], sources: dict[int, list[str]]) -> None:
 
 
 def main() -> int:
+    global PRIOR_WEIGHT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", action="append", default=[], help="a host calibration sweep's build directory")
     ap.add_argument("--m4", action="append", default=[], help="a Cortex-M4 calibration sweep's build directory")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--no-prior", action="store_true", help="fit 32-bit without pulling toward the 64-bit fit")
     ap.add_argument("--update", action="store_true",
-                    help="32-bit: pull toward the current 32-bit tables instead of the 64-bit fit (add new sweeps to "
-                         "an earlier fit whose sweeps are not at hand; the sources keep the earlier ones)")
+                    help="pull each word size toward its current tables (32-bit: instead of the 64-bit fit): add new "
+                         "sweeps to an earlier fit whose sweeps are not at hand; the sources keep the earlier ones")
     ap.add_argument("--doc", action="store_true", help="rewrite docs/heap-sizing.md's generated section")
+    ap.add_argument("--prior-weight", type=float, default=3.0,
+                    help="sessions' worth of evidence the prior counts for (default 3)")
     args = ap.parse_args()
+    PRIOR_WEIGHT = args.prior_weight
     from tlsgen import heap_tables
 
     tables = dict(heap_tables.TABLES)
@@ -359,7 +363,7 @@ def main() -> int:
             continue
         sessions = load([Path(d) for d in dirs], align, header)
         # 32-bit: ridge toward the 64-bit fit (PRIOR_WEIGHT), which has many more sessions behind it.
-        prior = None if word == 8 or args.no_prior else tables.get(4) if args.update else tables.get(8)
+        prior = (tables.get(word) if args.update else None if word == 8 or args.no_prior else tables.get(8))
         t, report = fit(sessions, prior=prior)
         t["structs"] = tables.get(word, {}).get("structs", {})
         print(f"==== word size {word}: {len(sessions)} sessions")
@@ -370,7 +374,7 @@ def main() -> int:
         tables[word] = t
         sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['dir'] == Path(d).name})} "
                          "profiles)" for d in dirs]
-        if word == 4 and args.update and str(word) in earlier:
+        if args.update and str(word) in earlier:
             sources[word] = [f"{earlier[str(word)]}, then (ridge toward that fit) {', '.join(sources[word])}"]
     for word in tables:
         sources.setdefault(word, [earlier.get(str(word), "an earlier fit")])

@@ -12,7 +12,7 @@
  * - TLS 1.2 client
  * - cipher suites: TLS-PSK-WITH-AES-128-CCM-8
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 5072 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 5040 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: os; time: calendar; optimize: size
  * - target: host
  *
