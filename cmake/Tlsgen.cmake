@@ -202,7 +202,7 @@ function(tlsgen_add_library name)
   # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS for speed, -O2;
   # the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose compiler flags the
   # library and everything linking it get: cmake/TlsgenCpu.cmake) and `target.stack_bytes` (the stack the
-  # image reserves). The profile is validated by the generator at build time; here only these keys are
+  # image reserves; without it, on a part whose ram_bytes is given, the stack the sessions need). The profile is validated by the generator at build time; here only these keys are
   # read (YAML-aware, so quoting does not matter), and a profile edit re-runs this configure step.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
   execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Configure-time helper for tlsgen_add_library(): prints the profile fields the build itself needs, as a
-CMake list: `<optimize>;<target.cpu>;<target.stack_bytes>` (size|speed; a core name or host; bytes or 0).
+CMake list: `<optimize>;<target.cpu>;<stack bytes>` (size|speed; a core name or host; bytes or 0).
+
+The stack is target.stack_bytes; without it, on a part whose target.ram_bytes is given, the stack the
+profile's sessions need (tlsgen.stack): the generator checks heap + that need against ram_bytes, so the image
+reserves exactly it rather than a board's larger default. 0 leaves the board's default.
 
 Only these keys are read, YAML-aware (quoting does not matter). A profile that does not parse prints the
 defaults (`size;host;0`): the generator, which runs at build time, reports the real error with its location.
 """
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -18,6 +23,17 @@ data = data if isinstance(data, dict) else {}
 optimize = data.get("optimize")
 target = data.get("target") if isinstance(data.get("target"), dict) else {}
 cpu, stack = target.get("cpu"), target.get("stack_bytes")
+stack = stack if isinstance(stack, int) and not isinstance(stack, bool) and stack > 0 else 0
+ram = target.get("ram_bytes")
+if not stack and isinstance(ram, int) and not isinstance(ram, bool) and cpu != "host":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generator"))
+    try:
+        from tlsgen.pipeline import build
+        from tlsgen.stack import stack_need
+
+        stack = stack_need(build(sys.argv[1]).resolution).bytes
+    except Exception:  # noqa: BLE001 - an invalid profile: the generator reports it at build time
+        stack = 0
 print(";".join([optimize if optimize in ("size", "speed") else "size",
                 cpu if isinstance(cpu, str) and cpu.replace("-", "").isalnum() else "host",
-                str(stack) if isinstance(stack, int) and not isinstance(stack, bool) and stack > 0 else "0"]), end="")
+                str(stack)]), end="")

@@ -125,7 +125,8 @@ class Target(Strict):
         "for TLS 1.3; kStackNeedBytes in tlsgen_profile.hpp). With ram_bytes, the "
         "heap plus this stack must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and "
         "static RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "
-        "linker scripts of tlsgen's boards reserve; without it the board's default applies.")
+        "linker scripts of tlsgen's boards reserve; without it, the sessions' need when ram_bytes is given, else "
+        "the board's default.")
 
 
 class Tls(Strict):
