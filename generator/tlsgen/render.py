@@ -76,6 +76,7 @@ def heap_for(r: Resolution, model: HeapModel) -> Heap:
 
 def context(r: Resolution, heap: Heap) -> dict:
     p = r.loaded.profile
+    stack = stack_need(r) if r.cpu.bare_metal else None
     fingerprint = "0x" + r.loaded.sha256[:8] + "u"
     sections = []
     for title, macros in r.by_section():
@@ -161,8 +162,8 @@ def context(r: Resolution, heap: Heap) -> dict:
         "ram_bytes": p.target.ram_bytes or 0,
         "flash_bytes": p.target.flash_bytes or 0,
         "stack_bytes": p.target.stack_bytes or 0,
-        "stack_need": stack_need(r).bytes if r.cpu.bare_metal else 0,
-        "stack_need_why": stack_need(r).why if r.cpu.bare_metal else "a host target's stack is the operating system's",
+        "stack_need": stack.bytes if stack else 0,
+        "stack_need_why": stack.why if stack else "a host target's stack is the operating system's",
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
         "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }
