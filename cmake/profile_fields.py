@@ -3,7 +3,7 @@
 CMake list: `<optimize>;<target.cpu>;<stack bytes>` (size|speed; a core name or host; bytes or 0).
 
 The stack is target.stack_bytes; without it, on a part whose target.ram_bytes is given, the stack the
-profile's sessions need (tlsgen.stack): the generator checks heap + that need against ram_bytes, so the image
+profile's sessions need (tlsgen.ram.reserved_stack: the figure the generator's RAM check used), so the image
 reserves exactly it rather than a board's larger default. 0 leaves the board's default.
 
 Only these keys are read, YAML-aware (quoting does not matter). A profile that does not parse prints the
@@ -29,9 +29,9 @@ if not stack and isinstance(ram, int) and not isinstance(ram, bool) and cpu != "
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generator"))
     try:
         from tlsgen.pipeline import build
-        from tlsgen.stack import stack_need
+        from tlsgen.ram import reserved_stack
 
-        stack = stack_need(build(sys.argv[1]).resolution).bytes
+        stack = reserved_stack(build(sys.argv[1]).resolution)
     except Exception:  # noqa: BLE001 - an invalid profile: the generator reports it at build time
         stack = 0
 print(";".join([optimize if optimize in ("size", "speed") else "size",

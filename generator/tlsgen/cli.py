@@ -25,7 +25,7 @@ from tlsgen import MBEDTLS_VERSION, __version__
 from tlsgen.errors import ProfileError
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
-from tlsgen.stack import stack_need
+from tlsgen.ram import ram_plan
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -72,13 +72,13 @@ def _summary(res: Built, out_dir: str | None) -> str:
     parts = " + ".join(f"{x.name} {x.bytes}" for x in heap.model.lines)
     lines.append(f"  heap:    {heap.bytes} bytes ({heap_src}) = {parts} + margin {heap.model.margin}")
     if r.cpu.bare_metal:
-        need = stack_need(r)
-        stack = (f"stack {p.target.stack_bytes} (target.stack_bytes; the sessions need {need.bytes})"
-                 if p.target.stack_bytes else f"stack {need.bytes} (the sessions' need, a measured bound: {need.why})")
-        total = heap.bytes + (p.target.stack_bytes or need.bytes)
-        of = f" of the part's {p.target.ram_bytes}" if p.target.ram_bytes else ""
-        lines.append(f"  ram:     {total} bytes{of} = heap {heap.bytes} + {stack}, before static data "
-                     "(tlsgen_check_ram() checks the linked image)")
+        plan = ram_plan(r, heap.bytes)
+        stack = (f"stack {plan.stack} (target.stack_bytes; the sessions need {plan.need.bytes})" if plan.stack_given
+                 else f"stack {plan.stack} (the sessions' need, a measured bound: {plan.need.why})")
+        left = (f"; the part has {plan.ram_bytes}, {plan.left} left for the application's static data"
+                if plan.ram_bytes is not None else "; the application's static data comes on top")
+        lines.append(f"  ram:     {plan.total} bytes = heap {heap.bytes} + {stack} + mbedTLS and runtime static "
+                     f"data {plan.tlsgen_static}{left} (tlsgen_check_ram() checks the linked image)")
     lines.append(f"  macros:  {len(r.macros)}")
     for c in r.insecure:
         lines.append(f"  {_insecure_line(c)}")

@@ -116,14 +116,17 @@ class Target(Strict):
 
     cpu: CpuName = Field(description="CPU core; the word size, alignment and bare-metal rules follow from it.")
     ram_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
-        default=None, description="RAM of the part: the generated heap plus static RAM must fit (checked).")
+        default=None, description="RAM of the part. Checked here: the generated heap, the stack (stack_bytes or "
+        "the sessions' need) and the measured static data of mbedTLS and the tlsgen runtime (256 bytes, 2048 with "
+        "PSA crypto) must fit; the rest is the application's. tlsgen_check_ram() checks the linked image, the "
+        "application's static data included.")
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Flash of the part.")
     stack_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Main stack the firmware reserves (bare metal). It must hold what the "
         "profile's sessions need (checked: 3840 bytes for TLS 1.2 with PSK only, 4864 with certificates, 6144 "
         "for TLS 1.3; kStackNeedBytes in tlsgen_profile.hpp). With ram_bytes, the "
-        "heap plus this stack must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and "
+        "heap, this stack and tlsgen's static data must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and "
         "static RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "
         "linker scripts of tlsgen's boards reserve; without it, the sessions' need when ram_bytes is given, else "
         "the board's default.")

@@ -9,7 +9,7 @@ from tlsgen.heap import HeapModel, size_heap
 from tlsgen.loader import LoadedProfile, SchemaError, load_profile, load_profile_bytes
 from tlsgen.render import Heap, heap_for
 from tlsgen.resolve import Resolution, resolve
-from tlsgen.stack import stack_need
+from tlsgen.ram import ram_plan
 
 
 @dataclass(frozen=True)
@@ -52,24 +52,21 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
         problems.append(Problem(loaded.where(("platform", "heap")), ("platform", "heap"),
                                 f"{heap.bytes} bytes is below the model's {model.total} bytes for this profile:\n"
                                 + breakdown(model, indent="    ")))
-    stack = stack_need(r)
+    plan = ram_plan(r, heap.bytes)
+    stack = plan.need
     if p.target.ram_bytes is not None and heap.bytes > p.target.ram_bytes:
         problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
                                 f"the heap alone ({heap.bytes} bytes) exceeds the part's RAM "
                                 f"({p.target.ram_bytes} bytes)"))
-    elif p.target.ram_bytes is not None and r.cpu.bare_metal:
-        # The stack: what target.stack_bytes reserves, or at least what the sessions need when it is not given.
-        given = p.target.stack_bytes is not None
-        stack_bytes = p.target.stack_bytes if given else stack.bytes
-        need = heap.bytes + stack_bytes
-        if need > p.target.ram_bytes:
-            what = (f"the stack (target.stack_bytes, {stack_bytes})" if given else
-                    f"the stack its sessions need ({stack_bytes} bytes: {stack.why})")
-            problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
-                                    f"the heap ({heap.bytes} bytes) and {what} need {need} bytes, "
-                                    f"{need - p.target.ram_bytes} more than the part's RAM ({p.target.ram_bytes} bytes), "
-                                    "before any static data; smaller records (tls.in_content_len, out_content_len) or "
-                                    "fewer suites lower the heap"))
+    elif p.target.ram_bytes is not None and r.cpu.bare_metal and plan.total > p.target.ram_bytes:
+        what = (f"the stack (target.stack_bytes, {plan.stack})" if plan.stack_given else
+                f"the stack its sessions need ({plan.stack} bytes: {stack.why})")
+        problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
+                                f"the heap ({heap.bytes} bytes), {what} and the static data of mbedTLS and the "
+                                f"tlsgen runtime ({plan.tlsgen_static} bytes, measured) need {plan.total} bytes, "
+                                f"{plan.total - p.target.ram_bytes} more than the part's RAM ({p.target.ram_bytes} "
+                                "bytes), before the application's own static data; smaller records "
+                                "(tls.in_content_len, out_content_len) or fewer suites lower the heap"))
     if r.cpu.bare_metal and p.target.stack_bytes is not None and p.target.stack_bytes < stack.bytes:
         problems.append(Problem(loaded.where(("target", "stack_bytes")), ("target", "stack_bytes"),
                                 f"{p.target.stack_bytes} bytes is below the {stack.bytes} bytes of stack this "

@@ -125,7 +125,7 @@ CASES = [
      "exceeds the part's RAM"),
     # a 16 KB part whose heap and stack alone do not fit: refused, and by how much (issue 16)
     ("heap-and-stack-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m0plus, ram_bytes: 65536, stack_bytes: 60000}"),
-     3, 41, "more than the part's RAM (65536 bytes), before any static data"),
+     3, 41, "more than the part's RAM (65536 bytes), before the application's own static data"),
     # a stack below what the profile's sessions need (tlsgen.stack): refused, with the class and the figure
     ("stack-below-need", sub(ECDSA, "{cpu: cortex-m4}", "{cpu: cortex-m4, stack_bytes: 2048}"), 3, 39,
      "2048 bytes is below the 4864 bytes of stack this profile's sessions need: TLS 1.2 with certificates"),
@@ -135,7 +135,7 @@ CASES = [
      3, 39, "below the 6144 bytes of stack this profile's sessions need: TLS 1.3"),
     # no stack_bytes: the heap plus the stack the sessions need must still fit the part
     ("heap-and-stack-need-over-ram", sub(PSK, "{cpu: cortex-m4}", "{cpu: cortex-m4, ram_bytes: 25000}"), 3, 37,
-     "and the stack its sessions need (3840 bytes: TLS 1.2 with PSK only) need"),
+     "the stack its sessions need (3840 bytes: TLS 1.2 with PSK only) and the static data"),
     ("stack-on-host", sub(sub(PSK, "{cpu: cortex-m4}", "{cpu: host, stack_bytes: 4096}"), "[nv_seed]", "[os]"), 3, 34,
      "a host target's stack is the operating system's"),
     # static RSA on TLS 1.2 with only RSA-PSS listed: the TLS 1.2 ClientHello offers no RSA scheme, and OpenSSL
@@ -227,6 +227,28 @@ def test_strict_rejects_every_insecure_opt_in(capsys):
     err = capsys.readouterr().err
     assert "--strict rejects insecure opt-in 'verify_none'" in err
     assert "--strict rejects insecure opt-in 'test_static_entropy'" in err
+
+
+def test_ram_check_counts_tlsgen_static_data(write_profile, tmp_path, capsys):
+    """A part whose RAM holds the heap and the stack but not the static data of mbedTLS and the runtime is
+    refused by the generator (sweep 5202's m5202-0257 passed check and was refused only at link)."""
+    from tlsgen.pipeline import build
+    from tlsgen.ram import STATIC_NO_PSA, STATIC_PSA
+
+    for text, static in ((PSK, STATIC_NO_PSA),
+                         (sub(sub(ECDSA, '["1.2"]', '["1.3"]'), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+                              "TLS1-3-AES-128-GCM-SHA256"), STATIC_PSA)):
+        probe = build(str(write_profile(text)))
+        from tlsgen.stack import stack_need
+        heap_and_stack = probe.heap.bytes + stack_need(probe.resolution).bytes
+        tight = sub(text, "{cpu: cortex-m4}", f"{{cpu: cortex-m4, ram_bytes: {heap_and_stack + static - 8}}}")
+        assert main(["check", str(write_profile(tight))]) == EXIT_INVALID
+        err = capsys.readouterr().err
+        assert f"the static data of mbedTLS and the tlsgen runtime ({static} bytes, measured)" in err
+        assert "8 more than the part's RAM" in err
+        fits = sub(text, "{cpu: cortex-m4}", f"{{cpu: cortex-m4, ram_bytes: {heap_and_stack + static}}}")
+        assert main(["check", str(write_profile(fits))]) == 0
+        assert "0 left for the application's static data" in capsys.readouterr().out
 
 
 def test_dedent_helper_unused():

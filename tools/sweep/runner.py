@@ -50,6 +50,7 @@ import pki  # noqa: E402
 import sampler  # noqa: E402
 from tlsgen.errors import ProfileError  # noqa: E402
 from tlsgen.pipeline import Built, build  # noqa: E402
+from tlsgen.ram import tlsgen_static  # noqa: E402
 from tlsgen.stack import stack_need  # noqa: E402
 
 RATIO_MAX = 1.10
@@ -187,6 +188,7 @@ class ProfileResult:
     sessions: list[SessionResult] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    tlsgen_static: int | None = None  # Cortex-M: the image's static data of mbedTLS, the runtime and newlib
 
     @property
     def peak(self) -> int:
@@ -416,6 +418,24 @@ def convert_trace(raw: Path, out: Path) -> Path:
     return out
 
 
+# The reference firmware's own static data, left out of library_static_bytes(): main()'s buffers (function
+# statics), the board layer's (semihosting command line, clock state) and the heap region itself.
+APP_SYMBOLS = re.compile(r"^_ZZ4main|g_cmdline|g_heap_region|board")
+
+
+def library_static_bytes(firmware: Path) -> int:
+    """The .data and .bss of everything in a linked firmware but the reference application's own buffers: what
+    tlsgen.ram reserves for mbedTLS, the tlsgen runtime and newlib."""
+    out = subprocess.run(["arm-none-eabi-nm", "-S", "-t", "d", str(firmware)], check=True, capture_output=True,
+                         text=True).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "bBdD" and not APP_SYMBOLS.search(parts[3]):
+            total += int(parts[1])
+    return total
+
+
 def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openssl: str, gnutls: str, qemu: str,
                 jobs: int = 1, build_error: str = "", pki_dir: Path | None = None, model_from: Path | None = None,
                 trace: bool = False, machine: str | None = None) -> ProfileResult:
@@ -432,6 +452,12 @@ def run_profile(path: Path, artefact_path: Path, target: str, work: Path, openss
     if not res.compiled:
         res.problems.append("did not build: " + (build_error or "no artefact")[-500:])
         return res
+    if target != "host" and not model_from:
+        res.tlsgen_static = library_static_bytes(artefact_path)
+        if res.tlsgen_static > tlsgen_static(b.resolution):
+            res.problems.append(f"the image's static data of mbedTLS, the runtime and newlib is {res.tlsgen_static} "
+                                f"bytes, above the {tlsgen_static(b.resolution)} the generator's RAM check counts "
+                                "(tlsgen.ram)")
     sessions, res.skipped = peers.sessions_for(b)
     if not sessions:
         res.problems.append("no session to run: " + "; ".join(res.skipped))
@@ -482,6 +508,11 @@ def report(results: list[ProfileResult], refused=None, drawn: int = 0, seed: int
             k = f"{int(x * 50) / 50:.2f}"
             hist[k] = hist.get(k, 0) + 1
         out.append("  histogram                     " + "  ".join(f"{k}:{v}" for k, v in sorted(hist.items())))
+    static = [r for r in results if r.tlsgen_static is not None]
+    if static:
+        out.append(f"  mbedTLS + runtime static data max {max(r.tlsgen_static for r in static)} bytes; above what "
+                   f"tlsgen.ram reserves: {sum(any('tlsgen.ram' in x for x in r.problems) for r in static)}"
+                   f"/{len(static)} images")
     machines: dict[str, list[SessionResult]] = {}
     for s in sessions:
         if s.machine:
