@@ -199,8 +199,8 @@ function(tlsgen_add_library name)
   # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
-  # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS for speed, -O2;
-  # the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose compiler flags the
+  # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS's bignum and ECP
+  # objects with -O2; the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose compiler flags the
   # library and everything linking it get: cmake/TlsgenCpu.cmake) and `target.stack_bytes` (the stack the
   # image reserves; without it, on a part whose ram_bytes is given, the stack the sessions need). The profile is validated by the generator at build time; here only these keys are
   # read (YAML-aware, so quoting does not matter), and a profile edit re-runs this configure step.
@@ -214,7 +214,19 @@ function(tlsgen_add_library name)
   list(GET fields 1 profile_cpu)
   list(GET fields 2 stack_bytes)
   if(optimize STREQUAL "speed")
-    target_compile_options(${name}_mbedtls PRIVATE -O2)
+    # Only the objects the public-key arithmetic runs in get -O2 (bignum, ECP, ECDH/ECDSA): they are where a
+    # handshake spends its instructions; the rest stays at the toolchain's size setting (bench/README.md, "What optimize trades").
+    # A source property is per directory, not per target: the option is conditional on the compiling
+    # target's TLSGEN_HOT_O2, so a size profile built from the same mbedTLS sources keeps -Os.
+    set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_HOT_O2 ON)
+    get_property(hot_done DIRECTORY PROPERTY TLSGEN_HOT_O2_SOURCES)
+    if(NOT hot_done)
+      set(hot_src ${mbedtls_src})
+      list(FILTER hot_src INCLUDE REGEX "/library/(bignum[a-z_]*|ecp[a-z_]*|ecdh|ecdsa)\\.c$")
+      set_property(SOURCE ${hot_src} APPEND PROPERTY COMPILE_OPTIONS
+        "$<$<BOOL:$<TARGET_PROPERTY:TLSGEN_HOT_O2>>:-O2>")
+      set_property(DIRECTORY PROPERTY TLSGEN_HOT_O2_SOURCES "${hot_src}")
+    endif()
   endif()
   tlsgen_cpu_for_profile_cpu("${profile_cpu}" cpu)
   tlsgen_cpu_target("${cpu}" cpu_lib)
