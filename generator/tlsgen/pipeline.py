@@ -81,6 +81,6 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
 
 def breakdown(model: HeapModel, indent: str = "  ") -> str:
     rows = [f"{indent}{x.bytes:>7}  {x.name}: {x.derivation}" for x in model.lines]
-    rows.append(f"{indent}{model.margin:>7}  margin {model.margin_percent}% of {model.subtotal}")
+    rows.append(f"{indent}{model.margin:>7}  margin {model.margin_why}")
     rows.append(f"{indent}{model.total:>7}  total (aligned)")
     return "\n".join(rows)

@@ -130,6 +130,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "heap": {"bytes": heap.bytes, "mode": heap.mode, "model_total": heap.model.total,
                  "mode_text": "the model's figure" if heap.mode == "auto" else "fixed by platform.heap",
                  "lines": lines, "margin": heap.model.margin, "margin_percent": heap.model.margin_percent,
+                 "margin_why": heap.model.margin_why,
                  "subtotal": heap.model.subtotal, "alignment": r.cpu.alignment},
         "in_content_len": r.in_content_len,
         "max_fragment_length": p.tls.max_fragment_length or 0,

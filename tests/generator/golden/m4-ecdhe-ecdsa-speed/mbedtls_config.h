@@ -15,7 +15,7 @@
  * - peer certificates: ecdsa, verify required
  * - signed with: ecdsa_secp256r1_sha256
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 8856 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 8816 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: speed
  * - target: cortex-m4 (bare metal, ARMv7E-M, Thumb-2 with the DSP extension)
  *
