@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "board.hpp"
+#include "single_list_model.hpp"
 #include "tlsgen/heap.hpp"
 
 namespace {
@@ -421,116 +422,16 @@ void check_corrupt_links() {
          "cycle in a bin: calloc ends, corrupt header");
 }
 
-// The placement the heap had before its free lists were split into bins (one list of every free
-// block, newest first; the smallest block that fits, the first of equal ones, an exact fit ending
-// the walk; a rest of at least 16 bytes split off; the wilderness only when nothing fits): offsets
-// and sizes only (16 bits: the region is at most 16 KB), at most kModelBlocks blocks below the top.
-constexpr unsigned kModelLive = board::kRamBytes >= 64 * 1024 ? 48 : 24;  // live blocks at most, so
-constexpr unsigned kModelBlocks = 2 * kModelLive + 8;                      // blocks <= 2 * live + 1
-struct ModelBlock {
-  std::uint16_t at;
-  std::uint16_t size;
-  bool used;
-};
-struct Model {
-  ModelBlock blocks[kModelBlocks];          // by offset
-  std::uint16_t free_list[kModelBlocks];  // offsets, newest first
-  unsigned count = 0;
-  unsigned free_count = 0;
-  std::uint32_t top = 0;
-  std::uint32_t high = 0;
-  std::uint32_t capacity = 0;
-
-  unsigned index_of(std::uint32_t at) const {
-    unsigned i = 0;
-    while (i < count && blocks[i].at != at) ++i;
-    return i;
-  }
-  void insert(unsigned i, std::uint32_t at, std::uint32_t size, bool used) {
-    const ModelBlock b{static_cast<std::uint16_t>(at), static_cast<std::uint16_t>(size), used};
-    for (unsigned k = count; k > i; --k) blocks[k] = blocks[k - 1];
-    blocks[i] = b;
-    ++count;
-  }
-  void erase(unsigned i) {
-    for (unsigned k = i; k + 1 < count; ++k) blocks[k] = blocks[k + 1];
-    --count;
-  }
-  void push_free(std::uint32_t at) {
-    for (unsigned k = free_count; k > 0; --k) free_list[k] = free_list[k - 1];
-    free_list[0] = static_cast<std::uint16_t>(at);
-    ++free_count;
-  }
-  void remove_free(std::uint32_t at) {
-    unsigned i = 0;
-    while (free_list[i] != at) ++i;
-    for (; i + 1 < free_count; ++i) free_list[i] = free_list[i + 1];
-    --free_count;
-  }
-  // The new block's header offset, or ~0u when it does not fit (or the model is full).
-  std::uint32_t calloc(std::size_t request) {
-    const auto need = static_cast<std::uint32_t>(Heap::block_bytes(request));
-    unsigned best = free_count;
-    std::uint32_t best_size = 0;
-    for (unsigned k = 0; k < free_count; ++k) {
-      const std::uint32_t have = blocks[index_of(free_list[k])].size;
-      if (have >= need && (best == free_count || have < best_size)) {
-        best = k;
-        best_size = have;
-        if (have == need) break;
-      }
-    }
-    if (best == free_count) {
-      if (need > capacity - top || count == kModelBlocks) return ~0u;
-      insert(count, top, need, true);
-      top += need;
-      if (top > high) high = top;
-      return top - need;
-    }
-    const std::uint32_t at = free_list[best];
-    remove_free(at);
-    const unsigned i = index_of(at);
-    blocks[i].used = true;
-    if (best_size - need >= 16) {
-      blocks[i].size = static_cast<std::uint16_t>(need);
-      insert(i + 1, at + need, best_size - need, false);
-      push_free(at + need);
-    }
-    return at;
-  }
-  void free(std::uint32_t at) {
-    unsigned i = index_of(at);
-    std::uint32_t start = at;
-    std::uint32_t size = blocks[i].size;
-    if (i + 1 < count && !blocks[i + 1].used) {
-      size += blocks[i + 1].size;
-      remove_free(blocks[i + 1].at);
-      erase(i + 1);
-    }
-    if (i > 0 && !blocks[i - 1].used) {
-      start = blocks[i - 1].at;
-      size += blocks[i - 1].size;
-      remove_free(start);
-      erase(i);
-      --i;
-    }
-    if (start + size == top) {
-      erase(i);
-      top = start;
-      return;
-    }
-    blocks[i] = {static_cast<std::uint16_t>(start), static_cast<std::uint16_t>(size), false};
-    push_free(start);
-  }
-};
-Model g_model;
+// The single best-fit list the heap had before its bins (single_list_model.hpp), 16-bit offsets (the
+// region is at most 16 KB), with room for the blocks of kModelLive live ones.
+constexpr unsigned kModelLive = board::kRamBytes >= 64 * 1024 ? 48 : 24;
+SingleListModel<std::uint16_t, 2 * kModelLive + 8> g_model;
 
 // Random calloc/free steps on the heap and on the model side by side: the same offset for every block
 // (the heap model's calibration depends on it), the same high water and number of free blocks.
 void check_same_placement() {
   fresh();
-  g_model = Model{};
-  g_model.capacity = static_cast<std::uint32_t>(g_heap.stats().capacity);
+  g_model.reset(static_cast<std::uint32_t>(g_heap.stats().capacity));
   void* live[kModelLive];
   unsigned count = 0;
   std::uint32_t bad_step = 0;
@@ -542,11 +443,11 @@ void check_same_placement() {
       void* p = g_heap.calloc(1, n);
       const std::uint32_t expected = g_model.calloc(n);
       const std::uint32_t got =
-          p == nullptr ? ~0u : static_cast<std::uint32_t>(static_cast<std::byte*>(p) - g_region) - 8;
+          p == nullptr ? g_model.kNone : static_cast<std::uint32_t>(static_cast<std::byte*>(p) - g_region) - 8;
       if (got != expected) bad_step = step;
       if (p != nullptr && got == expected) {
         live[count++] = p;
-        if (got + Heap::block_bytes(n) < g_model.top) ++reused;
+        if (got + Heap::block_bytes(n) < g_model.top()) ++reused;
       } else if (p != nullptr) {
         g_heap.free(p);
       }
@@ -557,7 +458,7 @@ void check_same_placement() {
       live[i] = live[--count];
     }
     const HeapStats s = g_heap.stats();
-    if (s.high_water != g_model.high || s.free_blocks != g_model.free_count || g_log.count != 0 ||
+    if (s.high_water != g_model.high_water() || s.free_blocks != g_model.free_blocks() || g_log.count != 0 ||
         !g_heap.check().ok()) {
       bad_step = step;
     }
