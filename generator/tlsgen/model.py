@@ -117,7 +117,7 @@ class Target(Strict):
     cpu: CpuName = Field(description="CPU core; the word size, alignment and bare-metal rules follow from it.")
     ram_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="RAM of the part. Checked here: the generated heap, the stack (stack_bytes or "
-        "the sessions' need) and the measured static data of mbedTLS and the tlsgen runtime (256 bytes, 2048 with "
+        "the sessions' need) and the measured static data of mbedTLS and the tlsgen runtime (320 bytes, 2048 with "
         "PSA crypto) must fit; the rest is the application's. tlsgen_check_ram() checks the linked image, the "
         "application's static data included.")
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(

@@ -7,11 +7,12 @@ summary line and the build's stack reservation (cmake/profile_fields.py) share.
 
 The last figure is measured, not modelled: the static data of every library symbol in the 100 Cortex-M
 firmware images of sweep 9302 (M0+, M3, M4, M7, M33; `arm-none-eabi-nm -S` over .data and .bss, the
-application's own buffers and the heap region left out):
+application's own buffers and the heap region left out), plus the 68 bytes tlsgen::Heap has grown by since
+(its free-list bins, issue 14: sizeof(Heap) 92 -> 160 on every Cortex-M core):
 
-    profile uses                      measured (bytes)   + newlib impure_data   reserved
-    no PSA crypto                     104 - 133          100                    256
-    PSA crypto (TLS 1.3, psa_buffers) 1,768 - 1,812      100                    2,048  (PSA's key slots)
+    profile uses                      measured (bytes)   + Heap's bins   + newlib impure_data   reserved
+    no PSA crypto                     104 - 133          68              100                    320
+    PSA crypto (TLS 1.3, psa_buffers) 1,768 - 1,812      68              100                    2,048  (PSA's key slots)
 
 An application's own static data comes on top: the generator cannot know it, so it prints what is left, and
 tlsgen_check_ram() refuses a linked image that does not fit target.ram_bytes (cmake/check_ram.py, exit 2).
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from tlsgen.resolve import Resolution
 from tlsgen.stack import StackNeed, stack_need
 
-STATIC_NO_PSA = 256
+STATIC_NO_PSA = 320
 STATIC_PSA = 2048
 
 

@@ -5,11 +5,14 @@
 //
 // White-box parts use the layout heap.hpp documents: the size word is the header's first 32 bits
 // (size | log2(kAlignment) << 1 | in-use bit); a free block's first payload bytes are its list links
-// {next, prev}, each the block's offset from the region start + 1.
+// {next, prev}, each the block's offset from the region start + 1, on the list of its size class
+// (bins of one size below 64 bytes, then [64, 96), [96, 128), ...): prev 0 for a bin's first block,
+// next the heap's end mark (bit 31 set, a multiple of 8) for its last.
 #include <cstdint>
 #include <cstring>
 
 #include "board.hpp"
+#include "single_list_model.hpp"
 #include "tlsgen/heap.hpp"
 
 namespace {
@@ -86,6 +89,7 @@ void set_links(void* payload, Links links) { std::memcpy(payload, &links, sizeof
 std::uint32_t link_to(const void* payload) {
   return static_cast<std::uint32_t>(static_cast<const std::byte*>(payload) - Heap::kHeaderBytes - g_region) + 1;
 }
+bool is_end_mark(std::uint32_t link) { return (link & 0x80000000u) != 0 && link % 8 == 0; }
 
 // The heap's whole observable state: region bytes and statistics.
 HeapStats g_stats_copy;
@@ -315,6 +319,14 @@ void check_overwritten_headers() {
   expect(g_log.count == 0 && g_heap.stats().in_use == 0 && g_heap.check().ok(), "restored: all free normally");
 }
 
+std::uint32_t g_rng = 0x2545F491u;
+std::uint32_t next_random() {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 17;
+  g_rng ^= g_rng << 5;
+  return g_rng;
+}
+
 void check_corrupt_links() {
   // The audit's repro: a, b, c, guard; free(b); junk over b's links; free(a) must not follow them.
   fresh();
@@ -324,15 +336,20 @@ void check_corrupt_links() {
   void* guard = g_heap.calloc(1, 8);
   g_heap.free(b);
   const Links saved = links_of(b);
+  expect(links_of(b).prev == 0 && is_end_mark(links_of(b).next), "a bin's only block: prev 0, next the end mark");
   std::memset(b, 0x5A, 8);
   snapshot();
   g_heap.free(a);
   expect(g_log.exactly(1, HeapFault::kCorruptHeader) && unchanged() && !g_heap.check().ok(),
          "use after free over a free block's links, then free of its neighbour: corrupt header, nothing written");
   g_log.clear();
-  expect(g_heap.calloc(1, 1000) == nullptr && g_heap.calloc(1, 32) == nullptr &&
-             g_log.exactly(2, HeapFault::kCorruptHeader) && unchanged(),
-         "calloc over the corrupted list: null, corrupt header, nothing written");
+  expect(g_heap.calloc(1, 32) == nullptr && g_log.exactly(1, HeapFault::kCorruptHeader) && unchanged(),
+         "calloc of that bin's size (its first block, no walk): null, corrupt header, nothing written");
+  g_log.clear();
+  set_links(b, Links{0, 0});  // the end mark zeroed
+  snapshot();
+  expect(g_heap.calloc(1, 32) == nullptr && g_log.exactly(1, HeapFault::kCorruptHeader) && unchanged(),
+         "a bin's end mark zeroed: calloc follows it, corrupt header, nothing written");
   g_log.clear();
   set_links(b, saved);
   g_heap.free(a);
@@ -340,63 +357,118 @@ void check_corrupt_links() {
   g_heap.free(guard);
   expect(g_log.count == 0 && g_heap.stats().in_use == 0 && g_heap.check().ok(), "links restored: heap recovers");
 
-  // Each kind of bad link, on the non-head block b of the list d -> b.
+  // Each kind of bad link, on the last block b of the bin d -> b (blocks of 64 and 80 bytes, both in
+  // the bin [64, 96)): a calloc of 88 bytes walks the bin, one of 64 ends its walk at b and takes it.
   struct Case {
     const char* name;
     Links links;
   };
   fresh();
   a = g_heap.calloc(1, 32);
-  b = g_heap.calloc(1, 32);
+  b = g_heap.calloc(1, 56);
   c = g_heap.calloc(1, 32);
-  void* d = g_heap.calloc(1, 64);
+  void* d = g_heap.calloc(1, 72);
   void* e = g_heap.calloc(1, 32);
   g_heap.free(b);
   g_heap.free(d);
   const std::uint32_t top = static_cast<std::uint32_t>(g_heap.stats().high_water);
   const std::uint32_t lb = link_to(b), lc = link_to(c), ld = link_to(d);
-  expect(links_of(d).next == lb && links_of(b).prev == ld && links_of(b).next == 0, "free list d -> b");
+  const std::uint32_t end = links_of(b).next;
+  expect(Heap::bin_of(64) == Heap::bin_of(80) && Heap::bin_of(64) == Heap::bin_of(88) && links_of(d).next == lb &&
+             links_of(d).prev == 0 && links_of(b).prev == ld && is_end_mark(end),
+         "bin d -> b, b's next the end mark");
   const Case cases[] = {
+      {"bad link: next zeroed (the list cut short)", {0, ld}},
+      {"bad link: next a guessed end mark", {end == 0x80000000u ? 0x80000008u : 0x80000000u, ld}},
       {"bad link: next far outside the region", {0x7FFFFFF1u, ld}},
       {"bad link: next in the wilderness", {top + 1, ld}},
       {"bad link: next misaligned", {lc + 4, ld}},
       {"bad link: next at a live block", {lc, ld}},
       {"bad link: next at itself", {lb, ld}},
       {"bad link: next not pointing back", {ld, ld}},
-      {"bad link: prev claims head", {0, 0}},
-      {"bad link: prev at a live block", {0, lc}},
-      {"bad link: prev in the wilderness", {0, top + 1}},
+      {"bad link: prev claims head", {end, 0}},
+      {"bad link: prev at a live block", {end, lc}},
+      {"bad link: prev in the wilderness", {end, top + 1}},
   };
   for (const Case& test : cases) {
     set_links(b, test.links);
     snapshot();
     g_log.clear();
     g_heap.free(a);
-    const bool walk_null = g_heap.calloc(1, 1000) == nullptr;
-    const bool exact_null = g_heap.calloc(1, 32) == nullptr;
+    const bool walk_null = g_heap.calloc(1, 80) == nullptr;
+    const bool exact_null = g_heap.calloc(1, 56) == nullptr;
     expect(walk_null && exact_null && g_log.exactly(3, HeapFault::kCorruptHeader) && unchanged() &&
                !g_heap.check().ok(),
            test.name);
   }
-  set_links(b, Links{0, ld});
+  set_links(b, Links{end, ld});
   g_log.clear();
-  expect(g_heap.check().ok() && g_heap.calloc(1, 32) == b, "links restored: b is reused");
+  expect(g_heap.check().ok() && g_heap.calloc(1, 56) == b, "links restored: b is reused");
   (void)e;
 
   // A cycle: the best-fit walk must end.
   fresh();
-  a = g_heap.calloc(1, 32);
+  a = g_heap.calloc(1, 56);
   b = g_heap.calloc(1, 32);
-  c = g_heap.calloc(1, 64);
+  c = g_heap.calloc(1, 72);
   guard = g_heap.calloc(1, 8);
   g_heap.free(a);
-  g_heap.free(c);  // list: c -> a
+  g_heap.free(c);  // the bin [64, 96): c -> a
   Links back = links_of(a);
   back.next = link_to(c);
   set_links(a, back);
   snapshot();
-  expect(g_heap.calloc(1, 1000) == nullptr && g_log.exactly(1, HeapFault::kCorruptHeader) && unchanged(),
-         "cycle in the free list: calloc ends, corrupt header");
+  expect(g_heap.calloc(1, 80) == nullptr && g_log.exactly(1, HeapFault::kCorruptHeader) && unchanged(),
+         "cycle in a bin: calloc ends, corrupt header");
+}
+
+// The single best-fit list the heap had before its bins (single_list_model.hpp), 16-bit offsets (the
+// region is at most 16 KB), with room for the blocks of kModelLive live ones.
+constexpr unsigned kModelLive = board::kRamBytes >= 64 * 1024 ? 48 : 24;
+SingleListModel<std::uint16_t, 2 * kModelLive + 8> g_model;
+
+// Random calloc/free steps on the heap and on the model side by side: the same offset for every block
+// (the heap model's calibration depends on it), the same high water and number of free blocks.
+void check_same_placement() {
+  fresh();
+  g_model.reset(static_cast<std::uint32_t>(g_heap.stats().capacity));
+  void* live[kModelLive];
+  unsigned count = 0;
+  std::uint32_t bad_step = 0;
+  std::uint32_t reused = 0;
+  for (std::uint32_t step = 1; step <= 3000 && bad_step == 0; ++step) {
+    if (count == 0 || (count < kModelLive && next_random() % 100 < 52)) {
+      const std::uint32_t kind = next_random() % 8;
+      const std::size_t n = 1 + next_random() % (kind < 4 ? 120 : kind < 7 ? 600 : 3000);
+      void* p = g_heap.calloc(1, n);
+      const std::uint32_t expected = g_model.calloc(n);
+      const std::uint32_t got =
+          p == nullptr ? g_model.kNone : static_cast<std::uint32_t>(static_cast<std::byte*>(p) - g_region) - 8;
+      if (got != expected) bad_step = step;
+      if (p != nullptr && got == expected) {
+        live[count++] = p;
+        if (got + Heap::block_bytes(n) < g_model.top()) ++reused;
+      } else if (p != nullptr) {
+        g_heap.free(p);
+      }
+    } else {
+      const unsigned i = next_random() % count;
+      g_heap.free(live[i]);
+      g_model.free(static_cast<std::uint32_t>(static_cast<std::byte*>(live[i]) - g_region) - 8);
+      live[i] = live[--count];
+    }
+    const HeapStats s = g_heap.stats();
+    if (s.high_water != g_model.high_water() || s.free_blocks != g_model.free_blocks() || g_log.count != 0 ||
+        !g_heap.check().ok()) {
+      bad_step = step;
+    }
+  }
+  if (bad_step != 0) {
+    board::host_printf("     same placement: step %lu differs\n", static_cast<unsigned long>(bad_step));
+  }
+  expect(bad_step == 0 && reused > 100,
+         "3000 random steps: every block where the single best-fit list put it, same high water");
+  for (unsigned i = 0; i < count; ++i) g_heap.free(live[i]);
 }
 
 // A few thousand random calloc/free steps against a model: no overlap, data preserved, statistics
@@ -407,13 +479,6 @@ struct Live {
   unsigned char tag;
 };
 
-std::uint32_t g_rng = 0x2545F491u;
-std::uint32_t next_random() {
-  g_rng ^= g_rng << 13;
-  g_rng ^= g_rng >> 17;
-  g_rng ^= g_rng << 5;
-  return g_rng;
-}
 
 bool intact(const Live& l) {
   for (std::size_t k = 0; k < l.n; ++k) {
@@ -491,6 +556,7 @@ int main() {
   check_double_frees();
   check_overwritten_headers();
   check_corrupt_links();
+  check_same_placement();
   check_random();
   if (g_failures != 0) {
     board::host_printf("HEAP SELFTEST FAIL %u of %u checks\n", g_failures, g_checks);

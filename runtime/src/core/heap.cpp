@@ -20,6 +20,42 @@ constexpr bool used(std::uint32_t field) { return (field & kUsed) != 0; }
 
 [[noreturn]] void trap_on_fault(HeapFault, const void*, void*) { __builtin_trap(); }
 
+constexpr std::uint32_t kEndBit = 0x80000000u;  // set in the end mark: no link has it (kMaxRegion)
+static_assert(Heap::kMaxRegion <= kEndBit, "a link is at most kMaxRegion");
+
+// The smallest block size of bin `bin` (Heap::bin_of's inverse).
+constexpr std::uint32_t bin_floor(unsigned bin) {
+  constexpr unsigned kExact = 8 - Heap::block_bytes(1) / Heap::kAlignment;
+  const std::uint32_t units =
+      bin < kExact ? bin + 8 - kExact : (2u + ((bin - kExact) & 1u)) << ((bin - kExact) / 2 + 2);
+  return units * static_cast<std::uint32_t>(Heap::kAlignment);
+}
+
+constexpr bool bins_consistent() {
+  for (unsigned bin = 0; bin < Heap::kBins; ++bin) {
+    if (Heap::bin_of(bin_floor(bin)) != bin) return false;
+    if (bin > 0 && Heap::bin_of(bin_floor(bin) - Heap::kAlignment) != bin - 1) return false;
+    if (bin + 1 < Heap::kBins && Heap::bin_of(bin_floor(bin + 1) - Heap::kAlignment) != bin) return false;
+  }
+  return bin_floor(0) == Heap::block_bytes(1) && Heap::bin_of(Heap::block_bytes(1)) == 0 &&
+         Heap::bin_of(Heap::kMaxRegion - Heap::kAlignment) == Heap::kBins - 1;
+}
+static_assert(bins_consistent(), "bin_floor(b) is the smallest size of bin b, and bins cover every size in order");
+
+// Zeroes a payload (a multiple of kAlignment, at least 8 bytes): most are small (mbedTLS's bignum
+// limbs), where a loop of 8-byte stores costs about half the instructions of a call to memset.
+[[gnu::always_inline]] inline void zero(void* payload, std::uint32_t bytes) {
+  if (bytes > 64) {
+    std::memset(payload, 0, bytes);
+    return;
+  }
+  auto* word = static_cast<std::uint32_t*>(payload);
+  for (std::uint32_t* end = word + bytes / 4; word != end; word += 2) {
+    word[0] = 0;
+    word[1] = 0;
+  }
+}
+
 }  // namespace
 
 struct Heap::Header {
@@ -31,7 +67,8 @@ struct Heap::Header {
 #endif
 };
 
-// Free-list links, kept in a free block's payload (offsets + 1; 0 ends the list).
+// Free-list links, kept in a free block's payload (offsets + 1; prev 0: the bin's first block; next
+// end_: its last).
 struct Heap::Links {
   std::uint32_t next;
   std::uint32_t prev;
@@ -49,14 +86,20 @@ const char* to_string(HeapFault fault) {
   return "unknown heap fault";
 }
 
-// The small helpers below sit on every calloc and free. Built for speed they are forced inline
-// (about 35 instructions per call fewer on Cortex-M4); built for size (-Os: __OPTIMIZE_SIZE__) the
-// compiler decides, which keeps about 200 bytes of flash.
+// The small helpers below sit on every calloc and free. Built for speed they are forced inline, and
+// so is everything the common cases of calloc and free call (TLSGEN_HEAP_HOT; the walk, the merges
+// and the fault path stay out of line, TLSGEN_HEAP_COLD): about 40 instructions per call fewer on
+// Cortex-M4. Built for size (-Os: __OPTIMIZE_SIZE__) the compiler decides, which keeps about 320
+// bytes of flash. The accounting helpers (one or two callers) are inlined either way.
 #if defined(__OPTIMIZE_SIZE__)
 #define TLSGEN_HEAP_INLINE inline
+#define TLSGEN_HEAP_HOT
 #else
 #define TLSGEN_HEAP_INLINE [[gnu::always_inline]] inline
+#define TLSGEN_HEAP_HOT [[gnu::flatten]]
 #endif
+#define TLSGEN_HEAP_ONCE [[gnu::always_inline]] inline
+#define TLSGEN_HEAP_COLD [[gnu::noinline]]
 TLSGEN_HEAP_INLINE Heap::Header* Heap::header_at(std::uint32_t offset) const {
   return static_cast<Header*>(static_cast<void*>(base_ + offset));
 }
@@ -69,7 +112,7 @@ TLSGEN_HEAP_INLINE Heap::Links* Heap::links_of(Header* block) {
   return static_cast<Links*>(static_cast<void*>(block + 1));
 }
 
-void Heap::fault(HeapFault kind, const void* pointer) const {
+TLSGEN_HEAP_COLD void Heap::fault(HeapFault kind, const void* pointer) const {
   (fault_handler_ != nullptr ? fault_handler_ : trap_on_fault)(kind, pointer, fault_context_);
 }
 
@@ -130,19 +173,28 @@ TLSGEN_HEAP_INLINE bool Heap::header_sane(const Header* block) const {
       ;
 }
 
-// The header of a block at `offset` (aligned, below top_) agrees with the region: sane, ends at or
-// below top_, and its `prev` is 0 for the first block and otherwise an aligned size of a block that
-// fits below it.
-TLSGEN_HEAP_INLINE bool Heap::header_ok(const Header* block, std::uint32_t offset) const {
-  const std::uint32_t prev = prev_of(block);
+// The header of a block at `offset` (aligned, below top_), whose `prev` decodes to `prev`, agrees
+// with the region: sane, ends at or below top_, and its `prev` is 0 for the first block and otherwise
+// an aligned size of a block that fits below it.
+TLSGEN_HEAP_INLINE bool Heap::header_ok(const Header* block, std::uint32_t offset, std::uint32_t prev) const {
   return header_sane(block) && size_of(block->size) <= top_ - offset && prev % kAlignment == 0 && prev <= offset &&
          (offset == 0 ? prev == 0 : prev >= block_bytes(1));
+}
+
+// The end mark comes from the secret (the key of an offset no header has): a multiple of kAlignment
+// with bit 31 set, so never a link (those are aligned offsets below kMaxRegion, + 1), nor 0. Every bin
+// is empty when it changes (init, or set_secret before any block was placed).
+void Heap::set_end_mark() {
+  end_ = (key_at(~0u) & ~kLowBits) | kEndBit;
+  for (std::uint32_t& head : bins_) head = end_;
+  bin_map_ = 0;
 }
 
 Status Heap::set_secret(std::uint64_t secret) {
   if (base_ == nullptr || top_ != 0) return Status(Code::kFailedPrecondition);  // headers use the old key
   secret_lo_ = static_cast<std::uint32_t>(secret);
   secret_hi_ = static_cast<std::uint32_t>(secret >> 32);
+  set_end_mark();
   return Status::Ok();
 }
 
@@ -171,14 +223,14 @@ Status Heap::init(std::span<std::byte> region) {
   secret_hi_ = static_cast<std::uint32_t>(z >> 32);
   top_ = 0;
   last_size_ = 0;
-  free_head_ = 0;
+  set_end_mark();
   stats_ = HeapStats{};
   stats_.capacity = usable;
   return Status::Ok();
 }
 
-// The free block a list link names, or null when the link cannot be one: 0 or outside [0, top_)
-// (offset = link - 1 wraps for 0), misaligned, or at a size word that is not a free block's
+// The free block a list link names, or null when the link cannot be one: 0, the end mark or outside
+// [0, top_) (offset = link - 1 wraps for 0), misaligned, or at a size word that is not a free block's
 // (alignment tag, in-use bit clear, at least one block, ending at or below top_: so there is room
 // for the header and the links). Only the block's links are ever rewritten through a link; a block
 // whose header is rewritten (absorbed in a merge) is checked with header_ok too.
@@ -192,22 +244,22 @@ TLSGEN_HEAP_INLINE Heap::Header* Heap::free_block_at(std::uint32_t link) const {
   return (block->size & kLowBits) == kAlignTag && size >= block_bytes(1) && size <= top_ - offset ? block : nullptr;
 }
 
-// The `next` link of `block` (a validated free block) ends the list or names a free block whose
-// `prev` link points back at it.
+// The `next` link of `block` (a validated free block) ends its bin (the end mark) or names a free
+// block whose `prev` link points back at it.
 TLSGEN_HEAP_INLINE bool Heap::next_link_ok(Header* block) const {
   const Links* links = links_of(block);
-  if (links->next == 0) return true;
+  if (links->next == end_) return true;
   Header* after = free_block_at(links->next);
   return after != nullptr && links_of(after)->prev == offset_of(block) + 1;
 }
 
-// `block` (a validated free block) can be taken off the list: its links name free blocks whose own
-// links point back at it (or it is the head).
-bool Heap::can_unlink(Header* block) const {
+// `block` (a validated free block of bin `bin`) can be taken off its list: its links name free blocks
+// whose own links point back at it (or it is the bin's first block, or its last).
+bool Heap::can_unlink(Header* block, unsigned bin) const {
   const std::uint32_t self = offset_of(block) + 1;
   const Links* links = links_of(block);
   if (links->prev == 0) {
-    if (free_head_ != self) return false;
+    if (bins_[bin] != self) return false;
   } else {
     Header* before = free_block_at(links->prev);
     if (before == nullptr || links_of(before)->next != self) return false;
@@ -215,57 +267,146 @@ bool Heap::can_unlink(Header* block) const {
   return next_link_ok(block);
 }
 
-// The list's head can take a new block in front of it.
-bool Heap::head_ok() const {
-  if (free_head_ == 0) return true;
-  Header* head = free_block_at(free_head_);
+// Bin `bin` can take a new block in front of its first one.
+bool Heap::head_ok(unsigned bin) const {
+  const std::uint32_t first = bins_[bin];
+  if (first == end_) return true;
+  Header* head = free_block_at(first);
   return head != nullptr && links_of(head)->prev == 0;
 }
 
 // Unchecked list updates: callers validate with free_block_at / can_unlink / head_ok first.
-void Heap::link_free(Header* block) {
+void Heap::link_free(Header* block, unsigned bin) {
   Links* links = links_of(block);
+  const std::uint32_t first = bins_[bin];
+  const std::uint32_t self = offset_of(block) + 1;
   links->prev = 0;
-  links->next = free_head_;
-  if (free_head_ != 0) {
-    links_of(header_at(free_head_ - 1))->prev = offset_of(block) + 1;
+  links->next = first;
+  if (first != end_) {
+    links_of(header_at(first - 1))->prev = self;
   }
-  free_head_ = offset_of(block) + 1;
+  bins_[bin] = self;
+  bin_map_ |= 1u << bin;
   ++stats_.free_blocks;
 }
 
-void Heap::unlink_free(Header* block) {
+void Heap::unlink_free(Header* block, unsigned bin) {
   const Links* links = links_of(block);
   if (links->prev != 0) {
     links_of(header_at(links->prev - 1))->next = links->next;
   } else {
-    free_head_ = links->next;
+    bins_[bin] = links->next;
+    if (links->next == end_) bin_map_ &= ~(1u << bin);
   }
-  if (links->next != 0) {
+  if (links->next != end_) {
     links_of(header_at(links->next - 1))->prev = links->prev;
   }
   --stats_.free_blocks;
 }
 
-void Heap::account_alloc(std::uint32_t block_size) {
+TLSGEN_HEAP_ONCE void Heap::account_alloc(std::uint32_t block_size) {
   stats_.allocations++;
-  stats_.live_blocks++;
-  stats_.in_use += block_size - kHeaderBytes;
-  stats_.arena_in_use += block_size;
-  if (stats_.in_use > stats_.peak_in_use) stats_.peak_in_use = stats_.in_use;
-  if (stats_.arena_in_use > stats_.peak_arena_in_use) stats_.peak_arena_in_use = stats_.arena_in_use;
-  if (stats_.live_blocks > stats_.peak_live_blocks) stats_.peak_live_blocks = stats_.live_blocks;
-  if (top_ > stats_.high_water) stats_.high_water = top_;
+  if (++stats_.live_blocks > stats_.peak_live_blocks) stats_.peak_live_blocks = stats_.live_blocks;
+  if ((stats_.in_use += block_size - kHeaderBytes) > stats_.peak_in_use) stats_.peak_in_use = stats_.in_use;
+  if ((stats_.arena_in_use += block_size) > stats_.peak_arena_in_use) stats_.peak_arena_in_use = stats_.arena_in_use;
 }
 
-void Heap::account_free(std::uint32_t block_size) {
+TLSGEN_HEAP_ONCE void Heap::account_free(std::uint32_t block_size) {
   stats_.frees++;
   stats_.live_blocks--;
   stats_.in_use -= block_size - kHeaderBytes;
   stats_.arena_in_use -= block_size;
 }
 
-void* Heap::calloc(std::size_t count, std::size_t size) {
+// calloc's block of `need` bytes when the request's bin cannot simply give its first block: the best
+// fit among the free blocks (see "Policy" in heap.hpp; `own` is the request's bin), taken off its bin
+// and split if the rest makes a block, the rest going in front of its own bin; or, when no free block
+// fits, a new block from the wilderness. Null when the wilderness is too small too (counted as a
+// failure), or when a link or header met is inconsistent (reported as a fault, nothing changed).
+//
+// The walk: the smallest fitting block of the request's own bin, the first of equal ones (a block of
+// exactly `need` ends the walk); if none fits there, the smallest block of the first non-empty bin
+// above (a block of that bin's smallest size ends that walk). Every link is checked before it is
+// followed (each block it names must be a sane free block pointing back; a bin ends only at the end
+// mark, so a zeroed or overwritten `next` is caught), and the walks take at most stats_.free_blocks
+// steps in all, so a corrupted list can neither send them outside the region nor keep them going
+// round a cycle.
+TLSGEN_HEAP_COLD Heap::Header* Heap::take_fit(std::uint32_t need, unsigned own) {
+  unsigned bin = own;
+  std::uint32_t stop = need;
+  Header* best = nullptr;
+  std::uint32_t best_size = 0;
+  std::size_t steps = 0;
+  bool exact = false;
+  for (;;) {
+    std::uint32_t back = 0;
+    for (std::uint32_t at = bins_[bin]; at != end_;) {
+      Header* candidate = free_block_at(at);
+      if (candidate == nullptr || links_of(candidate)->prev != back || ++steps > stats_.free_blocks) {
+        fault(HeapFault::kCorruptHeader, back == 0 ? nullptr : header_at(back - 1) + 1);
+        return nullptr;
+      }
+      const std::uint32_t have = size_of(candidate->size);
+      if (have >= need && (best == nullptr || have < best_size)) {
+        best = candidate;
+        best_size = have;
+        exact = have == stop;
+        if (exact) break;
+      }
+      back = at;
+      at = links_of(candidate)->next;
+    }
+    if (best != nullptr || bin != own) break;
+    const std::uint32_t above_own = bin_map_ >> own >> 1;  // the non-empty bins above the request's
+    if (above_own == 0) break;
+    bin = own + 1 + static_cast<unsigned>(std::countr_zero(above_own));
+    stop = bin_floor(bin);
+  }
+  if (best == nullptr) {  // no free block fits: from the wilderness
+    if (need > capacity_ - top_) {
+      stats_.failed++;
+      return nullptr;
+    }
+    Header* block = header_at(top_);
+    init_header(block, need, last_size_, true);
+    top_ += need;
+    last_size_ = need;
+    if (top_ > stats_.high_water) stats_.high_water = top_;
+    return block;
+  }
+
+  // The walk checked best's `prev` link (it came from there) and, unless it stopped at best, its
+  // `next` link too. The block above best (live: free blocks never touch) gets a new `prev` if best
+  // is split, and the rest goes in front of its bin: that bin's first block is checked too (the walk
+  // did it if the rest stays in best's bin).
+  const std::uint32_t after = offset_of(best) + best_size;
+  Header* above = after < top_ ? header_at(after) : nullptr;
+  const std::uint32_t rest = best_size - need;
+  const bool split = rest >= block_bytes(1);
+  const unsigned rest_bin = split ? bin_of(rest) : bin;
+  if ((exact && !next_link_ok(best)) || (above != nullptr && prev_of(above) != best_size) ||
+      (rest_bin != bin && !head_ok(rest_bin))) {
+    fault(HeapFault::kCorruptHeader, best + 1);
+    return nullptr;
+  }
+  unlink_free(best, bin);
+  if (split) {  // the rest stays free
+    set_size(best, need, true);
+    Header* remainder = header_at(offset_of(best) + need);
+    init_header(remainder, rest, need, false);
+    if (above != nullptr) {
+      set_prev(above, rest);
+    } else {
+      last_size_ = rest;
+    }
+    link_free(remainder, rest_bin);
+  } else {
+    set_size(best, best_size, true);
+  }
+  return best;
+}
+
+TLSGEN_HEAP_HOT void* Heap::calloc(std::size_t count, std::size_t size) {
   if (base_ == nullptr) return nullptr;
   if (count == 0 || size == 0) return nullptr;
   if (count > (kMaxRegion - 1) / size) {  // count*size overflows or cannot fit any region
@@ -279,76 +420,35 @@ void* Heap::calloc(std::size_t count, std::size_t size) {
   }
   const auto need = static_cast<std::uint32_t>(want);
 
-  // Best fit among the free blocks below the wilderness. Every link is checked before it is
-  // followed (each block it names must be a sane free block pointing back), and the walk takes at
-  // most stats_.free_blocks steps, so a corrupted list can neither send it outside the region nor
-  // keep it going round a cycle.
-  Header* best = nullptr;
-  std::uint32_t best_size = 0;
-  std::size_t steps = 0;
-  std::uint32_t back = 0;
-  bool exact = false;
-  for (std::uint32_t at = free_head_; at != 0;) {
-    Header* candidate = free_block_at(at);
-    if (candidate == nullptr || links_of(candidate)->prev != back || ++steps > stats_.free_blocks) {
-      fault(HeapFault::kCorruptHeader, back == 0 ? nullptr : header_at(back - 1) + 1);
-      return nullptr;
-    }
-    const std::uint32_t have = size_of(candidate->size);
-    if (have >= need && (best == nullptr || have < best_size)) {
-      best = candidate;
-      best_size = have;
-      exact = have == need;
-      if (exact) break;
-    }
-    back = at;
-    at = links_of(candidate)->next;
-  }
-  if (!exact && steps != stats_.free_blocks) {  // the list ends early: a link was zeroed
-    fault(HeapFault::kCorruptHeader, back == 0 ? nullptr : header_at(back - 1) + 1);
-    return nullptr;
-  }
-
   Header* block = nullptr;
-  if (best != nullptr) {
-    // The walk checked best's `prev` link (it came from there) and, unless it stopped at best (an
-    // exact fit), its `next` link too. The block above best (live: free blocks never touch) gets a
-    // new `prev` if best is split.
-    const std::uint32_t after = offset_of(best) + best_size;
-    Header* above = after < top_ ? header_at(after) : nullptr;
-    if ((exact && !next_link_ok(best)) || (above != nullptr && prev_of(above) != best_size)) {
-      fault(HeapFault::kCorruptHeader, best + 1);
+  const std::uint32_t exact_bin = need / static_cast<std::uint32_t>(kAlignment) - kMinUnits;
+  if (exact_bin < kExactBins && bins_[exact_bin] != end_) {
+    // The common case: the request's bin holds blocks of exactly `need` bytes and is not empty. Its
+    // first block is the best fit (the walk's first step, which ends there); taken off the front with
+    // the walk's checks: a sane free block, first of its bin, of its bin's size, whose `next` link
+    // points back, and the live block above agrees.
+    const std::uint32_t first = bins_[exact_bin];
+    block = free_block_at(first);
+    if (block == nullptr || links_of(block)->prev != 0) {
+      fault(HeapFault::kCorruptHeader, nullptr);
       return nullptr;
     }
-    unlink_free(best);
-    if (best_size - need >= block_bytes(1)) {  // split: the rest stays free
-      set_size(best, need, true);
-      Header* rest = header_at(offset_of(best) + need);
-      init_header(rest, best_size - need, need, false);
-      if (above != nullptr) {
-        set_prev(above, best_size - need);
-      } else {
-        last_size_ = best_size - need;
-      }
-      link_free(rest);
-    } else {
-      set_size(best, best_size, true);
+    const std::uint32_t after = first - 1 + need;
+    if (size_of(block->size) != need || !next_link_ok(block) || after >= top_ || prev_of(header_at(after)) != need) {
+      fault(HeapFault::kCorruptHeader, block + 1);
+      return nullptr;
     }
-    block = best;
+    unlink_free(block, exact_bin);
+    set_size(block, need, true);
   } else {
-    if (need > capacity_ - top_) {
-      stats_.failed++;
-      return nullptr;
-    }
-    block = header_at(top_);
-    init_header(block, need, last_size_, true);
-    top_ += need;
-    last_size_ = need;
+    block = take_fit(need, exact_bin < kExactBins ? exact_bin : bin_of(need));
+    if (block == nullptr) return nullptr;
   }
-  account_alloc(size_of(block->size));
+  const std::uint32_t bytes = size_of(block->size);
+  account_alloc(bytes);
   void* payload = block + 1;
-  std::memset(payload, 0, size_of(block->size) - kHeaderBytes);
-  if (observer_ != nullptr) observer_(observer_context_, payload, count * size, size_of(block->size));
+  zero(payload, bytes - static_cast<std::uint32_t>(kHeaderBytes));
+  if (observer_ != nullptr) observer_(observer_context_, payload, count * size, bytes);
   return payload;
 }
 
@@ -363,7 +463,7 @@ bool Heap::owns(const void* pointer) const {
 //   - anywhere else (outside the region, misaligned, inside a live block, no such header): kBadFree;
 //   - the walk meets a header that disagrees with its neighbours before it reaches `pointer`, or
 //     `pointer` is a live block whose neighbours disagree with it: kCorruptHeader.
-HeapFault Heap::classify(const void* pointer) const {
+TLSGEN_HEAP_COLD HeapFault Heap::classify(const void* pointer) const {
   const std::uintptr_t rel = reinterpret_cast<std::uintptr_t>(pointer) - reinterpret_cast<std::uintptr_t>(base_);
   if (base_ == nullptr || rel < kHeaderBytes || rel >= capacity_ || rel % kAlignment != 0) {
     return HeapFault::kBadFree;
@@ -375,7 +475,7 @@ HeapFault Heap::classify(const void* pointer) const {
   std::uint32_t prev_size = 0;
   while (at < top_) {
     const Header* block = header_at(at);
-    if (!header_ok(block, at) || prev_of(block) != prev_size) return HeapFault::kCorruptHeader;
+    if (prev_of(block) != prev_size || !header_ok(block, at, prev_size)) return HeapFault::kCorruptHeader;
     const std::uint32_t size = size_of(block->size);
     if (at == offset) return used(block->size) ? HeapFault::kCorruptHeader : HeapFault::kDoubleFree;
     if (offset < at + size) {
@@ -387,7 +487,7 @@ HeapFault Heap::classify(const void* pointer) const {
   return marked_free ? HeapFault::kDoubleFree : HeapFault::kBadFree;  // in the wilderness
 }
 
-void Heap::free(void* pointer) {
+TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
   if (pointer == nullptr) return;
   const std::uintptr_t rel = reinterpret_cast<std::uintptr_t>(pointer) - reinterpret_cast<std::uintptr_t>(base_);
   if (base_ == nullptr || rel < kHeaderBytes || rel >= top_ || rel % kAlignment != 0) {
@@ -396,33 +496,58 @@ void Heap::free(void* pointer) {
   }
   Header* block = static_cast<Header*>(pointer) - 1;
   const auto offset = static_cast<std::uint32_t>(rel - kHeaderBytes);
-  if (!used(block->size) || !header_ok(block, offset)) {
+  const std::uint32_t below = prev_of(block);
+  if (!used(block->size) || !header_ok(block, offset, below)) {
     fault(classify(pointer), pointer);
     return;
   }
   const std::uint32_t size = size_of(block->size);
   const std::uint32_t end = offset + size;
   Header* next = end < top_ ? header_at(end) : nullptr;
-  const std::uint32_t below = prev_of(block);
   Header* prev = offset != 0 ? header_at(offset - below) : nullptr;
   if ((next != nullptr && (prev_of(next) != size || (next->size & kLowBits & ~kUsed) != kAlignTag)) ||
       (prev != nullptr && (prev->size | kUsed) != (below | kAlignTag | kUsed))) {
     fault(HeapFault::kCorruptHeader, pointer);
     return;
   }
-  // Everything the merge will follow or rewrite, checked before anything changes: a free neighbour
-  // (absorbed, so its size counts) must be a sane free block on the list, and the block above the
-  // merged one must agree with it. A live neighbour only gets a new `prev` (see set_prev).
+  if (next != nullptr && used(next->size) && (prev == nullptr || used(prev->size))) {
+    // The common case: both neighbours live. The block stays as it is (the block above already has
+    // its size as `prev`) and goes in front of its bin, whose first block is checked first.
+    const unsigned bin = bin_of(size);
+    if (!head_ok(bin)) {
+      fault(HeapFault::kCorruptHeader, pointer);
+      return;
+    }
+    account_free(size);
+    if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
+    set_size(block, size, false);
+    link_free(block, bin);
+    return;
+  }
+  free_merge(block, offset, below, next, prev);
+}
+
+// free() of a block with a free neighbour or at the wilderness (the checks of its own header and its
+// neighbours' are done). Everything the merge will follow or rewrite is checked before anything
+// changes: a free neighbour (absorbed, so its size counts) must be a sane free block on its bin's
+// list, the block above the merged one must agree with it, and the bin the merged block goes to must
+// have a sane first block. A live neighbour only gets a new `prev` (see set_prev).
+TLSGEN_HEAP_COLD void Heap::free_merge(Header* block, std::uint32_t offset, std::uint32_t below, Header* next,
+                                       Header* prev) {
+  void* pointer = block + 1;
+  const std::uint32_t size = size_of(block->size);
+  const std::uint32_t end = offset + size;
   const bool next_free = next != nullptr && !used(next->size);
   const bool prev_free = prev != nullptr && !used(prev->size);
+  const std::uint32_t next_size = next_free ? size_of(next->size) : 0u;
   const std::uint32_t start = prev_free ? offset - below : offset;
-  const std::uint32_t merged = size + (next_free ? size_of(next->size) : 0u) + (prev_free ? below : 0u);
+  const std::uint32_t merged = size + next_size + (prev_free ? below : 0u);
   Header* above = start + merged < top_ ? header_at(start + merged) : nullptr;
-  if ((next_free && (!header_ok(next, end) || !can_unlink(next) ||
-                     (above != nullptr && prev_of(above) != size_of(next->size)))) ||
-      (prev_free && (!header_ok(prev, start) || !can_unlink(prev))) ||
-      (above != nullptr && !(next_free && free_head_ == end + 1) && !(prev_free && free_head_ == start + 1) &&
-       !head_ok())) {  // (a head that is unlinked was checked by can_unlink, and so was its successor)
+  const unsigned bin = bin_of(merged);
+  if ((next_free && (!header_ok(next, end, prev_of(next)) || !can_unlink(next, bin_of(next_size)) ||
+                     (above != nullptr && prev_of(above) != next_size))) ||
+      (prev_free && (!header_ok(prev, start, prev_of(prev)) || !can_unlink(prev, bin_of(below)))) ||
+      (above != nullptr && !head_ok(bin))) {
     fault(HeapFault::kCorruptHeader, pointer);
     return;
   }
@@ -430,9 +555,9 @@ void Heap::free(void* pointer) {
   account_free(size);
   if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
   set_size(block, size, false);  // marked free first: a later double free of it is recognised
-  if (next_free) unlink_free(next);  // absorb the free block above
-  if (prev_free) {                    // and be absorbed by the free block below
-    unlink_free(prev);
+  if (next_free) unlink_free(next, bin_of(next_size));  // absorb the free block above
+  if (prev_free) {                                       // and be absorbed by the free block below
+    unlink_free(prev, bin_of(below));
     block = prev;
   }
   if (above == nullptr) {  // touches the wilderness: give it back
@@ -442,7 +567,7 @@ void Heap::free(void* pointer) {
   }
   set_size(block, merged, false);
   set_prev(above, merged);
-  link_free(block);
+  link_free(block, bin);
 }
 
 HeapStats Heap::stats() const { return stats_; }
@@ -472,7 +597,7 @@ Status Heap::check() const {
   bool prev_free = false;
   while (at < top_) {
     const Header* block = header_at(at);
-    if (!header_ok(block, at) || prev_of(block) != prev_size) {
+    if (prev_of(block) != prev_size || !header_ok(block, at, prev_size)) {
       return Status(Code::kDataLoss, static_cast<std::int32_t>(at));
     }
     const std::uint32_t size = size_of(block->size);
@@ -492,15 +617,21 @@ Status Heap::check() const {
   if (at != top_ || prev_size != last_size_ || prev_free) return Status(Code::kDataLoss, -1);
   std::size_t listed = 0;
   std::size_t listed_bytes = 0;
-  std::uint32_t back = 0;
-  for (std::uint32_t link = free_head_; link != 0;) {
-    Header* block = free_block_at(link);
-    if (block == nullptr || links_of(block)->prev != back || ++listed > free_count) {
-      return Status(Code::kDataLoss, -2);
+  for (unsigned bin = 0; bin < kBins; ++bin) {
+    if (((bin_map_ >> bin) & 1u) != (bins_[bin] != end_ ? 1u : 0u) || (end_ & (kEndBit | kLowBits)) != kEndBit) {
+      return Status(Code::kDataLoss, -4);  // the bitmap disagrees with the bins, or the end mark is no end mark
     }
-    listed_bytes += size_of(block->size);
-    back = link;
-    link = links_of(block)->next;
+    std::uint32_t back = 0;
+    for (std::uint32_t link = bins_[bin]; link != end_;) {
+      Header* block = free_block_at(link);
+      if (block == nullptr || links_of(block)->prev != back || ++listed > free_count ||
+          bin_of(size_of(block->size)) != bin) {
+        return Status(Code::kDataLoss, -2);
+      }
+      listed_bytes += size_of(block->size);
+      back = link;
+      link = links_of(block)->next;
+    }
   }
   if (listed != free_count || listed_bytes != free_bytes || free_count != stats_.free_blocks ||
       live != stats_.live_blocks || arena != stats_.arena_in_use) {

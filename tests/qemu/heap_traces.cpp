@@ -1,0 +1,67 @@
+// The recorded mbedTLS sessions (tests/data/alloc-traces) on the Cortex-M layout (8-byte header and
+// alignment): tlsgen::Heap side by side with the single best-fit list it had before its bins
+// (single_list_model.hpp), call by call: the same offset for every block, the same high water and
+// number of free blocks after every call, check() at the end. The trace comes packed as 32-bit rows
+// (run_heap_traces.py writes them; bench/alloc/replay.hpp's format), named by `trace=FILE` in QEMU's
+// -append. Prints "HEAP TRACE calls=N mismatches=M first=K high_water=H check=1|0".
+#include <cstdint>
+
+#include "board.hpp"
+#include "single_list_model.hpp"
+#include "tlsgen/heap.hpp"
+
+namespace {
+
+alignas(8) std::byte g_region[64 * 1024];   // the largest trace needs 60,080 bytes on this layout
+std::uint32_t g_ops[20480];                 // alloc bit 31, size bits 30..15, id bits 14..0
+std::uint16_t g_live[10240];                // per block id: its header offset (< 64 KB)
+SingleListModel<std::uint16_t, 512> g_model;
+
+}  // namespace
+
+int main() {
+  char name[96];
+  if (board::cmdline_arg("trace", name, sizeof name) == nullptr) {
+    board::host_write("heap_traces: no trace=FILE in the command line\n");
+    return 2;
+  }
+  const long bytes = board::host_read_file(name, std::as_writable_bytes(std::span(g_ops)));
+  if (bytes <= 0 || bytes % 4 != 0 || static_cast<std::size_t>(bytes) == sizeof g_ops) {
+    board::host_printf("heap_traces: cannot read %s (or it holds more than %u rows)\n", name,
+                       static_cast<unsigned>(sizeof g_ops / 4 - 1));
+    return 2;
+  }
+  tlsgen::Heap heap;
+  if (!heap.init(g_region).ok()) return 2;
+  g_model.reset(static_cast<std::uint32_t>(heap.stats().capacity));
+  unsigned calls = 0;
+  unsigned mismatches = 0;
+  unsigned first = 0;
+  for (long k = 0; k < bytes / 4; ++k) {
+    const std::uint32_t op = g_ops[k];
+    const std::uint32_t id = op & 0x7FFFu;
+    ++calls;
+    bool same = id < sizeof g_live / sizeof g_live[0];
+    if (same && (op & 0x80000000u) != 0) {
+      const std::size_t size = (op >> 15) & 0xFFFFu;
+      void* p = heap.calloc(1, size);
+      const std::uint32_t expected = g_model.calloc(size);
+      const std::uint32_t got =
+          p == nullptr ? g_model.kNone
+                       : static_cast<std::uint32_t>(static_cast<std::byte*>(p) - g_region) - tlsgen::Heap::kHeaderBytes;
+      same = p != nullptr && got == expected;
+      if (same) g_live[id] = static_cast<std::uint16_t>(got);
+    } else if (same) {
+      heap.free(g_region + g_live[id] + tlsgen::Heap::kHeaderBytes);
+      g_model.free(g_live[id]);
+    }
+    same = same && heap.stats().high_water == g_model.high_water() && heap.stats().free_blocks == g_model.free_blocks();
+    if (!same) {
+      if (mismatches++ == 0) first = calls;
+      break;  // the two no longer hold the same blocks
+    }
+  }
+  board::host_printf("HEAP TRACE calls=%u mismatches=%u first=%u high_water=%u check=%d\n", calls, mismatches, first,
+                     static_cast<unsigned>(heap.stats().high_water), heap.check().ok() ? 1 : 0);
+  return mismatches == 0 ? 0 : 1;
+}
