@@ -1,0 +1,57 @@
+"""cmake/check_ram.py, the post-link check tlsgen_check_ram() runs: a refused image exits 2 with the figures
+and is removed (a firmware that does not fit must not be left to flash); one that fits is kept."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECK = ROOT / "cmake" / "check_ram.py"
+
+
+def run(tmp_path: Path, text: int, ram: int, flash: int, stack: int = 4096, need: int = 3840):
+    size_tool = tmp_path / "size.py"  # stands in for arm-none-eabi-size -A
+    size_tool.write_text("import sys\nprint('section size addr')\n"
+                         f"print('.text {text} 0')\nprint('.data 100 0')\nprint('.bss 2000 0')\n"
+                         f"print('.heap 5000 0')\nprint('.stack {stack} 0')\n")
+    wrapper = tmp_path / "size"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {size_tool} \"$@\"\n")
+    wrapper.chmod(0o755)
+    header = tmp_path / "tlsgen_profile.hpp"
+    header.write_text(f"inline constexpr std::size_t kRamBytes = {ram};\n"
+                      f"inline constexpr std::size_t kFlashBytes = {flash};\n"
+                      "inline constexpr std::size_t kHeapBytes = 5000;\n"
+                      f"inline constexpr std::size_t kStackNeedBytes = {need};\n")
+    image = tmp_path / "firmware"
+    image.write_bytes(b"\x7fELF")
+    proc = subprocess.run([sys.executable, str(CHECK), str(wrapper), str(image), str(header)],
+                          capture_output=True, text=True)
+    return proc, image
+
+
+def test_an_image_that_fits_is_kept(tmp_path):
+    proc, image = run(tmp_path, text=100_000, ram=16384, flash=131072)
+    assert proc.returncode == 0, proc.stderr
+    assert image.exists()
+    assert "flash 100100 of 131072 bytes" in proc.stdout
+
+
+def test_flash_overflow_exits_2_and_removes_the_image(tmp_path):
+    proc, image = run(tmp_path, text=134_852, ram=0, flash=131072)
+    assert proc.returncode == 2
+    assert "flash image 134952 bytes exceeds target.flash_bytes 131072" in proc.stderr
+    assert not image.exists()
+
+
+def test_ram_overflow_exits_2_and_removes_the_image(tmp_path):
+    proc, image = run(tmp_path, text=1000, ram=8192, flash=0)
+    assert proc.returncode == 2
+    assert "exceeds target.ram_bytes 8192 by 3004" in proc.stderr
+    assert not image.exists()
+
+
+def test_a_default_stack_below_the_need_exits_2_and_removes_the_image(tmp_path):
+    proc, image = run(tmp_path, text=1000, ram=0, flash=0, stack=2048, need=3840)
+    assert proc.returncode == 2
+    assert "below the 3840 bytes the profile's sessions need" in proc.stderr
+    assert not image.exists()
