@@ -441,17 +441,24 @@ TEST_F(HeapTest, CorruptBinHead_IsCorruptHeaderAndHeapUnchanged) {
   }
 }
 
+// A fresh heap with two free blocks in the bin [8, 12) units, c -> a, and b live between them (a guard
+// block above keeps c off the wilderness): the start of the free-list corruption cases below.
+void two_free_blocks_in_one_bin(Heap& heap, std::span<std::byte> region, void*& a, void*& b, void*& c) {
+  ASSERT_TRUE(heap.init(region).ok());
+  a = heap.calloc(1, payload_of_units(8));
+  b = heap.calloc(1, 32);
+  c = heap.calloc(1, payload_of_units(10));
+  void* guard = heap.calloc(1, 8);
+  ASSERT_TRUE(a && b && c && guard);
+  heap.free(a);
+  heap.free(c);
+}
+
 TEST_F(HeapTest, TruncatedFreeList_IsCorruptHeaderAndHeapUnchanged) {
   for (const bool at_tail : {false, true}) {
     SCOPED_TRACE(at_tail ? "the last block's end mark zeroed" : "the first block's next zeroed");
-    ASSERT_TRUE(heap.init(region).ok());
-    void* a = heap.calloc(1, payload_of_units(8));
-    void* b = heap.calloc(1, 32);
-    void* c = heap.calloc(1, payload_of_units(10));
-    void* guard = heap.calloc(1, 8);
-    ASSERT_TRUE(a && b && c && guard);
-    heap.free(a);
-    heap.free(c);  // the bin [8, 12) units: c -> a
+    void *a = nullptr, *b = nullptr, *c = nullptr;
+    ASSERT_NO_FATAL_FAILURE(two_free_blocks_in_one_bin(heap, region, a, b, c));
     Links cut = links_of(at_tail ? a : c);
     cut.next = 0;  // a zeroed link: not the end mark
     set_links(at_tail ? a : c, cut);
@@ -470,14 +477,8 @@ TEST_F(HeapTest, TruncatedFreeList_IsCorruptHeaderAndHeapUnchanged) {
 TEST_F(HeapTest, FreeListCycle_CallocEndsWithCorruptHeader) {
   for (const bool self_loop : {false, true}) {
     SCOPED_TRACE(self_loop ? "self loop" : "two-block cycle");
-    ASSERT_TRUE(heap.init(region).ok());
-    void* a = heap.calloc(1, payload_of_units(8));
-    void* b = heap.calloc(1, 32);
-    void* c = heap.calloc(1, payload_of_units(10));
-    void* guard = heap.calloc(1, 8);
-    ASSERT_TRUE(a && b && c && guard);
-    heap.free(a);
-    heap.free(c);  // the bin [8, 12) units: c -> a
+    void *a = nullptr, *b = nullptr, *c = nullptr;
+    ASSERT_NO_FATAL_FAILURE(two_free_blocks_in_one_bin(heap, region, a, b, c));
     Links links = links_of(self_loop ? c : a);
     links.next = link_to(region.data(), c);
     set_links(self_loop ? c : a, links);
@@ -804,13 +805,16 @@ bool replay(const std::vector<Op>& ops, std::span<std::byte> region, tlsgen::Hea
   return heap.stats().in_use == 0 && heap.check().ok();
 }
 
+// The recorded handshakes in TLSGEN_TRACE_DIR (tests/data/alloc-traces): PSK, ECDSA and TLS 1.3, each with the
+// default and the tiny record sizes.
+constexpr const char* kRecordedTraces[] = {"a_psk_default_mfl0.csv",           "a_psk_tiny_mfl0.csv",
+                                           "c_ecdsa_req_default_mfl0.csv",     "c_ecdsa_req_tiny_mfl0.csv",
+                                           "e_tls13_ec_x25519_req_default.csv", "e_tls13_ec_x25519_req_tiny.csv"};
+
 TEST(Heap, RecordedHandshakes_ReplayAndNeedExactlyTheirHighWater) {
   const std::string dir = TLSGEN_TRACE_DIR;
-  const char* traces[] = {"a_psk_default_mfl0.csv", "a_psk_tiny_mfl0.csv", "c_ecdsa_req_default_mfl0.csv",
-                          "c_ecdsa_req_tiny_mfl0.csv", "e_tls13_ec_x25519_req_default.csv",
-                          "e_tls13_ec_x25519_req_tiny.csv"};
   alignas(64) static std::array<std::byte, 256 * 1024> region;
-  for (const char* name : traces) {
+  for (const char* name : kRecordedTraces) {
     const auto ops = load_trace(dir + "/" + name);
     ASSERT_GT(ops.size(), 30u) << "trace missing or empty: " << dir << "/" << name;
     tlsgen::HeapStats stats{};
@@ -957,11 +961,8 @@ class SideBySide {
 // single best-fit list: the same offsets, hence the same high water (the heap model's calibration).
 TEST(Heap, RecordedHandshakes_PlaceEveryBlockWhereTheSingleListDid) {
   const std::string dir = TLSGEN_TRACE_DIR;
-  const char* traces[] = {"a_psk_default_mfl0.csv", "a_psk_tiny_mfl0.csv", "c_ecdsa_req_default_mfl0.csv",
-                          "c_ecdsa_req_tiny_mfl0.csv", "e_tls13_ec_x25519_req_default.csv",
-                          "e_tls13_ec_x25519_req_tiny.csv"};
   alignas(64) static std::array<std::byte, 256 * 1024> region;
-  for (const char* name : traces) {
+  for (const char* name : kRecordedTraces) {
     SCOPED_TRACE(name);
     const auto ops = load_trace(dir + "/" + name);
     ASSERT_GT(ops.size(), 30u) << "trace missing or empty: " << dir << "/" << name;
