@@ -200,10 +200,12 @@ function(tlsgen_add_library name)
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
   # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS's bignum and ECP
-  # objects with -O2; the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose compiler flags the
-  # library and everything linking it get: cmake/TlsgenCpu.cmake) and `target.stack_bytes` (the stack the
-  # image reserves; without it, on a part whose ram_bytes is given, the stack the sessions need). The profile is validated by the generator at build time; here only these keys are
-  # read (YAML-aware, so quoting does not matter), and a profile edit re-runs this configure step.
+  # objects with -O2; the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose
+  # compiler flags the library and everything linking it get: cmake/TlsgenCpu.cmake) and
+  # `target.stack_bytes` (the stack the image reserves; without it, on a part whose ram_bytes is given, the
+  # stack the sessions need: tlsgen.ram.reserved_stack). The profile is validated by the generator at build
+  # time; here only these keys are read (YAML-aware, so quoting does not matter), and a profile edit re-runs
+  # this configure step.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
   execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
     OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
@@ -214,8 +216,9 @@ function(tlsgen_add_library name)
   list(GET fields 1 profile_cpu)
   list(GET fields 2 stack_bytes)
   if(optimize STREQUAL "speed")
-    # Only the objects the public-key arithmetic runs in get -O2 (bignum, ECP, ECDH/ECDSA): they are where a
-    # handshake spends its instructions; the rest stays at the toolchain's size setting (bench/README.md, "What optimize trades").
+    # Only the objects the public-key arithmetic runs in get -O2 (bignum, ECP, ECDH/ECDSA): they are where
+    # a handshake spends its instructions; the rest stays at the toolchain's size setting (bench/README.md,
+    # "What optimize trades").
     # A source property is per directory, not per target: the option is conditional on the compiling
     # target's TLSGEN_HOT_O2, so a size profile built from the same mbedTLS sources keeps -Os.
     set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_HOT_O2 ON)
