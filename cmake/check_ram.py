@@ -22,10 +22,12 @@ def refuse(message: str) -> None:
         pass
     sys.exit(2)
 
-ram = int(re.search(r"kRamBytes = (\d+);", open(profile_hpp).read()).group(1))
-flash_match = re.search(r"kFlashBytes = (\d+);", open(profile_hpp).read())
+with open(profile_hpp) as f:
+    header = f.read()
+ram = int(re.search(r"kRamBytes = (\d+);", header).group(1))
+flash_match = re.search(r"kFlashBytes = (\d+);", header)
 flash = int(flash_match.group(1)) if flash_match else 0
-heap = int(re.search(r"kHeapBytes = (\d+);", open(profile_hpp).read()).group(1))
+heap = int(re.search(r"kHeapBytes = (\d+);", header).group(1))
 out = subprocess.run([size_tool, "-A", image], check=True, capture_output=True, text=True).stdout
 sections = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", out, re.M)}
 static = sections.get(".data", 0) + sections.get(".bss", 0) + sections.get(".stack", 0) + sections.get(".heap", 0)
@@ -33,7 +35,7 @@ stack = sections.get(".stack", 0)
 parts = f"heap {heap} + stack {stack} + other static data {static - heap - stack}"
 if ram and static > ram:
     refuse(f"tlsgen: {image}: RAM {static} bytes ({parts}) exceeds target.ram_bytes {ram} by {static - ram}")
-need_match = re.search(r"kStackNeedBytes = (\d+);", open(profile_hpp).read())
+need_match = re.search(r"kStackNeedBytes = (\d+);", header)
 need = int(need_match.group(1)) if need_match else 0
 if ".stack" in sections and stack < need:
     refuse(f"tlsgen: {image}: the image reserves {stack} bytes of stack (the board's default: target.stack_bytes is "

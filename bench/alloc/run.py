@@ -50,14 +50,16 @@ def peak_live(trace: Path) -> tuple[int, int]:
     return peak, bound
 
 
-def packed(trace: Path, dest: Path) -> None:
-    """The trace as alloc_bench_m4 reads it: little-endian u32 rows (replay.hpp, bench::Op)."""
+def packed(trace: Path, dest: Path) -> int:
+    """The trace as the Cortex-M programs read it (alloc_bench_m4, tests/qemu/heap_traces): little-endian u32
+    rows (bench::Op, trace_op.hpp). Returns the number of rows."""
     words = []
     for alloc, size, ident in rows_of(trace):
         if size > 0xFFFF or ident > 0x7FFF:
             raise SystemExit(f"{trace}: row too large for the packed format ({size}, {ident})")
         words.append((0x80000000 if alloc else 0) | size << 15 | ident)
     dest.write_bytes(struct.pack(f"<{len(words)}I", *words))
+    return len(words)
 
 
 def qemu_rows(arm: Path, trace: Path) -> dict:

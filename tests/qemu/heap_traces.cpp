@@ -2,18 +2,19 @@
 // alignment): tlsgen::Heap side by side with the single best-fit list it had before its bins
 // (single_list_model.hpp), call by call: the same offset for every block, the same high water and
 // number of free blocks after every call, check() at the end. The trace comes packed as 32-bit rows
-// (run_heap_traces.py writes them; bench/alloc/replay.hpp's format), named by `trace=FILE` in QEMU's
+// (bench::Op, bench/alloc/trace_op.hpp; run_heap_traces.py writes them), named by `trace=FILE` in QEMU's
 // -append. Prints "HEAP TRACE calls=N mismatches=M first=K high_water=H check=1|0".
 #include <cstdint>
 
 #include "board.hpp"
 #include "single_list_model.hpp"
 #include "tlsgen/heap.hpp"
+#include "trace_op.hpp"
 
 namespace {
 
 alignas(8) std::byte g_region[64 * 1024];   // the largest trace needs 60,080 bytes on this layout
-std::uint32_t g_ops[20480];                 // alloc bit 31, size bits 30..15, id bits 14..0
+bench::Op g_ops[20480];
 std::uint16_t g_live[10240];                // per block id: its header offset (< 64 KB)
 SingleListModel<std::uint16_t, 512> g_model;
 
@@ -38,12 +39,12 @@ int main() {
   unsigned mismatches = 0;
   unsigned first = 0;
   for (long k = 0; k < bytes / 4; ++k) {
-    const std::uint32_t op = g_ops[k];
-    const std::uint32_t id = op & 0x7FFFu;
+    const bench::Op op = g_ops[k];
+    const std::uint32_t id = op.id();
     ++calls;
     bool same = id < sizeof g_live / sizeof g_live[0];
-    if (same && (op & 0x80000000u) != 0) {
-      const std::size_t size = (op >> 15) & 0xFFFFu;
+    if (same && op.alloc()) {
+      const std::size_t size = op.size();
       void* p = heap.calloc(1, size);
       const std::uint32_t expected = g_model.calloc(size);
       const std::uint32_t got =

@@ -6,28 +6,18 @@ size-class bins. Fails unless every call of every trace placed its block where t
     run_heap_traces.py --qemu QEMU --firmware ELF [--traces DIR]
 """
 import argparse
-import csv
+import importlib.util
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def pack(trace: Path, dest: Path) -> int:
-    """The trace as little-endian u32 rows: alloc bit 31, size bits 30..15, id bits 14..0 (bench/alloc/replay.hpp)."""
-    words = []
-    with open(trace) as f:
-        for r in csv.DictReader(f):
-            size, ident = int(r["size"]), int(r["id"])
-            if size > 0xFFFF or ident > 0x7FFF:
-                raise SystemExit(f"{trace}: row too large for the packed format ({size}, {ident})")
-            words.append((0x80000000 if r["op"] == "a" else 0) | size << 15 | ident)
-    dest.write_bytes(struct.pack(f"<{len(words)}I", *words))
-    return len(words)
+# The packed trace format has one writer: the allocator bench's packed() (bench/alloc/run.py).
+_spec = importlib.util.spec_from_file_location("alloc_bench_run", ROOT / "bench" / "alloc" / "run.py")
+_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench)
 
 
 def main() -> int:
@@ -43,7 +33,7 @@ def main() -> int:
     passed = failed = 0
     for trace in traces:
         with tempfile.TemporaryDirectory() as tmp:
-            rows = pack(trace, Path(tmp) / "trace.bin")
+            rows = _bench.packed(trace, Path(tmp) / "trace.bin")
             out = subprocess.run([args.qemu, "-M", "mps2-an386", "-display", "none", "-monitor", "none", "-serial",
                                   "null", "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
                                   "-kernel", str(Path(args.firmware).resolve()), "-append", "trace=trace.bin"],
