@@ -206,10 +206,10 @@ def fit(sessions: list[dict], prior: dict | None = None) -> tuple[dict, list[str
             # Fitted on the sessions the phase allocates in; it applies to the kinds of session (key exchange,
             # HelloRetryRequest or not) it was seen in.
             by_kind: dict[str, list] = collections.defaultdict(list)
-            seen_kinds = {H.phase_kind(s["r"], s["shape"]) for s in vs
+            seen_kinds = {H.table_kind(version, ph, H.phase_kind(s["r"], s["shape"])) for s in vs
                           if any(name == ph for name, *_ in s["seq"])}
             for s in vs:
-                kind = H.phase_kind(s["r"], s["shape"])
+                kind = H.table_kind(version, ph, H.phase_kind(s["r"], s["shape"]))
                 if kind not in seen_kinds:
                     continue
                 row = (H.session_features(s["r"], s["shape"]), 0, 0)  # a session that does not allocate here

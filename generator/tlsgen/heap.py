@@ -379,6 +379,20 @@ def phase_kind(r: Resolution, s: Shape) -> str:
     return s.suite.kex.value + ("+retry" if retry else "")
 
 
+#: Phases that do the same work for several kinds of session: those kinds share one table entry (bench/heap/fit.py
+#: fits it on all their sessions, predict() reads it). TLS 1.2's Certificate phase parses and verifies the server's
+#: chain the same way for static RSA and ECDHE-RSA (mbedtls_ssl_parse_certificate(), mbedTLS 3.6.6 library/ssl_tls.c
+#: line 8013: only the key-usage bit mbedtls_ssl_check_cert_usage() checks, line 9772, differs). Fitted apart,
+#: the static-RSA entry had too few sessions with a secp521r1 CA and charged them 3.1 KB more than ECDHE-RSA's
+#: (sweep 9503: m9503-0323 1.132x, m9503-0603 1.162x).
+SHARED_KIND = {("1.2", "CERT"): {Kex.RSA.value: Kex.ECDHE_RSA.value}}
+
+
+def table_kind(version: str, phase: str, kind: str) -> str:
+    """The table entry a kind of session (phase_kind) reads in a phase."""
+    return SHARED_KIND.get((version, phase), {}).get(kind, kind)
+
+
 def dot(coef: dict[str, float], features: dict[str, float]) -> float:
     return sum(v * features.get(k, 0.0) for k, v in coef.items())
 
@@ -427,7 +441,7 @@ def predict(r: Resolution, s: Shape) -> Prediction:
     best = (0.0, "session state", 0.0, 0.0)
     kind = phase_kind(r, s)
     for phase in tab["phases"][version]:
-        coef = tab["phase"][version][phase].get(kind)
+        coef = tab["phase"][version][phase].get(table_kind(version, phase, kind))
         if coef is None:
             continue  # this kind of session does not allocate in this phase
         work = max(0.0, dot(coef["working"], sf))

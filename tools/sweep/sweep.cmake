@@ -39,6 +39,8 @@ function(tlsgen_sweep_firmware id profile out_dir)
   target_link_libraries(sweep_fw_${id} PRIVATE sweep_${id} ${esp8266} ${board})
   target_compile_options(sweep_fw_${id} PRIVATE -Wall -Wextra -Werror)
   set_property(TARGET sweep_fw_${id} PROPERTY TLSGEN_QEMU_MACHINE ${machine})
+  # The link map: what each library puts in flash (bench/footprint/flash_fit.py fits tlsgen.flash from it).
+  target_link_options(sweep_fw_${id} PRIVATE "LINKER:-Map=$<TARGET_FILE:sweep_fw_${id}>.map")
   if(TLSGEN_SWEEP_TRACE)
     target_compile_definitions(sweep_fw_${id} PRIVATE TLSGEN_FIRMWARE_TRACE)
   endif()
