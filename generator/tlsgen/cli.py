@@ -25,6 +25,7 @@ from tlsgen import MBEDTLS_VERSION, __version__
 from tlsgen.errors import ProfileError
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
+from tlsgen.flash import flash_plan
 from tlsgen.ram import ram_plan
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
@@ -79,6 +80,12 @@ def _summary(res: Built, out_dir: str | None) -> str:
                 if plan.ram_bytes is not None else "; the application's static data comes on top")
         lines.append(f"  ram:     {plan.total} bytes = heap {heap.bytes} + {stack} + mbedTLS and runtime static "
                      f"data {plan.tlsgen_static}{left} (tlsgen_check_ram() checks the linked image)")
+    fp = flash_plan(r)
+    if fp is not None:
+        left = (f"; the part has {fp.flash_bytes}, {fp.left} left for the application's code"
+                if fp.flash_bytes is not None else "; the application's code comes on top")
+        lines.append(f"  flash:   about {fp.estimate} bytes of mbedTLS and the tlsgen runtime (estimate; measured "
+                     f"images of this kind {fp.low}-{fp.high}){left} (tlsgen_check_ram() checks the linked image)")
     lines.append(f"  macros:  {len(r.macros)}")
     for c in r.insecure:
         lines.append(f"  {_insecure_line(c)}")

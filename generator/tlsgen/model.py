@@ -121,7 +121,9 @@ class Target(Strict):
         "PSA crypto) must fit; the rest is the application's. tlsgen_check_ram() checks the linked image, the "
         "application's static data included.")
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
-        default=None, description="Flash of the part.")
+        default=None, description="Flash of the part. Checked here: mbedTLS and the tlsgen runtime (estimated "
+        "from measured images, the largest measured for such a profile; `tlsgen check` prints the estimate) and "
+        "tlsgen's smallest reference application must fit. tlsgen_check_ram() checks the linked image.")
     stack_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Main stack the firmware reserves (bare metal). It must hold what the "
         "profile's sessions need (checked: 3840 bytes for TLS 1.2 with PSK only, 4864 with certificates, 6144 "

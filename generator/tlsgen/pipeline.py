@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.errors import Problem, ProfileError
+from tlsgen.flash import flash_plan
 from tlsgen.heap import HeapModel, size_heap
 from tlsgen.loader import LoadedProfile, SchemaError, load_profile, load_profile_bytes
 from tlsgen.render import Heap, heap_for
@@ -72,6 +73,15 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
                                 f"{p.target.stack_bytes} bytes is below the {stack.bytes} bytes of stack this "
                                 f"profile's sessions need: {stack.why}; measured on tlsgen's reference firmware "
                                 "(docs/heap-sizing.md, 'The stack'), your application's own frames come on top"))
+    fp = flash_plan(r)
+    if fp is not None and fp.flash_bytes is not None and fp.high + fp.app_min > fp.flash_bytes:
+        problems.append(Problem(loaded.where(("target", "flash_bytes")), ("target", "flash_bytes"),
+                                f"{fp.flash_bytes} bytes of flash cannot hold this profile's TLS and an application: "
+                                f"mbedTLS and the tlsgen runtime take about {fp.estimate} bytes (tlsgen.flash, fitted "
+                                f"on measured images; up to {fp.high} for this kind), and tlsgen's smallest reference "
+                                f"application (SslTcpStack over the ESP8266 AT driver, startup, newlib) adds "
+                                f"{fp.app_min}; fewer versions, suites or groups, no debug or error strings, "
+                                "optimize: size, or a larger part"))
     if strict:
         for i, c in enumerate(r.insecure):
             problems.append(Problem(loaded.where(("insecure", i)), ("insecure", i),

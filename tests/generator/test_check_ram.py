@@ -55,3 +55,22 @@ def test_a_default_stack_below_the_need_exits_2_and_removes_the_image(tmp_path):
     assert proc.returncode == 2
     assert "below the 3840 bytes the profile's sessions need" in proc.stderr
     assert not image.exists()
+
+
+def test_the_sweep_tells_a_link_refusal_from_a_build_failure(tmp_path):
+    """tools/sweep/runner.py counts check_ram.py's exit-2 refusal (its message, as the build log holds it) as a
+    refusal with its figures, and any other build error as a failure."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_runner", ROOT / "tools" / "sweep" / "runner.py")
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules["sweep_runner"] = runner  # its dataclasses look their module up
+    spec.loader.exec_module(runner)
+    proc, _ = run(tmp_path, text=134_852, ram=0, flash=131072)
+    log = "FAILED: sweep_fw_m1_0001\n" + proc.stderr
+    assert runner.ProfileResult("m1-0001", False, log).refused_at_link == \
+        "flash image 134952 bytes exceeds target.flash_bytes 131072"
+    proc, _ = run(tmp_path, text=1000, ram=8192, flash=0)
+    assert "exceeds target.ram_bytes 8192" in runner.ProfileResult("m1-0001", False, proc.stderr).refused_at_link
+    compile_error = "FAILED: x.o\nssl_tls.c:12: error: 'MBEDTLS_X' undeclared"
+    assert runner.ProfileResult("m1-0001", False, compile_error).refused_at_link is None

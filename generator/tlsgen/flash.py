@@ -1,0 +1,76 @@
+"""What a bare-metal profile puts in flash: mbedTLS and the tlsgen runtime, estimated from the profile.
+
+The generator cannot know the application's code, so, as with RAM (tlsgen.ram), it states its own share and
+what is left of `target.flash_bytes`. It refuses a part whose flash cannot hold the largest library measured
+for a profile of this kind plus the smallest application measured beside it (tlsgen's reference firmware:
+SslTcpStack over the ESP8266 AT driver, startup, newlib), the least code beside TLS tlsgen has measured.
+The linked image is checked exactly by tlsgen_check_ram() (cmake/check_ram.py, exit 2).
+
+The estimate is linear in what the configuration compiles in: one coefficient per mbedTLS macro the
+generated config defines, plus the -O2 objects of `optimize: speed`, times a measured factor on ARMv6-M
+(Thumb-1 code is larger). The coefficients were fitted (bench/footprint/flash_fit.py) from the link maps of sampled
+profiles' firmware images: the bytes each image's mbedTLS library, generated glue and tlsgen runtime core put
+in flash (.text, .rodata, .ARM.exidx, initialised .data), the reference application, its ESP8266 driver, the
+board layer and newlib left out. generator/tlsgen/flash_tables.py holds them with the fit's residuals; the
+residuals are leave-one-out (each image estimated by a fit without it), and the refusal uses the estimate plus
+the largest under-estimate among them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tlsgen.resolve import Resolution
+
+
+def features(r: Resolution) -> dict[str, float]:
+    """The factors of the estimate: each defined mbedTLS macro (valueless ones: the options that compile code
+    in); with MBEDTLS_DEBUG_C, each TLS and X.509 option again (their debug messages); with MBEDTLS_ERROR_C, each
+    module again (its error strings); with optimize: speed, the bignum, ECP and curve objects again (-O2)."""
+    f = {"one": 1.0}
+    names = [m.name for m in r.macros if m.value is None]
+    speed = r.loaded.profile.optimize == "speed"
+    for n in names:
+        f[n] = 1.0
+        if "MBEDTLS_DEBUG_C" in names and n.startswith(DEBUG_SCALES):
+            f[f"{n}*debug"] = 1.0
+        if "MBEDTLS_ERROR_C" in names and n.endswith("_C"):
+            f[f"{n}*error"] = 1.0
+        if speed and (n in ("MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_C", "MBEDTLS_RSA_C") or n.startswith("MBEDTLS_ECP_DP_")):
+            f[f"{n}*speed"] = 1.0
+    return f
+
+
+#: The options whose code carries mbedTLS's debug messages (MBEDTLS_SSL_DEBUG_MSG and friends).
+DEBUG_SCALES = ("MBEDTLS_SSL_", "MBEDTLS_KEY_EXCHANGE_", "MBEDTLS_X509_")
+
+
+def thumb1(r: Resolution) -> bool:
+    """ARMv6-M: Thumb-1 code, larger by a factor the fit measures (FLASH["thumb1"])."""
+    return r.cpu.name == "cortex-m0plus"
+
+
+@dataclass(frozen=True)
+class FlashPlan:
+    estimate: int  # mbedTLS + the generated glue + the tlsgen runtime core, bytes
+    low: int  # the estimate less the fit's largest over-estimate: what such a library measured at least
+    high: int  # the estimate plus the fit's largest under-estimate
+    app_min: int  # the smallest reference application measured beside it (its code, driver, startup, newlib)
+    flash_bytes: int | None
+
+    @property
+    def left(self) -> int | None:
+        """What the part has left for the application's code (its own, the transport's, the C library's)."""
+        return None if self.flash_bytes is None else self.flash_bytes - self.estimate
+
+
+def flash_plan(r: Resolution) -> FlashPlan | None:
+    """The flash plan of a bare-metal profile (None on the host, or before a fit exists)."""
+    from tlsgen.flash_tables import FLASH
+
+    if not r.cpu.bare_metal or not FLASH.get("coef"):
+        return None
+    est = sum(v * features(r).get(k, 0.0) for k, v in FLASH["coef"].items()) * (FLASH["thumb1"] if thumb1(r) else 1.0)
+    lo, hi = FLASH["residual"]  # measured minus estimate, leave-one-out, over the fit's images
+    return FlashPlan(int(round(est)), int(round(est + lo)), int(round(est + hi)), FLASH["app_min"],
+                     r.loaded.profile.target.flash_bytes)
