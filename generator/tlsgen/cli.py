@@ -23,9 +23,9 @@ from pathlib import Path
 
 from tlsgen import MBEDTLS_VERSION, __version__
 from tlsgen.errors import ProfileError
+from tlsgen.flash import flash_plan
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
-from tlsgen.flash import flash_plan
 from tlsgen.ram import ram_plan
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4

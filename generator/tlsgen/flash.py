@@ -6,14 +6,14 @@ for a profile of this kind plus the smallest application measured beside it (tls
 SslTcpStack over the ESP8266 AT driver, startup, newlib), the least code beside TLS tlsgen has measured.
 The linked image is checked exactly by tlsgen_check_ram() (cmake/check_ram.py, exit 2).
 
-The estimate is linear in what the configuration compiles in: one coefficient per mbedTLS macro the
-generated config defines, plus the -O2 objects of `optimize: speed`, times a measured factor on ARMv6-M
-(Thumb-1 code is larger). The coefficients were fitted (bench/footprint/flash_fit.py) from the link maps of sampled
-profiles' firmware images: the bytes each image's mbedTLS library, generated glue and tlsgen runtime core put
-in flash (.text, .rodata, .ARM.exidx, initialised .data), the reference application, its ESP8266 driver, the
-board layer and newlib left out. generator/tlsgen/flash_tables.py holds them with the fit's residuals; the
-residuals are leave-one-out (each image estimated by a fit without it), and the refusal uses the estimate plus
-the largest under-estimate among them.
+The estimate is linear in what the configuration compiles in (features(): one coefficient per mbedTLS macro the
+generated config defines, and again per macro for its debug messages, its error strings and the -O2 objects of
+`optimize: speed`), times a measured factor on ARMv6-M (Thumb-1 code is larger). The coefficients were fitted
+(bench/footprint/flash_fit.py) from the link maps of sampled profiles' firmware images: the bytes each image's
+mbedTLS library, generated glue and tlsgen runtime core put in flash (.text, .rodata, .ARM.exidx, initialised
+.data), the reference application, its ESP8266 driver, the board layer and newlib left out.
+generator/tlsgen/flash_tables.py holds them with the fit's residuals; the residuals are leave-one-out (each image
+estimated by a fit without it), and the refusal uses the estimate plus the largest under-estimate among them.
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def flash_plan(r: Resolution) -> FlashPlan | None:
 
     if not r.cpu.bare_metal or not FLASH.get("coef"):
         return None
-    est = sum(v * features(r).get(k, 0.0) for k, v in FLASH["coef"].items()) * (FLASH["thumb1"] if thumb1(r) else 1.0)
+    f = features(r)
+    est = sum(v * f.get(k, 0.0) for k, v in FLASH["coef"].items()) * (FLASH["thumb1"] if thumb1(r) else 1.0)
     lo, hi = FLASH["residual"]  # measured minus estimate, leave-one-out, over the fit's images
     return FlashPlan(int(round(est)), int(round(est + lo)), int(round(est + hi)), FLASH["app_min"],
                      r.loaded.profile.target.flash_bytes)
