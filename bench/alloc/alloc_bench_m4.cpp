@@ -8,6 +8,7 @@
 
 #include "board.hpp"
 #include "replay.hpp"
+#include "trace_file.hpp"
 
 namespace {
 
@@ -18,18 +19,8 @@ void* g_live[10240];  // one slot per block id (the traces have fewer than 10,00
 }  // namespace
 
 int main() {
-  char name[96];
-  if (board::cmdline_arg("trace", name, sizeof name) == nullptr) {
-    board::host_write("alloc_bench_m4: no trace=FILE in the command line\n");
-    return 2;
-  }
-  const long bytes = board::host_read_file(name, std::as_writable_bytes(std::span(g_ops)));
-  if (bytes <= 0 || bytes % 4 != 0 || static_cast<std::size_t>(bytes) == sizeof g_ops) {
-    board::host_printf("alloc_bench_m4: cannot read %s (or it holds more than %u rows)\n", name,
-                       static_cast<unsigned>(sizeof g_ops / 4 - 1));
-    return 2;
-  }
-  const std::span<const bench::Op> ops(g_ops, static_cast<std::size_t>(bytes) / 4);
+  const std::span<const bench::Op> ops = bench::read_trace("alloc_bench_m4", g_ops);
+  if (ops.empty()) return 2;
   bench::Replayer replayer(g_region, g_live);
   auto ticks = [&](bench::Kind k) {
     const std::uint32_t t0 = board::timer_ticks();

@@ -3,13 +3,13 @@
 // (single_list_model.hpp), call by call: the same offset for every block, the same high water and
 // number of free blocks after every call, check() at the end. The trace comes packed as 32-bit rows
 // (bench::Op, bench/alloc/trace_op.hpp; run_heap_traces.py writes them), named by `trace=FILE` in QEMU's
-// -append. Prints "HEAP TRACE calls=N mismatches=M first=K high_water=H check=1|0".
+// -append (bench::read_trace). Prints "HEAP TRACE calls=N mismatches=M first=K high_water=H check=1|0".
 #include <cstdint>
 
 #include "board.hpp"
 #include "single_list_model.hpp"
 #include "tlsgen/heap.hpp"
-#include "trace_op.hpp"
+#include "trace_file.hpp"
 
 namespace {
 
@@ -21,25 +21,15 @@ SingleListModel<std::uint16_t, 512> g_model;
 }  // namespace
 
 int main() {
-  char name[96];
-  if (board::cmdline_arg("trace", name, sizeof name) == nullptr) {
-    board::host_write("heap_traces: no trace=FILE in the command line\n");
-    return 2;
-  }
-  const long bytes = board::host_read_file(name, std::as_writable_bytes(std::span(g_ops)));
-  if (bytes <= 0 || bytes % 4 != 0 || static_cast<std::size_t>(bytes) == sizeof g_ops) {
-    board::host_printf("heap_traces: cannot read %s (or it holds more than %u rows)\n", name,
-                       static_cast<unsigned>(sizeof g_ops / 4 - 1));
-    return 2;
-  }
+  const std::span<const bench::Op> ops = bench::read_trace("heap_traces", g_ops);
+  if (ops.empty()) return 2;
   tlsgen::Heap heap;
   if (!heap.init(g_region).ok()) return 2;
   g_model.reset(static_cast<std::uint32_t>(heap.stats().capacity));
   unsigned calls = 0;
   unsigned mismatches = 0;
   unsigned first = 0;
-  for (long k = 0; k < bytes / 4; ++k) {
-    const bench::Op op = g_ops[k];
+  for (const bench::Op op : ops) {
     const std::uint32_t id = op.id();
     ++calls;
     bool same = id < sizeof g_live / sizeof g_live[0];
