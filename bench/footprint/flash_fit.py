@@ -74,14 +74,16 @@ def attribute(map_path: Path, ident: str) -> dict[str, int]:
             m = re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$", line)
             pending = False
             if m:
-                out[owner(m.group(3), ident)] = out.get(owner(m.group(3), ident), 0) + int(m.group(2), 16)
+                who = owner(m.group(3), ident)
+                out[who] = out.get(who, 0) + int(m.group(2), 16)
             continue
         if re.match(r"^ \.\S+$", line) or re.match(r"^ COMMON$", line):
             pending = True
             continue
         m = INPUT.match(line)
         if m and m.group(1) and m.group(1).startswith(".") and not m.group(4).startswith("0x"):
-            out[owner(m.group(4), ident)] = out.get(owner(m.group(4), ident), 0) + int(m.group(3), 16)
+            who = owner(m.group(4), ident)
+            out[who] = out.get(who, 0) + int(m.group(3), 16)
     return out
 
 
