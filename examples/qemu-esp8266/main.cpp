@@ -37,17 +37,30 @@
 
 namespace {
 
-// The application's buffers, scaled to the part: a 16 KB-RAM part (the microbit's nRF51) cannot give the
-// modem's receive ring 4 KB. The ring can be much smaller than a +IPD frame (the modem streams a frame
-// into it under flow control: docs/runtime/esp8266.md); the reply is read and printed in smaller pieces.
-// The part is the board the image is linked for, or the profile's target.ram_bytes when it says less.
+// The application's buffers, scaled to the RAM there is: a 16 KB-RAM part (the microbit's nRF51) cannot give
+// the modem's receive ring 4 KB, nor can a part whose target.ram_bytes the heap and the stack mostly take
+// (kRamLeftBytes: what the profile leaves for the application; the generator refuses a profile that leaves
+// less than the small form below needs, tlsgen.ram.reference_app_ram()). The ring can be much smaller than a
+// +IPD frame (the modem streams a frame into it under flow control: docs/runtime/esp8266.md); the reply is
+// read and printed in smaller pieces. The part is the board the image is linked for, or the profile's
+// target.ram_bytes when it says less.
 constexpr std::size_t kPartRamBytes = tlsgen::profile::kRamBytes != 0 && tlsgen::profile::kRamBytes < board::kRamBytes
                                           ? tlsgen::profile::kRamBytes
                                           : board::kRamBytes;
-constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024;
+// The device's provisioned CA certificates, read into RAM: ca.pem when the profile parses PEM (base64 takes
+// 4/3 of the DER bytes, plus a header and footer per certificate and a newline every 64 characters), else ca.der.
+constexpr std::size_t kPemBytes =
+    tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
+constexpr std::size_t kCaFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
+// The large form's own static data: ring 4096, reply 1024 + its text 1025, credentials 512 (or the CA file),
+// PSK identity 64, the board's command line 256 and clock 12.
+constexpr std::size_t kLargeAppBytes = 4096 + 1024 + 1025 + (kCaFileBytes > 512 ? kCaFileBytes : 512) + 64 + 256 + 12;
+constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024 ||
+                           (tlsgen::profile::kRamLeftBytes != 0 && tlsgen::profile::kRamLeftBytes < kLargeAppBytes);
 constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : 4096;
 constexpr std::size_t kReplyBytes = kSmallRam ? 128 : 1024;
 constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : 512;  // psk.bin (and the CA file, when larger)
+constexpr std::size_t kFileBytes = kCaFileBytes > kMinFileBytes ? kCaFileBytes : kMinFileBytes;
 
 #if defined(TLSGEN_FIRMWARE_TRACE)
 struct Trace {
@@ -118,12 +131,7 @@ int main() {
     if (status.ok()) status = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
     if (!status.ok()) step = "setup";
 
-    // The device's provisioned CA certificates: ca.pem when the profile parses PEM (base64 takes 4/3 of the
-    // DER bytes, plus a header and footer per certificate and a newline every 64 characters), else ca.der.
-    constexpr std::size_t kPemBytes =
-        tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
-    constexpr std::size_t kFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
-    static std::byte file[kFileBytes > kMinFileBytes ? kFileBytes : kMinFileBytes];
+    static std::byte file[kFileBytes];  // the CA file, or psk.bin
     if (status.ok() && tlsgen::profile::kUsesCertificates) {
       if (tlsgen::profile::kVerifyMode != 0) {
         long n = -1;

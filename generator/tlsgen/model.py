@@ -118,8 +118,9 @@ class Target(Strict):
     ram_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="RAM of the part. Checked here: the generated heap, the stack (stack_bytes or "
         "the sessions' need) and the measured static data of mbedTLS and the tlsgen runtime (320 bytes, 2048 with "
-        "PSA crypto) must fit; the rest is the application's. tlsgen_check_ram() checks the linked image, the "
-        "application's static data included.")
+        "PSA crypto) must fit, with room for tlsgen's smallest reference application beside them (its buffers, "
+        "1101 bytes, and the CA file it reads into RAM); the rest is the application's (kRamLeftBytes). "
+        "tlsgen_check_ram() checks the linked image, the application's static data included.")
     flash_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Flash of the part. Checked here: mbedTLS and the tlsgen runtime (estimated "
         "from measured images, the largest measured for such a profile; `tlsgen check` prints the estimate) and "

@@ -10,7 +10,7 @@ from tlsgen.heap import HeapModel, size_heap
 from tlsgen.loader import LoadedProfile, SchemaError, load_profile, load_profile_bytes
 from tlsgen.render import Heap, heap_for
 from tlsgen.resolve import Resolution, resolve
-from tlsgen.ram import ram_plan
+from tlsgen.ram import ram_plan, reference_app_ram
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,16 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
                                 f"{plan.total - p.target.ram_bytes} more than the part's RAM ({p.target.ram_bytes} "
                                 "bytes), before the application's own static data; smaller records "
                                 "(tls.in_content_len, out_content_len) or fewer suites lower the heap"))
+    elif p.target.ram_bytes is not None and r.cpu.bare_metal and plan.left < reference_app_ram(r):
+        app = reference_app_ram(r)
+        problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
+                                f"{p.target.ram_bytes} bytes of RAM leave {plan.left} for the application once the "
+                                f"heap ({heap.bytes}), the stack ({plan.stack}{', target.stack_bytes' if plan.stack_given else ''}) "
+                                f"and the static data of mbedTLS and the tlsgen runtime ({plan.tlsgen_static}) are "
+                                f"counted, and tlsgen's smallest reference application (SslTcpStack over the ESP8266 AT "
+                                f"driver, its buffers at their smallest, the provisioned CA file in RAM) needs {app}; "
+                                "a smaller target.stack_bytes (or none: the sessions' need), smaller records "
+                                "(tls.in_content_len, out_content_len), a smaller CA chain, or a larger part"))
     if r.cpu.bare_metal and p.target.stack_bytes is not None and p.target.stack_bytes < stack.bytes:
         problems.append(Problem(loaded.where(("target", "stack_bytes")), ("target", "stack_bytes"),
                                 f"{p.target.stack_bytes} bytes is below the {stack.bytes} bytes of stack this "

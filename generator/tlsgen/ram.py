@@ -14,8 +14,18 @@ application's own buffers and the heap region left out), plus the 68 bytes tlsge
     no PSA crypto                     104 - 133          68              100                    320
     PSA crypto (TLS 1.3, psa_buffers) 1,768 - 1,812      68              100                    2,048  (PSA's key slots)
 
-An application's own static data comes on top: the generator cannot know it, so it prints what is left, and
-tlsgen_check_ram() refuses a linked image that does not fit target.ram_bytes (cmake/check_ram.py, exit 2).
+An application's own static data comes on top. The generator cannot know it; it prints what is left, writes it
+into tlsgen_profile.hpp (kRamLeftBytes) and refuses a profile that leaves less than tlsgen's smallest reference
+application needs (`reference_app_ram()`, the RAM twin of tlsgen.flash's app_min): the reference firmware
+(examples/qemu-esp8266: SslTcpStack over the ESP8266 AT driver) in the small-buffer form it takes when the RAM
+left is short, measured in the Cortex-M images of sweep 9802 (`arm-none-eabi-nm -S`, main()'s buffers and the
+board layer's):
+
+    command line 256, PSK identity 64, modem receive ring 512, reply 128 + text 129, board clock 12   1,101
+    the provisioned CA file, read into RAM (PEM: 3/2 of the DER bytes + 80 per certificate + 1)       per profile
+
+tlsgen_check_ram() still refuses a linked image that does not fit target.ram_bytes (cmake/check_ram.py, exit 2):
+a larger application than the reference one can still not fit.
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ from tlsgen.stack import StackNeed, stack_need
 
 STATIC_NO_PSA = 320
 STATIC_PSA = 2048
+REFERENCE_APP_FIXED = 1101  # the reference firmware's own buffers in their small form, without the CA file
+REFERENCE_APP_MIN_FILE = 64  # its credentials buffer holds psk.bin when no CA file is larger
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,23 @@ class RamPlan:
     def left(self) -> int | None:
         """What the part has left for the application's own static data (negative: tlsgen's share exceeds it)."""
         return None if self.ram_bytes is None else self.ram_bytes - self.total
+
+
+def ca_file_bytes(r: Resolution) -> int:
+    """The provisioned CA file as the reference firmware reads it into RAM (examples/qemu-esp8266/main.cpp,
+    kFileBytes): the DER chain, or its PEM form when tls.pem (base64 is 4/3 of the bytes, plus a header and
+    footer per certificate and a newline every 64 characters; 3/2 covers them, + 80 per certificate + the NUL)."""
+    p = r.loaded.profile
+    if not r.uses_certificates or r.verify == "none":
+        return 0
+    der = p.tls.ca_chain_bytes
+    pem = der * 3 // 2 + 80 * p.tls.ca_chain_certs + 1 if p.tls.pem else 0
+    return max(der, pem)
+
+
+def reference_app_ram(r: Resolution) -> int:
+    """The static data of tlsgen's smallest reference application for this profile (module docstring)."""
+    return REFERENCE_APP_FIXED - REFERENCE_APP_MIN_FILE + max(REFERENCE_APP_MIN_FILE, ca_file_bytes(r))
 
 
 def tlsgen_static(r: Resolution) -> int:

@@ -19,6 +19,7 @@ import jinja2
 
 from tlsgen import MBEDTLS_VERSION, RUNTIME_ABI, __version__
 from tlsgen.heap import HeapModel
+from tlsgen.ram import ram_plan
 from tlsgen.resolve import NEVER_DEFINED, Resolution
 from tlsgen.stack import stack_need
 
@@ -161,6 +162,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "time": p.platform.time,
         "cpu": r.cpu.name,
         "ram_bytes": p.target.ram_bytes or 0,
+        "ram_left": _ram_left(r, heap),
         "flash_bytes": p.target.flash_bytes or 0,
         "stack_bytes": p.target.stack_bytes or 0,
         "stack_need": stack.bytes if stack else 0,
@@ -168,6 +170,13 @@ def context(r: Resolution, heap: Heap) -> dict:
         "format_hooks": r.defined("MBEDTLS_PLATFORM_SNPRINTF_ALT"),
         "printf_hook": r.defined("MBEDTLS_PLATFORM_PRINTF_ALT"),
     }
+
+
+def _ram_left(r: Resolution, heap: Heap) -> int:
+    """kRamLeftBytes: what target.ram_bytes leaves for the application (0 when it is not given, or on a host)."""
+    if not r.cpu.bare_metal or r.loaded.profile.target.ram_bytes is None:
+        return 0
+    return max(0, ram_plan(r, heap.bytes).left or 0)
 
 
 def environment() -> jinja2.Environment:

@@ -5,6 +5,7 @@ import textwrap
 import pytest
 
 from tlsgen.cli import EXIT_INVALID, main
+from tlsgen.ram import reference_app_ram
 
 # A valid PSK profile; the cases below change it. Line numbers matter: the expected locations refer
 # to the text of each case.
@@ -246,9 +247,36 @@ def test_ram_check_counts_tlsgen_static_data(write_profile, tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"the static data of mbedTLS and the tlsgen runtime ({static} bytes, measured)" in err
         assert "8 more than the part's RAM" in err
-        fits = sub(text, "{cpu: cortex-m4}", f"{{cpu: cortex-m4, ram_bytes: {heap_and_stack + static}}}")
+        app = reference_app_ram(probe.resolution)
+        fits = sub(text, "{cpu: cortex-m4}", f"{{cpu: cortex-m4, ram_bytes: {heap_and_stack + static + app}}}")
         assert main(["check", str(write_profile(fits))]) == 0
-        assert "0 left for the application's static data" in capsys.readouterr().out
+        assert f"{app} left for the application's static data" in capsys.readouterr().out
+
+
+def test_ram_check_leaves_room_for_the_reference_application(write_profile, tmp_path, capsys):
+    """A part whose RAM holds tlsgen's share but not the smallest reference application beside it is refused by
+    the generator, and one that holds only its small form says so in kRamLeftBytes, which the reference firmware
+    sizes its buffers by (sweep 9802's m9802-0555: stack_bytes 16384 on a 64 KB part left 8,024 bytes; the
+    firmware's 4 KB modem ring, 2 KB reply and PEM CA file took 11,626 and the image was refused at link)."""
+    from tlsgen.pipeline import build
+    from tlsgen.ram import REFERENCE_APP_FIXED, ram_plan, reference_app_ram
+
+    text = sub(ECDSA, "{cpu: cortex-m4}", "{cpu: cortex-m4, stack_bytes: 16384}")
+    probe = build(str(write_profile(text)))
+    plan = ram_plan(probe.resolution, probe.heap.bytes)
+    app = reference_app_ram(probe.resolution)
+    assert app > REFERENCE_APP_FIXED  # the provisioned CA file is counted
+    short = sub(text, "stack_bytes: 16384}", f"stack_bytes: 16384, ram_bytes: {plan.total + app - 1}}}")
+    assert main(["check", str(write_profile(short))]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert f"leave {app - 1} for the application" in err
+    assert f"tlsgen's smallest reference application" in err and f"needs {app}" in err
+    assert "a smaller target.stack_bytes" in err
+    room = sub(text, "stack_bytes: 16384}", f"stack_bytes: 16384, ram_bytes: {plan.total + app}}}")
+    out = tmp_path / "out"
+    assert main(["generate", str(write_profile(room)), "-o", str(out)]) == 0
+    header = (out / "tlsgen_profile.hpp").read_text()
+    assert f"kRamLeftBytes = {app};" in header
 
 
 def test_dedent_helper_unused():

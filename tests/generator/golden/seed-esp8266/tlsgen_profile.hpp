@@ -99,6 +99,10 @@ inline constexpr std::size_t kNvSeedBytes = 64;
 inline constexpr int kDebugLevel = 0;
 // target.ram_bytes (0: not given): the generated heap plus all static RAM must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kRamBytes = 262144;
+// What target.ram_bytes leaves for the application's own static data once the generated heap, the stack
+// and the static data of mbedTLS and the tlsgen runtime are counted (tlsgen.ram; 0: ram_bytes not given).
+// tlsgen refuses a profile that leaves less than its reference application needs; size your buffers to it.
+inline constexpr std::size_t kRamLeftBytes = 207808;
 // target.flash_bytes (0: not given): the image's code, constants and initial data must fit (tlsgen_check_ram()).
 inline constexpr std::size_t kFlashBytes = 1048576;
 // target.stack_bytes (0: not given, the board's default): the main stack the image reserves (__stack_size).
