@@ -17,6 +17,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "socket_util.hpp"
+
 namespace tlsgen {
 namespace {
 
@@ -27,45 +29,13 @@ constexpr int kSendFlags = 0;
 #endif
 
 int make_socket(int family) {
-  const int fd = ::socket(family, SOCK_STREAM, 0);
-  if (fd < 0) {
-    return -1;
+  const int fd = posix::make_socket(family, SOCK_STREAM);
+  if (fd >= 0) {
+    const int one = 1;
+    // Small TLS records go out at once (handshake flights, HTTP requests).
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  const int flags = ::fcntl(fd, F_GETFL, 0);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-    const int saved = errno;
-    ::close(fd);
-    errno = saved;
-    return -1;
-  }
-  const int one = 1;
-  // Small TLS records go out at once (handshake flights, HTTP requests).
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-#if defined(SO_NOSIGPIPE)
-  (void)::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
   return fd;
-}
-
-// Waits for `events` on fd for up to wait_ms (0: just look). kOk when ready, kWouldBlock when
-// wait_ms is 0 and nothing is ready, kTimeout when the deadline passed, kIo on poll failure.
-Status wait_for(int fd, short events, int wait_ms) {
-  pollfd p{};
-  p.fd = fd;
-  p.events = events;
-  for (;;) {
-    const int n = ::poll(&p, 1, wait_ms);
-    if (n > 0) {
-      return Status::Ok();  // ready, or POLLERR/POLLHUP: the next call reports the error
-    }
-    if (n == 0) {
-      return Status(wait_ms == 0 ? Code::kWouldBlock : Code::kTimeout);
-    }
-    if (errno != EINTR) {
-      return Status(Code::kIo, errno);
-    }
-  }
 }
 
 Status connect_error(int err) {
@@ -83,29 +53,9 @@ Status connect_error(int err) {
   }
 }
 
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
-
-// A numeric IPv4 or IPv6 address and the port as a socket address; false for anything else (a name).
-bool numeric_address(const char* host, std::uint16_t port, sockaddr_storage& out, socklen_t& out_len) {
-  out = sockaddr_storage{};
-  sockaddr_in v4{};
-  if (::inet_pton(AF_INET, host, &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(port);
-    std::memcpy(&out, &v4, sizeof v4);
-    out_len = sizeof v4;
-    return true;
-  }
-  sockaddr_in6 v6{};
-  if (::inet_pton(AF_INET6, host, &v6.sin6_addr) == 1) {
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(port);
-    std::memcpy(&out, &v6, sizeof v6);
-    out_len = sizeof v6;
-    return true;
-  }
-  return false;
-}
+using posix::numeric_address;
+using posix::wait_for;
+using posix::would_block;
 
 }  // namespace
 

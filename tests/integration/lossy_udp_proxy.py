@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""A seeded lossy UDP proxy for the DTLS tests (issue 15): it sits between one client and one server and
+drops, duplicates, reorders and delays datagrams, reproducibly.
+
+    lossy_udp_proxy.py --listen PORT --server HOST:PORT [--seed S] [--loss P] [--duplicate P]
+                       [--reorder P] [--delay-ms LO-HI] [--log FILE]
+
+The first datagram to --listen fixes the client's address; after that, datagrams from the client go to the
+server and the server's to the client (anything from a third address is counted and dropped). Each
+datagram's fate is drawn from random.Random(seed) in arrival order per direction, so the same seed and the
+same traffic give the same fates, whatever the timing:
+
+    drop        with probability --loss
+    duplicate   with probability --duplicate (the copy is sent right after the original)
+    reorder     with probability --reorder: held back and sent after the next datagram in that direction
+                (or when the hold times out, 200 ms, so a flight's last datagram is never lost this way)
+    delay       every datagram that is not dropped waits a uniform --delay-ms (default 0-0)
+
+`Proxy` is the same thing for use inside a Python test (start(), stop(), stats, log). The log is one line
+per datagram: direction, index, length, fate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import random
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+HOLD_TIMEOUT = 0.2  # a reordered datagram waits at most this long for a successor
+
+
+@dataclass
+class Stats:
+    forwarded: int = 0
+    dropped: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+    strangers: int = 0
+    log: list[str] = field(default_factory=list)
+
+
+class Fates:
+    """The seeded fate of each datagram, per direction: independent of timing."""
+
+    def __init__(self, seed: int, loss: float, duplicate: float, reorder: float, delay_ms: tuple[float, float]):
+        for name, p in (("loss", loss), ("duplicate", duplicate), ("reorder", reorder)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], not {p}")
+        if delay_ms[0] < 0 or delay_ms[1] < delay_ms[0]:
+            raise ValueError(f"delay range {delay_ms[0]}-{delay_ms[1]} ms is not lo-hi with 0 <= lo <= hi")
+        self.rng = {d: random.Random(f"{seed}:{d}") for d in ("up", "down")}
+        self.loss, self.duplicate, self.reorder, self.delay_ms = loss, duplicate, reorder, delay_ms
+
+    def draw(self, direction: str) -> tuple[str, float]:
+        """(fate, delay in seconds); fate is drop | duplicate | reorder | pass. Always four draws, so one
+        datagram's fate never shifts another's."""
+        r = self.rng[direction]
+        drop, dup, hold, delay = r.random(), r.random(), r.random(), r.uniform(*self.delay_ms) / 1000.0
+        if drop < self.loss:
+            return "drop", 0.0
+        if dup < self.duplicate:
+            return "duplicate", delay
+        if hold < self.reorder:
+            return "reorder", delay
+        return "pass", delay
+
+
+class Proxy:
+    def __init__(self, server: tuple[str, int], seed: int = 0, loss: float = 0.0, duplicate: float = 0.0,
+                 reorder: float = 0.0, delay_ms: tuple[float, float] = (0.0, 0.0), listen_port: int = 0):
+        self.fates = Fates(seed, loss, duplicate, reorder, delay_ms)
+        self.server = server
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", listen_port))
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(server)
+        self.port = self.front.getsockname()[1]
+        self.client: tuple[str, int] | None = None
+        self.stats = Stats()
+        self._count = {"up": 0, "down": 0}
+        self._held: dict[str, tuple[float, bytes] | None] = {"up": None, "down": None}
+        self._queue: list[tuple[float, int, str, bytes]] = []  # (due, tie-break, direction, data)
+        self._seq = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Proxy":
+        self._thread = threading.Thread(target=self.run, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+        self.front.close()
+        self.back.close()
+
+    def _send(self, direction: str, data: bytes) -> None:
+        try:
+            if direction == "up":
+                self.back.send(data)
+            elif self.client is not None:
+                self.front.sendto(data, self.client)
+        except OSError:
+            pass  # the far side went away (ICMP): a lossy link just loses it
+        self.stats.forwarded += 1
+
+    def _schedule(self, direction: str, data: bytes, delay: float) -> None:
+        self._seq += 1
+        heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, direction, data))
+
+    def _arrive(self, direction: str, data: bytes) -> None:
+        index = self._count[direction]
+        self._count[direction] += 1
+        fate, delay = self.fates.draw(direction)
+        self.stats.log.append(f"{direction} {index} {len(data)} {fate}")
+        if fate == "drop":
+            self.stats.dropped += 1
+            return
+        held = self._held[direction]
+        if fate == "reorder" and held is None:
+            self.stats.reordered += 1
+            self._held[direction] = (time.monotonic() + HOLD_TIMEOUT, data)
+            return
+        self._schedule(direction, data, delay)
+        if fate == "duplicate":
+            self.stats.duplicated += 1
+            self._schedule(direction, data, delay)
+        if held is not None:  # the held datagram goes after this one
+            self._held[direction] = None
+            self._schedule(direction, held[1], delay)
+
+    def run(self) -> None:
+        sel = selectors.DefaultSelector()
+        sel.register(self.front, selectors.EVENT_READ, "up")
+        sel.register(self.back, selectors.EVENT_READ, "down")
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for direction, held in self._held.items():
+                if held is not None and held[0] <= now:
+                    self._held[direction] = None
+                    self._schedule(direction, held[1], 0.0)
+            while self._queue and self._queue[0][0] <= now:
+                _, _, direction, data = heapq.heappop(self._queue)
+                self._send(direction, data)
+            due = [q[0] for q in self._queue[:1]] + [h[0] for h in self._held.values() if h is not None]
+            timeout = max(0.0, min(due) - now) if due else 0.05
+            for key, _ in sel.select(timeout=min(timeout, 0.05)):
+                try:
+                    if key.data == "up":
+                        data, source = self.front.recvfrom(65536)
+                        if self.client is None:
+                            self.client = source
+                        elif source != self.client:
+                            self.stats.strangers += 1
+                            continue
+                    else:
+                        data = self.back.recv(65536)
+                except OSError:
+                    continue  # ICMP from a closed far side
+                self._arrive(key.data, data)
+        sel.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--listen", type=int, required=True)
+    ap.add_argument("--server", required=True, help="HOST:PORT")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--loss", type=float, default=0.0)
+    ap.add_argument("--duplicate", type=float, default=0.0)
+    ap.add_argument("--reorder", type=float, default=0.0)
+    ap.add_argument("--delay-ms", default="0-0")
+    ap.add_argument("--log")
+    args = ap.parse_args(argv)
+    host, _, port = args.server.rpartition(":")
+    lo, _, hi = args.delay_ms.partition("-")
+    try:
+        proxy = Proxy((host, int(port)), args.seed, args.loss, args.duplicate, args.reorder,
+                      (float(lo), float(hi or lo)), args.listen)
+    except (ValueError, OSError) as e:
+        print(f"lossy_udp_proxy: {e}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: proxy._stop.set())
+    try:
+        proxy.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if args.log:
+            with open(args.log, "w", encoding="utf-8") as f:
+                f.write("\n".join(proxy.stats.log) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
