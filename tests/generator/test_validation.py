@@ -270,7 +270,7 @@ def test_ram_check_leaves_room_for_the_reference_application(write_profile, tmp_
     assert main(["check", str(write_profile(short))]) == EXIT_INVALID
     err = capsys.readouterr().err
     assert f"leave {app - 1} for the application" in err
-    assert f"tlsgen's smallest reference application" in err and f"needs {app}" in err
+    assert "tlsgen's smallest reference application" in err and f"needs {app}" in err
     assert "a smaller target.stack_bytes" in err
     room = sub(text, "stack_bytes: 16384}", f"stack_bytes: 16384, ram_bytes: {plan.total + app}}}")
     out = tmp_path / "out"
