@@ -26,7 +26,7 @@ from tlsgen.errors import ProfileError
 from tlsgen.flash import flash_plan
 from tlsgen.pipeline import Built, breakdown, build
 from tlsgen.render import OUTPUTS, render, write_atomically
-from tlsgen.ram import ram_plan
+from tlsgen.ram import ram_plan, reference_app_ram
 
 EXIT_OK, EXIT_STALE, EXIT_INVALID, EXIT_IO, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -76,7 +76,8 @@ def _summary(res: Built, out_dir: str | None) -> str:
         plan = ram_plan(r, heap.bytes)
         stack = (f"stack {plan.stack} (target.stack_bytes; the sessions need {plan.need.bytes})" if plan.stack_given
                  else f"stack {plan.stack} (the sessions' need, a measured bound: {plan.need.why})")
-        left = (f"; the part has {plan.ram_bytes}, {plan.left} left for the application's static data"
+        left = (f"; the part has {plan.ram_bytes}, {plan.left} left for the application's static data "
+                f"(kRamLeftBytes; tlsgen's smallest reference application needs {reference_app_ram(r)})"
                 if plan.ram_bytes is not None else "; the application's static data comes on top")
         lines.append(f"  ram:     {plan.total} bytes = heap {heap.bytes} + {stack} + mbedTLS and runtime static "
                      f"data {plan.tlsgen_static}{left} (tlsgen_check_ram() checks the linked image)")
