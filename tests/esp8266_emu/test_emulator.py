@@ -285,3 +285,63 @@ def test_exits_when_the_uart_disconnects(fw):
     f = fw()
     f.s.close()
     assert f.proc.wait(timeout=10) == 0
+
+
+class UdpEcho:
+    """UDP echo on 127.0.0.1: every datagram goes back to its sender, whole."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(10)
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                data, source = self.sock.recvfrom(65536)
+            except OSError:
+                return
+            self.received.append(data)
+            self.sock.sendto(data, source)
+
+
+def test_udp_link_one_datagram_per_cipsend_and_per_ipd(fw):
+    """Issue 15: a "UDP" link carries datagrams whole both ways (Esp8266AtUdp's contract)."""
+    server = UdpEcho()
+    f = fw()
+    f.cmd("ATE0")
+    f.cmd("AT+CIPMUX=1")
+    assert b"0,CONNECT" in f.cmd(f'AT+CIPSTART=0,"UDP","127.0.0.1",{server.port}')
+    for payload in (b"first", bytes(range(256)) * 4):
+        f.cmd(f"AT+CIPSEND=0,{len(payload)}", b"> ")
+        f.send(payload)
+        f.expect(b"SEND OK\r\n")
+        f.expect(f"+IPD,0,{len(payload)}:".encode())
+        deadline = time.monotonic() + 5
+        while len(f.buf) < len(payload):
+            assert time.monotonic() < deadline
+            f.buf += f.s.recv(4096)
+        assert f.buf[: len(payload)] == payload
+        f.buf = f.buf[len(payload):]
+    assert server.received == [b"first", bytes(range(256)) * 4]
+    assert b"OK" in f.cmd("AT+CIPCLOSE=0")
+
+
+def test_udp_send_to_a_closed_port_still_says_send_ok(fw):
+    """UDP cannot tell a closed port from a slow one: the modem says SEND OK and nothing comes back."""
+    gone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    gone.bind(("127.0.0.1", 0))
+    port = gone.getsockname()[1]
+    gone.close()
+    f = fw()
+    f.cmd("ATE0")
+    f.cmd("AT+CIPMUX=1")
+    assert b"0,CONNECT" in f.cmd(f'AT+CIPSTART=0,"UDP","127.0.0.1",{port}')
+    f.cmd("AT+CIPSEND=0,4", b"> ")
+    f.send(b"ping")
+    f.expect(b"SEND OK\r\n")
+    f.cmd("AT")  # the modem still answers; no CLOSED, no +IPD
+    assert b"+IPD" not in f.buf and b"CLOSED" not in f.buf

@@ -214,20 +214,24 @@ TEST(PosixUdpStack, ClosedPortShowsAsUnavailable) {
   EXPECT_TRUE(stack.close(s).ok());
 }
 
-TEST(PosixUdpStack, ReconnectMovesToTheNewPeer) {
+TEST(PosixUdpStack, OnePeerPerHandle) {
   Peer first;
   Peer second;
   PosixUdpStack stack;
   const Socket s = stack.open(Mode::kBlocking).value();
   ASSERT_TRUE(stack.connect(s, "127.0.0.1", first.port()).ok());
+  EXPECT_EQ(stack.connect(s, "127.0.0.1", second.port()).code(), Code::kFailedPrecondition);
   ASSERT_TRUE(stack.send(s, pattern(4, 1)).ok());
   std::vector<std::byte> got;
-  ASSERT_TRUE(first.receive(got));
-  ASSERT_TRUE(stack.connect(s, "127.0.0.1", second.port()).ok());
-  ASSERT_TRUE(stack.send(s, pattern(4, 2)).ok());
+  ASSERT_TRUE(first.receive(got));  // still the first peer's
+  EXPECT_EQ(got, pattern(4, 1));
+  EXPECT_TRUE(stack.close(s).ok());
+  const Socket t = stack.open(Mode::kBlocking).value();  // a new handle for the new peer
+  ASSERT_TRUE(stack.connect(t, "127.0.0.1", second.port()).ok());
+  ASSERT_TRUE(stack.send(t, pattern(4, 2)).ok());
   ASSERT_TRUE(second.receive(got));
   EXPECT_EQ(got, pattern(4, 2));
-  EXPECT_TRUE(stack.close(s).ok());
+  EXPECT_TRUE(stack.close(t).ok());
   EXPECT_EQ(stack.open_count(), 0u);
 }
 

@@ -463,4 +463,132 @@ TEST(Esp8266, FeedArbitraryBytes_NeverWritesOutsideStorage) {
   for (std::size_t i = 64; i < sizeof storage; ++i) EXPECT_EQ(storage[i], std::byte{0x5A});
 }
 
+// ---- UDP links (issue 15): one datagram per CIPSEND and per +IPD -----------------------------------
+
+std::string udp_modem(const std::string& cmd) {
+  if (cmd.rfind("AT+CIPSTART=0,\"UDP\",\"127.0.0.1\",", 0) == 0) return "0,CONNECT\r\n\r\nOK\r\n";
+  return standard(cmd);
+}
+
+struct UdpFixture {
+  FakeModem modem;
+  std::byte storage[256];
+  Esp8266AtStack stack{modem, storage, 1, {100, 100, 100}};
+  tlsgen::Esp8266AtUdp udp{stack};
+  tlsgen::Socket s = -1;
+  UdpFixture() { modem.on_command = udp_modem; }
+  void connect(tlsgen::Mode mode = tlsgen::Mode::kBlocking) {
+    ASSERT_TRUE(stack.init().ok());
+    auto r = udp.open(mode);
+    ASSERT_TRUE(r.ok());
+    s = r.value();
+    ASSERT_TRUE(udp.connect(s, "127.0.0.1", 5684).ok());
+  }
+  std::string receive(std::size_t capacity = 200) {
+    std::vector<std::byte> buf(capacity);
+    const auto r = udp.receive(s, buf);
+    if (!r.ok()) return "<" + std::string(tlsgen::name(r.status.code())) + ":" + std::to_string(r.status.detail()) + ">";
+    return std::string(reinterpret_cast<const char*>(buf.data()), r.size);
+  }
+};
+
+TEST(Esp8266Udp, DatagramsKeepTheirBoundaries) {
+  UdpFixture f;
+  f.connect();
+  EXPECT_EQ(f.modem.commands[3], "AT+CIPSTART=0,\"UDP\",\"127.0.0.1\",5684");
+  const auto w = f.udp.send(f.s, bytes("hello"));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.size, 5u);
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPSEND=0,5");
+  EXPECT_EQ(f.modem.payload, "hello");
+  f.modem.to_driver += "\r\n+IPD,0,3:abc\r\n+IPD,0,5,\"10.0.0.2\",5684:defgh\r\n+IPD,0,1:i";
+  EXPECT_EQ(f.receive(), "abc");  // one datagram per receive, however much room the buffer has
+  EXPECT_EQ(f.receive(), "defgh");
+  EXPECT_EQ(f.receive(), "i");
+  EXPECT_EQ(f.receive(), "<kTimeout:0>");
+  EXPECT_TRUE(f.udp.close(f.s).ok());
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPCLOSE=0");
+  EXPECT_EQ(f.stack.open_count(), 0u);
+}
+
+TEST(Esp8266Udp, DatagramLargerThanTheBufferIsDroppedAndReported) {
+  UdpFixture f;
+  f.connect();
+  f.modem.to_driver += "\r\n+IPD,0,10:0123456789\r\n+IPD,0,2:ok";
+  EXPECT_EQ(f.receive(4), "<kResourceExhausted:10>");
+  EXPECT_EQ(f.receive(4), "ok");  // the next one, whole
+}
+
+TEST(Esp8266Udp, DatagramThatCanNeverFitTheRingIsDrainedAndReported) {
+  UdpFixture f;  // a 256-byte ring: a datagram takes its length + 2
+  f.connect();
+  const std::string big(300, 'B');
+  f.modem.to_driver += "\r\n+IPD,0,300:" + big + "\r\n+IPD,0,4:next";
+  EXPECT_EQ(f.receive(), "next");  // the payload never reached the parser as lines
+  EXPECT_EQ(f.receive(), "<kResourceExhausted:300>");
+  EXPECT_EQ(f.receive(), "<kTimeout:0>");
+}
+
+TEST(Esp8266Udp, FlowControlTakesADatagramOnlyWhenAllOfItFits) {
+  UdpFixture f;
+  f.connect(tlsgen::Mode::kNonBlocking);
+  const std::string a(150, 'a');
+  const std::string b(150, 'b');  // 152 + 152 > 256: b waits in the UART until a is read
+  f.modem.to_driver += "\r\n+IPD,0,150:" + a + "\r\n+IPD,0,150:" + b;
+  EXPECT_EQ(f.receive(), a);
+  EXPECT_EQ(f.receive(), b);
+  EXPECT_EQ(f.receive(), "<kWouldBlock:0>");
+}
+
+TEST(Esp8266Udp, SendNeverSplitsOrSendsEmpty) {
+  UdpFixture f;
+  f.connect();
+  const std::string big(Esp8266AtStack::kMaxSend + 1, 'x');
+  EXPECT_EQ(f.udp.send(f.s, bytes(big)).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(f.udp.send(f.s, bytes("")).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(f.modem.commands.back(), "AT+CIPSTART=0,\"UDP\",\"127.0.0.1\",5684");  // nothing went out
+  const std::string max(Esp8266AtStack::kMaxSend, 'y');
+  const auto w = f.udp.send(f.s, bytes(max));
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w.size, max.size());
+  EXPECT_EQ(f.modem.payload, max);
+}
+
+TEST(Esp8266Udp, TcpAndUdpCallsKeepToTheirOwnLinks) {
+  FakeModem modem;
+  modem.on_command = udp_modem;
+  std::byte storage[512];
+  Esp8266AtStack stack(modem, storage, 2, {100, 100, 100});
+  ASSERT_TRUE(stack.init().ok());
+  tlsgen::Esp8266AtUdp udp(stack);
+  const auto u = udp.open(tlsgen::Mode::kBlocking);
+  const auto t = stack.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(u.ok() && t.ok());
+  std::byte buf[8];
+  EXPECT_EQ(stack.connect(u.value(), "127.0.0.1", 5684).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(stack.read(u.value(), buf).status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(stack.write(u.value(), bytes("x")).status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(udp.connect(t.value(), "127.0.0.1", 5684).code(), Code::kInvalidArgument);
+  EXPECT_EQ(udp.receive(t.value(), buf).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(udp.send(u.value(), bytes("x")).status.code(), Code::kFailedPrecondition);  // not connected
+  EXPECT_EQ(udp.receive(u.value(), buf).status.code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(udp.connect(u.value(), "127.0.0.1", 5684).ok());
+  EXPECT_EQ(udp.connect(u.value(), "127.0.0.1", 5684).code(), Code::kFailedPrecondition);  // one peer
+  EXPECT_EQ(udp.close(t.value()).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(udp.close(u.value()).ok());
+  EXPECT_TRUE(stack.close(t.value()).ok());
+  EXPECT_EQ(stack.open_count(), 0u);
+}
+
+TEST(Esp8266Udp, HostNameGrammarAppliesToUdpToo) {
+  UdpFixture f;
+  ASSERT_TRUE(f.stack.init().ok());
+  const auto r = f.udp.open(tlsgen::Mode::kBlocking);
+  ASSERT_TRUE(r.ok());
+  const std::size_t before = f.modem.from_driver.size();
+  EXPECT_EQ(f.udp.connect(r.value(), "1.2.3.4\",80\r\nAT+RST\r\n", 5684).code(), Code::kInvalidArgument);
+  EXPECT_EQ(f.modem.from_driver.size(), before);
+}
+
 }  // namespace
+

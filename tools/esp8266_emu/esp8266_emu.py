@@ -3,14 +3,17 @@
 
 Listens on a UNIX socket for ONE connection (QEMU's UART: `-chardev socket,id=c0,path=SOCK
 -serial chardev:c0`; start this first, QEMU connects to it), speaks the ESP8266 NonOS AT subset the
-runtime's Esp8266AtStack uses, and bridges each link to a real TCP connection on 127.0.0.1 only.
+runtime's Esp8266AtStack uses, and bridges each link to a real TCP connection (or, for a "UDP" link, a
+connected UDP socket) on 127.0.0.1 only.
 
     esp8266_emu.py --socket /tmp/uart.sock [--ready-file F]
                    [--fault drop|delay=MS|garbage|early-close=N|cipdinfo|cipdinfo-quoted|frame=N] [--seed N]
 
-Commands: AT, ATE0/ATE1, AT+CIPMUX=1, AT+GMR, AT+RST, AT+CIPSTART=<id>,"TCP","<host>",<port>,
+Commands: AT, ATE0/ATE1, AT+CIPMUX=1, AT+GMR, AT+RST, AT+CIPSTART=<id>,"TCP"|"UDP","<host>",<port>,
 AT+CIPSEND=<id>,<n> ('>' prompt, then exactly n bytes, then SEND OK), AT+CIPCLOSE=<id>. Data from a
 peer is sent as `+IPD,<id>,<len>:<bytes>` (at most 1460 bytes a frame); a peer close as `<id>,CLOSED`.
+On a UDP link each CIPSEND is one datagram and each datagram from the peer one +IPD of its whole length
+(as the AT firmware does; SEND OK whether or not the peer's port is open, as UDP cannot tell).
 Addresses other than 127.0.0.1/localhost are refused (ERROR): this emulator never reaches out.
 
 Faults (deterministic with --seed): drop (drop one in five +IPD frames), delay=MS (hold each frame
@@ -82,6 +85,7 @@ class Modem:
         self.sel = selectors.DefaultSelector()
         self.sel.register(uart, selectors.EVENT_READ, ("uart", None))
         self.links: dict[int, socket.socket] = {}
+        self.udp: set[int] = set()  # links opened as "UDP"
         self.forwarded: dict[int, int] = {}
         self.echo = True
         self.rx = b""  # bytes from the firmware not yet handled
@@ -114,8 +118,8 @@ class Modem:
             self.reply("OK")
         elif line == "AT+GMR":
             self.reply("AT version:1.7.4.0(tlsgen emulator)\r\n\r\nOK")
-        elif m := re.fullmatch(r'AT\+CIPSTART=(\d),"TCP","([^"]+)",(\d+)', line):
-            self.cipstart(int(m.group(1)), m.group(2), int(m.group(3)))
+        elif m := re.fullmatch(r'AT\+CIPSTART=(\d),"(TCP|UDP)","([^"]+)",(\d+)', line):
+            self.cipstart(int(m.group(1)), m.group(3), int(m.group(4)), udp=m.group(2) == "UDP")
         elif m := re.fullmatch(r"AT\+CIPSEND=(\d),(\d+)", line):
             link, n = int(m.group(1)), int(m.group(2))
             if link not in self.links:
@@ -136,7 +140,7 @@ class Modem:
         else:
             self.reply("ERROR")
 
-    def cipstart(self, link: int, host: str, port: int) -> None:
+    def cipstart(self, link: int, host: str, port: int, udp: bool = False) -> None:
         if link in self.links or not 0 <= link <= 4:
             self.reply("ALREADY CONNECTED" if link in self.links else "ERROR")
             return
@@ -145,7 +149,12 @@ class Modem:
             self.reply("ERROR")
             return
         try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if udp:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.connect(("127.0.0.1", port))
+                self.udp.add(link)
+            else:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
         except OSError as e:
             log(f"connect 127.0.0.1:{port} failed: {e}")
             self.out(b"\r\nERROR\r\nCLOSED\r\n")
@@ -158,6 +167,7 @@ class Modem:
 
     def drop_link(self, link: int, announce: bool) -> None:
         s = self.links.pop(link, None)
+        self.udp.discard(link)
         if s is None:
             return
         self.sel.unregister(s)
@@ -178,6 +188,13 @@ class Modem:
                     return
                 link, self.send_link = self.send_link, None
                 s = self.links.get(link)
+                if s is not None and link in self.udp:
+                    try:
+                        s.send(self.send_buf)  # one datagram
+                    except OSError as e:
+                        log(f"link {link}: UDP send: {e} (the modem cannot tell: SEND OK)")
+                    self.out(f"\r\nRecv {len(self.send_buf)} bytes\r\n\r\nSEND OK\r\n".encode())
+                    continue
                 try:
                     if s is None:
                         raise OSError("link gone")
@@ -197,7 +214,25 @@ class Modem:
             if line:
                 self.command(line.decode(errors="replace"))
 
+    def from_udp(self, link: int) -> None:
+        s = self.links[link]
+        try:
+            data = s.recv(65536)  # one datagram, whole
+        except OSError:
+            return  # would block, or the peer's ICMP port unreachable: UDP has no close to announce
+        if self.faults.delay:
+            time.sleep(self.faults.delay)
+        if self.faults.drop and self.faults.rng.random() < 0.2:
+            log(f"link {link}: FAULT dropped a {len(data)}-byte datagram")
+            return
+        if data:
+            self.out(self.ipd_header(link, len(data), s) + data)
+            self.forwarded[link] += len(data)
+
     def from_tcp(self, link: int) -> None:
+        if link in self.udp:
+            self.from_udp(link)
+            return
         s = self.links[link]
         try:
             data = s.recv(self.faults.frame)

@@ -40,6 +40,18 @@
 // Writes are synchronous otherwise: write() returns after SEND OK (or an error, or the I/O timeout)
 // in both modes; read() and connect() honour Mode::kNonBlocking.
 //
+// UDP links (Esp8266AtUdp below: the UdpStack view of the same modem and links, for DTLS; an object of
+// its own, so firmware that never uses UDP links carries none of its code): AT+CIPSTART=<id>,"UDP",
+// "<host>",<port> sets the peer; each AT+CIPSEND carries one datagram (at most kMaxSend bytes: a larger
+// one is kInvalidArgument, never split; an empty one too, the modem cannot send it), and each +IPD on the
+// link is one datagram. The link's ring then holds whole datagrams, each behind a 2-byte length: a
+// datagram is taken from the UART only when all of it fits (flow control as for TCP), one that could
+// never fit the ring is drained and reported (kResourceExhausted, detail its length) by the next
+// receive() that finds no datagram queued, and receive() into a buffer smaller than the datagram drops it
+// and reports the same. The TcpStack calls but close() refuse a UDP link (kFailedPrecondition), and the
+// UdpStack calls a TCP link (kInvalidArgument). A send() that returns kResourceExhausted/kRxBlockedDetail is
+// retried with the same datagram, as a write() is.
+//
 // Errors: kTimeout when the modem does not answer in time, kUnavailable when CIPSTART fails,
 // kIo for SEND FAIL / ERROR (detail: kSendFailDetail, kErrorDetail), kResourceExhausted when no link
 // id is free (detail 0) or an answer is stuck behind unread data (kRxBlockedDetail), kClosed after the
@@ -54,6 +66,7 @@
 
 #include "tlsgen/status.hpp"
 #include "tlsgen/tcp_stack.hpp"
+#include "tlsgen/udp_stack.hpp"
 
 namespace tlsgen {
 
@@ -115,11 +128,16 @@ class Esp8266AtStack final : public TcpStack {
     bool overflow = false;     // bytes of this link's stream were lost: kDataLoss once the ring is read
     bool send_failed = false;  // a SEND FAIL that came after write() returned: later writes are kIo
     bool closing = false;  // close() under way: its data can no longer be read, so it is dropped
+    bool udp = false;          // opened through udp(): the ring holds length-prefixed datagrams
+    std::size_t dropped = 0;   // UDP: datagrams drained because they could never fit the ring, unreported
+    std::size_t dropped_length = 0;  // the last one's length
     Mode mode = Mode::kBlocking;
     std::span<std::byte> ring;
     std::size_t head = 0;  // next byte to read
     std::size_t size = 0;  // bytes buffered
   };
+  friend class Esp8266AtUdp;
+
   enum class State : std::uint8_t { kLine, kPayload };
   enum Event : std::uint8_t { kNone = 0, kOk = 1, kError = 2, kSendOk = 4, kSendFail = 8, kPrompt = 16 };
 
@@ -132,6 +150,9 @@ class Esp8266AtStack final : public TcpStack {
   bool rx_blocked() const;  // the pending +IPD payload waits for room in a full ring
   bool parse_ipd();         // the line holds a whole +IPD header: start its payload (true) or not
   Status settle_owed_prompt(bool for_close, int link_id);
+  Status start(Socket socket, const char* host, std::uint16_t port, const char* type);
+  IoResult send_on(Socket socket, std::span<const std::byte> data);
+  Result<Socket> open_link(Mode mode, bool udp);
   Link* link(Socket socket);
   bool expired(std::uint32_t start, std::uint32_t timeout_ms);
 
@@ -151,6 +172,22 @@ class Esp8266AtStack final : public TcpStack {
   int owed_prompt_link_ = -1;     // a CIPSEND whose '>' was stuck behind received data: the modem
   std::size_t owed_prompt_len_ = 0;  // waits for this many bytes before it takes another command
   int owed_verdict_link_ = -1;    // a SEND OK / SEND FAIL not yet seen for a write() that returned
+  bool datagram_header_owed_ = false;  // UDP payload: its length prefix is written with its first byte
+};
+
+// The UDP links of an Esp8266AtStack, behind the UdpStack interface (handles share the modem's link ids
+// with its TCP links; the contract is in the comment at the top of this file).
+class Esp8266AtUdp final : public UdpStack {
+ public:
+  explicit Esp8266AtUdp(Esp8266AtStack& modem) : modem_(modem) {}
+  Result<Socket> open(Mode mode) override;
+  Status connect(Socket socket, const char* host, std::uint16_t port) override;
+  IoResult send(Socket socket, std::span<const std::byte> datagram) override;
+  IoResult receive(Socket socket, std::span<std::byte> buffer) override;
+  Status close(Socket socket) override;
+
+ private:
+  Esp8266AtStack& modem_;
 };
 
 }  // namespace tlsgen

@@ -8,7 +8,8 @@
 // (the first address of the family the resolver gives first; a host-only convenience that allocates from
 // the C library). Results:
 //   connect  kOk | kUnavailable (detail: errno, or the getaddrinfo EAI_* code) | kInvalidArgument (bad
-//            handle, null host, port 0) | kResourceExhausted (no descriptor; detail errno)
+//            handle, null host, port 0) | kFailedPrecondition (connected already) | kResourceExhausted (no
+//            descriptor; detail errno)
 //   send     datagram.size() | kWouldBlock | kTimeout | kInvalidArgument (detail EMSGSIZE: larger than a
 //            datagram can be) | kUnavailable (detail ECONNREFUSED: the peer's port is closed) |
 //            kFailedPrecondition (not connected) | kIo (detail errno)

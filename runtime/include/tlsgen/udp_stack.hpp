@@ -8,8 +8,9 @@
 // Contract for every implementation:
 //   - open() hands out a handle or kResourceExhausted; handles are never reused while open.
 //   - connect() sets the default peer ("host": dotted IPv4 or a name the backend can resolve, and port):
-//     send() goes to it, and receive() delivers only its datagrams. It may be called again to change the
-//     peer. send() and receive() before connect() are kFailedPrecondition.
+//     send() goes to it, and receive() delivers only its datagrams. Once per handle: a second connect() is
+//     kFailedPrecondition (close the handle and open another for a new peer). send() and receive() before
+//     connect() are kFailedPrecondition.
 //   - send() sends `datagram` as one datagram: the result's size is datagram.size() on success, 0 on any
 //     error. A datagram larger than the stack can send is kInvalidArgument (never split, never cut).
 //   - receive() delivers one datagram (size 0 for an empty one). A datagram larger than `buffer` is

@@ -154,8 +154,14 @@ bool Esp8266AtStack::parse_ipd() {
   const bool open = id < static_cast<std::size_t>(link_count_) && links_[id].in_use && !links_[id].closing;
   state_ = State::kPayload;
   payload_left_ = len;
-  if (form_ok && len <= kMaxIpd) {
+  datagram_header_owed_ = false;
+  if (form_ok && len <= kMaxIpd && open && links_[id].udp && len + 2 > links_[id].ring.size()) {
+    payload_link_ = -1;  // a datagram that can never fit the ring: drained, and reported by receive()
+    ++links_[id].dropped;
+    links_[id].dropped_length = len;
+  } else if (form_ok && len <= kMaxIpd) {
     payload_link_ = open ? static_cast<int>(id) : -1;  // -1: not ours, consumed and dropped
+    datagram_header_owed_ = open && links_[id].udp;
   } else {
     payload_link_ = -1;
     if (open) links_[id].overflow = true;  // drained: a hole in that link's stream
@@ -166,6 +172,7 @@ bool Esp8266AtStack::parse_ipd() {
 bool Esp8266AtStack::rx_blocked() const {
   if (state_ != State::kPayload || payload_link_ < 0) return false;
   const Link& l = links_[static_cast<std::size_t>(payload_link_)];
+  if (datagram_header_owed_) return l.ring.size() - l.size < payload_left_ + 2;  // the whole datagram must fit
   return !l.ring.empty() && !l.overflow && l.size == l.ring.size();
 }
 
@@ -174,6 +181,13 @@ bool Esp8266AtStack::feed_byte(std::byte byte) {
   if (state_ == State::kPayload) {
     if (payload_link_ >= 0) {
       Link& l = links_[static_cast<std::size_t>(payload_link_)];
+      if (datagram_header_owed_) {
+        if (l.ring.size() - l.size < payload_left_ + 2) return false;  // wait until the whole datagram fits
+        l.ring[(l.head + l.size) % l.ring.size()] = static_cast<std::byte>(payload_left_ >> 8);
+        l.ring[(l.head + l.size + 1) % l.ring.size()] = static_cast<std::byte>(payload_left_ & 0xFFu);
+        l.size += 2;
+        datagram_header_owed_ = false;
+      }
       if (l.overflow) {
         // the stream already has a hole: later bytes are dropped, not delivered after it
       } else if (l.size == l.ring.size()) {
@@ -313,7 +327,9 @@ Status Esp8266AtStack::init() {
   return Status::Ok();
 }
 
-Result<Socket> Esp8266AtStack::open(Mode mode) {
+Result<Socket> Esp8266AtStack::open(Mode mode) { return open_link(mode, false); }
+
+Result<Socket> Esp8266AtStack::open_link(Mode mode, bool udp) {
   for (int i = 0; i < link_count_; ++i) {
     Link& l = links_[static_cast<std::size_t>(i)];
     if (!l.in_use) {
@@ -321,6 +337,8 @@ Result<Socket> Esp8266AtStack::open(Mode mode) {
       l.connected = l.peer_closed = l.overflow = false;
       l.head = l.size = 0;
       l.mode = mode;
+      l.udp = udp;
+      l.dropped = l.dropped_length = 0;
       return Socket{i};
     }
   }
@@ -330,12 +348,18 @@ Result<Socket> Esp8266AtStack::open(Mode mode) {
 Status Esp8266AtStack::connect(Socket socket, const char* host, std::uint16_t port) {
   Link* l = link(socket);
   if (l == nullptr || host == nullptr) return Status(Code::kInvalidArgument);
+  if (l->udp) return Status(Code::kFailedPrecondition);  // a udp() handle
+  return start(socket, host, port, "TCP");
+}
+
+Status Esp8266AtStack::start(Socket socket, const char* host, std::uint16_t port, const char* type) {
+  Link* l = link(socket);
   if (l->connected) return Status(Code::kFailedPrecondition);
   if (!host_name_ok(host)) return Status(Code::kInvalidArgument);  // it goes into the command line
   const Status owed = settle_owed_prompt(false, socket);
   if (!owed.ok()) return owed;
   char cmd[32 + kMaxHostName];
-  const int n = tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPSTART=%d,\"TCP\",\"%s\",%u", socket, host,
+  const int n = tlsgen::snprintf(cmd, sizeof cmd, "AT+CIPSTART=%d,\"%s\",\"%s\",%u", socket, type, host,
                                  static_cast<unsigned>(port));
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof cmd) return Status(Code::kInvalidArgument);
   std::uint8_t got = 0;
@@ -348,6 +372,13 @@ Status Esp8266AtStack::connect(Socket socket, const char* host, std::uint16_t po
 IoResult Esp8266AtStack::write(Socket socket, std::span<const std::byte> data) {
   Link* l = link(socket);
   if (l == nullptr) return {Status(Code::kInvalidArgument), 0};
+  if (l->udp) return {Status(Code::kFailedPrecondition), 0};  // a udp() handle
+  return send_on(socket, data);
+}
+
+// One CIPSEND of up to kMaxSend bytes (TCP: write(); UDP: one datagram, which the caller has bounded).
+IoResult Esp8266AtStack::send_on(Socket socket, std::span<const std::byte> data) {
+  Link* l = link(socket);
   const bool resuming = owed_prompt_len_ != 0 && owed_prompt_link_ == socket;
   if (owed_prompt_len_ != 0 && !resuming) return {Status(Code::kResourceExhausted, kRxBlockedDetail), 0};
   if (!resuming) {
@@ -413,6 +444,7 @@ IoResult Esp8266AtStack::write(Socket socket, std::span<const std::byte> data) {
 IoResult Esp8266AtStack::read(Socket socket, std::span<std::byte> buffer) {
   Link* l = link(socket);
   if (l == nullptr) return {Status(Code::kInvalidArgument), 0};
+  if (l->udp) return {Status(Code::kFailedPrecondition), 0};  // a udp() handle
   if (buffer.empty()) return {Status::Ok(), 0};
   const std::uint32_t start = uart_.now_ms();
   for (;;) {
@@ -444,7 +476,10 @@ Status Esp8266AtStack::close(Socket socket) {
   // under back-pressure until the command times out.
   l->closing = true;
   l->head = l->size = 0;
-  if (payload_link_ == socket) payload_link_ = -1;
+  if (payload_link_ == socket) {
+    payload_link_ = -1;
+    datagram_header_owed_ = false;
+  }
   if (owed_verdict_link_ == socket) owed_verdict_link_ = kMaxLinks;
   s = settle_owed_prompt(true, socket);  // a write() of this link the modem still waits for: zeros
   if (s.ok() && l->connected && !l->peer_closed) {
@@ -459,6 +494,61 @@ Status Esp8266AtStack::close(Socket socket) {
   fresh.ring = l->ring;
   *l = fresh;
   return s;
+}
+
+// ---- UDP links -------------------------------------------------------------------------------------
+
+Result<Socket> Esp8266AtUdp::open(Mode mode) { return modem_.open_link(mode, true); }
+
+Status Esp8266AtUdp::connect(Socket socket, const char* host, std::uint16_t port) {
+  Esp8266AtStack::Link* l = modem_.link(socket);
+  if (l == nullptr || !l->udp || host == nullptr || port == 0) return Status(Code::kInvalidArgument);
+  return modem_.start(socket, host, port, "UDP");
+}
+
+IoResult Esp8266AtUdp::send(Socket socket, std::span<const std::byte> datagram) {
+  Esp8266AtStack::Link* l = modem_.link(socket);
+  if (l == nullptr || !l->udp || datagram.data() == nullptr) return {Status(Code::kInvalidArgument), 0};
+  if (datagram.empty() || datagram.size() > Esp8266AtStack::kMaxSend) return {Status(Code::kInvalidArgument), 0};  // never split
+  const bool resuming = modem_.owed_prompt_len_ != 0 && modem_.owed_prompt_link_ == socket;
+  if (!resuming && !l->connected && !l->peer_closed) return {Status(Code::kFailedPrecondition), 0};
+  const IoResult r = modem_.send_on(socket, datagram);
+  if (r.ok() && r.size != datagram.size()) return {Status(Code::kIo, Esp8266AtStack::kErrorDetail), 0};  // cannot happen: one CIPSEND
+  return r;
+}
+
+IoResult Esp8266AtUdp::receive(Socket socket, std::span<std::byte> buffer) {
+  Esp8266AtStack::Link* l = modem_.link(socket);
+  if (l == nullptr || !l->udp || (buffer.data() == nullptr && !buffer.empty())) return {Status(Code::kInvalidArgument), 0};
+  const std::uint32_t start = modem_.uart_.now_ms();
+  for (;;) {
+    modem_.poll();
+    if (l->size >= 2) {
+      const auto at = [l](std::size_t i) { return std::to_integer<std::size_t>(l->ring[(l->head + i) % l->ring.size()]); };
+      const std::size_t length = (at(0) << 8) | at(1);
+      const bool fits = length <= buffer.size();
+      for (std::size_t i = 0; fits && i < length; ++i) buffer[i] = l->ring[(l->head + 2 + i) % l->ring.size()];
+      l->head = (l->head + 2 + length) % l->ring.size();
+      l->size -= 2 + length;
+      if (!fits) return {Status(Code::kResourceExhausted, static_cast<std::int32_t>(length)), 0};  // dropped
+      return {Status::Ok(), length};
+    }
+    if (l->dropped > 0) {
+      --l->dropped;
+      return {Status(Code::kResourceExhausted, static_cast<std::int32_t>(l->dropped_length)), 0};
+    }
+    if (l->peer_closed) return {Status(Code::kClosed), 0};
+    if (!l->connected) return {Status(Code::kFailedPrecondition), 0};
+    if (l->mode == Mode::kNonBlocking) return {Status(Code::kWouldBlock), 0};
+    if (modem_.expired(start, modem_.options_.io_timeout_ms)) return {Status(Code::kTimeout), 0};
+    modem_.uart_.idle();
+  }
+}
+
+Status Esp8266AtUdp::close(Socket socket) {
+  Esp8266AtStack::Link* l = modem_.link(socket);
+  if (l == nullptr || !l->udp) return Status(Code::kInvalidArgument);
+  return modem_.close(socket);
 }
 
 }  // namespace tlsgen

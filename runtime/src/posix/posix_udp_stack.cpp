@@ -44,7 +44,7 @@ Status io_error(int err) {
   }
 }
 
-// Creates a descriptor for `address`'s family and connects it; the slot keeps it on success only.
+// Creates a descriptor for `address`'s family and connects it; the slot gets it on success only.
 Status connect_to(int& slot_fd, const sockaddr* address, socklen_t address_len) {
   const int fd = posix::make_socket(address->sa_family, SOCK_DGRAM);
   if (fd < 0) {
@@ -58,9 +58,6 @@ Status connect_to(int& slot_fd, const sockaddr* address, socklen_t address_len) 
     const int err = errno;
     ::close(fd);
     return Status(Code::kUnavailable, err);
-  }
-  if (slot_fd >= 0) {
-    ::close(slot_fd);  // connect() again: the new peer's descriptor replaces the old one
   }
   slot_fd = fd;
   return Status::Ok();
@@ -120,6 +117,9 @@ Status PosixUdpStack::connect(Socket socket, const char* host, std::uint16_t por
   Slot* s = slot(socket);
   if (s == nullptr || host == nullptr || port == 0) {
     return Status(Code::kInvalidArgument);
+  }
+  if (s->fd >= 0) {
+    return Status(Code::kFailedPrecondition);  // one peer per handle (udp_stack.hpp)
   }
   sockaddr_storage numeric{};
   socklen_t numeric_len = 0;
