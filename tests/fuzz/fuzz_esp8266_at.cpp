@@ -18,6 +18,11 @@
 //   'R' <id> <k>       read(id - '0', k-byte buffer)
 //   'X' <id>           close(id - '0')
 //   'U' <k>            the UART accepts at most k bytes per write from now on (0: busy)
+//   'P' / 'p'          Esp8266AtUdp::open() blocking / non-blocking (UDP links: length-prefixed datagrams)
+//   'D' <id>           Esp8266AtUdp::connect(id - '0', ...)
+//   'S' <id> <k>       Esp8266AtUdp::send(id - '0', a 9 * k-byte datagram)  (0: empty, above 2048: refused)
+//   'V' <id> <k>       Esp8266AtUdp::receive(id - '0', k-byte buffer)
+//   'Y' <id>           Esp8266AtUdp::close(id - '0')
 // Configuration byte c: 1 + c % 5 links, (c / 5 % 8) * 64 bytes of receive storage.
 #include <cstdint>
 #include <cstdlib>
@@ -87,13 +92,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const std::size_t n = data[i + 1] < size - i - 2 ? data[i + 1] : size - i - 2;
       if (op == 'M') modem.queue(data + i + 2, n);
       i += 1 + n;
-    } else if (op == 'C' || op == 'X' || op == 'U') {
+    } else if (op == 'C' || op == 'X' || op == 'U' || op == 'D' || op == 'Y') {
       i += 1;
-    } else if (op == 'W' || op == 'R') {
+    } else if (op == 'W' || op == 'R' || op == 'S' || op == 'V') {
       i += 2;
     }
   }
   tlsgen::Esp8266AtStack stack(modem, std::span(storage, storage_size), links, {50, 50, 50});
+  tlsgen::Esp8266AtUdp udp(stack);
   static std::byte payload[9 * 255];
   for (std::size_t k = 0; k < sizeof payload; ++k) payload[k] = static_cast<std::byte>('a' + k % 26);
   std::byte buffer[255];
@@ -157,6 +163,37 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 'U':
         modem.accept_per_write(arg(1));
+        i += 1;
+        break;
+      case 'P':
+      case 'p': {
+        const auto s = udp.open(op == 'P' ? tlsgen::Mode::kBlocking : tlsgen::Mode::kNonBlocking);
+        require(!s.ok() || (s.value() >= 0 && s.value() < links));
+        break;
+      }
+      case 'D':
+        (void)udp.connect(id(1), "10.0.0.1", 5684);
+        i += 1;
+        break;
+      case 'S': {
+        const std::size_t n = 9u * arg(2);
+        const tlsgen::IoResult r = udp.send(id(1), std::span(payload, n));
+        // A datagram goes whole or not at all, and never empty or above one CIPSEND.
+        require(!r.status.ok() || (r.size == n && n > 0 && n <= tlsgen::Esp8266AtStack::kMaxSend));
+        require(r.status.ok() || r.size == 0);
+        i += 2;
+        break;
+      }
+      case 'V': {
+        const std::size_t n = arg(2);
+        const tlsgen::IoResult r = udp.receive(id(1), std::span(buffer, n));
+        require(r.size <= n);
+        require(r.status.ok() || r.size == 0);  // a datagram too large is dropped, never cut
+        i += 2;
+        break;
+      }
+      case 'Y':
+        (void)udp.close(id(1));
         i += 1;
         break;
       default:
