@@ -87,6 +87,10 @@ class Expect:
     ca_extra: str | None = None      # TLSGEN_CA_EXTRA "code/detail"
     debug_log: bool = False          # the debug callback's records must be there and well-formed
     hello_request: bool = False      # the pending-write scenario: no reply, PING-1 exactly once
+    session: str | None = None       # --resume: save_session()'s code after the first session
+    offer: str | None = None         # --resume: offer_session()'s code before the second
+    resumed: int | None = None       # --resume: SslTcpStack::resumed() after the second handshake, which the
+                                     # server's own page must confirm (reused / new)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +109,8 @@ class Case:
     insert_empty: int = 0            # rewriting_proxy: zero-length application data records put in front
                                      # of the server's first application data record
     server_command: str | None = None  # openssl_interactive: sent to s_server's stdin once connected
+    saved_by_earlier_run: bool = False  # first a run that saves its session to a file, against a server
+                                        # that then stops; the case's run offers it to a fresh server
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +202,29 @@ def cases_for(profile_name: str) -> dict[str, Case]:
             expect=Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CA_CHAIN_REQUIRED, verify_flags=-1,
                           step="connect", ca_extra="kInvalidArgument/1"))
     base = auth if p.uses_psk else ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
+    # Resumption (issue 13, TLS 1.2 session ID): a second session offers the first's saved session.
+    if p.version == "TLSv1.2":
+        cases["resume"] = Case("openssl", client_args=base + ("--resume",),
+                               expect=dataclasses.replace(ok, session="kOk", offer="kOk", resumed=1))
+        cases["gnutls_resume"] = Case("gnutls", client_args=base + ("--resume",),
+                                      expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK", session="kOk",
+                                                                 offer="kOk", resumed=1))
+        # A session saved (to a file: a device's non-volatile memory) before the server restarted: the fresh
+        # server does not know it, and the offer falls back to a full handshake by itself.
+        cases["resume_after_server_restart"] = Case(
+            "openssl", client_args=base + ("--offer-session", "{work}/{case}.session"), saved_by_earlier_run=True,
+            expect=dataclasses.replace(ok, offer="kOk", resumed=0))
+        # A server that gives no session ID (no cache): nothing to save, said so.
+        cases["resume_nothing_to_save"] = Case("openssl", server_args=("-no_cache",), client_args=base + ("--resume",),
+                                               expect=dataclasses.replace(ok, session="kFailedPrecondition"))
+        # A stored session with one byte flipped is refused by offer_session(); the handshake is a full one.
+        cases["resume_corrupted_session"] = Case(
+            "openssl", client_args=base + ("--corrupt-session",),
+            expect=dataclasses.replace(ok, session="kOk", offer="kInvalidArgument", resumed=0))
+    else:
+        # TLS 1.3 resumption needs PSK key-exchange modes the profile does not have yet: refused, clearly.
+        cases["resume_tls13_refused"] = Case("openssl", client_args=base + ("--resume",),
+                                             expect=dataclasses.replace(ok, session="kFailedPrecondition"))
     # A 48 KiB file (s_server -WWW): many full-size records from the server. The TLS 1.2 profiles'
     # input buffers are smaller than 16 KiB records, so this only passes when max_fragment_length
     # was negotiated and honoured.
@@ -848,6 +877,24 @@ def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
         extra = out.get("TLSGEN_CA_EXTRA", {})
         if f"{extra.get('code')}/{extra.get('detail')}" != e.ca_extra:
             errors.append(f"second ca_chain() gave {extra}, expected {e.ca_extra}")
+    if e.session is not None:
+        saved = out.get("TLSGEN_SESSION", {})
+        if saved.get("code") != e.session:
+            errors.append(f"save_session() gave {saved}, expected {e.session}")
+        elif e.session == "kOk" and int(saved.get("bytes", 0)) == 0:
+            errors.append("save_session() succeeded with 0 bytes")
+    if e.offer is not None and out.get("TLSGEN_OFFER", {}).get("code") != e.offer:
+        errors.append(f"offer_session() gave {out.get('TLSGEN_OFFER')}, expected {e.offer}")
+    if e.resumed is not None:
+        resumed = out.get("TLSGEN_RESUMED")
+        if resumed is None:
+            errors.append("no TLSGEN_RESUMED line (the second session did not run)")
+        else:
+            if int(resumed["resumed"]) != e.resumed:
+                errors.append(f"resumed() said {resumed['resumed']}, expected {e.resumed}")
+            server = "reused" if e.resumed else "new"
+            if resumed["server"] != server:
+                errors.append(f"the server's page says {resumed['server']!r}, expected {server!r}")
     close = out.get("TLSGEN_CLOSE")
     close_detail = 0 if e.code == "kOk" and not e.hello_request else e.close_detail
     if close_detail is not None:
@@ -1172,6 +1219,20 @@ def run_case(args: argparse.Namespace) -> int:
     client_args = [a.replace("{certs}", str(certs)).replace("{work}", str(work)).replace("{case}", args.case)
                    for a in case.client_args]
     base_args = list(client_args)
+    if case.saved_by_earlier_run:
+        # The run that saves: a full session against its own server, which stops with it.
+        session_file = work / f"{args.case}.session"
+        session_file.unlink(missing_ok=True)
+        save_args = [a for a in client_args if a != str(session_file) and a != "--offer-session"]
+        rc, stdout, stderr, _ = run_client(args, profile, Case(case.server, server_args=case.server_args), certs,
+                                           work, save_args + ["--save-session", str(session_file)])
+        first = parse_lines(stdout)
+        if rc != 0 or first.get("TLSGEN_RESULT", {}).get("code") != "kOk" or \
+                first.get("TLSGEN_SESSION", {}).get("code") != "kOk" or not session_file.exists():
+            print(stdout + stderr + f"FAIL {args.profile} {args.case}: the run that saves its session failed",
+                  file=sys.stderr)
+            return 1
+        print(f"saved by an earlier run: {first['TLSGEN_SESSION']['bytes']} bytes in {session_file.name}")
     # A TLS 1.3 server's post-handshake messages can shift a session's peak by a block between
     # runs: a below-peak case whose session happened to need less than its calibration session is
     # repeated (fresh calibration each time); it must then fail on the allocation, cleanly.

@@ -517,6 +517,31 @@ TEST_F(SslStack, NonBlocking_WouldBlockUntilPeerCloses_ThenConnEofSticky) {
   EXPECT_EQ(transport.open_sockets, 0);
 }
 
+TEST_F(SslStack, Resumption_GuardsBeforeAndOutsideAHandshake) {
+  tlsgen::SslTcpStack tls(config, transport, sessions);
+  std::array<std::byte, 512> out{};
+  EXPECT_EQ(tls.save_session(0, out).status().code(), Code::kInvalidArgument);  // not open
+  EXPECT_EQ(tls.offer_session(0, out).code(), Code::kInvalidArgument);
+  EXPECT_FALSE(tls.resumed(0));
+  const auto sock = tls.open(tlsgen::Mode::kNonBlocking);
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(tls.save_session(sock.value(), out).status().code(), Code::kFailedPrecondition);  // no handshake yet
+  EXPECT_EQ(tls.offer_session(sock.value(), {}).code(), Code::kInvalidArgument);
+  // Not a saved session: refused whole, nothing kept (the handshake then offers none).
+  std::array<std::byte, 64> junk{};
+  for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::byte>(i * 37);
+  EXPECT_EQ(tls.offer_session(sock.value(), junk).code(), Code::kInvalidArgument);
+  std::array<std::byte, 64> framed_junk = junk;  // the right magic, a wrong CRC
+  framed_junk[0] = std::byte{'T'}; framed_junk[1] = std::byte{'G'}; framed_junk[2] = std::byte{'S'}; framed_junk[3] = std::byte{'1'};
+  EXPECT_EQ(tls.offer_session(sock.value(), framed_junk).code(), Code::kInvalidArgument);
+  EXPECT_EQ(tls.connect(sock.value(), "peer.example", 443).code(), Code::kWouldBlock);
+  EXPECT_EQ(tls.offer_session(sock.value(), junk).code(), Code::kFailedPrecondition);  // after connect() started
+  EXPECT_EQ(tls.save_session(sock.value(), out).status().code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(tls.resumed(sock.value()));
+  EXPECT_TRUE(tls.close(sock.value()).ok());
+  EXPECT_EQ(transport.open_sockets, 0);
+}
+
 TEST_F(SslStack, PartialTransportWrites_WholeClientHelloSent) {
   transport.max_write = 7;
   transport.read_result = Status(Code::kClosed);

@@ -18,6 +18,15 @@
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> peak_blocks=<n> failed=<n> in_use_after=<bytes>
 //               live_blocks_after=<n> region=<bytes> generated=<kHeapBytes>
 //   TLSGEN_SOCKETS open_after=<n>
+//   TLSGEN_SESSION code=<Code> detail=<int> bytes=<n>       (with --resume: save_session() after session 1)
+//   TLSGEN_OFFER code=<Code> detail=<int>                   (with --resume: offer_session() before session 2)
+//   TLSGEN_RESUMED resumed=<0|1> server=<reused|new|unknown> (with --resume: after session 2's handshake; server:
+//     what the server's reply page says, s_server -www "Reused,"/"New,", gnutls-serv --http's resumed line)
+// --save-session FILE / --offer-session FILE do the same across two runs (the first run writes the saved
+// session to FILE, the second offers it: a device that keeps its session in non-volatile memory).
+// With --resume the program runs two sessions, the second offering the first's saved session (with
+// --corrupt-session one byte of it flipped first); the TLSGEN_RESULT/REPLY lines of both are printed,
+// the second's last.
 // Exit status: 0 when the program ran to the end and the teardown was clean (whatever the TLS
 // outcome: the driver compares it with the case's expectation), 2 for bad arguments, 3 when the
 // teardown left heap blocks or sockets behind.
@@ -33,6 +42,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <utility>
 #include <sstream>
 #include <span>
@@ -146,6 +156,10 @@ struct Options {
   bool hello_request = false;   // the pending-write / HelloRequest scenario (TLS 1.2)
   bool profile_only = false;    // print TLSGEN_PROFILE and exit (the fault peer sizes its chains by it)
   bool announce_connected = false;  // print TLSGEN_CONNECTED once the request is written (driver hook)
+  bool resume = false;          // a second session offering the first's saved session
+  bool corrupt_session = false;  // ... with one byte of it flipped
+  std::string save_session_file;   // write the saved session here after the session
+  std::string offer_session_file;  // offer the saved session read from here
   unsigned handshake_deadline_ms = 0;  // SslTcpStack::set_deadlines (0: none)
   unsigned read_deadline_ms = 0;
   std::string alpn;             // comma-separated ALPN protocols to offer
@@ -164,6 +178,14 @@ bool parse(int argc, char** argv, Options& o) {
     const bool has_value = i + 1 < argc;
     if (a == "--profile-only") {
       o.profile_only = true;
+    } else if (a == "--resume") {
+      o.resume = true;
+    } else if (a == "--corrupt-session") {
+      o.resume = o.corrupt_session = true;
+    } else if (a == "--save-session" && has_value) {
+      o.save_session_file = argv[++i];
+    } else if (a == "--offer-session" && has_value) {
+      o.offer_session_file = argv[++i];
     } else if (a == "--nonblocking") {
       o.nonblocking = true;
     } else if (a == "--flaky") {
@@ -364,7 +386,32 @@ int traced_state() {
 std::vector<std::string> alpn_names;
 std::vector<const char*> alpn_list;
 
-void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpStack& tcp) {
+// The session a --resume run saves after its first session and offers in its second.
+std::vector<std::byte> saved_session;
+
+// The session ID gnutls-serv --http shows on its page ("Session ID: <i>HEX</i>"), empty if none.
+std::string page_session_id(const std::string& reply) {
+  const std::string tag = "Session ID: <i>";
+  const std::size_t at = reply.find(tag);
+  if (at == std::string::npos) return {};
+  const std::size_t end = reply.find('<', at + tag.size());
+  return end == std::string::npos ? std::string() : reply.substr(at + tag.size(), end - at - tag.size());
+}
+std::string first_page_session_id;  // the first session's, in a --resume run
+
+// What the server's page says of the session: s_server -www prints "Reused, " or "New, "; gnutls-serv
+// --http shows the session ID, which a resumed session keeps (compared with the first session's page).
+const char* server_says_resumed(const std::string& reply) {
+  if (reply.find("Reused, ") != std::string::npos) return "reused";
+  if (reply.find("New, ") != std::string::npos) return "new";
+  const std::string id = page_session_id(reply);
+  if (!id.empty() && !first_page_session_id.empty()) return id == first_page_session_id ? "reused" : "new";
+  return "unknown";
+}
+
+// offer: the second session of a --resume run (offer saved_session); save: the first (save into it).
+void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpStack& tcp, bool offer = false,
+                 bool save = false) {
   std::array<tlsgen::SslSession, 1> sessions;
   FlakyStack flaky(tcp);
   HoldOnceStack hold(tcp);
@@ -385,6 +432,10 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     ~Untrace() { g_traced_stack = nullptr; }
   } untrace;
   static SteadyClock clock;
+  if (offer) {
+    const tlsgen::Status offered = tls.offer_session(sock, saved_session);
+    std::printf("TLSGEN_OFFER code=%s detail=%d\n", tlsgen::name(offered.code()), static_cast<int>(offered.detail()));
+  }
   if (o.handshake_deadline_ms != 0 || o.read_deadline_ms != 0) {
     const tlsgen::Status set = tls.set_deadlines(sock, &clock, o.handshake_deadline_ms, o.read_deadline_ms);
     if (!set.ok()) {
@@ -457,6 +508,20 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     report("read", end, &tls, sock);
   }
   std::printf("TLSGEN_CLOSE detail=%d\n", static_cast<int>(end.detail()));
+  if (offer) {
+    std::printf("TLSGEN_RESUMED resumed=%d server=%s\n", tls.resumed(sock) ? 1 : 0, server_says_resumed(reply));
+  }
+  if (save) {
+    first_page_session_id = page_session_id(reply);
+    saved_session.assign(4096, std::byte{0});
+    const tlsgen::Result<std::size_t> n = tls.save_session(sock, saved_session);
+    saved_session.resize(n.ok() ? n.value() : 0);
+    std::printf("TLSGEN_SESSION code=%s detail=%d bytes=%zu\n", tlsgen::name(n.status().code()),
+                static_cast<int>(n.status().detail()), saved_session.size());
+    if (o.corrupt_session && !saved_session.empty()) {
+      saved_session[saved_session.size() / 2] ^= std::byte{0x5A};
+    }
+  }
   const std::string status_line = reply.substr(0, reply.find("\r\n"));
   std::printf("TLSGEN_FLAKY injected_reads=%zu injected_writes=%zu write_would_block=%zu\n", flaky.injected_reads,
               flaky.injected_writes, write_would_block);
@@ -569,8 +634,27 @@ int main(int argc, char** argv) {
       }
       if (!st.ok()) {
         report("config", st, nullptr, tlsgen::kInvalidSocket);
+      } else if (!o.resume) {
+        bool offer = false;
+        if (!o.offer_session_file.empty()) {
+          std::ifstream in(o.offer_session_file, std::ios::binary);
+          const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          saved_session.resize(text.size());
+          std::memcpy(saved_session.data(), text.data(), text.size());
+          offer = true;
+        }
+        run_session(o, config, tcp, offer, !o.save_session_file.empty());
+        if (!o.save_session_file.empty()) {
+          std::ofstream out(o.save_session_file, std::ios::binary | std::ios::trunc);
+          out.write(reinterpret_cast<const char*>(saved_session.data()), static_cast<std::streamsize>(saved_session.size()));
+        }
+        std::fill(saved_session.begin(), saved_session.end(), std::byte{0});
       } else {
-        run_session(o, config, tcp);
+        run_session(o, config, tcp, false, true);
+        if (!saved_session.empty()) {
+          run_session(o, config, tcp, true, false);
+        }
+        std::fill(saved_session.begin(), saved_session.end(), std::byte{0});  // it holds the master secret
       }
       config.deinit();
       const tlsgen::Status down = platform.deinit();

@@ -41,6 +41,7 @@
 //   MBEDTLS_ERR_SSL_CONN_EOF on send, any other error -> MBEDTLS_ERR_NET_RECV_FAILED / _SEND_FAILED.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -96,6 +97,11 @@ class SslSession {
   std::uint32_t deadline_start_ms_ = 0;
   std::uint32_t deadline_budget_ms_ = 0;
   Clock* clock_ = nullptr;
+  std::span<const std::byte> offered_;  // offer_session(): the caller's saved session, applied by connect()
+  bool offer_applied_ = false;          // connect() put it into the handshake
+  bool offer_id_taken_ = false;         // offered_id_ holds the session ID the ClientHello carried
+  std::array<unsigned char, 32> offered_id_{};
+  std::size_t offered_id_len_ = 0;
 };
 
 class SslTcpStack final : public TcpStack {
@@ -132,6 +138,24 @@ class SslTcpStack final : public TcpStack {
   // the transport's timeout at the precision the deadline needs. kInvalidArgument for an unknown
   // handle or a null clock. Set before connect() for the handshake; any time for reads.
   Status set_deadlines(Socket socket, Clock* clock, std::uint32_t handshake_ms, std::uint32_t read_ms);
+  // Session resumption, TLS 1.2 (an abbreviated handshake: no key exchange, no certificate check):
+  //   save_session()   after connect() succeeded: writes the session (mbedtls_ssl_session_save(): its
+  //                    master secret included, so keep the bytes as secret as a key, and wipe them when
+  //                    done; framed with a CRC-32 so that a corrupted copy is refused) into `out` and
+  //                    returns its length. kResourceExhausted (detail: the bytes
+  //                    needed) when `out` is too small, nothing written; kFailedPrecondition before the
+  //                    handshake, for a TLS 1.3 session (its resumption needs the profile's PSK modes,
+  //                    issue 13), or when the server gave neither a session ID nor a ticket.
+  //   offer_session()  between open() and connect(): connect() offers that session (a session ID, or a
+  //                    ticket when tls.session_tickets). The bytes are checked here (kInvalidArgument,
+  //                    detail mbedTLS's code, for a corrupted blob (CRC) or one saved by another build or
+  //                    configuration; nothing is kept then) and read again by connect(): they must stay
+  //                    unchanged until it returns. A server that does not resume it (expired, unknown,
+  //                    another server) simply runs the full handshake.
+  //   resumed()        after connect(): whether the server resumed the offered session.
+  Result<std::size_t> save_session(Socket socket, std::span<std::byte> out) const;
+  Status offer_session(Socket socket, std::span<const std::byte> saved);
+  bool resumed(Socket socket) const;
   // Last non-ok result of the transport underneath this session (Ok if none).
   Status transport_status(Socket socket) const;
   // The mbedTLS context of a session, for anything this class does not wrap (nullptr if unknown).

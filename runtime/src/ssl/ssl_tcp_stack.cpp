@@ -4,6 +4,8 @@
 // the only place where mbedTLS codes become tlsgen Status values is to_status().
 #include "tlsgen/ssl_tcp_stack.hpp"
 
+#include <algorithm>
+#include <array>
 #include <climits>
 #include <cstring>
 
@@ -14,6 +16,39 @@
 
 namespace tlsgen {
 namespace {
+
+// A saved session (save_session) is framed so that a corrupted copy (flash wear, a torn write) is refused
+// before mbedTLS reads it: "TGS1", mbedTLS's serialised session, then the CRC-32 (IEEE 802.3) of both.
+// It detects accidents, not an attacker who can rewrite the store (who could then also read its secret).
+constexpr std::array<std::byte, 4> kSessionMagic{std::byte{'T'}, std::byte{'G'}, std::byte{'S'}, std::byte{'1'}};
+constexpr std::size_t kSessionFraming = kSessionMagic.size() + 4;
+
+std::uint32_t crc32(std::span<const std::byte> data) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (const std::byte b : data) {
+    crc ^= std::to_integer<std::uint32_t>(b);
+    for (int k = 0; k < 8; ++k) {
+      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+  }
+  return ~crc;
+}
+
+// The mbedTLS session inside a framed saved session; empty when the frame or its CRC is wrong.
+std::span<const std::byte> unframe_session(std::span<const std::byte> saved) {
+  if (saved.size() <= kSessionFraming || !std::equal(kSessionMagic.begin(), kSessionMagic.end(), saved.begin())) {
+    return {};
+  }
+  const std::size_t body = saved.size() - 4;
+  std::uint32_t stored = 0;
+  for (std::size_t k = 0; k < 4; ++k) {
+    stored |= std::to_integer<std::uint32_t>(saved[body + k]) << (8 * k);
+  }
+  if (crc32(saved.first(body)) != stored) {
+    return {};
+  }
+  return saved.subspan(kSessionMagic.size(), body - kSessionMagic.size());
+}
 
 bool is_want(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
 
@@ -82,6 +117,15 @@ int SslTcpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) 
 
 int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
   SslSession& s = *static_cast<SslSession*>(ctx);
+  if (s.offer_applied_ && !s.offer_id_taken_ && s.ssl_.MBEDTLS_PRIVATE(session_negotiate) != nullptr) {
+    // The first read of a handshake comes after the ClientHello went out: the session ID it carried (the
+    // saved one, or with a ticket a fresh random one, RFC 5077 3.4) is what a resuming server echoes.
+    const mbedtls_ssl_session& offer = *s.ssl_.MBEDTLS_PRIVATE(session_negotiate);
+    const std::size_t n = offer.MBEDTLS_PRIVATE(id_len);
+    s.offered_id_len_ = n <= s.offered_id_.size() ? n : 0;
+    std::memcpy(s.offered_id_.data(), offer.MBEDTLS_PRIVATE(id), s.offered_id_len_);
+    s.offer_id_taken_ = true;
+  }
   if (deadline_passed(s)) return MBEDTLS_ERR_SSL_TIMEOUT;
   const IoResult r =
       s.transport_->read(s.inner_, std::span<std::byte>(reinterpret_cast<std::byte*>(buf), clamp_to_int(len)));
@@ -166,6 +210,9 @@ Result<Socket> SslTcpStack::open(Mode mode) {
     s.handshake_budget_ms_ = s.read_budget_ms_ = 0;
     s.handshake_started_ = s.deadline_armed_ = s.deadline_hit_ = false;
     s.clock_ = nullptr;
+    s.offered_ = {};
+    s.offer_applied_ = s.offer_id_taken_ = false;
+    s.offered_id_len_ = 0;
     return static_cast<Socket>(i);
   }
   return Status(Code::kResourceExhausted);
@@ -197,6 +244,23 @@ Status SslTcpStack::start_tls(SslSession& s, const char* host) {
   (void)host;
 #endif
   mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, bio_recv, nullptr);
+  if (!s.offered_.empty()) {
+    // The saved session goes into the handshake (mbedtls_ssl_set_session copies it); the loaded copy
+    // is freed, and zeroised by mbedTLS, at once.
+    mbedtls_ssl_session saved;
+    mbedtls_ssl_session_init(&saved);
+    const std::span<const std::byte> blob = unframe_session(s.offered_);  // checked by offer_session()
+    ret = mbedtls_ssl_session_load(&saved, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
+    if (ret == 0) {
+      ret = mbedtls_ssl_set_session(&s.ssl_, &saved);
+    }
+    mbedtls_ssl_session_free(&saved);
+    s.offered_ = {};
+    if (ret != 0) {
+      return fail(s, ret);
+    }
+    s.offer_applied_ = true;
+  }
   return Status::Ok();
 }
 
@@ -496,6 +560,87 @@ Status SslTcpStack::set_deadlines(Socket socket, Clock* clock, std::uint32_t han
   s->handshake_budget_ms_ = handshake_ms;
   s->read_budget_ms_ = read_ms;
   return Status::Ok();
+}
+
+Result<std::size_t> SslTcpStack::save_session(Socket socket, std::span<std::byte> out) const {
+  const SslSession* s = session(socket);
+  if (s == nullptr || (out.data() == nullptr && !out.empty())) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed) {
+    return Status(Code::kFailedPrecondition);
+  }
+  // The session in force, saved as it is (mbedtls_ssl_get_session() would copy it into the heap first,
+  // and works once per connection).
+  const mbedtls_ssl_session* current = s->ssl_.MBEDTLS_PRIVATE(session);
+  if (current == nullptr || mbedtls_ssl_get_version_number(&s->ssl_) != MBEDTLS_SSL_VERSION_TLS1_2) {
+    return Status(Code::kFailedPrecondition);  // TLS 1.3 resumption needs the profile's PSK modes (issue 13)
+  }
+  bool has_ticket = false;
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  has_ticket = current->MBEDTLS_PRIVATE(ticket) != nullptr && current->MBEDTLS_PRIVATE(ticket_len) != 0;
+#endif
+  if (current->MBEDTLS_PRIVATE(id_len) == 0 && !has_ticket) {
+    return Status(Code::kFailedPrecondition);  // the server offered nothing to resume
+  }
+  std::size_t needed = 0;
+  const std::span<std::byte> body = out.size() > kSessionFraming ? out.subspan(kSessionMagic.size(), out.size() - kSessionFraming)
+                                                                  : std::span<std::byte>();
+  const int ret = mbedtls_ssl_session_save(current, reinterpret_cast<unsigned char*>(body.data()), body.size(), &needed);
+  if (ret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL) {
+    return Status(Code::kResourceExhausted, static_cast<std::int32_t>(needed + kSessionFraming));
+  }
+  if (ret != 0) {
+    return Status::Tls(ret);
+  }
+  std::copy(kSessionMagic.begin(), kSessionMagic.end(), out.begin());
+  const std::size_t framed = kSessionMagic.size() + needed;
+  const std::uint32_t crc = crc32(out.first(framed));
+  for (std::size_t k = 0; k < 4; ++k) {
+    out[framed + k] = static_cast<std::byte>((crc >> (8 * k)) & 0xFFu);
+  }
+  return framed + 4;
+}
+
+Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> saved) {
+  SslSession* s = session(socket);
+  if (s == nullptr || saved.empty() || saved.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state_ != SslSession::State::kOpen) {
+    return Status(Code::kFailedPrecondition);  // between open() and connect()
+  }
+  // Checked now, so a bad blob is the caller's error here rather than a failed connect() later.
+  const std::size_t failures = detail::heap_failures();
+  mbedtls_ssl_session probe;
+  mbedtls_ssl_session_init(&probe);
+  const std::span<const std::byte> blob = unframe_session(saved);
+  int ret = blob.empty() ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA
+                         : mbedtls_ssl_session_load(&probe, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
+  if (ret == 0 && probe.MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_2) {
+    ret = MBEDTLS_ERR_SSL_BAD_INPUT_DATA;  // save_session() never writes another version
+  }
+  mbedtls_ssl_session_free(&probe);
+  if (ret != 0) {
+    s->offered_ = {};
+    const Status st = detail::mbedtls_status(ret, failures);
+    return st.code() == Code::kResourceExhausted ? st : Status(Code::kInvalidArgument, ret);
+  }
+  s->offered_ = saved;
+  return Status::Ok();
+}
+
+bool SslTcpStack::resumed(Socket socket) const {
+  const SslSession* s = session(socket);
+  if (s == nullptr || !s->offer_id_taken_ || s->offered_id_len_ == 0 ||
+      (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed)) {
+    return false;
+  }
+  // RFC 5246 7.4.1.3, RFC 5077 3.4: a server resumes by echoing the session ID the ClientHello offered
+  // (a full handshake gets a new one, or none).
+  const mbedtls_ssl_session* current = s->ssl_.MBEDTLS_PRIVATE(session);
+  return current != nullptr && current->MBEDTLS_PRIVATE(id_len) == s->offered_id_len_ &&
+         std::memcmp(current->MBEDTLS_PRIVATE(id), s->offered_id_.data(), s->offered_id_len_) == 0;
 }
 
 Status SslTcpStack::transport_status(Socket socket) const {
