@@ -140,6 +140,11 @@ PROFILES: dict[str, Profile] = {
     # Test-only (tests/integration/profiles/): host-ecdhe-ecdsa plus MBEDTLS_DEBUG_C (level 3),
     # MBEDTLS_ERROR_C and MBEDTLS_SSL_ALPN, so the debug callback and the ALPN paths are compiled and run.
     "host-debug-alpn": Profile(**ECDHE_ECDSA_TLS12),
+    # Test-only: host-tls12-psk plus session_tickets, for resumption by ticket.
+    "host-psk-tickets": Profile(
+        openssl_args=("-tls1_2", "-cipher", "PSK-AES128-CCM8", "-nocert"),
+        gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-CCM-8:+AEAD:+PSK:+SIGN-ALL:+COMP-NULL:+CTYPE-X509",
+        uses_psk=True, suite="TLS-PSK-WITH-AES-128-CCM-8", version="TLSv1.2"),
 }
 ALPN_OFFER = "http/1.1,h2"  # host-debug-alpn's tls.alpn, in the client's order of preference
 
@@ -154,6 +159,8 @@ def cases_for(profile_name: str) -> dict[str, Case]:
     cases: dict[str, Case] = {}
     if profile_name == "host-debug-alpn":
         return debug_alpn_cases(p, ok)
+    if profile_name == "host-psk-tickets":
+        return ticket_cases(p, ok)
     if p.uses_psk:
         auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
         cases["get"] = Case("openssl", client_args=auth, expect=ok, heap_proof=True)
@@ -290,6 +297,24 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                                        expect=Expect(code="kUnavailable", detail=ECONNREFUSED, verify_flags=-1,
                                                      step="connect"))
     return cases
+
+
+def ticket_cases(p: Profile, ok: Expect) -> dict[str, Case]:
+    """host-psk-tickets: resumption by session ticket (RFC 5077), against servers without a session cache,
+    so only the ticket can resume; and the heap proof of a profile that holds a ticket."""
+    auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
+    resumed = dataclasses.replace(ok, session="kOk", offer="kOk", resumed=1)
+    return {
+        "get": Case("openssl", client_args=auth, expect=ok, heap_proof=True),
+        "resume_ticket": Case("openssl", server_args=("-no_cache",), client_args=auth + ("--resume",), expect=resumed),
+        "gnutls_resume_ticket": Case("gnutls", server_args=("--nodb",), client_args=auth + ("--resume",),
+                                     expect=dataclasses.replace(resumed, status_line="HTTP/1.0 200 OK")),
+        # A ticket saved before the server restarted (a new ticket key): the fresh server cannot open it, and
+        # the offer falls back to a full handshake by itself.
+        "resume_ticket_after_server_restart": Case(
+            "openssl", server_args=("-no_cache",), client_args=auth + ("--offer-session", "{work}/{case}.session"),
+            saved_by_earlier_run=True, expect=dataclasses.replace(ok, offer="kOk", resumed=0)),
+    }
 
 
 def debug_alpn_cases(p: Profile, ok: Expect) -> dict[str, Case]:
