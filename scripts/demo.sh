@@ -4,7 +4,8 @@
 # the ESP8266 AT modem emulator (UART0 -> UNIX socket -> modem -> TCP). Prints, per profile: the
 # generator's summary, the handshake result and the HTTP reply, heap peak vs generated heap, flash
 # and RAM of the image (arm-none-eabi-size), and the handshake cost in guest instructions
-# (QEMU -icount shift=0; time spent waiting for modem input excluded).
+# (QEMU -icount shift=0; time spent waiting for modem input excluded). TLS 1.2 profiles then reconnect
+# offering the saved session (the qemu_esp8266_resume_* firmware): the resumed handshake's cost.
 #   scripts/demo.sh [profile ...]     (default: m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,23 +31,36 @@ for p in "${profiles[@]}"; do
   if ! python3 tests/qemu/run_qemu.py --firmware "$fw" --profile "$p" --work "$demo/work" --json "$demo/$p.json"; then
     status=1
   fi
+  rm -f "$demo/$p.resume.json"
+  if ninja -C "$build" -t targets all 2>/dev/null | grep "^qemu_esp8266_resume_$id:" >/dev/null; then  # TLS 1.2
+    printf -- '---- %s: reconnect offering the saved session\n' "$p"
+    cmake --build "$build" --target "qemu_esp8266_resume_$id" -- -j"$(nproc)" >/dev/null
+    if ! python3 tests/qemu/run_qemu.py --firmware "$build/examples/qemu-esp8266/qemu_esp8266_resume_$id" --profile "$p" \
+         --work "$demo/work" --resume --json "$demo/$p.resume.json"; then
+      status=1
+    fi
+  fi
   read -r text data bss _ < <(arm-none-eabi-size "$fw" | tail -1)
-  summary+=("$(python3 - "$demo/$p.json" "$p" "$text" "$data" "$bss" <<'PY'
+  summary+=("$(python3 - "$demo/$p.json" "$p" "$text" "$data" "$bss" "$demo/$p.resume.json" <<'PY'
 import json, sys
-path, p, text, data, bss = sys.argv[1:]
-try:
-    d = json.load(open(path))
-except (OSError, ValueError):
-    d = {}
+path, p, text, data, bss, resume_path = sys.argv[1:]
+def load(f):
+    try:
+        return json.load(open(f))
+    except (OSError, ValueError):
+        return {}
+d, r = load(path), load(resume_path)
 peak, gen = d.get("heap_peak"), d.get("heap_generated")
 ratio = f"{gen / peak:.3f}" if peak and gen else "-"
 ins = d.get("handshake_instructions")
+res = r.get("resumed_handshake_instructions")
+resumed = "-" if not r else (f"{res / 1e6:.2f} M ({100.0 * res / ins:.1f} %)" if r.get("ok") and res and ins else "FAILED")
 print(f"| {p} | {'ok' if d.get('ok') else 'FAILED'} | {peak or '-'} | {gen or '-'} | {ratio} | {int(text):,} | "
-      f"{int(data):,} | {int(bss):,} | {f'{ins / 1e6:.2f} M' if ins else '-'} |")
+      f"{int(data):,} | {int(bss):,} | {f'{ins / 1e6:.2f} M' if ins else '-'} | {resumed} |")
 PY
 )")
 done
-printf '\n| profile | handshake + GET | heap peak | generated heap | generated/peak | text | data | bss | handshake instructions |\n'
-printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf '\n| profile | handshake + GET | heap peak | generated heap | generated/peak | text | data | bss | handshake instructions | resumed handshake |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 printf '%s\n' "${summary[@]}"
 exit $status

@@ -12,6 +12,12 @@
 // Credentials are the device's provisioned files, read over semihosting: ca.der, psk.bin,
 // psk_identity.txt. Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
+// Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, TLS 1.2 profiles), it then saves the
+// session (SslTcpStack::save_session, into the credentials buffer, free by then), reconnects offering it
+// and prints, for that second handshake:
+//   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
+// (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
+// not carry the resumption code).
 // A reply that ends without the server's close_notify (the transport closed first) is reported as
 // step=read code=kClosed detail=MBEDTLS_ERR_SSL_CONN_EOF: it may have been cut short.
 #include <array>
@@ -61,6 +67,11 @@ constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : 4096;
 constexpr std::size_t kReplyBytes = kSmallRam ? 128 : 1024;
 constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : 512;  // psk.bin (and the CA file, when larger)
 constexpr std::size_t kFileBytes = kCaFileBytes > kMinFileBytes ? kCaFileBytes : kMinFileBytes;
+#if defined(TLSGEN_DEMO_RESUME)
+constexpr std::size_t kShownBytes = 4096;
+#else
+constexpr std::size_t kShownBytes = 512;
+#endif
 
 #if defined(TLSGEN_FIRMWARE_TRACE)
 struct Trace {
@@ -177,56 +188,91 @@ int main() {
     g_trace.stack = &tls;
     g_trace.socket = socket;
 #endif
-    if (status.ok()) {
-      const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
-      status = tls.connect(socket, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
-      handshake_ticks = board::timer_ticks() - t0;
-      handshake_wait = uart.waiting_ticks - w0;
-      suite = tls.ciphersuite(socket);
-      version = tls.protocol(socket);
-      if (!status.ok()) step = "connect";
-    }
-    if (status.ok()) {
-      static const char request[] = "GET / HTTP/1.0\r\nHost: tlsgen.test\r\n\r\n";
-      std::span<const std::byte> rest = std::as_bytes(std::span(request, sizeof request - 1));
-      while (status.ok() && !rest.empty()) {
-        const tlsgen::IoResult w = tls.write(socket, rest);
-        status = w.status;
-        rest = rest.subspan(w.size);
+    // One session on `socket`: TCP connect through the modem + TLS handshake (timed), GET, the reply read
+    // to the server's close_notify.
+    const auto run = [&](tlsgen::Socket sock, std::uint32_t& ticks, std::uint32_t& wait) {
+      if (status.ok()) {
+        const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
+        status = tls.connect(sock, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
+        ticks = board::timer_ticks() - t0;
+        wait = uart.waiting_ticks - w0;
+        suite = tls.ciphersuite(sock);
+        version = tls.protocol(sock);
+        if (!status.ok()) step = "connect";
       }
-      if (!status.ok()) step = "write";
-    }
-    if (status.ok()) {
-      static std::byte reply[kReplyBytes];
-      std::size_t shown = 0, total = 0;
-      board::host_write("---- reply ----\n");
-      for (;;) {
-        const tlsgen::IoResult r = tls.read(socket, reply);
-        if (r.size > 0) {
-          total += r.size;
-          // Print the start of the reply (status line and headers): its first 512 bytes.
-          // Static, like reply: a frame here sits under every TLS call of the loop (the stack need
-          // tlsgen states, kStackNeedBytes, is measured with this firmware).
-          static char text[kReplyBytes + 1];
-          const std::size_t room = 512 - shown;
-          const std::size_t n = r.size < room ? r.size : room;
-          if (n > 0) {
-            std::memcpy(text, reply, n);
-            text[n] = '\0';
-            board::host_write(text);
-            shown += n;
+      if (status.ok()) {
+        static const char request[] = "GET / HTTP/1.0\r\nHost: tlsgen.test\r\n\r\n";
+        std::span<const std::byte> rest = std::as_bytes(std::span(request, sizeof request - 1));
+        while (status.ok() && !rest.empty()) {
+          const tlsgen::IoResult w = tls.write(sock, rest);
+          status = w.status;
+          rest = rest.subspan(w.size);
+        }
+        if (!status.ok()) step = "write";
+      }
+      if (status.ok()) {
+        static std::byte reply[kReplyBytes];
+        std::size_t shown = 0, total = 0;
+        board::host_write("---- reply ----\n");
+        for (;;) {
+          const tlsgen::IoResult r = tls.read(sock, reply);
+          if (r.size > 0) {
+            total += r.size;
+            // Print the start of the reply (status line and headers): its first 512 bytes (the resume build:
+            // all of it, for s_server's "Reused," line far down its page).
+            // Static, like reply: a frame here sits under every TLS call of the loop (the stack need
+            // tlsgen states, kStackNeedBytes, is measured with this firmware).
+            static char text[kReplyBytes + 1];
+            const std::size_t room = kShownBytes - shown;
+            const std::size_t n = r.size < room ? r.size : room;
+            if (n > 0) {
+              std::memcpy(text, reply, n);
+              text[n] = '\0';
+              board::host_write(text);
+              shown += n;
+            }
+          }
+          if (!r.status.ok()) {
+            if (r.status != tlsgen::kTlsCleanClose) {  // an error, or a close without close_notify
+              status = r.status;
+              step = "read";
+            }
+            break;
           }
         }
-        if (!r.status.ok()) {
-          if (r.status != tlsgen::kTlsCleanClose) {  // an error, or a close without close_notify
-            status = r.status;
-            step = "read";
-          }
-          break;
-        }
+        board::host_printf("\n---- %u bytes ----\n", static_cast<unsigned>(total));
       }
-      board::host_printf("\n---- %u bytes ----\n", static_cast<unsigned>(total));
+    };
+    if (status.ok()) run(socket, handshake_ticks, handshake_wait);
+#if defined(TLSGEN_DEMO_RESUME)
+    if (status.ok()) {
+      // Save the session into the credentials buffer (the CA or PSK is in the configuration by now), close,
+      // and connect again offering it: the resumed handshake's cost next to the full one's.
+      const tlsgen::Result<std::size_t> saved = tls.save_session(socket, file);
+      (void)tls.close(socket);
+      socket = tlsgen::kInvalidSocket;
+      status = saved.status();
+      std::uint32_t resumed_ticks = 0, resumed_wait = 0;
+      bool resumed = false;
+      if (status.ok()) {
+        const auto opened = tls.open(tlsgen::Mode::kBlocking);
+        status = opened.status();
+        socket = opened.value();
+      }
+      if (status.ok()) status = tls.offer_session(socket, std::span(file, saved.value()));
+      if (status.ok()) {
+        run(socket, resumed_ticks, resumed_wait);
+        resumed = tls.resumed(socket);
+      } else {
+        step = "resume";
+      }
+      board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
+                         tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
+                         static_cast<unsigned>(saved.ok() ? saved.value() : 0),
+                         static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
+      std::memset(file, 0, sizeof file);  // it held the session's master secret
     }
+#endif
     if (socket != tlsgen::kInvalidSocket) (void)tls.close(socket);
     config.deinit();
     const tlsgen::Status down = platform.deinit();

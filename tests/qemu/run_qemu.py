@@ -136,6 +136,10 @@ def main() -> int:
     ap.add_argument("--io-timeout", type=int, default=0, metavar="MS",
                     help="the modem's blocking I/O timeout in guest milliseconds (0: the stack's default)")
     ap.add_argument("--json", help="write the measured figures here")
+    ap.add_argument("--resume", action="store_true",
+                    help="the firmware is a qemu_esp8266_resume_* build (TLS 1.2): after the session it reconnects "
+                         "offering it (SslTcpStack::save_session / offer_session); the server must resume it, and "
+                         "the resumed handshake's instructions are reported next to the full one's")
     args = ap.parse_args()
 
     work = Path(args.work).resolve()
@@ -305,6 +309,13 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")
+        resumed = lines.get("TLSGEN_RESUMED", {})
+        if getattr(args, "resume", False):
+            if resumed.get("code") != "kOk" or resumed.get("resumed") != "1":
+                problems.append(f"the reconnect did not resume the saved session: {resumed or 'no TLSGEN_RESUMED line'}")
+            # s_server -www says so on the page of the resumed session
+            if "Reused, " not in out:
+                problems.append("the server's page does not say 'Reused,'")
         stack = lines.get("TLSGEN_STACK", {})
         if stack and stack.get("peak") == stack.get("size"):
             problems.append(f"the stack overflowed (all {stack.get('size')} bytes used): raise target.stack_bytes")
@@ -317,6 +328,7 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
                 **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
                 **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()},
                 **{f"stack_{k}": int(v) for k, v in lines.get("TLSGEN_STACK", {}).items() if v.isdigit()},
+                **{f"resumed_{k}": int(v) for k, v in resumed.items() if v.isdigit()},
                 "machine": args.machine}
     finally:
         stop(qemu)
