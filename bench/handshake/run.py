@@ -4,6 +4,8 @@ anchors, side by side: the same session (TCP connect through the ESP8266 emulato
 with openssl s_server), instructions counted with the board's timer under -icount shift=0, waiting
 excluded. Then every core of the schema in the same run (each profile on its core's board,
 boards/boards.cmake): image sections, heap peak against the generated heap, stack peak, instructions.
+Last, full versus resumed handshakes (TLS 1.2 session resumption, issue 13): the qemu_esp8266_resume_*
+firmware runs a full session, then reconnects offering the saved session, in one QEMU run.
 
     bench/handshake/run.py [ARM_BUILD] [OUT_DIR]
 """
@@ -46,11 +48,17 @@ def sections(image: Path) -> dict[str, int]:
     return {"text": text, "data": data, "bss": bss}
 
 
-def run(arm: Path, out: Path, name: str, fw: str, machine: str) -> dict:
+# TLS 1.2 profiles with a resume build (examples/qemu-esp8266/profiles.cmake, TLSGEN_QEMU_RESUME_PROFILES).
+RESUME = ["m4-psk-ccm8", "m4-ecdhe-ecdsa"]
+
+
+def run(arm: Path, out: Path, name: str, fw: str, machine: str, resume: bool = False) -> dict:
     subprocess.run(["cmake", "--build", str(arm), "--target", Path(fw).name], check=True, capture_output=True)
-    j = out / f"handshake-{name}.json"
+    j = out / f"handshake-{name}{'-resume' if resume else ''}.json"
+    j.unlink(missing_ok=True)
     subprocess.run([sys.executable, str(ROOT / "tests" / "qemu" / "run_qemu.py"), "--firmware", str(arm / fw),
-                    "--machine", machine, "--profile", name, "--work", str(out / "work"), "--json", str(j)],
+                    "--machine", machine, "--profile", name, "--work", str(out / "work"), "--json", str(j),
+                    *(["--resume"] if resume else [])],
                    capture_output=True, text=True, timeout=900)
     return json.loads(j.read_text()) if j.exists() else {}
 
@@ -88,6 +96,22 @@ def main() -> int:
         print(f"| {cpu} | {machine} | {name} | {sec['text']:,} | {sec['data']:,} | {sec['bss']:,} | {peak} / {gen} | "
               f"{ratio} | {r.get('stack_peak')} / {r.get('stack_size')} | "
               + (f"{ins / 1e6:.2f} M |" if ins else "failed |"))
+    print()
+    print("Full versus resumed TLS 1.2 handshake, one QEMU run each (the resume firmware: a full session, then a")
+    print("reconnect offering the saved session; s_server must say \"Reused,\"):")
+    print()
+    print("| profile | full handshake | resumed handshake | resumed / full | saved session |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in RESUME:
+        r = run(arm, out, name, "examples/qemu-esp8266/qemu_esp8266_resume_" + name.replace("-", "_"), "mps2-an386",
+                resume=True)
+        results[f"{name}-resume"] = r
+        full, res = r.get("handshake_instructions"), r.get("resumed_handshake_instructions")
+        if r.get("ok") and full and res:
+            print(f"| {name} | {full / 1e6:.2f} M | {res / 1e6:.3f} M | {100.0 * res / full:.1f} % | "
+                  f"{r.get('resumed_saved_bytes')} bytes |")
+        else:
+            print(f"| {name} | failed | | | |")
     (out / "handshake.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
