@@ -19,11 +19,11 @@
 // The destructor closes every socket still open. SIGPIPE is never raised (MSG_NOSIGNAL / SO_NOSIGPIPE).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "tlsgen/posix_sockets.hpp"
 #include "tlsgen/status.hpp"
 #include "tlsgen/tcp_stack.hpp"
 
@@ -31,49 +31,20 @@ struct sockaddr;  // <sys/socket.h>, needed only by the implementation
 
 namespace tlsgen {
 
-class PosixTcpStack final : public TcpStack {
+class PosixTcpStack final : public TcpStack, public PosixSockets {
  public:
-  static constexpr std::size_t kMaxSockets = 8;
-  static constexpr int kDefaultTimeoutMs = 10000;
-
   // timeout_ms: the per-call wait limit of Mode::kBlocking operations, see set_timeout_ms().
-  explicit PosixTcpStack(int timeout_ms = kDefaultTimeoutMs) : timeout_ms_(valid_timeout_ms(timeout_ms)) {}
-  ~PosixTcpStack();
+  explicit PosixTcpStack(int timeout_ms = kDefaultTimeoutMs) : PosixSockets(timeout_ms) {}
 
-  Result<Socket> open(Mode mode) override;
+  Result<Socket> open(Mode mode) override { return open_slot(mode); }
   Status connect(Socket socket, const char* host, std::uint16_t port) override;
   IoResult write(Socket socket, std::span<const std::byte> data) override;
   IoResult read(Socket socket, std::span<std::byte> buffer) override;
-  Status close(Socket socket) override;
-
-  // Per-call wait limit of Mode::kBlocking operations, in milliseconds. Values <= 0 become 1 ms (here
-  // and in the constructor): poll() would take 0 as "do not wait" (blocking calls then returning
-  // kWouldBlock) and a negative value as "wait forever" (a blocking call that never times out).
-  void set_timeout_ms(int timeout_ms) { timeout_ms_ = valid_timeout_ms(timeout_ms); }
-  int timeout_ms() const { return timeout_ms_; }
-  static constexpr int valid_timeout_ms(int timeout_ms) { return timeout_ms > 0 ? timeout_ms : 1; }
-
-  // Number of handles currently open (for leak checks in tests).
-  std::size_t open_count() const;
-
-  // The operating-system descriptor behind a handle (-1 before connect or for a bad handle).
-  int native_handle(Socket socket) const;
+  Status close(Socket socket) override { return close_slot(socket); }
 
  private:
-  enum class State : std::uint8_t { kFree, kOpen, kConnecting, kConnected };
-  struct Slot {
-    int fd = -1;
-    State state = State::kFree;
-    Mode mode = Mode::kBlocking;
-  };
-
-  Slot* slot(Socket socket);
-  const Slot* slot(Socket socket) const;
   Status finish_connect(Slot& s, int wait_ms);
   Status connect_address(Slot& s, const ::sockaddr* address, std::uint32_t address_len);
-
-  std::array<Slot, kMaxSockets> slots_{};
-  int timeout_ms_;
 };
 
 }  // namespace tlsgen

@@ -14,19 +14,12 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 #include <cstring>
 
 #include "socket_util.hpp"
 
 namespace tlsgen {
 namespace {
-
-#if defined(MSG_NOSIGNAL)
-constexpr int kSendFlags = MSG_NOSIGNAL;
-#else
-constexpr int kSendFlags = 0;
-#endif
 
 int make_socket(int family) {
   const int fd = posix::make_socket(family, SOCK_STREAM);
@@ -58,54 +51,6 @@ using posix::wait_for;
 using posix::would_block;
 
 }  // namespace
-
-PosixTcpStack::~PosixTcpStack() {
-  for (Slot& s : slots_) {
-    if (s.fd >= 0) {
-      ::close(s.fd);
-    }
-    s = Slot{};
-  }
-}
-
-PosixTcpStack::Slot* PosixTcpStack::slot(Socket socket) {
-  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
-    return nullptr;
-  }
-  Slot& s = slots_[static_cast<std::size_t>(socket)];
-  return s.state == State::kFree ? nullptr : &s;
-}
-
-const PosixTcpStack::Slot* PosixTcpStack::slot(Socket socket) const {
-  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
-    return nullptr;
-  }
-  const Slot& s = slots_[static_cast<std::size_t>(socket)];
-  return s.state == State::kFree ? nullptr : &s;
-}
-
-std::size_t PosixTcpStack::open_count() const {
-  std::size_t n = 0;
-  for (const Slot& s : slots_) {
-    n += s.state == State::kFree ? 0U : 1U;
-  }
-  return n;
-}
-
-int PosixTcpStack::native_handle(Socket socket) const {
-  const Slot* s = slot(socket);
-  return s == nullptr ? -1 : s->fd;
-}
-
-Result<Socket> PosixTcpStack::open(Mode mode) {
-  for (std::size_t i = 0; i < kMaxSockets; ++i) {
-    if (slots_[i].state == State::kFree) {
-      slots_[i] = Slot{-1, State::kOpen, mode};
-      return static_cast<Socket>(i);
-    }
-  }
-  return Status(Code::kResourceExhausted);
-}
 
 Status PosixTcpStack::finish_connect(Slot& s, int wait_ms) {
   const Status ready = wait_for(s.fd, POLLOUT, wait_ms);
@@ -153,16 +98,10 @@ Status PosixTcpStack::connect(Socket socket, const char* host, std::uint16_t por
   }
 
   // A name: getaddrinfo() (host-only convenience; the C library allocates the address list).
-  char service[8];
-  std::snprintf(service, sizeof service, "%u", static_cast<unsigned>(port));
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
   addrinfo* list = nullptr;
-  const int gai = ::getaddrinfo(host, service, &hints, &list);
-  if (gai != 0) {
-    return Status(Code::kUnavailable, gai);
+  const Status resolved = posix::resolve(host, port, SOCK_STREAM, &list);
+  if (!resolved.ok()) {
+    return resolved;
   }
   Status result(Code::kUnavailable);
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
@@ -211,18 +150,16 @@ Status PosixTcpStack::connect_address(Slot& s, const sockaddr* address, std::uin
 }
 
 IoResult PosixTcpStack::write(Socket socket, std::span<const std::byte> data) {
-  Slot* s = slot(socket);
-  if (s == nullptr || (data.data() == nullptr && !data.empty())) {
-    return {Status(Code::kInvalidArgument), 0};
-  }
-  if (s->state != State::kConnected) {
-    return {Status(Code::kFailedPrecondition), 0};
+  Slot* s = nullptr;
+  const Status usable = io_slot(socket, data.data(), data.size(), true, s);
+  if (!usable.ok()) {
+    return {usable, 0};
   }
   if (data.empty()) {
     return {Status::Ok(), 0};
   }
   for (;;) {
-    const ssize_t n = ::send(s->fd, data.data(), data.size(), kSendFlags);
+    const ssize_t n = ::send(s->fd, data.data(), data.size(), posix::kSendFlags);
     if (n >= 0) {
       return {Status::Ok(), static_cast<std::size_t>(n)};
     }
@@ -248,12 +185,10 @@ IoResult PosixTcpStack::write(Socket socket, std::span<const std::byte> data) {
 }
 
 IoResult PosixTcpStack::read(Socket socket, std::span<std::byte> buffer) {
-  Slot* s = slot(socket);
-  if (s == nullptr || buffer.empty() || buffer.data() == nullptr) {
-    return {Status(Code::kInvalidArgument), 0};
-  }
-  if (s->state != State::kConnected) {
-    return {Status(Code::kFailedPrecondition), 0};
+  Slot* s = nullptr;
+  const Status usable = io_slot(socket, buffer.data(), buffer.size(), false, s);
+  if (!usable.ok()) {
+    return {usable, 0};
   }
   for (;;) {
     const ssize_t n = ::recv(s->fd, buffer.data(), buffer.size(), 0);
@@ -282,19 +217,6 @@ IoResult PosixTcpStack::read(Socket socket, std::span<std::byte> buffer) {
     }
     return {Status(Code::kIo, err), 0};
   }
-}
-
-Status PosixTcpStack::close(Socket socket) {
-  Slot* s = slot(socket);
-  if (s == nullptr) {
-    return Status(Code::kInvalidArgument);
-  }
-  Status result;
-  if (s->fd >= 0 && ::close(s->fd) < 0 && errno != EINTR) {
-    result = Status(Code::kIo, errno);
-  }
-  *s = Slot{};
-  return result;
 }
 
 }  // namespace tlsgen

@@ -11,18 +11,11 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdio>
 
 #include "socket_util.hpp"
 
 namespace tlsgen {
 namespace {
-
-#if defined(MSG_NOSIGNAL)
-constexpr int kSendFlags = MSG_NOSIGNAL;
-#else
-constexpr int kSendFlags = 0;
-#endif
 
 #if defined(__linux__)
 // Linux's recv() with MSG_TRUNC returns a datagram's real length even when the buffer was shorter.
@@ -65,95 +58,42 @@ Status connect_to(int& slot_fd, const sockaddr* address, socklen_t address_len) 
 
 }  // namespace
 
-PosixUdpStack::~PosixUdpStack() {
-  for (Slot& s : slots_) {
-    if (s.fd >= 0) {
-      ::close(s.fd);
-    }
-    s = Slot{};
-  }
-}
-
-PosixUdpStack::Slot* PosixUdpStack::slot(Socket socket) {
-  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
-    return nullptr;
-  }
-  Slot& s = slots_[static_cast<std::size_t>(socket)];
-  return s.used ? &s : nullptr;
-}
-
-const PosixUdpStack::Slot* PosixUdpStack::slot(Socket socket) const {
-  if (socket < 0 || static_cast<std::size_t>(socket) >= kMaxSockets) {
-    return nullptr;
-  }
-  const Slot& s = slots_[static_cast<std::size_t>(socket)];
-  return s.used ? &s : nullptr;
-}
-
-std::size_t PosixUdpStack::open_count() const {
-  std::size_t n = 0;
-  for (const Slot& s : slots_) {
-    n += s.used ? 1U : 0U;
-  }
-  return n;
-}
-
-int PosixUdpStack::native_handle(Socket socket) const {
-  const Slot* s = slot(socket);
-  return s == nullptr ? -1 : s->fd;
-}
-
-Result<Socket> PosixUdpStack::open(Mode mode) {
-  for (std::size_t i = 0; i < kMaxSockets; ++i) {
-    if (!slots_[i].used) {
-      slots_[i] = Slot{-1, true, mode};
-      return static_cast<Socket>(i);
-    }
-  }
-  return Status(Code::kResourceExhausted);
-}
-
 Status PosixUdpStack::connect(Socket socket, const char* host, std::uint16_t port) {
   Slot* s = slot(socket);
   if (s == nullptr || host == nullptr || port == 0) {
     return Status(Code::kInvalidArgument);
   }
-  if (s->fd >= 0) {
+  if (s->state == State::kConnected) {
     return Status(Code::kFailedPrecondition);  // one peer per handle (udp_stack.hpp)
   }
   sockaddr_storage numeric{};
   socklen_t numeric_len = 0;
   if (posix::numeric_address(host, port, numeric, numeric_len)) {
-    return connect_to(s->fd, reinterpret_cast<const sockaddr*>(&numeric), numeric_len);
+    const Status result = connect_to(s->fd, reinterpret_cast<const sockaddr*>(&numeric), numeric_len);
+    s->state = result.ok() ? State::kConnected : s->state;
+    return result;
   }
   // A name: getaddrinfo() (host-only convenience; the C library allocates the address list). UDP has no
   // handshake to tell a live address from a dead one, so the first address is the peer.
-  char service[8];
-  std::snprintf(service, sizeof service, "%u", static_cast<unsigned>(port));
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_protocol = IPPROTO_UDP;
   addrinfo* list = nullptr;
-  const int gai = ::getaddrinfo(host, service, &hints, &list);
-  if (gai != 0) {
-    return Status(Code::kUnavailable, gai);
+  const Status resolved = posix::resolve(host, port, SOCK_DGRAM, &list);
+  if (!resolved.ok()) {
+    return resolved;
   }
   const Status result = connect_to(s->fd, list->ai_addr, list->ai_addrlen);
   ::freeaddrinfo(list);
+  s->state = result.ok() ? State::kConnected : s->state;
   return result;
 }
 
 IoResult PosixUdpStack::send(Socket socket, std::span<const std::byte> datagram) {
-  Slot* s = slot(socket);
-  if (s == nullptr || (datagram.data() == nullptr && !datagram.empty())) {
-    return {Status(Code::kInvalidArgument), 0};
-  }
-  if (s->fd < 0) {
-    return {Status(Code::kFailedPrecondition), 0};
+  Slot* s = nullptr;
+  const Status usable = io_slot(socket, datagram.data(), datagram.size(), true, s);
+  if (!usable.ok()) {
+    return {usable, 0};
   }
   for (;;) {
-    const ssize_t n = ::send(s->fd, datagram.data(), datagram.size(), kSendFlags);
+    const ssize_t n = ::send(s->fd, datagram.data(), datagram.size(), posix::kSendFlags);
     if (n >= 0) {
       // A datagram socket sends all of it or fails: a short count would be a kernel breaking UDP.
       if (static_cast<std::size_t>(n) != datagram.size()) {
@@ -180,12 +120,10 @@ IoResult PosixUdpStack::send(Socket socket, std::span<const std::byte> datagram)
 }
 
 IoResult PosixUdpStack::receive(Socket socket, std::span<std::byte> buffer) {
-  Slot* s = slot(socket);
-  if (s == nullptr || (buffer.data() == nullptr && !buffer.empty())) {
-    return {Status(Code::kInvalidArgument), 0};
-  }
-  if (s->fd < 0) {
-    return {Status(Code::kFailedPrecondition), 0};
+  Slot* s = nullptr;
+  const Status usable = io_slot(socket, buffer.data(), buffer.size(), true, s);
+  if (!usable.ok()) {
+    return {usable, 0};
   }
   for (;;) {
     iovec part{buffer.data(), buffer.size()};
@@ -218,19 +156,6 @@ IoResult PosixUdpStack::receive(Socket socket, std::span<std::byte> buffer) {
     }
     return {io_error(err), 0};
   }
-}
-
-Status PosixUdpStack::close(Socket socket) {
-  Slot* s = slot(socket);
-  if (s == nullptr) {
-    return Status(Code::kInvalidArgument);
-  }
-  Status result;
-  if (s->fd >= 0 && ::close(s->fd) < 0 && errno != EINTR) {
-    result = Status(Code::kIo, errno);
-  }
-  *s = Slot{};
-  return result;
 }
 
 }  // namespace tlsgen

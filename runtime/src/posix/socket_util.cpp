@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace tlsgen::posix {
@@ -50,6 +51,17 @@ Status wait_for(int fd, short events, int wait_ms) {
 }
 
 bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+
+Status resolve(const char* host, std::uint16_t port, int type, addrinfo** list) {
+  char service[8];
+  std::snprintf(service, sizeof service, "%u", static_cast<unsigned>(port));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = type;
+  hints.ai_protocol = type == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP;
+  const int gai = ::getaddrinfo(host, service, &hints, list);
+  return gai == 0 ? Status::Ok() : Status(Code::kUnavailable, gai);
+}
 
 bool numeric_address(const char* host, std::uint16_t port, sockaddr_storage& out, socklen_t& out_len) {
   out = sockaddr_storage{};
