@@ -74,3 +74,20 @@ def test_the_sweep_tells_a_link_refusal_from_a_build_failure(tmp_path):
     assert "exceeds target.ram_bytes 8192" in runner.ProfileResult("m1-0001", False, proc.stderr).refused_at_link
     compile_error = "FAILED: x.o\nssl_tls.c:12: error: 'MBEDTLS_X' undeclared"
     assert runner.ProfileResult("m1-0001", False, compile_error).refused_at_link is None
+
+
+def test_the_sweep_leaves_the_reference_applications_buffers_out_of_the_library_share():
+    """library_static_bytes() measures mbedTLS + runtime + newlib static data: main()'s buffers are the
+    application's, also when they are statics of a lambda inside main() (_ZZZ4main...; the resumed-reconnect
+    refactor moved reply/text there and CI's sweep.cortex-m cases counted 2 KB of them as library data)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_runner", ROOT / "tools" / "sweep" / "runner.py")
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules["sweep_runner"] = runner
+    spec.loader.exec_module(runner)
+    for app in ("_ZZ4mainE4file", "_ZZZ4mainENKUlimRmS_E_clEimS_S_E5reply", "_ZN12_GLOBAL__N_19g_cmdlineE",
+                "_ZN12_GLOBAL__N_113g_heap_regionE"):
+        assert runner.APP_SYMBOLS.search(app), app
+    for library in ("mbedtls_ssl_ciphersuites", "_ZN12_GLOBAL__N_16g_heapE", "impure_data", "global_data"):
+        assert not runner.APP_SYMBOLS.search(library), library
