@@ -68,8 +68,7 @@ def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Prob
                                 f"{plan.total - p.target.ram_bytes} more than the part's RAM ({p.target.ram_bytes} "
                                 "bytes), before the application's own static data; smaller records "
                                 "(tls.in_content_len, out_content_len) or fewer suites lower the heap"))
-    elif p.target.ram_bytes is not None and r.cpu.bare_metal and plan.left < reference_app_ram(r):
-        app = reference_app_ram(r)
+    elif p.target.ram_bytes is not None and r.cpu.bare_metal and plan.left < (app := reference_app_ram(r)):
         problems.append(Problem(loaded.where(("target", "ram_bytes")), ("target", "ram_bytes"),
                                 f"{p.target.ram_bytes} bytes of RAM leave {plan.left} for the application once the "
                                 f"heap ({heap.bytes}), the stack ({plan.stack}{', target.stack_bytes' if plan.stack_given else ''}) "

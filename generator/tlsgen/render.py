@@ -176,7 +176,8 @@ def _ram_left(r: Resolution, heap: Heap) -> int:
     """kRamLeftBytes: what target.ram_bytes leaves for the application (0 when it is not given, or on a host)."""
     if not r.cpu.bare_metal or r.loaded.profile.target.ram_bytes is None:
         return 0
-    return max(0, ram_plan(r, heap.bytes).left or 0)
+    plan = ram_plan(r, heap.bytes)
+    return max(0, plan.ram_bytes - plan.total)
 
 
 def environment() -> jinja2.Environment:
