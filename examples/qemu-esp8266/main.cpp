@@ -58,14 +58,17 @@ constexpr std::size_t kPartRamBytes = tlsgen::profile::kRamBytes != 0 && tlsgen:
 constexpr std::size_t kPemBytes =
     tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
 constexpr std::size_t kCaFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
-// The large form's own static data: ring 4096, reply 1024 + its text 1025, credentials 512 (or the CA file),
-// PSK identity 64, the board's command line 256 and clock 12.
-constexpr std::size_t kLargeAppBytes = 4096 + 1024 + 1025 + (kCaFileBytes > 512 ? kCaFileBytes : 512) + 64 + 256 + 12;
+// The buffers' two forms (small: a part short of RAM), and the large form's own static data: ring, reply + its
+// text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12.
+constexpr std::size_t kLargeRingBytes = 4096, kLargeReplyBytes = 1024, kLargeMinFileBytes = 512;
+constexpr std::size_t kLargeAppBytes = kLargeRingBytes + 2 * kLargeReplyBytes + 1 +
+                                       (kCaFileBytes > kLargeMinFileBytes ? kCaFileBytes : kLargeMinFileBytes) + 64 +
+                                       256 + 12;
 constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024 ||
                            (tlsgen::profile::kRamLeftBytes != 0 && tlsgen::profile::kRamLeftBytes < kLargeAppBytes);
-constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : 4096;
-constexpr std::size_t kReplyBytes = kSmallRam ? 128 : 1024;
-constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : 512;  // psk.bin (and the CA file, when larger)
+constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : kLargeRingBytes;
+constexpr std::size_t kReplyBytes = kSmallRam ? 128 : kLargeReplyBytes;
+constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : kLargeMinFileBytes;  // psk.bin (and the CA file, when larger)
 constexpr std::size_t kFileBytes = kCaFileBytes > kMinFileBytes ? kCaFileBytes : kMinFileBytes;
 #if defined(TLSGEN_DEMO_RESUME)
 constexpr std::size_t kShownBytes = 4096;

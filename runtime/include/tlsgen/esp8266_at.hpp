@@ -153,6 +153,7 @@ class Esp8266AtStack final : public TcpStack {
   Status start(Socket socket, const char* host, std::uint16_t port, const char* type);
   IoResult send_on(Socket socket, std::span<const std::byte> data);
   Result<Socket> open_link(Mode mode, bool udp);
+  Status await_data(const Link& l, std::uint32_t start);
   Link* link(Socket socket);
   bool expired(std::uint32_t start, std::uint32_t timeout_ms);
 

@@ -441,6 +441,18 @@ IoResult Esp8266AtStack::send_on(Socket socket, std::span<const std::byte> data)
   return {Status::Ok(), n};
 }
 
+// Nothing to deliver on `l` yet: why not (the peer closed, never connected, a non-blocking link, the I/O
+// timeout since `start`), or Ok after idling once, to poll again. Inlined into both callers: the reference
+// firmware's read() stays the code it was.
+[[gnu::always_inline]] inline Status Esp8266AtStack::await_data(const Link& l, std::uint32_t start) {
+  if (l.peer_closed) return Status(Code::kClosed);
+  if (!l.connected) return Status(Code::kFailedPrecondition);
+  if (l.mode == Mode::kNonBlocking) return Status(Code::kWouldBlock);
+  if (expired(start, options_.io_timeout_ms)) return Status(Code::kTimeout);
+  uart_.idle();
+  return Status::Ok();
+}
+
 IoResult Esp8266AtStack::read(Socket socket, std::span<std::byte> buffer) {
   Link* l = link(socket);
   if (l == nullptr) return {Status(Code::kInvalidArgument), 0};
@@ -459,11 +471,8 @@ IoResult Esp8266AtStack::read(Socket socket, std::span<std::byte> buffer) {
       return {Status::Ok(), n};
     }
     if (l->overflow) return {Status(Code::kDataLoss), 0};
-    if (l->peer_closed) return {Status(Code::kClosed), 0};
-    if (!l->connected) return {Status(Code::kFailedPrecondition), 0};
-    if (l->mode == Mode::kNonBlocking) return {Status(Code::kWouldBlock), 0};
-    if (expired(start, options_.io_timeout_ms)) return {Status(Code::kTimeout), 0};
-    uart_.idle();
+    const Status waited = await_data(*l, start);
+    if (!waited.ok()) return {waited, 0};
   }
 }
 
@@ -537,11 +546,8 @@ IoResult Esp8266AtUdp::receive(Socket socket, std::span<std::byte> buffer) {
       --l->dropped;
       return {Status(Code::kResourceExhausted, static_cast<std::int32_t>(l->dropped_length)), 0};
     }
-    if (l->peer_closed) return {Status(Code::kClosed), 0};
-    if (!l->connected) return {Status(Code::kFailedPrecondition), 0};
-    if (l->mode == Mode::kNonBlocking) return {Status(Code::kWouldBlock), 0};
-    if (modem_.expired(start, modem_.options_.io_timeout_ms)) return {Status(Code::kTimeout), 0};
-    modem_.uart_.idle();
+    const Status waited = modem_.await_data(*l, start);
+    if (!waited.ok()) return {waited, 0};
   }
 }
 
