@@ -260,6 +260,9 @@ function(tlsgen_add_library name)
   add_library(${name} STATIC "${out}/tlsgen_glue.cpp" ${ssl_src})
   add_dependencies(${name} ${name}_generate)
   target_include_directories(${name} PUBLIC "${out}")
+  # runtime/src/ssl/external_key.cpp implements a key type the way mbedTLS's own do (library/pk_wrap.h).
+  set_source_files_properties("${TLSGEN_ROOT}/runtime/src/ssl/external_key.cpp" TARGET_DIRECTORY ${name}
+                              PROPERTIES INCLUDE_DIRECTORIES "${mbedtls_dir}/library")
   tlsgen_runtime_target(core "${cpu}" runtime_core)
   target_link_libraries(${name} PUBLIC ${name}_mbedtls ${runtime_core})
   tlsgen_runtime_flags(${name})

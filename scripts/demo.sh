@@ -6,12 +6,13 @@
 # and RAM of the image (arm-none-eabi-size), and the handshake cost in guest instructions
 # (QEMU -icount shift=0; time spent waiting for modem input excluded). TLS 1.2 profiles then reconnect
 # offering the saved session (the qemu_esp8266_resume_* firmware): the resumed handshake's cost.
-#   scripts/demo.sh [profile ...]     (default: m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13)
+#   scripts/demo.sh [profile ...]     (default: m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13 m4-mqtt-mtls: the last one
+#   authenticates the device with its certificate, s_server -Verify 1)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 profiles=("$@")
-[ ${#profiles[@]} -gt 0 ] || profiles=(m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13)
+[ ${#profiles[@]} -gt 0 ] || profiles=(m4-psk-ccm8 m4-ecdhe-ecdsa m4-tls13 m4-mqtt-mtls)
 
 tarball="$(scripts/deps.sh)"
 build=build/arm

@@ -84,7 +84,7 @@ def key(label: str | None) -> H.Key | None:
     return H.Key("rsa", label[3:]) if label.startswith("rsa") else H.Key("ecdsa", label)
 
 
-def load(dirs: list[Path], align: int, header: int) -> list[dict]:
+def load(dirs: list[Path], align: int, header: int, with_client: bool = False) -> list[dict]:
     """Every successful traced session of the calibration sweeps, with its resolution and shape."""
     out = []
     for d in dirs:
@@ -95,6 +95,8 @@ def load(dirs: list[Path], align: int, header: int) -> list[dict]:
             except ProfileError:
                 continue  # refused by today's rules
             t = r.loaded.profile.tls
+            if t.client_certificate is not None and not with_client:
+                continue  # the device's certificate is fitted on top of these tables (bench/heap/fit_client.py)
             for s in p["sessions"]:
                 if not s["ok"] or not s.get("trace") or not Path(s["trace"]).exists():
                     continue
@@ -366,6 +368,8 @@ def main() -> int:
         prior = (tables.get(word) if args.update else None if word == 8 or args.no_prior else tables.get(8))
         t, report = fit(sessions, prior=prior)
         t["structs"] = tables.get(word, {}).get("structs", {})
+        if "client" in tables.get(word, {}):
+            t["client"] = tables[word]["client"]  # bench/heap/fit_client.py's, fitted on top of these
         print(f"==== word size {word}: {len(sessions)} sessions")
         print("\n".join(report))
         checked = check(sessions, t, word)

@@ -9,8 +9,8 @@
 //   TLSGEN_HEAP peak=<high-water> peak_payload=<n> peak_blocks=<n> failed=<n> in_use_after=<n>
 //               live_blocks_after=<n> region=<n> generated=<kHeapBytes>
 //   TLSGEN_CYCLES handshake_instructions=<n> waiting_instructions=<n> total_ticks=<n>
-// Credentials are the device's provisioned files, read over semihosting: ca.der, psk.bin,
-// psk_identity.txt. Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
+// Credentials are the device's provisioned files, read over semihosting: ca.der (ca.pem), psk.bin,
+// psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
 // Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, TLS 1.2 profiles), it then saves the
 // session (SslTcpStack::save_session, into the credentials buffer, free by then), reconnects offering it
@@ -58,18 +58,33 @@ constexpr std::size_t kPartRamBytes = tlsgen::profile::kRamBytes != 0 && tlsgen:
 constexpr std::size_t kPemBytes =
     tlsgen::profile::kPem ? tlsgen::profile::kCaChainBytes * 3 / 2 + 80 * tlsgen::profile::kCaChainCerts + 1 : 0;
 constexpr std::size_t kCaFileBytes = kPemBytes > tlsgen::profile::kCaChainBytes ? kPemBytes : tlsgen::profile::kCaChainBytes;
+// The device's own certificate chain and key (tls.client_certificate), read into the same buffer once the CA
+// file is parsed: client.pem + client-key.pem, or client.der + client-key.der. A key file is at most 4.5 bytes
+// per modulus byte + 80 (RSA, PKCS#8) or 4 per field byte + 64 (EC); PEM as for the CA file. tlsgen.ram's
+// client_files_bytes() is the same rule.
+constexpr std::size_t pem_or_der(std::size_t der, std::size_t certs) {
+  return tlsgen::profile::kPem ? der * 3 / 2 + 80 * certs + 1 : der;
+}
+constexpr std::size_t kClientKeyDerBytes = tlsgen::profile::kClientKeyRsa
+                                               ? static_cast<std::size_t>(tlsgen::profile::kClientKeyBits) / 8 * 9 / 2 + 80
+                                               : static_cast<std::size_t>(tlsgen::profile::kClientKeyBits) / 8 * 4 + 64;
+constexpr std::size_t kClientChainFileBytes =
+    tlsgen::profile::kClientCertificate ? pem_or_der(tlsgen::profile::kClientChainBytes, tlsgen::profile::kClientChainCerts) : 0;
+constexpr std::size_t kClientFilesBytes =
+    tlsgen::profile::kClientCertificate ? kClientChainFileBytes + pem_or_der(kClientKeyDerBytes, 1) : 0;
+constexpr std::size_t kCredentialBytes = kCaFileBytes > kClientFilesBytes ? kCaFileBytes : kClientFilesBytes;
 // The buffers' two forms (small: a part short of RAM), and the large form's own static data: ring, reply + its
 // text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12.
 constexpr std::size_t kLargeRingBytes = 4096, kLargeReplyBytes = 1024, kLargeMinFileBytes = 512;
 constexpr std::size_t kLargeAppBytes = kLargeRingBytes + 2 * kLargeReplyBytes + 1 +
-                                       (kCaFileBytes > kLargeMinFileBytes ? kCaFileBytes : kLargeMinFileBytes) + 64 +
+                                       (kCredentialBytes > kLargeMinFileBytes ? kCredentialBytes : kLargeMinFileBytes) + 64 +
                                        256 + 12;
 constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024 ||
                            (tlsgen::profile::kRamLeftBytes != 0 && tlsgen::profile::kRamLeftBytes < kLargeAppBytes);
 constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : kLargeRingBytes;
 constexpr std::size_t kReplyBytes = kSmallRam ? 128 : kLargeReplyBytes;
-constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : kLargeMinFileBytes;  // psk.bin (and the CA file, when larger)
-constexpr std::size_t kFileBytes = kCaFileBytes > kMinFileBytes ? kCaFileBytes : kMinFileBytes;
+constexpr std::size_t kMinFileBytes = kSmallRam ? 64 : kLargeMinFileBytes;  // psk.bin (and the credentials, when larger)
+constexpr std::size_t kFileBytes = kCredentialBytes > kMinFileBytes ? kCredentialBytes : kMinFileBytes;
 #if defined(TLSGEN_DEMO_RESUME)
 constexpr std::size_t kShownBytes = 4096;
 #else
@@ -145,7 +160,7 @@ int main() {
     if (status.ok()) status = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
     if (!status.ok()) step = "setup";
 
-    static std::byte file[kFileBytes];  // the CA file, or psk.bin
+    static std::byte file[kFileBytes];  // the CA file, then the client certificate and key, or psk.bin
     if (status.ok() && tlsgen::profile::kUsesCertificates) {
       if (tlsgen::profile::kVerifyMode != 0) {
         long n = -1;
@@ -157,6 +172,26 @@ int main() {
         status = n > 0 ? config.ca_chain(std::span(file, static_cast<std::size_t>(n))) : tlsgen::Status(tlsgen::Code::kUnavailable);
       }
       if (status.ok()) status = config.server_name(name);
+      if (status.ok() && tlsgen::profile::kClientCertificate) {
+        // The device's chain and key (mutual TLS): PEM with their terminating NULs, or DER.
+        const auto read = [](const char* pem_name, const char* der_name, std::span<std::byte> room) -> long {
+          if (tlsgen::profile::kPem) {
+            long n = board::host_read_file(pem_name, room.first(room.size() - 1));
+            if (n > 0) {
+              room[static_cast<std::size_t>(n++)] = std::byte{0};
+              return n;
+            }
+          }
+          return board::host_read_file(der_name, room);
+        };
+        const std::span<std::byte> all(file);
+        const long c = read("client.pem", "client.der", all.first(kClientChainFileBytes));
+        const long k = c > 0 ? read("client-key.pem", "client-key.der", all.subspan(static_cast<std::size_t>(c))) : -1;
+        status = c > 0 && k > 0 ? config.client_certificate(all.first(static_cast<std::size_t>(c)),
+                                                            all.subspan(static_cast<std::size_t>(c), static_cast<std::size_t>(k)))
+                                : tlsgen::Status(tlsgen::Code::kUnavailable);
+        std::memset(file, 0, sizeof file);  // the key's copy in RAM: mbedTLS holds its own parsed copy now
+      }
       if (!status.ok()) step = "credentials";
     }
     if (status.ok() && tlsgen::profile::kUsesPsk) {

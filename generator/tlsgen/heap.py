@@ -403,6 +403,109 @@ def dot(coef: dict[str, float], features: dict[str, float]) -> float:
     return sum(v * features.get(k, 0.0) for k, v in coef.items())
 
 
+# ---- the device's own certificate (tls.client_certificate, mutual TLS) -----------------------------------
+#
+# Measured apart from the rest (bench/heap/fit_client.py over calibration sweeps of profiles with a client
+# certificate), on top of the tables above, which profiles without one keep unchanged:
+#   setup       the chain parsed (a DER copy and a parsed structure per certificate, its public key) and the
+#               private key (its numbers), persisting for the configuration's lifetime; setup_peak: the
+#               working set of loading them (PEM decoding, the key pair check)
+#   sign        the phase that signs CertificateVerify (TLS 1.2: CV, after the key derivation mbedTLS runs in the
+#               same state and whose share the tables above model; TLS 1.3: CCV): "working", the signature's
+#               working set on top of what the phase's own work leaves (its "persist" in the tables above);
+#               "persist", what the signature leaves for the later phases (an RSA key's blinding values)
+CLIENT_KEYS = ("secp256r1", "secp384r1", "rsa2048", "rsa3072")
+SIGN_PHASE = {"1.2": "CV", "1.3": "CCV"}
+
+
+def own_key_label(r: Resolution) -> str | None:
+    cc = r.loaded.profile.tls.client_certificate
+    return None if cc is None else cc.key.removeprefix("ecdsa_")
+
+
+def client_setup_features(r: Resolution) -> dict[str, float]:
+    """What the device's certificate and key hold on the heap: the chain's DER bytes and certificates, the
+    PEM text decoded while it is parsed, the key's type and size (and optimize, which may cache a comb table
+    in the key's group)."""
+    cc = r.loaded.profile.tls.client_certificate
+    label = own_key_label(r)
+    speed = r.loaded.profile.optimize == "speed"
+    from tlsgen.resolve.client import issuer_of
+
+    ints = float(cc.chain_certs - 1)
+    f = {"one": 1.0, "der": float(cc.chain_bytes), "certs": float(cc.chain_certs),
+         "pem": float(cc.chain_bytes if r.loaded.profile.tls.pem else 0),
+         # the intermediates' public keys: the issuer's key type
+         "int_rsa": ints if issuer_of(cc).key == "rsa" else 0.0, "int_ecdsa": ints if issuer_of(cc).key == "ecdsa" else 0.0}
+    for k in CLIENT_KEYS:
+        f[f"key_{k}"] = _d(label == k)
+        f[f"key_{k}_speed"] = _d(label == k and speed)
+    return f
+
+
+def signs(r: Resolution, s: Shape) -> bool:
+    """Whether a session of this shape signs CertificateVerify: the profile has a client certificate and the
+    suite authenticates by certificate (a server asks for none in a PSK handshake)."""
+    return r.loaded.profile.tls.client_certificate is not None and \
+        (s.suite.version == "1.3" or s.suite.kex.uses_certificates)
+
+
+def client_sign_features(r: Resolution, s: Shape) -> dict[str, float]:
+    label = own_key_label(r)
+    speed = r.loaded.profile.optimize == "speed"
+    f = {"one": 1.0, "sha384": _d(s.suite.hash == "sha384")}
+    for k in CLIENT_KEYS:
+        f[f"sign_{k}"] = _d(label == k)
+        f[f"sign_{k}_speed"] = _d(label == k and speed)
+    return f
+
+
+# ---- the kept chain under static RSA ------------------------------------------------------------------------
+#
+# With TLS 1.3 enabled mbedTLS keeps the peer's chain (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE: its DER copy and parsed
+# structures) after a TLS 1.2 handshake's Certificate phase too. Static RSA's Certificate phase shares ECDHE-RSA's
+# table entry (SHARED_KIND), and ECDHE-RSA never runs beside TLS 1.3 with RSA certificates (the resolver refuses
+# it), so that entry has no kept-chain terms: bench/heap/fit_client.py --kept-chain measures them apart (sessions of
+# profiles with static RSA beside TLS 1.3) and predict() adds them to the Certificate phase's persisted bytes.
+
+def kept_chain_features(r: Resolution, s: Shape) -> dict[str, float]:
+    rsa = s.leaf.bytes if s.leaf is not None and s.leaf.kind == "rsa" else 0
+    return {"one": 1.0, "der": float(s.chain_bytes), "certs": float(s.certs), "rsa_key_bytes": float(s.certs * rsa)}
+
+
+def kept_chain_applies(r: Resolution, s: Shape, tab: dict) -> bool:
+    """A TLS 1.2 session whose Certificate phase's table entry has no kept-chain terms keeps its chain."""
+    if s.suite.version != "1.2" or s.leaf is None or not r.defined("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE"):
+        return False
+    coef = tab["phase"]["1.2"].get("CERT", {}).get(table_kind("1.2", "CERT", phase_kind(r, s)))
+    return coef is not None and "keep_der" not in coef["persist"]
+
+
+def kept_chain_table(r: Resolution) -> dict:
+    import os
+
+    tab = tables_for(r.cpu.word_bytes).get("kept_chain")
+    if tab is None and os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
+        return {"persist": {}}
+    if tab is None:
+        raise ValueError(f"the heap model has no measured figures for a TLS 1.2 chain kept beside TLS 1.3 under static "
+                         f"RSA on {r.cpu.name}: bench/heap/fit_client.py --kept-chain has not been run for it")
+    return tab
+
+
+def client_table(r: Resolution) -> dict:
+    import os
+
+    tab = tables_for(r.cpu.word_bytes).get("client")
+    if tab is None and os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
+        # Only while the figures are being measured for the first time (a calibration build's 1 MiB heap).
+        tab = {"setup": {}, "setup_peak": {}, "sign": {v: {"working": {}, "persist": {}} for v in ("1.2", "1.3")}}
+    if tab is None:
+        raise ValueError(f"the heap model has no measured figures for a client certificate on {r.cpu.name} "
+                         f"({r.cpu.word_bytes * 8}-bit): bench/heap/fit_client.py has not been run for it")
+    return tab
+
+
 # ---- the model ------------------------------------------------------------------------------------------
 
 def records(r: Resolution) -> tuple[int, int]:
@@ -421,6 +524,7 @@ class Prediction:
     working: int  # the phase's own working set
     total: int  # without records
     setup_peak: int  # while the configuration is made (CA certificates parsed), before any record buffer
+    own: int = 0  # of `setup`: the device's certificate chain and key (tls.client_certificate)
 
 
 def tables_for(word: int) -> dict:
@@ -440,32 +544,60 @@ def predict(r: Resolution, s: Shape) -> Prediction:
     tab = tables_for(r.cpu.word_bytes)
     setup = max(0.0, dot(tab["setup"], setup_features(r, s)))
     setup_peak = max(setup, dot(tab["setup_peak"], setup_features(r, s)))
+    own = 0.0
+    sign = sign_persist = 0.0
+    if r.loaded.profile.tls.client_certificate is not None:
+        # Loaded after the CA certificates: its working set comes on top of what they hold.
+        ct = client_table(r)
+        cf = client_setup_features(r)
+        own = max(0.0, dot(ct["setup"], cf))
+        setup_peak = max(setup_peak, setup + max(own, dot(ct["setup_peak"], cf)))
+        setup += own
+        if signs(r, s):
+            sf_sign = client_sign_features(r, s)
+            sign = max(0.0, dot(ct["sign"][s.suite.version]["working"], sf_sign))
+            sign_persist = max(0.0, dot(ct["sign"][s.suite.version]["persist"], sf_sign))
     state = state_bytes(r)
     sf = session_features(r, s)
     version = s.suite.version
     cur = 0.0
     best = (0.0, "session state", 0.0, 0.0)
     kind = phase_kind(r, s)
-    for phase in tab["phases"][version]:
-        coef = tab["phase"][version][phase].get(table_kind(version, phase, kind))
-        if coef is None:
+    kept = kept_chain_applies(r, s, tab)
+    order = list(tab["phases"][version])
+    if sign and SIGN_PHASE[version] not in order:
+        # A phase no session without a client certificate allocates in: in its place in mbedTLS's order.
+        at = PHASE_ORDER[version].index(SIGN_PHASE[version])
+        order.insert(next((i for i, ph in enumerate(order) if PHASE_ORDER[version].index(ph) > at), len(order)),
+                     SIGN_PHASE[version])
+    for phase in order:
+        coef = tab["phase"][version].get(phase, {}).get(table_kind(version, phase, kind))
+        work = max(0.0, dot(coef["working"], sf)) if coef is not None else 0.0
+        left = max(0.0, dot(coef["persist"], sf)) if coef is not None else 0.0
+        signing = sign and phase == SIGN_PHASE[version]
+        if signing:
+            work = max(work, left + sign)  # the signature, on top of what the phase's own work leaves
+        elif coef is None:
             continue  # this kind of session does not allocate in this phase
-        work = max(0.0, dot(coef["working"], sf))
         if cur + work > best[0]:
             best = (cur + work, phase, cur, work)
-        cur = max(0.0, cur + dot(coef["persist"], sf))
+        cur = max(0.0, cur + (dot(coef["persist"], sf) if coef is not None else 0.0) + (sign_persist if signing else 0.0))
+        if phase == "CERT" and kept:
+            cur += max(0.0, dot(kept_chain_table(r)["persist"], kept_chain_features(r, s)))
     align = r.cpu.alignment
     up = lambda x: int(-(-x // align) * align)  # noqa: E731
     return Prediction(s, up(setup), up(state), best[1], up(best[2]), up(best[3]),
-                      up(setup) + up(state) + up(best[2]) + up(best[3]), up(setup_peak))
+                      up(setup) + up(state) + up(best[2]) + up(best[3]), up(setup_peak), up(own))
 
 
 PHASE_NAMES = {
     "CH": "ClientHello (TLS 1.3: the key share)", "SH": "ServerHello (TLS 1.3: ECDHE, key schedule)",
     "EE": "EncryptedExtensions", "CERT": "the server's Certificate (chain parsed and verified)",
     "SKE": "ServerKeyExchange (ECDHE parameters, signature check)", "SHD": "ServerHelloDone",
-    "CKE": "ClientKeyExchange (ECDHE or RSA encryption)", "CV": "CertificateVerify / key derivation",
+    "CKE": "ClientKeyExchange (ECDHE or RSA encryption)",
+    "CV": "CertificateVerify / key derivation (with a client certificate: the device's signature)",
     "CCS": "ChangeCipherSpec", "CFIN": "client Finished", "NST": "NewSessionTicket",
+    "CCV": "client CertificateVerify (the device's signature)",
     "SCCS": "server ChangeCipherSpec", "SFIN": "server Finished", "FLUSH": "flush", "WRAP": "handshake wrap-up",
     "OVER": "application data (TLS 1.3 tickets)", "HRR": "HelloRetryRequest", "NST13": "TLS 1.3 NewSessionTicket",
 }
@@ -490,7 +622,12 @@ def size_heap(r: Resolution) -> HeapModel:
         setup_what.append(f"a {t.psk_max_bytes}-byte PSK and its identity")
     if r.uses_psa:
         setup_what.append("PSA crypto's state")
-    lines.append(HeapLine("configuration", worst.setup, "; ".join(setup_what) or "nothing beyond the session"))
+    lines.append(HeapLine("configuration", worst.setup - worst.own, "; ".join(setup_what) or "nothing beyond the session"))
+    cc = t.client_certificate
+    if cc is not None:
+        lines.append(HeapLine("client certificate", worst.own, f"the device's chain of {cc.chain_certs} ({cc.chain_bytes} "
+                              f"DER bytes) parsed, and its {cc.key} private key (tls.client_certificate; "
+                              "SslConfig::client_certificate)"))
     lines.append(HeapLine("TLS session state", worst.state, "session, transform and handshake structures, server "
                           "name (mbedtls_ssl_setup)"))
     lines.append(HeapLine("handshake peak", worst.persisted + worst.working,

@@ -135,6 +135,31 @@ class Target(Strict):
         "the board's default.")
 
 
+ClientKey = Literal["ecdsa_secp256r1", "ecdsa_secp384r1", "rsa2048", "rsa3072"]
+
+
+class ClientCertificate(Strict):
+    """The device's own certificate, for servers that authenticate the client (mutual TLS)."""
+
+    key: ClientKey = Field(
+        description="The device key's type and size: ecdsa_secp256r1, ecdsa_secp384r1 (the curve must be one of "
+        "tls.groups), rsa2048 or rsa3072 (TLS 1.3 signs with RSA-PSS: an rsa_pss_rsae_* scheme must be in "
+        "tls.signature_algorithms). The device signs CertificateVerify with it; the heap holds it and the "
+        "signature's working set.")
+    chain_bytes: Annotated[int, Field(ge=256, le=16384)] = Field(
+        description="DER bytes of the chain the device sends: its certificate and any intermediates (not the "
+        "root). The heap holds it parsed; the Certificate message must fit one output record (out_content_len).")
+    chain_certs: Annotated[int, Field(ge=1, le=4)] = Field(
+        default=1, description="Certificates in that chain (the device's own and its intermediates).")
+    issuer: SigAlgName | None = Field(
+        default=None, description="What the chain's issuers sign with, as a signature scheme name (the key type "
+        "of its CA and intermediates, and the hash): mbedTLS parses the device's chain, and knows only the "
+        "signature algorithms the profile compiles in. Default: the device key's own scheme "
+        "(ecdsa_secp256r1_sha256 for a P-256 key, ecdsa_secp384r1_sha384 for P-384, rsa_pkcs1_sha256 for RSA). "
+        "AWS IoT Core's device certificates, for example, are rsa_pkcs1_sha256 whatever the device's key. RSA "
+        "intermediates in the chain: at most 2048 bits (rsa_max_bits when the peer's chain may carry RSA keys).")
+
+
 class Tls(Strict):
     """What the TLS session needs to do."""
 
@@ -161,7 +186,8 @@ class Tls(Strict):
         "the chain is verified against it and its hashes are compiled in. Default: for ECDSA, each "
         "secp* group with its hash (ecdsa_secp256r1_sha256 for secp256r1, ...); for RSA, rsa_pkcs1_sha256, "
         "plus rsa_pss_rsae_sha256 with TLS 1.3.")
-    pem: bool = Field(default=True, description="Parse PEM (base64) CA certificates; false: DER only (less flash).")
+    pem: bool = Field(default=True, description="Parse PEM (base64) CA certificates, and the client certificate "
+                      "and key when there is one; false: DER only (less flash).")
     in_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] | None = Field(
         default=None, description="Largest record payload received (MBEDTLS_SSL_IN_CONTENT_LEN). Default: "
         "max_fragment_length if set, else 16384.")
@@ -183,6 +209,10 @@ class Tls(Strict):
         default=1024, description="DER bytes of the CA certificates the application loads (parsed onto the heap).")
     ca_chain_certs: Annotated[int, Field(ge=1, le=8)] = Field(
         default=1, description="How many CA certificates those bytes hold.")
+    client_certificate: ClientCertificate | None = Field(
+        default=None, description="The device's certificate and key type, for servers that ask for a client "
+        "certificate (mutual TLS, e.g. cloud IoT endpoints); SslConfig::client_certificate() loads them. "
+        "Without it the device sends no certificate and a server that requires one ends the handshake.")
     psk_max_bytes: Annotated[int, Field(ge=16, le=64)] = Field(default=32, description="Largest pre-shared key.")
     server_name_indication: bool = Field(
         default=True, description="Send the server name (SNI extension). The certificate's name is checked "

@@ -23,6 +23,7 @@ board layer's):
 
     command line 256, PSK identity 64, modem receive ring 512, reply 128 + text 129, board clock 12   1,101
     the provisioned CA file, read into RAM (PEM: 3/2 of the DER bytes + 80 per certificate + 1)       per profile
+    or, when larger, the device's certificate chain and key files (tls.client_certificate), after it   per profile
 
 tlsgen_check_ram() still refuses a linked image that does not fit target.ram_bytes (cmake/check_ram.py, exit 2):
 a larger application than the reference one can still not fit.
@@ -33,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.resolve import Resolution
+from tlsgen.resolve.client import client_key
 from tlsgen.stack import StackNeed, stack_need
 
 STATIC_NO_PSA = 320
@@ -72,9 +74,28 @@ def ca_file_bytes(r: Resolution) -> int:
     return max(der, pem)
 
 
+def client_files_bytes(r: Resolution) -> int:
+    """The device's certificate chain and key files (tls.client_certificate) as the reference firmware reads them
+    into the same buffer as the CA file, after it (examples/qemu-esp8266/main.cpp, kClientFilesBytes): DER, or
+    PEM as for the CA file; a key file is at most 4.5 bytes per RSA modulus byte + 80 (PKCS#8), or 4 per EC field
+    byte + 64."""
+    p = r.loaded.profile
+    cc = p.tls.client_certificate
+    if cc is None:
+        return 0
+    kind, size = client_key(cc.key)
+    key_der = size // 8 * 9 // 2 + 80 if kind == "rsa" else size * 4 + 64
+
+    def pem_or_der(der: int, certs: int) -> int:
+        return der * 3 // 2 + 80 * certs + 1 if p.tls.pem else der
+
+    return pem_or_der(cc.chain_bytes, cc.chain_certs) + pem_or_der(key_der, 1)
+
+
 def reference_app_ram(r: Resolution) -> int:
     """The static data of tlsgen's smallest reference application for this profile (module docstring)."""
-    return REFERENCE_APP_FIXED - REFERENCE_APP_MIN_FILE + max(REFERENCE_APP_MIN_FILE, ca_file_bytes(r))
+    return REFERENCE_APP_FIXED - REFERENCE_APP_MIN_FILE + max(REFERENCE_APP_MIN_FILE, ca_file_bytes(r),
+                                                              client_files_bytes(r))
 
 
 def tlsgen_static(r: Resolution) -> int:

@@ -21,6 +21,7 @@ from tlsgen import MBEDTLS_VERSION, RUNTIME_ABI, __version__
 from tlsgen.heap import HeapModel
 from tlsgen.ram import ram_plan
 from tlsgen.resolve import NEVER_DEFINED, Resolution
+from tlsgen.resolve.client import client_key
 from tlsgen.stack import stack_need
 
 OUTPUTS = ("mbedtls_config.h", "tlsgen_profile.hpp", "tlsgen_glue.cpp")
@@ -99,6 +100,10 @@ def context(r: Resolution, heap: Heap) -> dict:
     if r.uses_certificates:
         features.append(f"peer certificates: {', '.join(r.certificate_keys)}, verify {p.tls.verify}")
         features.append("signed with: " + ", ".join(a.name for a in r.signature_algorithms))
+    cc = p.tls.client_certificate
+    own = client_key(cc.key) if cc else ("", 0)
+    if cc:
+        features.append(f"client certificate: {cc.key} key, chain of {cc.chain_certs} ({cc.chain_bytes} DER bytes)")
     features += [
         f"records: in {r.in_content_len} / out {r.out_content_len} bytes of payload",
         f"heap: {heap.bytes} bytes ({heap.mode}; see tlsgen_profile.hpp)",
@@ -150,6 +155,12 @@ def context(r: Resolution, heap: Heap) -> dict:
         "board_time": r.defined("MBEDTLS_PLATFORM_TIME_ALT"),
         "peer_chain_max_bytes": p.tls.peer_chain_max_bytes,
         "peer_chain_max_certs": p.tls.peer_chain_max_certs,
+        "client_certificate": "true" if cc else "false",
+        "client_key": cc.key if cc else "none",
+        "client_key_rsa": "true" if cc and cc.key.startswith("rsa") else "false",
+        "client_key_bits": (own[1] if own[0] == "rsa" else own[1] * 8) if cc else 0,
+        "client_chain_bytes": cc.chain_bytes if cc else 0,
+        "client_chain_certs": cc.chain_certs if cc else 0,
         "ca_chain_bytes": p.tls.ca_chain_bytes if r.uses_certificates and r.verify != "none" else 0,
         "ca_chain_certs": p.tls.ca_chain_certs if r.uses_certificates and r.verify != "none" else 0,
         "pem": "true" if r.uses_certificates and p.tls.pem else "false",

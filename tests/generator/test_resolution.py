@@ -253,3 +253,50 @@ def test_debug_builds_get_a_printf_hook_not_libc_printf(resolved):
     r = resolved(kind="ecdsa", platform_extra="  debug: {level: 2}\n")
     assert {"MBEDTLS_DEBUG_C", "MBEDTLS_PLATFORM_PRINTF_ALT"} <= names(r)
     assert r.macro("MBEDTLS_PLATFORM_PRINTF_ALT").reasons[0][1] == "platform.debug.level"
+
+
+# ---- tls.client_certificate (mutual TLS) -------------------------------------------------------------
+
+def test_client_rsa_key_beside_an_ecdsa_server_compiles_rsa_signing(resolved):
+    """A device with an RSA-3072 key and a server with ECDSA: RSA and PKCS#1 v1.5 (TLS 1.2's CertificateVerify)
+    come in for the device's key alone, and the largest integer is its modulus, not the curve's."""
+    r = resolved(kind="ecdsa", tls_extra="  client_certificate: {key: rsa3072, chain_bytes: 1200}\n")
+    m = {x.name: x for x in r.macros}
+    assert "MBEDTLS_RSA_C" in m and "MBEDTLS_PKCS1_V15" in m
+    assert "tls.client_certificate.key" in m["MBEDTLS_PKCS1_V15"].reason_text
+    assert m["MBEDTLS_MPI_MAX_SIZE"].value == "384"
+    assert "tls.client_certificate.key" in m["MBEDTLS_MPI_MAX_SIZE"].reason_text
+    assert "MBEDTLS_PKCS1_V21" not in m  # TLS 1.2 only: no RSA-PSS
+
+
+def test_client_ecdsa_key_beside_an_rsa_server_compiles_ecdsa_signing(resolved):
+    r = resolved(kind="rsa", tls_extra="  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n")
+    m = {x.name: x for x in r.macros}
+    for name in ("MBEDTLS_ECDSA_C", "MBEDTLS_ASN1_WRITE_C", "MBEDTLS_ECP_C"):
+        assert "tls.client_certificate.key" in m[name].reason_text, name
+
+
+def test_no_client_certificate_compiles_nothing_for_it(resolved):
+    plain = names(resolved(kind="rsa"))
+    with_cert = names(resolved(kind="rsa", tls_extra="  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n"))
+    assert "MBEDTLS_ECDSA_C" not in plain and "MBEDTLS_ECDSA_C" in with_cert
+
+
+def test_client_certificate_constants_and_heap_line(write_profile, tmp_path):
+    from tlsgen.cli import main
+
+    text = profile_text(kind="ecdsa", tls_extra="  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1000, "
+                                                 "chain_certs: 2}\n")
+    out = tmp_path / "out"
+    assert main([write_profile(text), "-o", str(out), "--quiet"]) == 0
+    header = (out / "tlsgen_profile.hpp").read_text()
+    for line in ("kClientCertificate = true;", "kClientKeyRsa = false;", "kClientKeyBits = 256;",
+                 "kClientChainBytes = 1000;", "kClientChainCerts = 2;"):
+        assert line in header, line
+    b = build(write_profile(text))
+    line = b.heap.model.line("client certificate")
+    assert line.bytes > 1000  # at least the chain's DER copy, besides the parsed structures and the key
+    plain_path = write_profile(profile_text(kind="ecdsa"), "plain.yaml")
+    assert b.heap.model.total > build(plain_path).heap.model.total
+    assert main([plain_path, "-o", str(tmp_path / "plain"), "--quiet"]) == 0
+    assert "kClientCertificate = false;" in (tmp_path / "plain" / "tlsgen_profile.hpp").read_text()

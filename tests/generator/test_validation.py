@@ -160,6 +160,33 @@ insecure:
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                                             "TLS1-3-AES-128-GCM-SHA256")
      .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "datagram (DTLS) is not supported yet"),
+    # tls.client_certificate (mutual TLS): what the device can send and sign with.
+    ("client-cert-psk-only", sub(PSK, "platform:\n", "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n"
+     "platform:\n"), 7, 23,
+     "no cipher suite uses certificates (PSK only): a server asks for a client certificate only in a certificate "
+     "handshake"),
+    ("client-key-curve-not-enabled", sub(ECDSA, "  groups: [secp256r1]\n", "  groups: [secp256r1]\n"
+     "  client_certificate: {key: ecdsa_secp384r1, chain_bytes: 600}\n"), 8, 29,
+     "ecdsa_secp384r1 is a key on secp384r1, which tls.groups does not enable"),
+    ("client-key-unknown", sub(ECDSA, "  groups: [secp256r1]\n", "  groups: [secp256r1]\n"
+     "  client_certificate: {key: ecdsa_secp521r1, chain_bytes: 600}\n"), 8, 29,
+     "got 'ecdsa_secp521r1'; allowed: 'ecdsa_secp256r1', 'ecdsa_secp384r1', 'rsa2048' or 'rsa3072'"),
+    ("client-chain-below-one-certificate", sub(ECDSA, "  groups: [secp256r1]\n", "  groups: [secp256r1]\n"
+     "  client_certificate: {key: rsa2048, chain_bytes: 300}\n"), 8, 51,
+     "300 bytes cannot hold 1 certificate(s) with a rsa2048 leaf"),
+    ("client-chain-beyond-one-record", sub(ECDSA, "  groups: [secp256r1]\n", "  groups: [secp256r1]\n"
+     "  out_content_len: 1024\n  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1500, chain_certs: 2}\n"),
+     9, 59, "makes a 1518-byte Certificate message, and mbedTLS 3.6 sends it in one record, but tls.out_content_len "
+     "is 1024"),
+    ("client-rsa-key-tls13-without-pss", sub(sub(ECDSA, '["1.2"]', '["1.3"]'), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+     "TLS1-3-AES-128-GCM-SHA256").replace("platform:\n", "  client_certificate: {key: rsa2048, chain_bytes: 900}\n"
+     "platform:\n"), 8, 29,
+     "a TLS 1.3 client signs CertificateVerify with an RSA key using RSA-PSS"),
+    ("client-ecdsa-key-tls13-scheme-not-listed", sub(sub(ECDSA, '["1.2"]', '["1.3"]'),
+     "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "TLS1-3-AES-128-GCM-SHA256").replace(
+     "  groups: [secp256r1]\n", "  groups: [secp256r1, secp384r1]\n  signature_algorithms: [ecdsa_secp256r1_sha256]\n"
+     "  client_certificate: {key: ecdsa_secp384r1, chain_bytes: 700}\n"), 9, 29,
+     "a TLS 1.3 client signs CertificateVerify with ecdsa_secp384r1_sha384 for a secp384r1 key"),
     ("merge-key", PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: {cpu: host}"), 4, 3, "merge keys"),
     ("merge-key-with-alias", "base: &b {cpu: host}\n" + PSK.replace("target: {cpu: cortex-m4}", "target:\n  <<: *b"),
      1, 7, "YAML anchors and aliases ('&name', '*name') are not supported in profiles"),

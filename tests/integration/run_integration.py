@@ -91,6 +91,10 @@ class Expect:
     offer: str | None = None         # --resume: offer_session()'s code before the second
     resumed: int | None = None       # --resume: SslTcpStack::resumed() after the second handshake, which the
                                      # server's own page must confirm (reused / new)
+    client_cert: tuple[int, int] | None = None  # TLSGEN_CLIENT_CERT (loaded, server_saw): whether
+                                     # client_certificate() loaded one, and whether the server's page shows it
+    external_signatures: int | None = None  # --external-key: calls of the signing function (the check
+                                     # client_certificate() makes, then one CertificateVerify per handshake)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +115,8 @@ class Case:
     server_command: str | None = None  # openssl_interactive: sent to s_server's stdin once connected
     saved_by_earlier_run: bool = False  # first a run that saves its session to a file, against a server
                                         # that then stops; the case's run offers it to a fresh server
+    variant: str | None = None       # another PROFILES entry for the server's options and the expected suite
+                                     # and version (the same client: a profile with both TLS versions)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +151,13 @@ PROFILES: dict[str, Profile] = {
         openssl_args=("-tls1_2", "-cipher", "PSK-AES128-CCM8", "-nocert"),
         gnutls_priority="NONE:+VERS-TLS1.2:+AES-128-CCM-8:+AEAD:+PSK:+SIGN-ALL:+COMP-NULL:+CTYPE-X509",
         uses_psk=True, suite="TLS-PSK-WITH-AES-128-CCM-8", version="TLSv1.2"),
+    # Test-only: TLS 1.2 ECDHE-ECDSA and TLS 1.3 with a P-256 client certificate (mutual TLS); the server
+    # picks the version (the TLS 1.3 cases use the "host-mtls/1.3" variant's server options).
+    "host-mtls": Profile(**ECDHE_ECDSA_TLS12),
+    "host-mtls/1.3": Profile(
+        openssl_args=("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "P-256"),
+        gnutls_priority="NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
+        uses_psk=False, suite="TLS1-3-AES-128-GCM-SHA256", version="TLSv1.3"),
 }
 ALPN_OFFER = "http/1.1,h2"  # host-debug-alpn's tls.alpn, in the client's order of preference
 
@@ -157,6 +170,8 @@ def cases_for(profile_name: str) -> dict[str, Case]:
                 verify_flags=-1 if p.uses_psk else 0)
     eof = Expect(code="kTls", detail=MBEDTLS_ERR_SSL_CONN_EOF, verify_flags=-1, step="connect")
     cases: dict[str, Case] = {}
+    if profile_name == "host-mtls":
+        return mtls_cases(p, ok)
     if profile_name == "host-debug-alpn":
         return debug_alpn_cases(p, ok)
     if profile_name == "host-psk-tickets":
@@ -317,6 +332,64 @@ def ticket_cases(p: Profile, ok: Expect) -> dict[str, Case]:
     }
 
 
+def mtls_cases(p: Profile, ok: Expect) -> dict[str, Case]:
+    """host-mtls: the device's certificate (SslConfig::client_certificate) for servers that require one
+    (s_server -Verify 1, gnutls-serv --require-client-cert), TLS 1.2 and 1.3; what a wrong key, a missing or
+    an untrusted certificate do."""
+    ca = ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
+    own = ca + ("--client-cert", "{certs}/client.pem", "--client-key", "{certs}/client.key")
+    v13 = PROFILES["host-mtls/1.3"]
+    ok13 = dataclasses.replace(ok, suite=v13.suite, version=v13.version)
+    sent = dataclasses.replace(ok, client_cert=(1, 1))
+    sent13 = dataclasses.replace(ok13, client_cert=(1, 1))
+    # -verify_return_error: s_server otherwise logs a failed client verification and carries on.
+    require = ("-Verify", "1", "-verify_return_error", "-CAfile", "{certs}/ca.pem")
+    gnutls_require = ("--require-client-cert", "--verify-client-cert", "--x509cafile", "{certs}/ca.pem")
+    # A server that requires a certificate and gets none (or one it cannot verify) ends the handshake with a
+    # fatal alert: mbedTLS reports MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE (-0x7780) from connect().
+    alert = Expect(code="kTls", detail=-0x7780, step="connect", verify_flags=-1)
+    # In TLS 1.3 the client's handshake is complete before the server has checked its certificate: the alert
+    # arrives with the first read. GnuTLS (TLS 1.2) closes without an alert: MBEDTLS_ERR_SSL_CONN_EOF (-0x7280).
+    alert13 = dataclasses.replace(alert, step="read")
+    closed = dataclasses.replace(alert, detail=None, details=(-0x7780, -0x7280))
+    return {
+        "mtls": Case("openssl", server_args=require, client_args=own, expect=sent, heap_proof=True),
+        "mtls_tls13": Case("openssl", server_args=require, client_args=own, expect=sent13, heap_proof=True,
+                           variant="host-mtls/1.3"),
+        "gnutls_mtls": Case("gnutls", server_args=gnutls_require, client_args=own,
+                            expect=dataclasses.replace(sent, status_line="HTTP/1.0 200 OK")),
+        "gnutls_mtls_tls13": Case("gnutls", server_args=gnutls_require, client_args=own, variant="host-mtls/1.3",
+                                  expect=dataclasses.replace(sent13, status_line="HTTP/1.0 200 OK")),
+        # The chain and key as DER, as a device that stores them in flash does.
+        "mtls_der": Case("openssl", server_args=require, expect=sent,
+                         client_args=ca + ("--client-cert", "{certs}/client.der", "--client-key", "{certs}/client-key.der")),
+        # The key outside the configuration: a signing function (a software stand-in for a secure element).
+        "mtls_external_key": Case("openssl", server_args=require, client_args=own + ("--external-key",),
+                                  expect=dataclasses.replace(sent, external_signatures=2)),
+        "mtls_external_key_tls13": Case("openssl", server_args=require, client_args=own + ("--external-key",),
+                                        expect=dataclasses.replace(sent13, external_signatures=2),
+                                        variant="host-mtls/1.3"),
+        "mtls_external_wrong_key": Case("openssl", server_args=require, expect=Expect(
+            code="kInvalidArgument", detail=None, step="config", verify_flags=-1), client_args=ca + (
+            "--client-cert", "{certs}/client.pem", "--client-key", "{certs}/other-client.key", "--external-key")),
+        # A server that does not ask: the certificate is loaded and not sent.
+        "mtls_not_requested": Case("openssl", client_args=own, expect=dataclasses.replace(ok, client_cert=(1, 0))),
+        # A key that is not the certificate's: refused by client_certificate(), before any connection.
+        "mtls_wrong_key": Case("openssl", server_args=require, expect=Expect(
+            code="kInvalidArgument", detail=None, step="config", verify_flags=-1),
+            client_args=ca + ("--client-cert", "{certs}/client.pem", "--client-key", "{certs}/other-client.key")),
+        "mtls_missing_cert": Case("openssl", server_args=require, client_args=ca, expect=alert),
+        "mtls_missing_cert_tls13": Case("openssl", server_args=require, client_args=ca, expect=alert13,
+                                        variant="host-mtls/1.3"),
+        "gnutls_mtls_missing_cert": Case("gnutls", server_args=gnutls_require, client_args=ca, expect=closed),
+        # Signed by a CA the server does not trust.
+        "mtls_untrusted_cert": Case("openssl", server_args=require, expect=alert, client_args=ca + (
+            "--client-cert", "{certs}/untrusted-client.pem", "--client-key", "{certs}/client.key")),
+        "gnutls_mtls_untrusted_cert": Case("gnutls", server_args=gnutls_require, expect=closed, client_args=ca + (
+            "--client-cert", "{certs}/untrusted-client.pem", "--client-key", "{certs}/client.key")),
+    }
+
+
 def debug_alpn_cases(p: Profile, ok: Expect) -> dict[str, Case]:
     """host-debug-alpn: ALPN negotiated with s_server -alpn, mbedTLS's debug output through the
     callback, mbedtls_strerror() texts."""
@@ -383,6 +456,13 @@ def run_checked(cmd: list[str], cwd: Path) -> None:
         raise SystemExit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}{r.stderr}")
 
 
+CLIENT_EXT = """[v3_client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+"""
+
+
 def make_certs(openssl: str, work: Path) -> Path:
     final = work / "certs"
     if (final / "done").exists():
@@ -417,7 +497,19 @@ def make_certs(openssl: str, work: Path) -> Path:
     run_checked([o, "ca", "-batch", "-config", "ca.cnf", "-keyfile", "ca.key", "-cert", "ca.pem",
                  "-in", "server.csr", "-out", "expired.pem", "-notext", "-extensions", "v3_server",
                  "-startdate", "20200101000000Z", "-enddate", "20210101000000Z"], tmp)
-    for name in ("ca", "server"):
+    # The device's certificate (mutual TLS): CN=tlsgen-device, for client authentication, signed by the test
+    # CA; the same key certified by the unrelated CA; an unrelated key; both in DER as well.
+    (tmp / "client_ext.cnf").write_text(CLIENT_EXT)
+    key("client")
+    key("other-client")
+    run_checked([o, "req", "-new", "-key", "client.key", "-subj", "/CN=tlsgen-device", "-out", "client.csr"], tmp)
+    for name, issuer in (("client", "ca"), ("untrusted-client", "other-ca")):
+        run_checked([o, "x509", "-req", "-in", "client.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key",
+                     "-set_serial", "3", "-days", "825", "-sha256", "-extfile", "client_ext.cnf", "-extensions",
+                     "v3_client", "-out", f"{name}.pem"], tmp)
+    run_checked([o, "x509", "-in", "client.pem", "-outform", "der", "-out", "client.der"], tmp)
+    run_checked([o, "pkey", "-in", "client.key", "-outform", "der", "-out", "client-key.der"], tmp)
+    for name in ("ca", "server", "client"):
         run_checked([o, "verify", "-CAfile", "ca.pem", f"{name}.pem"], tmp)
     # The CA in DER (a certificate is binary: NUL bytes inside), as a pem: false device stores it.
     run_checked([o, "x509", "-in", "ca.pem", "-outform", "der", "-out", "ca.der"], tmp)
@@ -825,7 +917,7 @@ def openssl_server(openssl: str, profile: Profile, case: Case, certs: Path, port
     cmd = [openssl, "s_server", "-accept", f"127.0.0.1:{port}"]
     if not interactive:
         cmd.append("-WWW" if files else "-www")
-    cmd += list(profile.openssl_args) + list(case.server_args)
+    cmd += list(profile.openssl_args) + [a.replace("{certs}", str(certs)) for a in case.server_args]
     if profile.uses_psk:
         cmd += ["-psk", case.server_psk, "-psk_identity", PSK_IDENTITY]
     else:
@@ -836,7 +928,8 @@ def openssl_server(openssl: str, profile: Profile, case: Case, certs: Path, port
 
 def gnutls_server(gnutls: str, profile: Profile, case: Case, certs: Path, port: int, work: Path) -> ProcessServer:
     assert profile.gnutls_priority is not None
-    cmd = [gnutls, "--http", "--port", str(port), "--priority", profile.gnutls_priority, *case.server_args]
+    cmd = [gnutls, "--http", "--port", str(port), "--priority", profile.gnutls_priority,
+           *(a.replace("{certs}", str(certs)) for a in case.server_args)]
     if profile.uses_psk:
         pskfile = work / "gnutls-psk.txt"
         pskfile.write_text(f"{PSK_IDENTITY}:{case.server_psk}\n")
@@ -908,6 +1001,15 @@ def check(case: Case, out: dict[str, dict[str, str]], rc: int) -> list[str]:
             errors.append(f"save_session() gave {saved}, expected {e.session}")
         elif e.session == "kOk" and int(saved.get("bytes", 0)) == 0:
             errors.append("save_session() succeeded with 0 bytes")
+    if e.client_cert is not None:
+        cc = out.get("TLSGEN_CLIENT_CERT", {})
+        got = (int(cc.get("loaded", -1)), int(cc.get("server_saw", -1)))
+        if got != e.client_cert:
+            errors.append(f"client certificate (loaded, seen by the server) {got}, expected {e.client_cert}")
+    if e.external_signatures is not None:
+        calls = int(out.get("TLSGEN_CLIENT_CERT", {}).get("external_signatures", -1))
+        if calls != e.external_signatures:
+            errors.append(f"the signing function was called {calls} times, expected {e.external_signatures}")
     if e.offer is not None and out.get("TLSGEN_OFFER", {}).get("code") != e.offer:
         errors.append(f"offer_session() gave {out.get('TLSGEN_OFFER')}, expected {e.offer}")
     if e.resumed is not None:
@@ -1235,8 +1337,8 @@ def check_debug_log(path: Path, expect_success: bool) -> tuple[list[str], dict[s
 
 
 def run_case(args: argparse.Namespace) -> int:
-    profile = PROFILES[args.profile]
     case = cases_for(args.profile)[args.case]
+    profile = PROFILES[case.variant or args.profile]
     work = Path(args.work).resolve()
     certs = make_certs(args.openssl, work)
     if any("partly-bad-ca.pem" in a for a in case.client_args):

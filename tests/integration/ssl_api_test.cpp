@@ -4,6 +4,7 @@
 // Built once per host profile (ssl_api_test_<profile>).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,8 @@
 
 #include "mbedtls/build_info.h"
 #include "mbedtls/net_sockets.h"
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/pk.h"
 #include "mbedtls/platform.h"
 #include "mbedtls/ssl.h"
 #include "tlsgen/glue.hpp"
@@ -46,6 +49,42 @@ constexpr char kTestCaPem[] =
     "AgNHADBEAiBADLIXOkbxghU51romAlbJTIs16ortQSNDZXlqq73DiwIgUkKeMo19\n"
     "YBtodfPjMue0D2uUSdRpPwRyvEUHEvawpLQ=\n"
     "-----END CERTIFICATE-----\n";
+
+// The device's P-256 certificate (CN=tlsgen-device) and its key; an unrelated P-256 key; a P-384 key.
+constexpr char kDeviceCertPem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBdDCCARqgAwIBAgIBBzAKBggqhkjOPQQDAjANMQswCQYDVQQDDAJjYTAeFw0y\n"
+    "NjEyMDMwMjI5MTBaFw0zNjExMzAwMjI5MTBaMBgxFjAUBgNVBAMMDXRsc2dlbi1k\n"
+    "ZXZpY2UwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQh3/3JzbOeiDRNzcx3GW41\n"
+    "qY1yOW5fQrITY3Ljzttm9P3SYifbSONw77c/j3C/PhKx2/ryxWtMPebBsWo1ED3A\n"
+    "o2AwXjAMBgNVHRMBAf8EAjAAMA4GA1UdDwEB/wQEAwIHgDAdBgNVHQ4EFgQU68n9\n"
+    "YuixKSCMEQDa429/XUjJh/AwHwYDVR0jBBgwFoAU8FEOuQ5Yc1DNfO8rXV5nBSV9\n"
+    "rZEwCgYIKoZIzj0EAwIDSAAwRQIhAIR661DcrslaEEwSs/YfaJgccTnXvvvY2whU\n"
+    "ARtf3QOsAiB3dfRQGQbFf7R4uPEibLHy6G4dWAh7GV3EDTYAcXuGyw==\n"
+    "-----END CERTIFICATE-----\n";
+constexpr char kDeviceKeyPem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgmW5o/2XSVpMvKcwG\n"
+    "UEmJtOYFKjLDTUf7clA5s7QXqXWhRANCAAQh3/3JzbOeiDRNzcx3GW41qY1yOW5f\n"
+    "QrITY3Ljzttm9P3SYifbSONw77c/j3C/PhKx2/ryxWtMPebBsWo1ED3A\n"
+    "-----END PRIVATE KEY-----\n";
+// An unrelated P-256 key.
+constexpr char kOtherKeyPem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgxvjkT3RLmtWCItL/\n"
+    "9ZdqdH6+kyCuzq6mkFj5Nu1Gdw2hRANCAAQE+rniwkXAFCEm3FZZz63UDeQy/dVe\n"
+    "Z/fmnIMf1lR7g+eSBEZaLov3fqcnx5092m1qyrKLjFvtATM5+i2USfNI\n"
+    "-----END PRIVATE KEY-----\n";
+// A P-384 key (not the profile's key type).
+constexpr char kP384KeyPem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDDmez5XPgST4q/e6eeh\n"
+    "wbgpRZtoJhb3LuUCCF8eGpnZ/bsE5EH/kCAR5bAa0/XPNyuhZANiAATmD7BZlksZ\n"
+    "6Igae5FeZ8PFIMRAZoCT15iAyZCHuJXPRy+4pFb1gjRkqR3cZfIo/6J17N8Ht8E/\n"
+    "YUw/QmJBQ9xgiSA5FXJ0LJAs22tujci6sOWJU8zz1Gdy8JWfi2dobFY=\n"
+    "-----END PRIVATE KEY-----\n";
+// kDeviceKeyPem's private scalar, big-endian (openssl pkey -text).
+constexpr char kDeviceKeyScalarHex[] = "996e68ff65d256932f29cc06504989b4e6052a32c34d47fb725039b3b417a975";
 
 std::span<const std::byte> bytes(const char* s) { return {reinterpret_cast<const std::byte*>(s), std::strlen(s)}; }
 
@@ -295,6 +334,185 @@ TEST_F(SslApi, Config_CaChainPartlyBad_DropsWholeChain) {
   // A later good call trusts again.
   ASSERT_TRUE(config.ca_chain(kTestCaPem).ok());
   EXPECT_NE(config.native()->MBEDTLS_PRIVATE(ca_chain), nullptr);
+}
+#endif
+
+// ---- the device's certificate (tls.client_certificate) ---------------------------------------------
+
+TEST_F(SslApi, Config_ClientCertificate_OnlyWithTheProfilesField) {
+  ASSERT_TRUE(make_config().ok());
+  const Status st = config.client_certificate(kDeviceCertPem, kDeviceKeyPem);
+  if constexpr (profile::kClientCertificate) {
+    EXPECT_TRUE(st.ok()) << tlsgen::name(st.code()) << " " << st.detail();
+    EXPECT_TRUE(config.has_client_certificate());
+  } else {
+    // Without the field the heap is not sized for it (and a PSK-only profile has no X.509 at all).
+    EXPECT_EQ(st.code(), Code::kFailedPrecondition);
+    EXPECT_FALSE(config.has_client_certificate());
+  }
+  EXPECT_EQ(config.client_certificate(nullptr, kDeviceKeyPem).code(), Code::kInvalidArgument);
+  EXPECT_EQ(config.client_certificate(kDeviceCertPem, nullptr).code(), Code::kInvalidArgument);
+}
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+// The key as it sits in RAM on this host: mbedTLS's limbs are little-endian words, least significant first,
+// so the whole number is the big-endian scalar reversed.
+std::vector<std::byte> scalar_in_memory() {
+  std::vector<std::byte> out;
+  const std::string hex = kDeviceKeyScalarHex;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+bool heap_holds(const std::vector<std::byte>& needle) {
+  const std::span<std::byte> region = tlsgen::glue::heap_region();
+  return std::search(region.begin(), region.end(), needle.begin(), needle.end()) != region.end();
+}
+
+TEST_F(SslApi, ClientCertificate_KeyPairAndSizesChecked_AllOrNothing) {
+  if constexpr (!profile::kClientCertificate) {
+    // Refused before anything is parsed, whatever the input: nothing reaches the heap.
+    ASSERT_TRUE(make_config().ok());
+    const std::size_t empty = heap_in_use();
+    EXPECT_EQ(config.client_certificate(kDeviceCertPem, kOtherKeyPem).code(), Code::kFailedPrecondition);
+    EXPECT_EQ(config.client_certificate(kDeviceCertPem, kP384KeyPem).code(), Code::kFailedPrecondition);
+    EXPECT_EQ(heap_in_use(), empty);
+  } else {
+    ASSERT_TRUE(make_config().ok());
+    const std::size_t empty = heap_in_use();
+    ASSERT_TRUE(config.client_certificate(kDeviceCertPem, kDeviceKeyPem).ok());
+    EXPECT_GT(heap_in_use(), empty);  // the parsed chain and key live on the heap
+    EXPECT_NE(config.native()->MBEDTLS_PRIVATE(key_cert), nullptr);
+
+    // A key that is not the certificate's: refused with the pair check's code, and the earlier identity is
+    // gone too (all or nothing): the configuration sends no certificate.
+    const Status wrong = config.client_certificate(kDeviceCertPem, kOtherKeyPem);
+    EXPECT_EQ(wrong.code(), Code::kInvalidArgument);
+    EXPECT_LT(wrong.detail(), 0);
+    EXPECT_FALSE(config.has_client_certificate());
+    EXPECT_EQ(config.native()->MBEDTLS_PRIVATE(key_cert), nullptr);
+    EXPECT_EQ(heap_in_use(), empty);
+
+    // A key of another type or size than the profile's (P-384 for a P-256 profile): its size in the detail; a
+    // curve the profile does not compile in does not even parse (MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE).
+#if defined(MBEDTLS_ECP_DP_SECP384R1_ENABLED)
+    EXPECT_EQ(config.client_certificate(kDeviceCertPem, kP384KeyPem), Status(Code::kInvalidArgument, 384));
+#else
+    EXPECT_EQ(config.client_certificate(kDeviceCertPem, kP384KeyPem), Status(Code::kTls, -0x3A00));
+#endif
+    EXPECT_EQ(heap_in_use(), empty);
+
+    // A key that does not parse: mbedTLS's code.
+    const Status garbage = config.client_certificate(kDeviceCertPem, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    EXPECT_EQ(garbage.code(), Code::kTls);
+    EXPECT_LT(garbage.detail(), 0);
+
+    // A chain beyond what the profile declares (more certificates, or more DER bytes): the heap and the output
+    // record are sized for the declared one.
+    std::string chain(kDeviceCertPem);
+    for (std::size_t i = 0; i < profile::kClientChainCerts; ++i) chain += kDeviceCertPem;
+    const Status big = config.client_certificate(chain.c_str(), kDeviceKeyPem);
+    EXPECT_EQ(big.code(), Code::kResourceExhausted);
+    EXPECT_GT(big.detail(), 0);
+    EXPECT_EQ(heap_in_use(), empty);
+
+    // And a good call after all of that works.
+    ASSERT_TRUE(config.client_certificate(kDeviceCertPem, kDeviceKeyPem).ok());
+    EXPECT_TRUE(config.has_client_certificate());
+  }
+}
+
+TEST_F(SslApi, ClientCertificate_KeyWipedOnDeinitAndOnReplace) {
+  static_assert(sizeof(mbedtls_mpi_uint) == 8, "the memory probe reads the key as this host's 64-bit limbs");
+  if constexpr (!profile::kClientCertificate) {
+    // Never loaded, so never in memory.
+    ASSERT_TRUE(make_config().ok());
+    EXPECT_FALSE(config.client_certificate(kDeviceCertPem, kDeviceKeyPem).ok());
+    EXPECT_FALSE(heap_holds(scalar_in_memory()));
+  } else {
+    const std::vector<std::byte> scalar = scalar_in_memory();
+    ASSERT_FALSE(heap_holds(scalar));
+    ASSERT_TRUE(make_config().ok());
+    ASSERT_TRUE(config.client_certificate(kDeviceCertPem, kDeviceKeyPem).ok());
+    ASSERT_TRUE(heap_holds(scalar));  // the probe finds the parsed key
+    // A failed call drops the key it replaces: wiped, not just freed.
+    ASSERT_EQ(config.client_certificate(kDeviceCertPem, kOtherKeyPem).code(), Code::kInvalidArgument);
+    EXPECT_FALSE(heap_holds(scalar));
+    ASSERT_TRUE(config.client_certificate(kDeviceCertPem, kDeviceKeyPem).ok());
+    ASSERT_TRUE(heap_holds(scalar));
+    config.deinit();
+    EXPECT_FALSE(heap_holds(scalar));
+  }
+}
+#endif
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+// A software stand-in for a secure element: the key held apart, a signing function that counts its calls.
+struct TestSigner {
+  mbedtls_pk_context key{};
+  tlsgen::SslPlatform* platform = nullptr;
+  int calls = 0;
+  int fail_with = 0;  // != 0: the signing function fails with this
+};
+
+int test_sign(void* context, mbedtls_md_type_t md, std::span<const std::byte> digest, std::span<std::byte> out,
+              std::size_t* written) {
+  auto* s = static_cast<TestSigner*>(context);
+  ++s->calls;
+  if (s->fail_with != 0) return s->fail_with;
+  return mbedtls_pk_sign(&s->key, md, reinterpret_cast<const unsigned char*>(digest.data()), digest.size(),
+                         reinterpret_cast<unsigned char*>(out.data()), out.size(), written, mbedtls_ctr_drbg_random,
+                         s->platform->drbg());
+}
+
+TEST_F(SslApi, ClientCertificate_ExternalKey_CheckedOnceAndAllOrNothing) {
+  ASSERT_TRUE(make_config().ok());
+  const std::size_t empty = heap_in_use();
+  TestSigner signer;
+  signer.platform = &platform;
+  mbedtls_pk_init(&signer.key);
+  const auto cert = std::span(reinterpret_cast<const std::byte*>(kDeviceCertPem), sizeof kDeviceCertPem);
+  EXPECT_EQ(config.client_certificate(cert, nullptr, &signer).code(), Code::kInvalidArgument);
+  if constexpr (!profile::kClientCertificate) {
+    EXPECT_EQ(config.client_certificate(cert, test_sign, &signer).code(), Code::kFailedPrecondition);
+    EXPECT_EQ(signer.calls, 0);
+  } else {
+    // The right key: one signature over a random digest, verified with the certificate's key; then mbedTLS
+    // signs through it in handshakes (integration.host-mtls.mtls_external_key*).
+    ASSERT_EQ(mbedtls_pk_parse_key(&signer.key, reinterpret_cast<const unsigned char*>(kDeviceKeyPem),
+                                   sizeof kDeviceKeyPem, nullptr, 0, mbedtls_ctr_drbg_random, platform.drbg()),
+              0);
+    const std::size_t with_signer_key = heap_in_use();
+    ASSERT_TRUE(config.client_certificate(cert, test_sign, &signer).ok());
+    EXPECT_EQ(signer.calls, 1);
+    EXPECT_TRUE(config.has_client_certificate());
+    EXPECT_NE(config.native()->MBEDTLS_PRIVATE(key_cert), nullptr);
+
+    // A signing function that fails: refused with its code, and the earlier identity is gone.
+    signer.fail_with = -0x4F80;  // whatever negative code the secure element reports
+    EXPECT_EQ(config.client_certificate(cert, test_sign, &signer), Status(Code::kInvalidArgument, -0x4F80));
+    EXPECT_FALSE(config.has_client_certificate());
+    EXPECT_EQ(config.native()->MBEDTLS_PRIVATE(key_cert), nullptr);
+    EXPECT_EQ(heap_in_use(), with_signer_key);  // the chain went too
+
+    // A key that is not the certificate's: its signature does not verify.
+    signer.fail_with = 0;
+    mbedtls_pk_free(&signer.key);
+    mbedtls_pk_init(&signer.key);
+    ASSERT_EQ(mbedtls_pk_parse_key(&signer.key, reinterpret_cast<const unsigned char*>(kOtherKeyPem),
+                                   sizeof kOtherKeyPem, nullptr, 0, mbedtls_ctr_drbg_random, platform.drbg()),
+              0);
+    const Status wrong = config.client_certificate(cert, test_sign, &signer);
+    EXPECT_EQ(wrong.code(), Code::kInvalidArgument);
+    EXPECT_LT(wrong.detail(), 0);
+    EXPECT_FALSE(config.has_client_certificate());
+  }
+  mbedtls_pk_free(&signer.key);
+  config.deinit();
+  EXPECT_LE(heap_in_use(), empty);
 }
 #endif
 

@@ -11,6 +11,9 @@
 //   TLSGEN_ALPN selected=<protocol|none>                    (with --alpn)
 //   TLSGEN_DEBUG calls=<n> file=<path>                      (with --debug-log: the callback's records)
 //   TLSGEN_CA_EXTRA code=<Code> detail=<int>                (with --ca-extra: the second ca_chain())
+//   TLSGEN_CLIENT_CERT loaded=<0|1> server_saw=<0|1>         (after the reply: whether client_certificate()
+//     loaded one (--client-cert, --client-key), and whether the server's page shows it: the subject
+//     CN=tlsgen-device on s_server -www's "Client certificate" and gnutls-serv --http's peer certificate)
 //   TLSGEN_HELLO_REQUEST ...                                (with --hello-request, see below)
 //   TLSGEN_CONNECTED                                        (with --announce-connected: the request is out)
 //   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> in=<in_content_len> out=<...> peer_chain_max=<bytes>
@@ -55,7 +58,9 @@
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include "mbedtls/build_info.h"
 #if defined(MBEDTLS_ERROR_C)
+#include "mbedtls/ctr_drbg.h"
 #include "mbedtls/error.h"
+#include "mbedtls/pk.h"
 #endif
 #include "tlsgen/glue.hpp"
 #include "tlsgen/posix_tcp_stack.hpp"
@@ -165,6 +170,10 @@ struct Options {
   std::string alpn;             // comma-separated ALPN protocols to offer
   std::string debug_log;        // file for mbedTLS's debug callback records
   std::string ca_extra_file;    // a second ca_chain() call after --ca (its failure is printed, not fatal)
+  std::string client_cert_file; // client_certificate(): the device's chain (PEM or DER) ...
+  std::string client_key_file;  // ... and its key (PEM or DER)
+  bool external_key = false;    // --external-key: the key signs through a signing function (a software
+                                // stand-in for a secure element), not through client_certificate()'s parser
   std::size_t request_pad = 0;
   int timeout_ms = 5000;
   std::string trace_file;       // --trace: write every heap call as op,size,id (the shared traces' format)
@@ -196,6 +205,8 @@ bool parse(int argc, char** argv, Options& o) {
     } else if (a == "--hello-request") {
       o.hello_request = true;
       o.nonblocking = true;
+    } else if (a == "--external-key") {
+      o.external_key = true;
     } else if (!has_value) {
       std::fprintf(stderr, "missing value for %s\n", a.c_str());
       return false;
@@ -207,6 +218,11 @@ bool parse(int argc, char** argv, Options& o) {
       o.server_name = argv[++i];
     } else if (a == "--ca") {
       o.ca_file = argv[++i];
+    } else if (a == "--client-cert" && has_value) {
+      o.client_cert_file = argv[++i];
+    } else if (a == "--client-key" && has_value) {
+      o.client_key_file = argv[++i];
+
     } else if (a == "--psk") {
       o.psk_hex = argv[++i];
     } else if (a == "--psk-identity") {
@@ -409,6 +425,41 @@ const char* server_says_resumed(const std::string& reply) {
   return "unknown";
 }
 
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+// --external-key: the device key held apart from the configuration, as a secure element would hold it; the
+// signing function SslConfig calls signs with it. Counts its calls (TLSGEN_EXTERNAL_KEY line).
+struct Signer {
+  mbedtls_pk_context key{};
+  tlsgen::SslPlatform* platform = nullptr;
+  int calls = 0;
+} signer;
+
+tlsgen::Status load_signer(std::span<const std::byte> key, tlsgen::SslPlatform& platform) {
+  mbedtls_pk_init(&signer.key);
+  signer.platform = &platform;
+  const int ret = mbedtls_pk_parse_key(&signer.key, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                                       nullptr, 0, mbedtls_ctr_drbg_random, platform.drbg());
+  return ret == 0 ? tlsgen::Status() : tlsgen::Status::Tls(ret);
+}
+
+int sign_with_signer(void* context, mbedtls_md_type_t md, std::span<const std::byte> digest, std::span<std::byte> out,
+                     std::size_t* written) {
+  auto* s = static_cast<Signer*>(context);
+  ++s->calls;
+  return mbedtls_pk_sign(&s->key, md, reinterpret_cast<const unsigned char*>(digest.data()), digest.size(),
+                         reinterpret_cast<unsigned char*>(out.data()), out.size(), written, mbedtls_ctr_drbg_random,
+                         s->platform->drbg());
+}
+#else
+tlsgen::Status load_signer(std::span<const std::byte>, tlsgen::SslPlatform&) {
+  return tlsgen::Status(tlsgen::Code::kFailedPrecondition);
+}
+struct Signer {
+  int calls = 0;
+} signer;
+int sign_with_signer(void*, mbedtls_md_type_t, std::span<const std::byte>, std::span<std::byte>, std::size_t*) { return -1; }
+#endif
+
 // offer: the second session of a --resume run (offer saved_session); save: the first (save into it).
 void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpStack& tcp, bool offer = false,
                  bool save = false) {
@@ -508,6 +559,9 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     report("read", end, &tls, sock);
   }
   std::printf("TLSGEN_CLOSE detail=%d\n", static_cast<int>(end.detail()));
+  std::printf("TLSGEN_CLIENT_CERT loaded=%d server_saw=%d external_signatures=%d\n",
+              config.has_client_certificate() ? 1 : 0, reply.find("CN=tlsgen-device") != std::string::npos ? 1 : 0,
+              signer.calls);
   if (offer) {
     std::printf("TLSGEN_RESUMED resumed=%d server=%s\n", tls.resumed(sock) ? 1 : 0, server_says_resumed(reply));
   }
@@ -560,6 +614,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::vector<std::byte> psk = from_hex(o.psk_hex);
+  std::vector<std::byte> client_cert;
+  std::vector<std::byte> client_key;
+  if (!o.client_cert_file.empty() &&
+      (!read_certificates(o.client_cert_file, client_cert) || !read_certificates(o.client_key_file, client_key))) {
+    std::fprintf(stderr, "cannot read %s or %s\n", o.client_cert_file.c_str(), o.client_key_file.c_str());
+    return 2;
+  }
   std::vector<std::byte> ca_extra;
   if (!o.ca_extra_file.empty() && !read_certificates(o.ca_extra_file, ca_extra)) {
     std::fprintf(stderr, "cannot read %s\n", o.ca_extra_file.c_str());
@@ -606,6 +667,11 @@ int main(int argc, char** argv) {
       tlsgen::SslConfig config;
       st = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
       if (st.ok() && !ca.empty()) st = config.ca_chain(ca);
+      if (st.ok() && !client_cert.empty() && !o.external_key) st = config.client_certificate(client_cert, client_key);
+      if (st.ok() && !client_cert.empty() && o.external_key) {
+        st = load_signer(client_key, platform);
+        if (st.ok()) st = config.client_certificate(client_cert, sign_with_signer, &signer);
+      }
       if (st.ok() && !ca_extra.empty()) {
         // A careless application: the second call's failure is printed and ignored.
         const tlsgen::Status extra = config.ca_chain(ca_extra);
@@ -657,6 +723,9 @@ int main(int argc, char** argv) {
         std::fill(saved_session.begin(), saved_session.end(), std::byte{0});  // it holds the master secret
       }
       config.deinit();
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+      mbedtls_pk_free(&signer.key);  // the stand-in secure element's key was on the same heap
+#endif
       const tlsgen::Status down = platform.deinit();
       torn_down = down.ok();
       if (!down.ok()) {

@@ -29,6 +29,7 @@ import argparse
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,7 @@ SERVER_FOR = {
     "m4-ecdhe-ecdsa": "host-ecdhe-ecdsa",
     "m4-ecdhe-ecdsa-speed": "host-ecdhe-ecdsa",
     "m4-tls13": "host-tls13",
+    "m4-mqtt-mtls": "host-mtls",  # s_server -Verify 1: the device's certificate is required
     "seed-esp8266": "host-ecdhe-ecdsa",
     # the other cores (boards/boards.cmake): the same servers
     "m0-psk-ccm8": "host-tls12-psk",
@@ -84,6 +86,11 @@ def provision(run: Path, certs: Path, openssl: str) -> None:
                    check=True, capture_output=True, timeout=30)
     (run / "psk.bin").write_bytes(bytes.fromhex(integration.PSK_HEX))
     (run / "psk_identity.txt").write_text(integration.PSK_IDENTITY)
+    # The device's certificate and key (tls.client_certificate), in both forms: the firmware reads the one its
+    # profile parses (client.pem + client-key.pem, or client.der + client-key.der).
+    for name in ("client.pem", "client.der", "client-key.der"):
+        shutil.copy(certs / name, run / name)
+    shutil.copy(certs / "client.key", run / "client-key.pem")
 
 
 def start_emulator(run: Path, fault: str | None) -> tuple[subprocess.Popen, Path]:
@@ -248,7 +255,8 @@ def failed_setup(problem: str) -> dict:
 
 def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dict:
     server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
-    case = integration.cases_for(SERVER_FOR[args.profile])["get"]
+    cases = integration.cases_for(SERVER_FOR[args.profile])
+    case = cases["mtls"] if "mtls" in cases else cases["get"]  # mutual TLS: the server requires the certificate
     run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
     server = emulator = qemu = proxy = None
     tls_fault = getattr(args, "tls_fault", None)

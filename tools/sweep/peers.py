@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tlsgen.catalog import Kex, SigAlg, Suite
+from tlsgen.catalog import CURVE_HASH, Kex, SigAlg, Suite
 from tlsgen.pipeline import Built
 
 import pki
@@ -51,6 +51,7 @@ class Session:
     extra_cas: int  # unrelated CA certificates loaded beside the root (ca_chain_certs - 1)
     sig: str | None  # the handshake signature scheme the server may use (None: no handshake signature)
     worst: bool  # the heap's worst case for this suite
+    client: pki.ChainSpec | None = None  # the device's chain, which the server requires (tls.client_certificate)
 
     @property
     def label(self) -> str:
@@ -61,6 +62,8 @@ class Session:
             parts.append(f"{self.chain.leaf.label}/{self.chain.scheme}/{self.chain.certs}c")
         if self.sig:
             parts.append(f"hs:{self.sig}")
+        if self.client:
+            parts.append(f"mtls:{self.client.leaf.label}/{self.client.certs}c")
         return " ".join(parts)
 
 
@@ -97,6 +100,42 @@ def server_supports(server: str, b: Built, suite: Suite) -> str | None:
     return None
 
 
+def client_chain(b: Built, suite: Suite | None = None) -> pki.ChainSpec | None:
+    """The device's chain (tls.client_certificate), padded to the declared size under a P-256 client CA; None
+    when the profile has none or, for a session of `suite`, when the suite authenticates nobody by certificate
+    (PSK: the server asks for no client certificate)."""
+    from tlsgen.resolve.client import client_key
+
+    cc = b.resolution.loaded.profile.tls.client_certificate
+    if cc is None or (suite is not None and not (suite.version == "1.3" or suite.kex.uses_certificates)):
+        return None
+    from tlsgen.resolve.client import issuer_of
+
+    kind, size = client_key(cc.key)
+    leaf = pki.Key("ecdsa", cc.key[len("ecdsa_"):]) if kind == "ecdsa" else pki.Key("rsa", str(size))
+    issuer = issuer_of(cc)  # the client CA's and intermediates' key (RSA at 2048 bits) and scheme
+    ca = pki.Key("ecdsa", issuer.curve) if issuer.key == "ecdsa" else pki.Key("rsa", "2048")
+    return pki.ChainSpec(leaf, ca, issuer.name, cc.chain_certs, cc.chain_bytes, 0, client=True)
+
+
+def client_sigalgs(s: Session) -> tuple[list[str], list[str]]:
+    """What the server accepts from the device (OpenSSL -client_sigalgs, GnuTLS SIGN-* priorities): the schemes
+    mbedTLS's client signs CertificateVerify with for its key (TLS 1.2: the key's scheme with the suite's hash,
+    SHA-256 or SHA-384; TLS 1.3: the curve's ECDSA scheme, or RSA-PSS), and the scheme the device's chain is signed
+    with."""
+    assert s.client is not None
+    leaf = s.client.leaf
+    if s.suite.version == "1.3":
+        names = [f"ecdsa_{leaf.size}_{CURVE_HASH[leaf.size]}"] if leaf.kind == "ecdsa" else \
+            ["rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"]
+        names.append(s.client.scheme)
+        return list(dict.fromkeys(names)), [GNUTLS_SIGN[n] for n in dict.fromkeys(names)]
+    pairs = ["ECDSA+SHA256", "ECDSA+SHA384"] if leaf.kind == "ecdsa" else ["RSA+SHA256", "RSA+SHA384"]
+    gnutls = ["+SIGN-ECDSA-SHA256", "+SIGN-ECDSA-SHA384"] if leaf.kind == "ecdsa" else ["+SIGN-RSA-SHA256", "+SIGN-RSA-SHA384"]
+    chain = OPENSSL_SIGN_TLS12.get(s.client.scheme, s.client.scheme)
+    return list(dict.fromkeys(pairs + [chain])), list(dict.fromkeys(gnutls + GNUTLS_SIGN[s.client.scheme].split(":")))
+
+
 def _from_shape(b: Built, sh, server: str, worst: bool) -> Session:
     """A session for one of the model's shapes (tlsgen.heap.Shape): the chain, CA and group it describes."""
     chain, extra = None, 0
@@ -112,7 +151,7 @@ def _from_shape(b: Built, sh, server: str, worst: bool) -> Session:
         sigs = [a for a in _handshake_sigs(b, sh.suite, sh.leaf.kind)
                 if sh.leaf.kind != "ecdsa" or a.curve == sh.leaf.size]
         sig = sigs[0].name if sigs else None
-    return Session(server, sh.suite, sh.group, chain, extra, sig, worst)
+    return Session(server, sh.suite, sh.group, chain, extra, sig, worst, client_chain(b, sh.suite))
 
 
 def sessions_for(b: Built) -> tuple[list[Session], list[str]]:
@@ -200,12 +239,16 @@ def gnutls_priority(s: Session) -> str:
     if s.group:
         parts.append("+" + GNUTLS_GROUP[s.group])
     parts.append(GNUTLS_SIGN[s.sig] if s.sig else "+SIGN-ALL")
+    if s.client and s.sig:
+        parts += [g for g in client_sigalgs(s)[1] if g not in parts]
     parts += ["+COMP-NULL", "+CTYPE-X509"]
     return ":".join(parts)
 
 
 def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, work: Path, psk_hex: str,
-                   openssl: str, gnutls: str) -> tuple[list[str], re.Pattern[str]]:
+                   openssl: str, gnutls: str, client: pki.Chain | None = None) -> tuple[list[str], re.Pattern[str]]:
+    """The server's command line; with `client` (the device's chain, made from s.client), it requires a client
+    certificate issued by that chain's root."""
     p = b.resolution.loaded.profile
     alpn = list(p.tls.alpn)
     if s.server == "openssl":
@@ -215,7 +258,14 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
         else:
             cmd += ["-cipher", OPENSSL_12[s.suite.name] + ":@SECLEVEL=0"]
         if s.group:
-            cmd += ["-groups", OPENSSL_GROUP[s.group]]
+            # OpenSSL also checks the device's EC key against its groups (tls12_check_peer_sigalg: "wrong
+            # curve"): with a client certificate they list its curve too, after the session's group, which the
+            # server then prefers (-serverpref).
+            groups = [OPENSSL_GROUP[s.group]]
+            if s.client and s.client.leaf.kind == "ecdsa" and OPENSSL_GROUP[s.client.leaf.size] not in groups:
+                groups.append(OPENSSL_GROUP[s.client.leaf.size])
+                cmd.append("-serverpref")
+            cmd += ["-groups", ":".join(groups)]
         if s.sig:
             cmd += ["-sigalgs", s.sig if s.suite.version == "1.3" else OPENSSL_SIGN_TLS12[s.sig]]
         if s.suite.kex.uses_psk:
@@ -228,6 +278,8 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
                 cmd += ["-cert_chain", str(chain.intermediates_pem)]
         if alpn:
             cmd += ["-alpn", ",".join(alpn)]
+        if client is not None:
+            cmd += ["-Verify", "1", "-verify_return_error", "-CAfile", str(client.root_pem), "-client_sigalgs", ":".join(client_sigalgs(s)[0])]
         return cmd, re.compile(r"^ACCEPT")
     cmd = [gnutls, "--http", "--port", str(port), "--priority", gnutls_priority(s)]
     if s.suite.kex.uses_psk:
@@ -238,4 +290,6 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
         cmd += ["--x509certfile", str(chain.chain_pem), "--x509keyfile", str(chain.leaf_key)]
     for a in alpn:
         cmd += ["--alpn", a]
+    if client is not None:
+        cmd += ["--require-client-cert", "--verify-client-cert", "--x509cafile", str(client.root_pem)]
     return cmd, re.compile(r"listening on")

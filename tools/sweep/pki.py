@@ -8,8 +8,10 @@ chain's DER adds up to `chain_bytes`, and the root to `ca_bytes`, within a few b
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import subprocess
 import threading
 from dataclasses import asdict, dataclass
@@ -42,6 +44,8 @@ class ChainSpec:
     certs: int  # certificates the server sends: the leaf and certs - 1 intermediates
     chain_bytes: int  # DER bytes of those, at most (0: no padding)
     ca_bytes: int  # DER bytes of the root, at most (0: no padding)
+    client: bool = False  # the device's own chain (mutual TLS): keys and names of its own, so that no server
+                          # mistakes the device's CA for its own issuer (OpenSSL builds its chain from -CAfile)
 
     @property
     def tag(self) -> str:
@@ -164,21 +168,23 @@ def _make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
         return Chain(spec, d / "root.pem", d / "root.der", Path(m["leaf_key"]), d / "chain.pem",
                      (d / "intermediates.pem") if spec.certs > 1 else None, m["chain"], m["root"], tuple(m["certs"]))
     d.mkdir(parents=True, exist_ok=True)
-    root_key = key_file(openssl, keys, spec.ca, "root")
+    who = "client-" if spec.client else ""
+    name = "tlsgen sweep client" if spec.client else "tlsgen sweep"
+    root_key = key_file(openssl, keys, spec.ca, who + "root")
     root, root_size = _padded(openssl, d, "root", spec.ca_bytes, lambda pad, lean=False: _cert(
-        openssl, d, "root", root_key, "/CN=tlsgen sweep root", None, spec.scheme, True, pad, lean))
+        openssl, d, "root", root_key, f"/CN={name} root", None, spec.scheme, True, pad, lean))
     _run([openssl, "x509", "-in", str(root), "-outform", "der", "-out", str(d / "root.der")], d)
     # The chain budget, shared out: each certificate the server sends gets an equal share.
     share = spec.chain_bytes // spec.certs if spec.chain_bytes else 0
     issuer = (root, root_key)
     sent: list[tuple[Path, int]] = []
     for i in range(1, spec.certs):
-        k = key_file(openssl, keys, spec.ca, f"int{i}")
+        k = key_file(openssl, keys, spec.ca, f"{who}int{i}")
         pem, size = _padded(openssl, d, f"int{i}", share, lambda pad, lean=False, i=i, k=k, issuer=issuer: _cert(
-            openssl, d, f"int{i}", k, f"/CN=tlsgen sweep intermediate {i}", issuer, spec.scheme, True, pad, lean))
+            openssl, d, f"int{i}", k, f"/CN={name} intermediate {i}", issuer, spec.scheme, True, pad, lean))
         sent.insert(0, (pem, size))
         issuer = (pem, k)
-    leaf_key = key_file(openssl, keys, spec.leaf, "leaf")
+    leaf_key = key_file(openssl, keys, spec.leaf, who + "leaf")
     used = sum(s for _, s in sent)
     leaf_target = spec.chain_bytes - used if spec.chain_bytes else 0
     leaf, leaf_size = _padded(openssl, d, "leaf", leaf_target, lambda pad, lean=False: _cert(
@@ -214,3 +220,23 @@ def _extra_roots(openssl: str, work: Path, key: Key, scheme: str, count: int, si
                 made.rename(pem)
         out.append(pem)
     return out
+
+
+def device_files(openssl: str, chain: Chain, pem: bool) -> tuple[Path, Path]:
+    """The chain and private key a device with this chain loads (SslConfig::client_certificate): PEM files, or
+    DER (the certificates back to back, leaf first; the key as PKCS#8 DER) when the profile parses no PEM."""
+    if pem:
+        return chain.chain_pem, chain.leaf_key
+    with _LOCK:
+        der_chain = chain.chain_pem.with_name("chain.der")
+        der_key = chain.chain_pem.with_name("leaf-key.der")
+        if not der_chain.exists():
+            blocks = re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
+                                chain.chain_pem.read_text(), re.S)
+            tmp = der_chain.with_suffix(".tmp")
+            tmp.write_bytes(b"".join(base64.b64decode("".join(b.split())) for b in blocks))
+            tmp.rename(der_chain)
+        if not der_key.exists():
+            _run([openssl, "pkey", "-in", str(chain.leaf_key), "-outform", "der", "-out", str(der_key)],
+                 der_key.parent)
+    return der_chain, der_key

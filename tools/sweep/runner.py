@@ -138,6 +138,10 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"sweep: configure failed:\n{r.stdout}\n{r.stderr}")
+    # An artefact left by an earlier build of the same tree would hide a failed rebuild (a changed profile whose
+    # configuration no longer compiles): every profile's is built anew or reported missing.
+    for p in profiles:
+        artefact(build_dir, p, target).unlink(missing_ok=True)
     r = subprocess.run(["cmake", "--build", str(build_dir), "-j", str(jobs), "--", "-k", "0"],
                        capture_output=True, text=True)
     log = r.stdout + r.stderr
@@ -258,7 +262,9 @@ def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
                 "payload_peak": num(heap, "peak_payload"),
                 "chain": None if s.chain is None else {
                     "leaf": s.chain.leaf.label, "ca": s.chain.ca.label, "scheme": s.chain.scheme,
-                    "certs": s.chain.certs, "chain_bytes": s.chain.chain_bytes, "ca_bytes": s.chain.ca_bytes}}
+                    "certs": s.chain.certs, "chain_bytes": s.chain.chain_bytes, "ca_bytes": s.chain.ca_bytes},
+                "client": None if s.client is None else {"key": s.client.leaf.label, "certs": s.client.certs,
+                                                         "chain_bytes": s.client.chain_bytes}}
     p = out.problems
     if res.get("step") != "done" or res.get("code") != "kOk":
         p.append(f"ended at {res.get('step')} {res.get('code')} {res.get('detail')} ({res.get('error', '')})")
@@ -267,6 +273,8 @@ def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
     want = "TLSv" + s.suite.version
     if res.get("step") == "done" and res.get("version") != want:
         p.append(f"protocol {res.get('version')}, expected {want}")
+    if res.get("step") == "done" and s.client is not None and lines.get("TLSGEN_CLIENT_CERT", {}).get("loaded") == "0":
+        p.append("the device loaded no client certificate, but the server required one")
     close = lines.get("TLSGEN_CLOSE", {}).get("detail")
     if res.get("step") == "done" and close not in (None, "0"):
         p.append(f"the reply did not end with close_notify (detail {close})")
@@ -292,6 +300,13 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
             args += ["--ca", str(ca_file(s, b, chain, work, openssl, pki_dir))]
     if s.suite.kex.uses_psk:
         args += ["--psk", psk_hex(b), "--psk-identity", peers.PSK_IDENTITY]
+    # The device loads its certificate in every session of a profile that has one; the server asks for it in
+    # certificate handshakes (s.client).
+    own_spec = peers.client_chain(b)
+    own = pki.make_chain(openssl, pki_dir, own_spec) if own_spec else None
+    if own is not None:
+        own_chain, own_key = pki.device_files(openssl, own, p.tls.pem)
+        args += ["--client-cert", str(own_chain), "--client-key", str(own_key)]
     if p.platform.debug.level > 0:
         args += ["--debug-log", str(work / f"debug-{os.getpid()}-{time.monotonic_ns()}.log")]
     trace_file = None
@@ -301,7 +316,8 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         args += ["--trace", str(trace_file)]
     for attempt in range(3):
         port = ri.free_port()
-        cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls)
+        cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls,
+                                          own if s.client else None)
         server = ri.ProcessServer(cmd, ready, port)
         if server.start():
             break
@@ -338,11 +354,19 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         shutil.copy(f, run / ("ca.pem" if f.suffix == ".pem" else "ca.der"))
     (run / "psk.bin").write_bytes(bytes([PSK_BYTE] * b.resolution.loaded.profile.tls.psk_max_bytes))
     (run / "psk_identity.txt").write_text(peers.PSK_IDENTITY)
+    own_spec = peers.client_chain(b)
+    own = pki.make_chain(openssl, pki_dir, own_spec) if own_spec else None
+    if own is not None:  # the device's provisioned certificate and key (client.pem + client-key.pem, or DER)
+        pem = b.resolution.loaded.profile.tls.pem
+        own_chain, own_key = pki.device_files(openssl, own, pem)
+        shutil.copy(own_chain, run / ("client.pem" if pem else "client.der"))
+        shutil.copy(own_key, run / ("client-key.pem" if pem else "client-key.der"))
     server = emulator = proc = None
     try:
         for attempt in range(3):
             port = ri.free_port()
-            cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls)
+            cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls,
+                                              own if s.client else None)
             server = ri.ProcessServer(cmd, ready, port)
             if server.start():
                 break
@@ -401,6 +425,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             result.instructions = int(cyc["handshake_instructions"])
         if not result.ok:
             result.problems.append("firmware: " + out[-600:].replace("\n", " | "))
+            result.problems.append("server: " + "".join(server.output)[-400:].replace("\n", " | "))
         result.seconds = round(time.monotonic() - started, 2)
         return result
     finally:
@@ -611,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qemu", default=shutil.which("qemu-system-arm") or "qemu-system-arm")
     ap.add_argument("--mbedtls", default=os.environ.get("TLSGEN_MBEDTLS_SOURCE", str(ROOT / ".deps" / "mbedtls_3.6.6.orig.tar.bz2")))
     ap.add_argument("--no-netns", action="store_true", help="run the servers in this network namespace")
+    ap.add_argument("--client-share", type=float, default=sampler.CLIENT_SHARE,
+                    help="sweep: the share of sampled profiles with certificate suites that get a client certificate")
     ap.add_argument("--calibrate", action="store_true",
                     help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
                          "keep each session's allocation trace, and report peaks against the original model")
@@ -651,7 +678,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("sweep needs --seed (or --profiles)")
         cpus = args.cpus.split(",") if args.cpus else ["host"] if args.target == "host" else \
             sampler.CORTEX_M if args.target == "cortex-m" else [args.target]
-        s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m")
+        s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m",
+                           client_share=args.client_share)
         refused, drawn = s.refused, s.drawn
         pdir = build_dir / "profiles"
         shutil.rmtree(pdir, ignore_errors=True)

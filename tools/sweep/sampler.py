@@ -35,7 +35,12 @@ def _maybe(rng: random.Random, p: float) -> bool:
     return rng.random() < p
 
 
-def draw(rng: random.Random, name: str, cpus: list[str]) -> dict:
+#: The share of profiles with certificate suites that get a client certificate (mutual TLS) by default.
+CLIENT_SHARE = 0.3
+CLIENT_KEYS = ["ecdsa_secp256r1", "ecdsa_secp384r1", "rsa2048", "rsa3072"]
+
+
+def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = CLIENT_SHARE) -> dict:
     """One raw profile (a dict for YAML), mostly coherent."""
     cpu = rng.choice(cpus)
     bare = cpu != "host"
@@ -151,7 +156,45 @@ def draw(rng: random.Random, name: str, cpus: list[str]) -> dict:
         insecure.append({"allow": "verify_none", "reason": "sweep: an opt-in this profile may not need"})
     if insecure:
         profile["insecure"] = insecure
+    # The client certificate comes from a stream of its own (seeded by the profile's name), so that the other
+    # fields of a seed's profiles are what they were before the field existed.
+    crng = random.Random(f"{name}/client_certificate")
+    if certs and crng.random() < client_share:
+        tls["client_certificate"] = _client_certificate(crng, groups, tls, versions)
     return profile
+
+
+def _client_certificate(rng: random.Random, groups: list[str], tls: dict, versions: list[str]) -> dict:
+    """A client certificate: mostly a key the profile can sign with and a chain its output record holds."""
+    from tlsgen.resolve.client import min_chain_bytes
+
+    on_curves = [f"ecdsa_{g}" for g in groups if f"ecdsa_{g}" in CLIENT_KEYS]
+    rsa_ok = "1.3" not in versions or any(a.startswith("rsa_pss") for a in tls.get("signature_algorithms") or [])
+    pool = on_curves * 3 + (["rsa2048", "rsa3072"] if rsa_ok else [])
+    key = rng.choice(pool) if pool and not _maybe(rng, 0.08) else rng.choice(CLIENT_KEYS)
+    certs = rng.choice([1, 1, 1, 2, 3])
+    issuer = None
+    if _maybe(rng, 0.3):  # a CA of another kind than the key's own (AWS IoT: RSA-signed device certificates)
+        issuer = rng.choice([f"ecdsa_{g}_{CURVE_HASH[g]}" for g in groups if g in CURVE_HASH] +
+                            ["rsa_pkcs1_sha256", "rsa_pkcs1_sha256", "rsa_pss_rsae_sha256"])
+    floor = min_chain_bytes(key, certs, issuer)
+    size = floor + rng.choice([0, 40, 200, 500, rng.randint(0, 1500)])
+    room = tls.get("out_content_len", 4096) - 8 - 5 * certs
+    if tls.get("max_fragment_length"):
+        room = min(room, tls["max_fragment_length"] - 8 - 5 * certs)
+    if size > room and not _maybe(rng, 0.1):
+        size = max(floor, room)
+    sig_algs = tls.get("signature_algorithms")
+    if "1.3" in versions and sig_algs is not None and key.startswith("ecdsa_") and not _maybe(rng, 0.1):
+        scheme = f"{key}_{CURVE_HASH[key[len('ecdsa_'):]]}"  # TLS 1.3 signs with its curve's scheme
+        if scheme not in sig_algs:
+            sig_algs.append(scheme)
+    out = {"key": key, "chain_bytes": size}
+    if certs != 1 or _maybe(rng, 0.3):
+        out["chain_certs"] = certs
+    if issuer:
+        out["issuer"] = issuer
+    return out
 
 
 def _sig_algs(rng: random.Random, keys: list[str], groups: list[str], versions: list[str], suites) -> list[str]:
@@ -212,14 +255,14 @@ def check(text: str, where: str, full: bool = True) -> Built | ProfileError:
 
 
 def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws: int | None = None,
-           full: bool = True) -> Sample:
+           full: bool = True, client_share: float = CLIENT_SHARE) -> Sample:
     rng = random.Random(seed)
     out = Sample(seed)
     limit = max_draws or count * 50
     while len(out.accepted) < count and out.drawn < limit:
         out.drawn += 1
         name = f"{prefix}{seed}-{out.drawn:04d}"
-        text = to_yaml(draw(rng, name, cpus))
+        text = to_yaml(draw(rng, name, cpus, client_share))
         res = check(text, f"{name}.yaml", full)
         if isinstance(res, ProfileError):
             for reason in sorted({reason_of(str(p)) for p in res.problems}):
@@ -264,6 +307,10 @@ def features(b: Built) -> set[str]:
             f.add(f"rsa_max_bits={t.rsa_max_bits}")
         if r.verify != "none":
             f.add(f"ca_chain_bytes{_bucket(t.ca_chain_bytes, (512, 1024, 2048, 65536))}")
+        cc = t.client_certificate
+        f.add(f"client_certificate={cc.key if cc else 'none'}")
+        if cc:
+            f |= {f"client_chain_certs={cc.chain_certs}", f"client_chain_bytes{_bucket(cc.chain_bytes, (1024, 16384))}"}
     if p.target.flash_bytes:
         f.add("flash_bytes=set")
     if p.target.stack_bytes:

@@ -11,6 +11,7 @@ One module per concern, run in this order (later rules read what earlier ones de
   protocol      role, transport, versions, extensions
   key_exchange  suites' key exchanges, PSK, (EC)DHE groups
   certificates  certificate keys, signature algorithms, X.509, verify, chain sizes
+  client        the device's own certificate (mutual TLS): its key, signature and Certificate message
   symmetric     record ciphers and modes, hashes (suites and signature algorithms)
   psa           PSA crypto (TLS 1.3)
   platform      entropy; hooks, time, debug
@@ -24,7 +25,7 @@ from __future__ import annotations
 from tlsgen.catalog import CPUS, GROUPS, SUITES
 from tlsgen.errors import ProfileError
 from tlsgen.loader import LoadedProfile
-from tlsgen.resolve import (certificates, insecure, key_exchange, platform, protocol, psa, records, symmetric,
+from tlsgen.resolve import (certificates, client, insecure, key_exchange, platform, protocol, psa, records, symmetric,
                             tradeoffs)
 from tlsgen.resolve.core import (BASELINE, NEVER_DEFINED, SECTIONS, Builder, Context, InsecureChoice, Macro,
                                  Resolution)
@@ -61,6 +62,7 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     protocol.apply(c)
     key_exchange.apply(c)
     certificates.apply(c)
+    client.apply(c)
     symmetric.apply(c)
     psa.apply(c)
     platform.entropy(c)

@@ -5,6 +5,7 @@ verify mode, and whether the declared chain and CA sizes can hold a certificate 
 from __future__ import annotations
 
 from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, SigAlg, min_cert_der_bytes
+from tlsgen.resolve.client import issuer_of
 from tlsgen.resolve.core import EC, PK, S, Context
 
 SA = ("tls", "signature_algorithms")
@@ -63,10 +64,20 @@ def apply(c: Context) -> None:
     _verify(c)
     _sizes(c)
 
-    mpi_bytes = max([g.bytes for g in c.groups] + ([tls.rsa_max_bits // 8] if "rsa" in c.cert_keys else []) + [0])
+    cc = tls.client_certificate
+    own_rsa = int(cc.key[3:]) // 8 if cc and cc.key.startswith("rsa") else 0
+    own_src = ("tls", "client_certificate", "key")
+    if cc and cc.chain_certs > 1 and issuer_of(cc).key == "rsa":
+        # The device's intermediates are parsed with their public keys: RSA of 2048 bits (or up to rsa_max_bits
+        # when the peer's chain may carry RSA keys too), which mbedTLS checks against MBEDTLS_MPI_MAX_SIZE.
+        inter = tls.rsa_max_bits // 8 if "rsa" in c.cert_keys else 256
+        if inter > own_rsa:
+            own_rsa, own_src = inter, ("tls", "client_certificate", "issuer" if cc.issuer else "key")
+    peer_rsa = tls.rsa_max_bits // 8 if "rsa" in c.cert_keys else 0
+    mpi_bytes = max([g.bytes for g in c.groups] + [peer_rsa, own_rsa, 0])
     b.define("MBEDTLS_MPI_MAX_SIZE", PK, "largest integer: the biggest curve or RSA modulus",
-             ("tls", "rsa_max_bits") if "rsa" in c.cert_keys and tls.rsa_max_bits // 8 >= mpi_bytes else
-             ("tls", "groups"), str(mpi_bytes))
+             own_src if own_rsa and own_rsa >= mpi_bytes else
+             ("tls", "rsa_max_bits") if peer_rsa and peer_rsa >= mpi_bytes else ("tls", "groups"), str(mpi_bytes))
 
 
 def _certificate_keys(c: Context) -> None:

@@ -167,6 +167,7 @@ class Context:
     lists_certs: bool = False
     cert_keys: list[str] = field(default_factory=list)
     sig_algs: list[SigAlg] = field(default_factory=list)
+    client_issuer: SigAlg | None = None  # what the device's own chain is signed with (tls.client_certificate)
     verify: str = "required"
     in_len: int = 16384
     record_overhead: int = 0

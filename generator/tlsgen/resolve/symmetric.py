@@ -43,5 +43,11 @@ def apply(c: Context) -> None:
         src = ("tls", "signature_algorithms", i) if c.tls.signature_algorithms is not None else \
             ("tls", "signature_algorithms")
         _hash(c, a.hash, f"{a.name} signatures (chain, handshake)", src)
+    if c.client_issuer is not None:
+        # mbedTLS parses the device's own chain too (SslConfig::client_certificate), and refuses a certificate
+        # whose issuer's signature names a hash it does not have (MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG).
+        cc = c.tls.client_certificate
+        _hash(c, c.client_issuer.hash, f"parse the device's certificate chain: its issuers sign with "
+              f"{c.client_issuer.name}", ("tls", "client_certificate", "issuer" if cc.issuer else "key"))
     if c.tls13:
         b.define("MBEDTLS_HKDF_C", H, "TLS 1.3 key schedule (PSA HKDF)", ("tls", "versions"))

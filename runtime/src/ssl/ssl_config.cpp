@@ -1,6 +1,7 @@
 // SslConfig: a client mbedtls_ssl_config narrowed to the profile, plus the seed's setters.
 #include "tlsgen/ssl_config.hpp"
 
+#include <array>
 #include <cstring>
 #include <string_view>
 
@@ -11,6 +12,7 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#include "external_key.hpp"
 #include "mbedtls_status.hpp"
 #include "tlsgen_profile.hpp"
 
@@ -60,6 +62,32 @@ std::size_t der_length(std::span<const std::byte> der) {
     length = (length << 8) | std::to_integer<std::size_t>(der[2 + i]);
   }
   return 2 + count + length;
+}
+
+// Parses PEM or DER certificates into `chain` (mbedtls_x509_crt_parse's result: 0, a negative mbedTLS
+// code, or how many certificates failed).
+int parse_certificates(mbedtls_x509_crt* chain, std::span<const std::byte> pem_or_der) {
+  // PEM as mbedTLS recognises it (mbedtls_x509_crt_parse): NUL-terminated and holding a PEM header.
+  constexpr std::string_view kPemHeader = "-----BEGIN CERTIFICATE-----";
+  const auto* text = reinterpret_cast<const char*>(pem_or_der.data());
+  const bool pem = pem_or_der.back() == std::byte{0} &&
+                   std::string_view(text, pem_or_der.size()).find(kPemHeader) != std::string_view::npos;
+  if (pem) {
+    return mbedtls_x509_crt_parse(chain, reinterpret_cast<const unsigned char*>(pem_or_der.data()), pem_or_der.size());
+  }
+  // DER: one certificate per mbedtls_x509_crt_parse_der() call, so several certificates back to back are
+  // split at each certificate's outer SEQUENCE length. A buffer that does not split exactly is refused.
+  int ret = 0;
+  std::span<const std::byte> rest = pem_or_der;
+  while (ret == 0 && !rest.empty()) {
+    const std::size_t length = der_length(rest);
+    if (length == 0 || length > rest.size()) {
+      return MBEDTLS_ERR_X509_INVALID_FORMAT;
+    }
+    ret = mbedtls_x509_crt_parse_der(chain, reinterpret_cast<const unsigned char*>(rest.data()), length);
+    rest = rest.subspan(length);
+  }
+  return ret;
 }
 
 // The X.509 verification profile that matches tls.signature_algorithms: the chain may be signed only
@@ -134,7 +162,11 @@ Status SslConfig::init(SslPlatform& platform, Transport transport, Preset preset
   mbedtls_ssl_config_init(&conf_);
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
   mbedtls_x509_crt_init(&ca_);
+  mbedtls_x509_crt_init(&own_cert_);
+  mbedtls_pk_init(&own_key_);
+  detail::external_key_free(&external_);
 #endif
+  has_own_cert_ = false;
   const int ret = mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, transport_code, preset_code);
   if (ret != 0) {
     mbedtls_ssl_config_free(&conf_);
@@ -264,28 +296,7 @@ Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
   // something to accept partially. On error the whole chain goes (also what earlier calls added)
   // and the configuration trusts no CA until a call succeeds: never a partly parsed trust store.
   const std::size_t failures = detail::heap_failures();
-  int ret = 0;
-  // PEM as mbedTLS recognises it (mbedtls_x509_crt_parse): NUL-terminated and holding a PEM header.
-  constexpr std::string_view kPemHeader = "-----BEGIN CERTIFICATE-----";
-  const auto* text = reinterpret_cast<const char*>(pem_or_der.data());
-  const bool pem = pem_or_der.back() == std::byte{0} &&
-                   std::string_view(text, pem_or_der.size()).find(kPemHeader) != std::string_view::npos;
-  if (pem) {
-    ret = mbedtls_x509_crt_parse(&ca_, reinterpret_cast<const unsigned char*>(pem_or_der.data()), pem_or_der.size());
-  } else {
-    // DER: one certificate per mbedtls_x509_crt_parse_der() call, so several certificates back to back are
-    // split at each certificate's outer SEQUENCE length. A buffer that does not split exactly is refused.
-    std::span<const std::byte> rest = pem_or_der;
-    while (ret == 0 && !rest.empty()) {
-      const std::size_t length = der_length(rest);
-      if (length == 0 || length > rest.size()) {
-        ret = MBEDTLS_ERR_X509_INVALID_FORMAT;
-        break;
-      }
-      ret = mbedtls_x509_crt_parse_der(&ca_, reinterpret_cast<const unsigned char*>(rest.data()), length);
-      rest = rest.subspan(length);
-    }
-  }
+  const int ret = parse_certificates(&ca_, pem_or_der);
   if (ret != 0) {
     mbedtls_ssl_conf_ca_chain(&conf_, nullptr, nullptr);
     mbedtls_x509_crt_free(&ca_);
@@ -298,6 +309,164 @@ Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
   return Status(Code::kFailedPrecondition);  // no X.509 in this profile (e.g. PSK only)
 #endif
 }
+
+Status SslConfig::client_certificate(const char* chain_pem, const char* key_pem) {
+  if (chain_pem == nullptr || key_pem == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  return client_certificate(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(chain_pem), std::strlen(chain_pem) + 1),
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(key_pem), std::strlen(key_pem) + 1));
+}
+
+Status SslConfig::client_certificate(std::span<const std::byte> chain_pem_or_der,
+                                     std::span<const std::byte> key_pem_or_der) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (chain_pem_or_der.empty() || chain_pem_or_der.data() == nullptr || key_pem_or_der.empty() ||
+      key_pem_or_der.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  if constexpr (!profile::kClientCertificate) {
+    return Status(Code::kFailedPrecondition);  // tls.client_certificate is not in the profile
+  } else {
+    drop_client_certificate();  // all or nothing: no earlier identity survives a failed call either
+    const std::size_t failures = detail::heap_failures();
+    Status st = load_client_chain(chain_pem_or_der);
+    if (st.ok()) {
+      // The key, PEM or DER (mbedtls_pk_parse_key tells them apart; PEM needs its terminating NUL counted).
+      const int ret = mbedtls_pk_parse_key(&own_key_, reinterpret_cast<const unsigned char*>(key_pem_or_der.data()),
+                                           key_pem_or_der.size(), nullptr, 0, mbedtls_ctr_drbg_random,
+                                           platform_->drbg());
+      st = ret == 0 ? Status::Ok() : detail::mbedtls_status(ret, failures);
+    }
+    if (st.ok()) {
+      st = declared_key(&own_key_);  // of the profile's type and size (the heap's signing figures are for it)
+    }
+    if (st.ok()) {
+      const int ret = mbedtls_pk_check_pair(&own_cert_.pk, &own_key_, mbedtls_ctr_drbg_random, platform_->drbg());
+      // A mismatch is the caller's error; running out of heap during the check is not.
+      st = ret == 0                                  ? install_client_key(&own_key_, failures)
+           : detail::heap_failures() != failures     ? detail::mbedtls_status(ret, failures)
+                                                     : Status(Code::kInvalidArgument, ret);
+    }
+    if (!st.ok()) {
+      drop_client_certificate();
+    }
+    return st;
+  }
+#else
+  return Status(Code::kFailedPrecondition);  // no X.509 in this profile (e.g. PSK only)
+#endif
+}
+
+Status SslConfig::client_certificate(std::span<const std::byte> chain_pem_or_der, SignFn sign, void* context) {
+  if (platform_ == nullptr) {
+    return Status(Code::kFailedPrecondition);
+  }
+  if (chain_pem_or_der.empty() || chain_pem_or_der.data() == nullptr || sign == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  if constexpr (!profile::kClientCertificate) {
+    return Status(Code::kFailedPrecondition);
+  } else {
+    drop_client_certificate();
+    const std::size_t failures = detail::heap_failures();
+    Status st = load_client_chain(chain_pem_or_der);
+    if (st.ok() && profile::kTls13 && mbedtls_pk_get_type(&own_cert_.pk) == MBEDTLS_PK_RSA) {
+      st = Status(Code::kFailedPrecondition);  // TLS 1.3's RSA-PSS is made from the key's numbers
+    }
+    if (st.ok()) {
+      external_.sign = sign;
+      external_.context = context;
+      const int ret = detail::external_key_setup(&external_, &own_cert_.pk);
+      st = ret == 0 ? Status::Ok() : Status(Code::kInvalidArgument, ret);
+    }
+    if (st.ok()) {
+      // Once, here: a signature over a random digest, verified with the leaf's public key.
+      std::array<unsigned char, 32> digest{};
+      std::array<unsigned char, MBEDTLS_PK_SIGNATURE_MAX_SIZE> sig{};
+      std::size_t len = 0;
+      int ret = mbedtls_ctr_drbg_random(platform_->drbg(), digest.data(), digest.size());
+      if (ret == 0) {
+        ret = mbedtls_pk_sign(&external_.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), sig.size(),
+                              &len, mbedtls_ctr_drbg_random, platform_->drbg());
+      }
+      if (ret == 0) {
+        ret = mbedtls_pk_verify(&own_cert_.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), len);
+      }
+      st = ret != 0 ? Status(Code::kInvalidArgument, ret) : declared_key(&external_.pk);
+      if (st.ok()) {
+        st = install_client_key(&external_.pk, failures);
+      }
+    }
+    if (!st.ok()) {
+      drop_client_certificate();
+    }
+    return st;
+  }
+#else
+  (void)context;
+  return Status(Code::kFailedPrecondition);
+#endif
+}
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+Status SslConfig::load_client_chain(std::span<const std::byte> chain_pem_or_der) {
+  const std::size_t failures = detail::heap_failures();
+  const int ret = parse_certificates(&own_cert_, chain_pem_or_der);
+  if (ret != 0) {
+    return ret < 0 ? detail::mbedtls_status(ret, failures) : Status(Code::kInvalidArgument, ret);
+  }
+  std::size_t der_bytes = 0;
+  std::size_t certs = 0;
+  for (const mbedtls_x509_crt* c = &own_cert_; c != nullptr && c->raw.p != nullptr; c = c->next) {
+    der_bytes += c->raw.len;
+    ++certs;
+  }
+  if (der_bytes > profile::kClientChainBytes || certs > profile::kClientChainCerts) {
+    return Status(Code::kResourceExhausted, static_cast<int>(der_bytes));
+  }
+  return Status::Ok();
+}
+
+// The key (in RAM, or the external one standing for it) is of the profile's type and size (kInvalidArgument,
+// detail: its bits).
+Status SslConfig::declared_key(const mbedtls_pk_context* key) const {
+  const auto bits = static_cast<int>(mbedtls_pk_get_bitlen(key));
+  const bool rsa = mbedtls_pk_can_do(key, MBEDTLS_PK_RSA) != 0;
+  const bool ec = mbedtls_pk_can_do(key, MBEDTLS_PK_ECDSA) != 0;
+  const bool as_declared = profile::kClientKeyRsa ? (rsa && bits >= 2048 && bits <= profile::kClientKeyBits)
+                                                  : (ec && bits == profile::kClientKeyBits);
+  return as_declared ? Status::Ok() : Status(Code::kInvalidArgument, bits);
+}
+
+// The chain and the key, given to mbedTLS.
+Status SslConfig::install_client_key(mbedtls_pk_context* key, std::size_t failures) {
+  const int ret = mbedtls_ssl_conf_own_cert(&conf_, &own_cert_, key);
+  if (ret != 0) {
+    return detail::mbedtls_status(ret, failures);
+  }
+  has_own_cert_ = true;
+  return Status::Ok();
+}
+#endif
+
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+void SslConfig::drop_client_certificate() {
+  // mbedtls_ssl_conf_own_cert(NULL) frees the configuration's list of (certificate, key) pairs.
+  (void)mbedtls_ssl_conf_own_cert(&conf_, nullptr, nullptr);
+  detail::external_key_free(&external_);  // before the chain whose public key it borrows
+  mbedtls_x509_crt_free(&own_cert_);
+  mbedtls_x509_crt_init(&own_cert_);
+  mbedtls_pk_free(&own_key_);  // zeroes the key's numbers before they go back to the heap
+  mbedtls_pk_init(&own_key_);
+  has_own_cert_ = false;
+}
+#endif
 
 Status SslConfig::psk(std::span<const std::byte> key, std::span<const std::byte> identity) {
   if (platform_ == nullptr) {
@@ -373,10 +542,15 @@ void SslConfig::deinit() {
   if (platform_ == nullptr) {
     return;
   }
+  // mbedTLS frees its list of (certificate, key) pairs here; the certificates and the key are ours.
+  mbedtls_ssl_config_free(&conf_);
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
   mbedtls_x509_crt_free(&ca_);
+  detail::external_key_free(&external_);
+  mbedtls_x509_crt_free(&own_cert_);
+  mbedtls_pk_free(&own_key_);  // zeroes the key's numbers before they go back to the heap
 #endif
-  mbedtls_ssl_config_free(&conf_);
+  has_own_cert_ = false;
   --platform_->live_configs_;
   platform_ = nullptr;
   server_name_ = nullptr;

@@ -76,6 +76,15 @@ inline constexpr std::size_t kPeerChainMaxBytes = 4096;
 inline constexpr std::size_t kPeerChainMaxCerts = 2;
 inline constexpr std::size_t kCaChainBytes = 0;
 inline constexpr std::size_t kCaChainCerts = 0;
+// The device's own certificate (tls.client_certificate; mutual TLS): whether the profile has one, its
+// key (none: RSA or ECDSA, and its size in bits; an RSA key may be smaller, not below 2048),
+// and the largest chain the heap and the output record are sized for. SslConfig::client_certificate()
+// refuses what these do not allow.
+inline constexpr bool kClientCertificate = false;
+inline constexpr bool kClientKeyRsa = false;
+inline constexpr int kClientKeyBits = 0;
+inline constexpr std::size_t kClientChainBytes = 0;
+inline constexpr std::size_t kClientChainCerts = 0;
 // CA certificates may be PEM (tls.pem; DER is always accepted).
 inline constexpr bool kPem = false;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.

@@ -1,0 +1,139 @@
+"""The device's own certificate (tls.client_certificate, mutual TLS): whether the profile can send it, sign
+with its key and fit its Certificate message, and what that compiles in.
+
+mbedTLS 3.6's client signs CertificateVerify
+- in TLS 1.2 with the suite's PRF hash and the key's own scheme (library/ssl_tls12_client.c,
+  ssl_write_certificate_verify): ECDSA, or RSA PKCS#1 v1.5;
+- in TLS 1.3 with a scheme both the server's CertificateRequest and the client's own signature_algorithms
+  list (tls.signature_algorithms) hold, bound to the key (ssl_tls13_generic.c,
+  mbedtls_ssl_tls13_check_sig_alg_cert_key_match): ecdsa_<curve>_<hash> for an ECDSA key, rsa_pss_rsae_* for RSA.
+"""
+
+from __future__ import annotations
+
+from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, SigAlg, min_cert_der_bytes
+from tlsgen.resolve.core import EC, PK, Context
+from tlsgen.resolve.records import certificate_message_bytes
+
+CC = ("tls", "client_certificate")
+
+
+def client_key(name: str) -> tuple[str, int]:
+    """(kind, size) of a client_certificate.key: ("ecdsa", curve field bytes) or ("rsa", modulus bits)."""
+    if name.startswith("ecdsa_"):
+        return "ecdsa", GROUPS[name[len("ecdsa_"):]].bytes
+    return "rsa", int(name[len("rsa"):])
+
+
+def default_issuer(key: str) -> str:
+    """The scheme a device certificate with this key is signed with unless the profile says otherwise: the key's
+    own (its curve's ECDSA scheme, or RSA PKCS#1 v1.5 with SHA-256)."""
+    kind, _ = client_key(key)
+    curve = key[len("ecdsa_"):]
+    return f"ecdsa_{curve}_{CURVE_HASH[curve]}" if kind == "ecdsa" else "rsa_pkcs1_sha256"
+
+
+def issuer_of(cc) -> SigAlg:
+    return SIG_ALGS[cc.issuer or default_issuer(cc.key)]
+
+
+def min_chain_bytes(key: str, certs: int, issuer: str | None = None) -> int:
+    """The smallest chain of `certs` certificates with this leaf key, signed as `issuer` says (an RSA issuer at
+    2048 bits, the smallest a server accepts)."""
+    kind, size = client_key(key)
+    a = SIG_ALGS[issuer or default_issuer(key)]
+    ikind, isize = a.key, GROUPS[a.curve].bytes if a.curve else 256
+    pss = a.scheme == "pss"
+    leaf = min_cert_der_bytes(kind, size if kind == "ecdsa" else size // 8, ikind, isize, pss)
+    return leaf + (certs - 1) * min_cert_der_bytes(ikind, isize, ikind, isize, pss, role="intermediate")
+
+
+def apply(c: Context) -> None:
+    b, tls = c.b, c.tls
+    cc = tls.client_certificate
+    if cc is None:
+        return
+    if not c.uses_certs:
+        if not c.lists_certs:
+            b.error(CC, "no cipher suite uses certificates (PSK only): a server asks for a client certificate "
+                    "only in a certificate handshake, so it would never be sent (allowed: remove it, or add an "
+                    "ECDHE-ECDSA, ECDHE-RSA or TLS 1.3 suite)")
+        return
+    kind, size = client_key(cc.key)
+    key_path = CC + ("key",)
+    why = f"sign CertificateVerify with the device's {cc.key} key"
+    if kind == "ecdsa":
+        curve = cc.key[len("ecdsa_"):]
+        if curve not in {g.name for g in c.groups}:
+            b.error(key_path, f"{cc.key} is a key on {curve}, which tls.groups does not enable: mbedTLS signs with "
+                    f"keys on enabled curves only (allowed: add {curve} to tls.groups, or a key on an enabled curve: "
+                    f"{', '.join('ecdsa_' + g.name for g in c.groups if g.name in CURVE_HASH) or 'none'})")
+        scheme = f"ecdsa_{curve}_{CURVE_HASH[curve]}"
+        if c.tls13 and scheme not in {a.name for a in c.sig_algs}:
+            b.error(key_path, f"a TLS 1.3 client signs CertificateVerify with {scheme} for a {curve} key, and "
+                    "mbedTLS 3.6 signs only with schemes its own signature_algorithms list offers, but "
+                    f"tls.signature_algorithms does not list it (allowed: add {scheme})")
+        b.define("MBEDTLS_ECDSA_C", PK, why, key_path)
+        b.define("MBEDTLS_ASN1_WRITE_C", PK, why + " (ECDSA signature encoding)", key_path)
+        b.define("MBEDTLS_ECP_C", EC, why, key_path)
+    else:
+        b.define("MBEDTLS_RSA_C", PK, why, key_path)
+        if c.tls12:
+            b.define("MBEDTLS_PKCS1_V15", PK, why + " (TLS 1.2: PKCS#1 v1.5)", key_path)
+        if c.tls13:
+            if not any(a.scheme == "pss" for a in c.sig_algs):
+                b.error(key_path, "a TLS 1.3 client signs CertificateVerify with an RSA key using RSA-PSS, and "
+                        "mbedTLS 3.6 signs only with schemes its own signature_algorithms list offers, but "
+                        "tls.signature_algorithms lists no rsa_pss_rsae_* scheme (allowed: add rsa_pss_rsae_sha256 "
+                        "to tls.signature_algorithms and rsa to tls.certificate_keys, or an ECDSA key)")
+            b.define("MBEDTLS_PKCS1_V21", PK, why + " (TLS 1.3: RSA-PSS)", key_path)
+
+    # What the chain is signed with: mbedTLS parses it (x509_crt_parse: the signature algorithm's OID must be one it
+    # knows, the intermediates' keys of a type and curve it has).
+    issuer = issuer_of(cc)
+    c.client_issuer = issuer
+    ipath = CC + ("issuer",) if cc.issuer is not None else key_path
+    iwhy = f"parse the device's certificate chain: its issuers sign with {issuer.name}"
+    if issuer.curve and issuer.curve not in {g.name for g in c.groups}:
+        b.error(ipath, f"the device's chain is signed with {issuer.name}"
+                f"{'' if cc.issuer is not None else ' (the default for its key)'}, a key on {issuer.curve}, which "
+                "tls.groups does not enable: mbedTLS parses the chain's keys on enabled curves only (allowed: add "
+                f"{issuer.curve} to tls.groups, or client_certificate.issuer with an enabled curve or RSA)")
+    if issuer.key == "ecdsa":
+        b.define("MBEDTLS_ECDSA_C", PK, iwhy, ipath)
+        b.define("MBEDTLS_ECP_C", EC, iwhy, ipath)
+    else:
+        b.define("MBEDTLS_RSA_C", PK, iwhy, ipath)
+        if issuer.scheme == "pss":
+            b.define("MBEDTLS_PKCS1_V21", PK, iwhy, ipath)
+            b.define("MBEDTLS_X509_RSASSA_PSS_SUPPORT", PK, iwhy, ipath)
+        else:
+            b.define("MBEDTLS_PKCS1_V15", PK, iwhy, ipath)  # (mbedTLS's RSA needs a PKCS#1 version besides)
+
+    # The chain: at least one certificate of this key, and a Certificate message that fits one record.
+    floor = min_chain_bytes(cc.key, cc.chain_certs, cc.issuer)
+    if cc.chain_bytes < floor:
+        b.error(CC + ("chain_bytes",), f"{cc.chain_bytes} bytes cannot hold {cc.chain_certs} certificate(s) with "
+                f"a {cc.key} leaf signed with {issuer.name} (at least {floor} DER bytes with a name, key usage and "
+                "key identifiers) "
+                f"(allowed: {floor} to 16384, or fewer chain_certs)")
+    # mbedTLS writes the whole Certificate message into one output record (library/ssl_tls.c, "certificate too
+    # large"), and a TLS 1.2 peer that granted max_fragment_length holds the client to it too.
+    limit = tls.out_content_len
+    where = ("tls", "out_content_len")
+    if tls.max_fragment_length and tls.max_fragment_length < limit and c.tls12 and not c.tls13:
+        limit, where = tls.max_fragment_length, ("tls", "max_fragment_length")
+    in_len = tls.in_content_len or tls.max_fragment_length or 16384
+    if tls.record_size_limit and c.tls13 and in_len < limit:
+        # Measured (sweep calibration 7102): GnuTLS 3.7 holds the client to the record_size_limit the client itself
+        # advertised, and ends a TLS 1.3 handshake whose Certificate record is larger (a 2,683-byte message after
+        # a 2,048-byte limit); mbedTLS 3.6 does not split a handshake message across records.
+        limit, where = in_len, ("tls", "in_content_len")
+    msg = certificate_message_bytes(cc.chain_bytes, cc.chain_certs)
+    if msg > limit:
+        b.error(CC + ("chain_bytes",), f"a {cc.chain_bytes}-byte chain of up to {cc.chain_certs} certificate(s) "
+                f"makes a {msg}-byte Certificate message, and mbedTLS 3.6 sends it in one record, but "
+                f"{'.'.join(where)} is {limit}"
+                + (" (with record_size_limit the server may hold the device to its own advertised limit)"
+                   if where == ("tls", "in_content_len") else "")
+                + f" (allowed: {'.'.join(where)} at least {msg}, or a smaller chain)")
