@@ -463,10 +463,17 @@ extendedKeyUsage = clientAuth
 """
 
 
+#: What make_certs() makes; a work directory whose certificates an older version made (without the files a newer one
+#: adds, e.g. the device's client.pem) is made again.
+CERTS_VERSION = "2: CA, server, expired, device (client, untrusted-client, other-client)"
+
+
 def make_certs(openssl: str, work: Path) -> Path:
     final = work / "certs"
     if (final / "done").exists():
-        return final
+        if (final / "done").read_text().strip() == CERTS_VERSION:
+            return final
+        shutil.rmtree(final, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="certs.", dir=work))
     o = openssl
@@ -517,7 +524,7 @@ def make_certs(openssl: str, work: Path) -> Path:
     www.mkdir()
     line = b"tlsgen large response line, 64 bytes long, repeated to 48 KiB\n"
     (www / LARGE_FILE).write_bytes(line * (LARGE_FILE_BYTES // len(line) + 1))
-    (tmp / "done").write_text("ok\n")
+    (tmp / "done").write_text(CERTS_VERSION + "\n")
     try:
         tmp.rename(final)
     except OSError:  # another process made them first: keep theirs

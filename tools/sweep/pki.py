@@ -174,21 +174,28 @@ def _make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
     root, root_size = _padded(openssl, d, "root", spec.ca_bytes, lambda pad, lean=False: _cert(
         openssl, d, "root", root_key, f"/CN={name} root", None, spec.scheme, True, pad, lean))
     _run([openssl, "x509", "-in", str(root), "-outform", "der", "-out", str(d / "root.der")], d)
-    # The chain budget, shared out: each certificate the server sends gets an equal share.
+    # The chain budget, shared out: each certificate sent gets an equal share. A leaf whose smallest form is larger
+    # than its share (an RSA-3072 leaf under P-521 intermediates) would push the chain past the budget: the
+    # intermediates are then made again with what the leaf leaves them.
     share = spec.chain_bytes // spec.certs if spec.chain_bytes else 0
-    issuer = (root, root_key)
-    sent: list[tuple[Path, int]] = []
-    for i in range(1, spec.certs):
-        k = key_file(openssl, keys, spec.ca, f"{who}int{i}")
-        pem, size = _padded(openssl, d, f"int{i}", share, lambda pad, lean=False, i=i, k=k, issuer=issuer: _cert(
-            openssl, d, f"int{i}", k, f"/CN={name} intermediate {i}", issuer, spec.scheme, True, pad, lean))
-        sent.insert(0, (pem, size))
-        issuer = (pem, k)
     leaf_key = key_file(openssl, keys, spec.leaf, who + "leaf")
-    used = sum(s for _, s in sent)
-    leaf_target = spec.chain_bytes - used if spec.chain_bytes else 0
-    leaf, leaf_size = _padded(openssl, d, "leaf", leaf_target, lambda pad, lean=False: _cert(
-        openssl, d, "leaf", leaf_key, f"/CN={SERVER_NAME}", issuer, spec.scheme, False, pad, lean))
+    for _attempt in range(3):
+        issuer = (root, root_key)
+        sent: list[tuple[Path, int]] = []
+        for i in range(1, spec.certs):
+            k = key_file(openssl, keys, spec.ca, f"{who}int{i}")
+            pem, size = _padded(openssl, d, f"int{i}", share, lambda pad, lean=False, i=i, k=k, issuer=issuer: _cert(
+                openssl, d, f"int{i}", k, f"/CN={name} intermediate {i}", issuer, spec.scheme, True, pad, lean))
+            sent.insert(0, (pem, size))
+            issuer = (pem, k)
+        used = sum(s for _, s in sent)
+        leaf_target = spec.chain_bytes - used if spec.chain_bytes else 0
+        leaf, leaf_size = _padded(openssl, d, "leaf", leaf_target, lambda pad, lean=False, issuer=issuer: _cert(
+            openssl, d, "leaf", leaf_key, f"/CN={SERVER_NAME}", issuer, spec.scheme, False, pad, lean))
+        over = used + leaf_size - spec.chain_bytes
+        if not spec.chain_bytes or spec.certs == 1 or over <= 0:
+            break
+        share -= -(-over // (spec.certs - 1)) + SLACK // 2
     sent.insert(0, (leaf, leaf_size))
     (d / "chain.pem").write_text("".join(p.read_text() for p, _ in sent))
     if spec.certs > 1:
