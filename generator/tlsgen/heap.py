@@ -639,6 +639,8 @@ def size_heap(r: Resolution) -> HeapModel:
     floors = MARGIN_FLOOR.get(r.cpu.word_bytes, {})
     # What the profile allows that has a floor: its groups, and its largest RSA key (leaf or CA) when RSA is in.
     keys = [g.name for g in r.groups] + ([f"rsa{t.rsa_max_bits}"] if r.defined("MBEDTLS_RSA_C") else [])
+    if t.client_certificate is not None and t.client_certificate.key.startswith("rsa"):
+        keys.append(t.client_certificate.key)  # the device's own RSA key: its signature frees limb buffers too
     holes = max([floors.get(k, 0) for k in keys] + [0])
     floor = holes + -(-subtotal * FLOOR_MODEL_PERCENT // 100) if holes else 0
     why = f"{MARGIN_PERCENT}% of {subtotal}"

@@ -16,7 +16,7 @@
  * - signed with: ecdsa_secp256r1_sha256
  * - client certificate: ecdsa_secp256r1 key, chain of 1 (640 DER bytes)
  * - records: in 2048 / out 1024 bytes of payload
- * - heap: 9792 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 9728 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
  * - target: cortex-m4 (bare metal, ARMv7E-M, Thumb-2 with the DSP extension)
  *
