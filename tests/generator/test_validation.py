@@ -178,6 +178,11 @@ insecure:
      "  out_content_len: 1024\n  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1500, chain_certs: 2}\n"),
      9, 59, "makes a 1518-byte Certificate message, and mbedTLS 3.6 sends it in one record, but tls.out_content_len "
      "is 1024"),
+    ("client-chain-beyond-a-tls13-ticket", sub(sub(ECDSA, '["1.2"]', '["1.3"]'), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
+     "TLS1-3-AES-128-GCM-SHA256").replace("platform:\n", "  peer_chain_max_bytes: 1000\n  in_content_len: 2048\n"
+     "  record_size_limit: true\n  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1900}\n" "platform:\n"),
+     11, 59,
+     "a TLS 1.3 server's NewSessionTicket carries the device's chain"),
     ("client-rsa-key-tls13-without-pss", sub(sub(ECDSA, '["1.2"]', '["1.3"]'), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
      "TLS1-3-AES-128-GCM-SHA256").replace("platform:\n", "  client_certificate: {key: rsa2048, chain_bytes: 900}\n"
      "platform:\n"), 8, 29,

@@ -16,6 +16,10 @@ from tlsgen.resolve.core import EC, PK, Context
 from tlsgen.resolve.records import certificate_message_bytes
 
 CC = ("tls", "client_certificate")
+# A TLS 1.3 session ticket that carries the client's chain: the chain, a few bytes per certificate, and the ticket's
+# own fields (lifetime, nonce, the encrypted session state and its tag): 267 bytes beyond the chain measured with
+# GnuTLS 3.7 for two certificates; 320 leaves room for a longer nonce or state.
+TICKET_OVERHEAD = 320
 
 
 def client_key(name: str) -> tuple[str, int]:
@@ -124,11 +128,16 @@ def apply(c: Context) -> None:
     if tls.max_fragment_length and tls.max_fragment_length < limit and c.tls12 and not c.tls13:
         limit, where = tls.max_fragment_length, ("tls", "max_fragment_length")
     in_len = tls.in_content_len or tls.max_fragment_length or 16384
-    if tls.record_size_limit and c.tls13 and in_len < limit:
-        # Measured (sweep calibration 7102): GnuTLS 3.7 holds the client to the record_size_limit the client itself
-        # advertised, and ends a TLS 1.3 handshake whose Certificate record is larger (a 2,683-byte message after
-        # a 2,048-byte limit); mbedTLS 3.6 does not split a handshake message across records.
-        limit, where = in_len, ("tls", "in_content_len")
+    ticket = cc.chain_bytes + 8 * cc.chain_certs + TICKET_OVERHEAD
+    if c.tls13 and in_len < ticket:
+        # After a TLS 1.3 handshake the server sends NewSessionTickets, whether the client asked for them or not, and a
+        # server that keeps its session state in the ticket puts the client's chain in it (GnuTLS 3.7: two tickets of
+        # 2,667 bytes for a 2,400-byte chain, gnutls-serv -d 5). mbedTLS 3.6 reassembles a handshake message in its
+        # receive buffer, so the session ends at the first read ("requesting more data than fits", -0x7100).
+        b.error(CC + ("chain_bytes",), f"a TLS 1.3 server's NewSessionTicket carries the device's chain (GnuTLS: the "
+                f"chain + {TICKET_OVERHEAD - 53}..{TICKET_OVERHEAD} bytes), about {ticket} bytes for a {cc.chain_bytes}-byte "
+                f"chain, and mbedTLS 3.6 reassembles it in its receive buffer, but tls.in_content_len is {in_len} "
+                f"(allowed: in_content_len at least {ticket}, or a smaller chain)")
     msg = certificate_message_bytes(cc.chain_bytes, cc.chain_certs)
     if msg > limit:
         b.error(CC + ("chain_bytes",), f"a {cc.chain_bytes}-byte chain of up to {cc.chain_certs} certificate(s) "
