@@ -69,14 +69,14 @@ constexpr char kDeviceKeyPem[] =
     "QrITY3Ljzttm9P3SYifbSONw77c/j3C/PhKx2/ryxWtMPebBsWo1ED3A\n"
     "-----END PRIVATE KEY-----\n";
 // An unrelated P-256 key.
-constexpr char kOtherKeyPem[] =
+[[maybe_unused]] constexpr char kOtherKeyPem[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgxvjkT3RLmtWCItL/\n"
     "9ZdqdH6+kyCuzq6mkFj5Nu1Gdw2hRANCAAQE+rniwkXAFCEm3FZZz63UDeQy/dVe\n"
     "Z/fmnIMf1lR7g+eSBEZaLov3fqcnx5092m1qyrKLjFvtATM5+i2USfNI\n"
     "-----END PRIVATE KEY-----\n";
 // A P-384 key (not the profile's key type).
-constexpr char kP384KeyPem[] =
+[[maybe_unused]] constexpr char kP384KeyPem[] =
     "-----BEGIN PRIVATE KEY-----\n"
     "MIG2AgEAMBAGByqGSM49AgEGBSuBBAAiBIGeMIGbAgEBBDDmez5XPgST4q/e6eeh\n"
     "wbgpRZtoJhb3LuUCCF8eGpnZ/bsE5EH/kCAR5bAa0/XPNyuhZANiAATmD7BZlksZ\n"
@@ -84,7 +84,7 @@ constexpr char kP384KeyPem[] =
     "YUw/QmJBQ9xgiSA5FXJ0LJAs22tujci6sOWJU8zz1Gdy8JWfi2dobFY=\n"
     "-----END PRIVATE KEY-----\n";
 // kDeviceKeyPem's private scalar, big-endian (openssl pkey -text).
-constexpr char kDeviceKeyScalarHex[] = "996e68ff65d256932f29cc06504989b4e6052a32c34d47fb725039b3b417a975";
+[[maybe_unused]] constexpr char kDeviceKeyScalarHex[] = "996e68ff65d256932f29cc06504989b4e6052a32c34d47fb725039b3b417a975";
 
 std::span<const std::byte> bytes(const char* s) { return {reinterpret_cast<const std::byte*>(s), std::strlen(s)}; }
 
