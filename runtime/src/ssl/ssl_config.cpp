@@ -386,17 +386,24 @@ Status SslConfig::client_certificate(std::span<const std::byte> chain_pem_or_der
       st = ret == 0 ? Status::Ok() : Status(Code::kInvalidArgument, ret);
     }
     if (st.ok()) {
-      // Once, here: a signature over a random digest, verified with the leaf's public key.
+      // Once, here: a signature over a random digest, verified with the leaf's public key. The digest is of a
+      // hash the profile compiles in (a SHA-384-only profile has no SHA-256).
+#if defined(MBEDTLS_MD_CAN_SHA256)
+      constexpr mbedtls_md_type_t kCheckMd = MBEDTLS_MD_SHA256;
       std::array<unsigned char, 32> digest{};
+#else
+      constexpr mbedtls_md_type_t kCheckMd = MBEDTLS_MD_SHA384;
+      std::array<unsigned char, 48> digest{};
+#endif
       std::array<unsigned char, MBEDTLS_PK_SIGNATURE_MAX_SIZE> sig{};
       std::size_t len = 0;
       int ret = mbedtls_ctr_drbg_random(platform_->drbg(), digest.data(), digest.size());
       if (ret == 0) {
-        ret = mbedtls_pk_sign(&external_.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), sig.size(),
-                              &len, mbedtls_ctr_drbg_random, platform_->drbg());
+        ret = mbedtls_pk_sign(&external_.pk, kCheckMd, digest.data(), digest.size(), sig.data(), sig.size(), &len,
+                              mbedtls_ctr_drbg_random, platform_->drbg());
       }
       if (ret == 0) {
-        ret = mbedtls_pk_verify(&own_cert_.pk, MBEDTLS_MD_SHA256, digest.data(), digest.size(), sig.data(), len);
+        ret = mbedtls_pk_verify(&own_cert_.pk, kCheckMd, digest.data(), digest.size(), sig.data(), len);
       }
       st = ret != 0 ? Status(Code::kInvalidArgument, ret) : declared_key(&external_.pk);
       if (st.ok()) {
