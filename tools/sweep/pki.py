@@ -9,6 +9,8 @@ chain's DER adds up to `chain_bytes`, and the root to `ca_bytes`, within a few b
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import json
 import re
@@ -17,8 +19,23 @@ import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-# Chains and keys are made once and cached; sessions run in threads, so making them is serialised.
-LOCK = _LOCK = threading.RLock()
+# Chains and keys are made once and cached in the work directory; sessions run in threads, and ctest runs several
+# runner processes on one work directory (tests/sweep), so making them is serialised across both: a thread lock,
+# and an exclusive lock on a file of the work directory (two processes once made the same client CA key at once,
+# and the one that renamed it last left the other's root certificate without its key).
+LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _locked(work: Path):
+    with LOCK:
+        work.mkdir(parents=True, exist_ok=True)
+        with open(work / ".pki.lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
 PAD_OID = "1.3.6.1.4.1.55555.1"  # a private arc: an unknown, non-critical extension
 CURVE_OPENSSL = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 SERVER_NAME = "tlsgen.test"
@@ -155,7 +172,7 @@ def _padded(openssl: str, d: Path, name: str, target: int, make) -> tuple[Path, 
 
 
 def make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
-    with _LOCK:
+    with _locked(work):
         return _make_chain(openssl, work, spec)
 
 
@@ -208,7 +225,7 @@ def _make_chain(openssl: str, work: Path, spec: ChainSpec) -> Chain:
 def extra_roots(openssl: str, work: Path, key: Key, scheme: str, count: int, size: int) -> list[Path]:
     """`count` unrelated self-signed CA certificates (PEM), each padded to `size` DER bytes: the other
     roots an application loads beside the one that signed the server's chain."""
-    with _LOCK:
+    with _locked(work):
         return _extra_roots(openssl, work, key, scheme, count, size)
 
 
@@ -234,7 +251,7 @@ def device_files(openssl: str, chain: Chain, pem: bool) -> tuple[Path, Path]:
     DER (the certificates back to back, leaf first; the key as PKCS#8 DER) when the profile parses no PEM."""
     if pem:
         return chain.chain_pem, chain.leaf_key
-    with _LOCK:
+    with _locked(chain.chain_pem.parents[2]):
         der_chain = chain.chain_pem.with_name("chain.der")
         der_key = chain.chain_pem.with_name("leaf-key.der")
         if not der_chain.exists():
