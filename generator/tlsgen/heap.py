@@ -481,29 +481,29 @@ def kept_chain_applies(r: Resolution, s: Shape, tab: dict) -> bool:
     return coef is not None and "keep_der" not in coef["persist"]
 
 
-def kept_chain_table(r: Resolution) -> dict:
+def _supplement(r: Resolution, name: str, empty: dict, what: str) -> dict:
+    """A table bench/heap/fit_client.py fits on top of the others; while a target is calibrated for the first time
+    (TLSGEN_HEAP_BOOTSTRAP=1, a 1 MiB calibration heap) an empty one, else its absence is an error."""
     import os
 
-    tab = tables_for(r.cpu.word_bytes).get("kept_chain")
-    if tab is None and os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
-        return {"persist": {}}
-    if tab is None:
-        raise ValueError(f"the heap model has no measured figures for a TLS 1.2 chain kept beside TLS 1.3 under static "
-                         f"RSA on {r.cpu.name}: bench/heap/fit_client.py --kept-chain has not been run for it")
-    return tab
+    tab = tables_for(r.cpu.word_bytes).get(name)
+    if tab is not None:
+        return tab
+    if os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
+        return empty
+    raise ValueError(f"the heap model has no measured figures for {what} on {r.cpu.name} ({r.cpu.word_bytes * 8}-bit): "
+                     "bench/heap/fit_client.py has not been run for it")
+
+
+def kept_chain_table(r: Resolution) -> dict:
+    return _supplement(r, "kept_chain", {"persist": {}},
+                       "a TLS 1.2 chain kept beside TLS 1.3 under static RSA (--kept-chain)")
 
 
 def client_table(r: Resolution) -> dict:
-    import os
-
-    tab = tables_for(r.cpu.word_bytes).get("client")
-    if tab is None and os.environ.get("TLSGEN_HEAP_BOOTSTRAP") == "1":
-        # Only while the figures are being measured for the first time (a calibration build's 1 MiB heap).
-        tab = {"setup": {}, "setup_peak": {}, "sign": {v: {"working": {}, "persist": {}} for v in ("1.2", "1.3")}}
-    if tab is None:
-        raise ValueError(f"the heap model has no measured figures for a client certificate on {r.cpu.name} "
-                         f"({r.cpu.word_bytes * 8}-bit): bench/heap/fit_client.py has not been run for it")
-    return tab
+    return _supplement(r, "client", {"setup": {}, "setup_peak": {},
+                                     "sign": {v: {"working": {}, "persist": {}} for v in ("1.2", "1.3")}},
+                       "a client certificate")
 
 
 # ---- the model ------------------------------------------------------------------------------------------
@@ -573,15 +573,16 @@ def predict(r: Resolution, s: Shape) -> Prediction:
     for phase in order:
         coef = tab["phase"][version].get(phase, {}).get(table_kind(version, phase, kind))
         work = max(0.0, dot(coef["working"], sf)) if coef is not None else 0.0
-        left = max(0.0, dot(coef["persist"], sf)) if coef is not None else 0.0
+        persist = dot(coef["persist"], sf) if coef is not None else 0.0
         signing = sign and phase == SIGN_PHASE[version]
         if signing:
-            work = max(work, left + sign)  # the signature, on top of what the phase's own work leaves
+            work = max(work, max(0.0, persist) + sign)  # the signature, on top of what the phase's own work leaves
+            persist += sign_persist
         elif coef is None:
             continue  # this kind of session does not allocate in this phase
         if cur + work > best[0]:
             best = (cur + work, phase, cur, work)
-        cur = max(0.0, cur + (dot(coef["persist"], sf) if coef is not None else 0.0) + (sign_persist if signing else 0.0))
+        cur = max(0.0, cur + persist)
         if phase == "CERT" and kept:
             cur += max(0.0, dot(kept_chain_table(r)["persist"], kept_chain_features(r, s)))
     align = r.cpu.alignment
@@ -639,8 +640,9 @@ def size_heap(r: Resolution) -> HeapModel:
     floors = MARGIN_FLOOR.get(r.cpu.word_bytes, {})
     # What the profile allows that has a floor: its groups, and its largest RSA key (leaf or CA) when RSA is in.
     keys = [g.name for g in r.groups] + ([f"rsa{t.rsa_max_bits}"] if r.defined("MBEDTLS_RSA_C") else [])
-    if t.client_certificate is not None and t.client_certificate.key.startswith("rsa"):
-        keys.append(t.client_certificate.key)  # the device's own RSA key: its signature frees limb buffers too
+    own = own_key_label(r)
+    if own is not None and own.startswith("rsa"):
+        keys.append(own)  # the device's own RSA key: its signature frees limb buffers too
     holes = max([floors.get(k, 0) for k in keys] + [0])
     floor = holes + -(-subtotal * FLOOR_MODEL_PERCENT // 100) if holes else 0
     why = f"{MARGIN_PERCENT}% of {subtotal}"

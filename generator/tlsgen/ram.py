@@ -69,9 +69,13 @@ def ca_file_bytes(r: Resolution) -> int:
     p = r.loaded.profile
     if not r.uses_certificates or r.verify == "none":
         return 0
-    der = p.tls.ca_chain_bytes
-    pem = der * 3 // 2 + 80 * p.tls.ca_chain_certs + 1 if p.tls.pem else 0
-    return max(der, pem)
+    return file_bytes(r, p.tls.ca_chain_bytes, p.tls.ca_chain_certs)
+
+
+def file_bytes(r: Resolution, der: int, blocks: int) -> int:
+    """A provisioned file of `der` DER bytes in `blocks` PEM blocks, as the reference firmware reads it: DER, or
+    its PEM form when tls.pem (3/2 of the bytes, + 80 per block for header, footer and line breaks, + the NUL)."""
+    return max(der, der * 3 // 2 + 80 * blocks + 1) if r.loaded.profile.tls.pem else der
 
 
 def client_files_bytes(r: Resolution) -> int:
@@ -85,11 +89,7 @@ def client_files_bytes(r: Resolution) -> int:
         return 0
     kind, size = client_key(cc.key)
     key_der = size // 8 * 9 // 2 + 80 if kind == "rsa" else size * 4 + 64
-
-    def pem_or_der(der: int, certs: int) -> int:
-        return der * 3 // 2 + 80 * certs + 1 if p.tls.pem else der
-
-    return pem_or_der(cc.chain_bytes, cc.chain_certs) + pem_or_der(key_der, 1)
+    return file_bytes(r, cc.chain_bytes, cc.chain_certs) + file_bytes(r, key_der, 1)
 
 
 def reference_app_ram(r: Resolution) -> int:

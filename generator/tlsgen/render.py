@@ -157,7 +157,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "peer_chain_max_certs": p.tls.peer_chain_max_certs,
         "client_certificate": "true" if cc else "false",
         "client_key": cc.key if cc else "none",
-        "client_key_rsa": "true" if cc and cc.key.startswith("rsa") else "false",
+        "client_key_rsa": "true" if own[0] == "rsa" else "false",
         "client_key_bits": (own[1] if own[0] == "rsa" else own[1] * 8) if cc else 0,
         "client_chain_bytes": cc.chain_bytes if cc else 0,
         "client_chain_certs": cc.chain_certs if cc else 0,

@@ -5,7 +5,7 @@ verify mode, and whether the declared chain and CA sizes can hold a certificate 
 from __future__ import annotations
 
 from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, Kex, SigAlg, min_cert_der_bytes
-from tlsgen.resolve.client import issuer_of
+from tlsgen.resolve.client import client_key, issuer_of
 from tlsgen.resolve.core import EC, PK, S, Context
 
 SA = ("tls", "signature_algorithms")
@@ -65,7 +65,8 @@ def apply(c: Context) -> None:
     _sizes(c)
 
     cc = tls.client_certificate
-    own_rsa = int(cc.key[3:]) // 8 if cc and cc.key.startswith("rsa") else 0
+    own_kind, own_size = client_key(cc.key) if cc else ("", 0)
+    own_rsa = own_size // 8 if own_kind == "rsa" else 0
     own_src = ("tls", "client_certificate", "key")
     if cc and cc.chain_certs > 1 and issuer_of(cc).key == "rsa":
         # The device's intermediates are parsed with their public keys: RSA of 2048 bits (or up to rsa_max_bits

@@ -549,15 +549,13 @@ void SslConfig::deinit() {
   if (platform_ == nullptr) {
     return;
   }
-  // mbedTLS frees its list of (certificate, key) pairs here; the certificates and the key are ours.
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  drop_client_certificate();  // the device's chain and key (wiped), and mbedTLS's list of them
+#endif
   mbedtls_ssl_config_free(&conf_);
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
   mbedtls_x509_crt_free(&ca_);
-  detail::external_key_free(&external_);
-  mbedtls_x509_crt_free(&own_cert_);
-  mbedtls_pk_free(&own_key_);  // zeroes the key's numbers before they go back to the heap
 #endif
-  has_own_cert_ = false;
   --platform_->live_configs_;
   platform_ = nullptr;
   server_name_ = nullptr;
