@@ -101,15 +101,14 @@ def server_supports(server: str, b: Built, suite: Suite) -> str | None:
 
 
 def client_chain(b: Built, suite: Suite | None = None) -> pki.ChainSpec | None:
-    """The device's chain (tls.client_certificate), padded to the declared size under a P-256 client CA; None
-    when the profile has none or, for a session of `suite`, when the suite authenticates nobody by certificate
-    (PSK: the server asks for no client certificate)."""
-    from tlsgen.resolve.client import client_key
+    """The device's chain (tls.client_certificate), padded to the declared size under a client CA of the issuer's
+    key type (client_certificate.issuer; RSA at 2048 bits); None when the profile has none or, for a session of
+    `suite`, when the suite authenticates nobody by certificate (PSK: the server asks for no client certificate)."""
+    from tlsgen.resolve.client import client_key, issuer_of
 
     cc = b.resolution.loaded.profile.tls.client_certificate
     if cc is None or (suite is not None and not (suite.version == "1.3" or suite.kex.uses_certificates)):
         return None
-    from tlsgen.resolve.client import issuer_of
 
     kind, size = client_key(cc.key)
     leaf = pki.Key("ecdsa", cc.key[len("ecdsa_"):]) if kind == "ecdsa" else pki.Key("rsa", str(size))

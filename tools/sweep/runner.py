@@ -252,6 +252,12 @@ def ca_file(s: peers.Session, b: Built, chain: pki.Chain, work: Path, openssl: s
     return path
 
 
+def device_chain(b: Built, openssl: str, pki_dir: Path) -> pki.Chain | None:
+    """The device's own chain (tls.client_certificate), made once in the PKI directory; None without one."""
+    spec = peers.client_chain(b)
+    return pki.make_chain(openssl, pki_dir, spec) if spec else None
+
+
 def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
     res = lines.get("TLSGEN_RESULT", {})
     heap = lines.get("TLSGEN_HEAP", {})
@@ -302,8 +308,7 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         args += ["--psk", psk_hex(b), "--psk-identity", peers.PSK_IDENTITY]
     # The device loads its certificate in every session of a profile that has one; the server asks for it in
     # certificate handshakes (s.client).
-    own_spec = peers.client_chain(b)
-    own = pki.make_chain(openssl, pki_dir, own_spec) if own_spec else None
+    own = device_chain(b, openssl, pki_dir)
     if own is not None:
         own_chain, own_key = pki.device_files(openssl, own, p.tls.pem)
         args += ["--client-cert", str(own_chain), "--client-key", str(own_key)]
@@ -354,8 +359,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         shutil.copy(f, run / ("ca.pem" if f.suffix == ".pem" else "ca.der"))
     (run / "psk.bin").write_bytes(bytes([PSK_BYTE] * b.resolution.loaded.profile.tls.psk_max_bytes))
     (run / "psk_identity.txt").write_text(peers.PSK_IDENTITY)
-    own_spec = peers.client_chain(b)
-    own = pki.make_chain(openssl, pki_dir, own_spec) if own_spec else None
+    own = device_chain(b, openssl, pki_dir)
     if own is not None:  # the device's provisioned certificate and key (client.pem + client-key.pem, or DER)
         pem = b.resolution.loaded.profile.tls.pem
         own_chain, own_key = pki.device_files(openssl, own, pem)
