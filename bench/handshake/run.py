@@ -4,8 +4,9 @@ anchors, side by side: the same session (TCP connect through the ESP8266 emulato
 with openssl s_server), instructions counted with the board's timer under -icount shift=0, waiting
 excluded. Then every core of the schema in the same run (each profile on its core's board,
 boards/boards.cmake): image sections, heap peak against the generated heap, stack peak, instructions.
-Last, full versus resumed handshakes (TLS 1.2 session resumption, issue 13): the qemu_esp8266_resume_*
-firmware runs a full session, then reconnects offering the saved session, in one QEMU run.
+Last, full versus resumed handshakes (issue 13: TLS 1.2 by session ID and by ticket, TLS 1.3 by psk_ephemeral and
+psk_ke): the qemu_esp8266_resume_* firmware runs a full session, then reconnects offering the saved session, in one
+QEMU run.
 
     bench/handshake/run.py [ARM_BUILD] [OUT_DIR]
 """
@@ -48,8 +49,16 @@ def sections(image: Path) -> dict[str, int]:
     return {"text": text, "data": data, "bss": bss}
 
 
-# TLS 1.2 profiles with a resume build (examples/qemu-esp8266/profiles.cmake, TLSGEN_QEMU_RESUME_PROFILES).
-RESUME = ["m4-psk-ccm8", "m4-ecdhe-ecdsa"]
+# Resume builds (examples/qemu-esp8266/profiles.cmake: TLSGEN_QEMU_RESUME_PROFILES, and the bench-only
+# TLSGEN_QEMU_BENCH_RESUME_PROFILES of bench/handshake/profiles/), with how each resumes (the server options of
+# tests/qemu/run_qemu.py make it so: s_server -no_cache for the ticket, -allow_no_dhe_kex for psk_ke).
+RESUME = [
+    ("m4-psk-ccm8", "TLS 1.2 PSK, session ID"),
+    ("m4-ecdhe-ecdsa", "TLS 1.2 ECDHE-ECDSA, session ID"),
+    ("m4-ecdhe-ecdsa-ticket", "TLS 1.2 ECDHE-ECDSA, ticket"),
+    ("m4-tls13", "TLS 1.3, psk_ephemeral (psk_dhe_ke)"),
+    ("m4-tls13-psk-ke", "TLS 1.3, psk_ke (no ECDHE, no forward secrecy)"),
+]
 
 
 def run(arm: Path, out: Path, name: str, fw: str, machine: str, resume: bool = False) -> dict:
@@ -97,21 +106,21 @@ def main() -> int:
               f"{ratio} | {r.get('stack_peak')} / {r.get('stack_size')} | "
               + (f"{ins / 1e6:.2f} M |" if ins else "failed |"))
     print()
-    print("Full versus resumed TLS 1.2 handshake, one QEMU run each (the resume firmware: a full session, then a")
+    print("Full versus resumed handshake, one QEMU run each (the resume firmware: a full session, then a")
     print("reconnect offering the saved session; s_server must say \"Reused,\"):")
     print()
-    print("| profile | full handshake | resumed handshake | resumed / full | saved session |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name in RESUME:
+    print("| profile | resumed by | full handshake | resumed handshake | resumed / full | saved session |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    for name, how in RESUME:
         r = run(arm, out, name, "examples/qemu-esp8266/qemu_esp8266_resume_" + name.replace("-", "_"), "mps2-an386",
                 resume=True)
         results[f"{name}-resume"] = r
         full, res = r.get("handshake_instructions"), r.get("resumed_handshake_instructions")
         if r.get("ok") and full and res:
-            print(f"| {name} | {full / 1e6:.2f} M | {res / 1e6:.3f} M | {100.0 * res / full:.1f} % | "
+            print(f"| {name} | {how} | {full / 1e6:.2f} M | {res / 1e6:.3f} M | {100.0 * res / full:.2f} % | "
                   f"{r.get('resumed_saved_bytes')} bytes |")
         else:
-            print(f"| {name} | failed | | | |")
+            print(f"| {name} | {how} | failed | | | |")
     (out / "handshake.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -12,8 +12,9 @@
 // Credentials are the device's provisioned files, read over semihosting: ca.der (ca.pem), psk.bin,
 // psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
-// Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, TLS 1.2 profiles), it then saves the
-// session (SslTcpStack::save_session, into the credentials buffer, free by then), reconnects offering it
+// Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, profiles with tls.resumption), it then saves
+// the session (SslTcpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into the
+// credentials buffer, free by then), reconnects offering it
 // and prints, for that second handshake:
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does

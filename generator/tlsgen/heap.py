@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from tlsgen.catalog import GROUPS, Kex, Suite, min_cert_der_bytes
 from tlsgen.resolve import Resolution
+from tlsgen.resolve.resumption import uses_tickets
 
 MARGIN_PERCENT = 5
 # The margin's floor, per word size and group or RSA key size: what the allocator can lose to holes at a session's
@@ -604,6 +605,11 @@ PHASE_NAMES = {
 }
 
 
+#: The largest ticket the calibration sessions held (GnuTLS 3.7, TLS 1.2: 326 bytes; OpenSSL 3.0: 192): the phase
+#: tables include it.
+CALIBRATED_TICKET_BYTES = 336
+
+
 def size_heap(r: Resolution) -> HeapModel:
     align = r.cpu.alignment
     rin, rout = records(r)
@@ -631,6 +637,17 @@ def size_heap(r: Resolution) -> HeapModel:
                               "SslConfig::client_certificate)"))
     lines.append(HeapLine("TLS session state", worst.state, "session, transform and handshake structures, server "
                           "name (mbedtls_ssl_setup)"))
+    if uses_tickets(t) and t.resumption.ticket_max_bytes > CALIBRATED_TICKET_BYTES:
+        # The phase tables hold the tickets their calibration servers sent (up to CALIBRATED_TICKET_BYTES): mbedTLS
+        # keeps one ticket at a time (it frees the one it holds before it keeps the next), from the
+        # NewSessionTicket on, or all through the handshake for an offered one, which a rejected offer keeps
+        # through the full handshake that follows (measured on host-tls13 with OpenSSL's 192-byte ticket: a
+        # peak of 25,584 bytes against 25,648 without an offer). A larger ticket adds what it has beyond that.
+        word = r.cpu.word_bytes
+        extra = block_bytes(t.resumption.ticket_max_bytes, word, align) - block_bytes(CALIBRATED_TICKET_BYTES, word, align)
+        lines.append(HeapLine("session ticket", extra, f"a ticket of up to {t.resumption.ticket_max_bytes} bytes "
+                              f"(tls.resumption.ticket_max_bytes), beyond the {CALIBRATED_TICKET_BYTES} the handshake "
+                              "tables were measured with"))
     lines.append(HeapLine("handshake peak", worst.persisted + worst.working,
                           f"at {PHASE_NAMES.get(worst.phase, worst.phase)}: {worst.working} working + "
                           f"{worst.persisted} left by earlier phases; the largest session the profile allows: "

@@ -346,11 +346,21 @@ def _allowed_message(inp: object, annotation, metadata: tuple) -> str:
     return f"got {_describe(inp)}{hint}; allowed: {allowed(annotation, metadata, PATTERN_WORDS)}{example}{meant}"
 
 
+#: Fields an earlier tlsgen accepted, and what replaced them (a profile that still has one is refused with this).
+REPLACED_KEYS = {
+    ("tls", "session_tickets"): "replaced by tls.resumption (tls12: [session_id, ticket], tls13: [psk_ephemeral]; "
+    "a bare session_tickets: true left TLS 1.3 tickets unused)",
+}
+
+
 def _pydantic_problem(err: dict, file: str, positions: dict) -> Problem:
     path, annotation, metadata, through_union = _walk(tuple(err["loc"]))
     kind = err["type"]
     ctx = err.get("ctx", {})
     inp = err.get("input")
+    if kind == "extra_forbidden" and path and tuple(path) in REPLACED_KEYS:
+        loc = positions.get(path + ("<key>",)) or locate(positions, file, path)
+        return Problem(loc, path, f"'{path[-1]}' is no longer a profile field: {REPLACED_KEYS[tuple(path)]}")
     if kind == "extra_forbidden" and path:
         owner = _model_at(Profile, path[:-1])
         known = list(owner.model_fields) if owner else []

@@ -160,6 +160,27 @@ class ClientCertificate(Strict):
         "intermediates in the chain: at most 2048 bits (rsa_max_bits when the peer's chain may carry RSA keys).")
 
 
+class Resumption(Strict):
+    """How a reconnect may skip the full handshake (SslTcpStack::save_session / offer_session)."""
+
+    tls12: list[Literal["session_id", "ticket"]] = Field(
+        default_factory=list, description="TLS 1.2 resumption: session_id (the server keeps the session in its "
+        "cache; nothing extra on the device) and/or ticket (RFC 5077: the server hands the device its session "
+        "as an opaque ticket, MBEDTLS_SSL_SESSION_TICKETS; the heap holds it). Empty: TLS 1.2 sessions are not "
+        "saved, and the ClientHello asks for no ticket.")
+    tls13: list[Literal["psk_ephemeral", "psk_ke"]] = Field(
+        default_factory=list, description="TLS 1.3 resumption by ticket (NewSessionTicket), with the PSK "
+        "key-exchange modes offered: psk_ephemeral (psk_dhe_ke: a fresh (EC)DHE exchange keeps forward "
+        "secrecy) and/or psk_ke (no (EC)DHE: cheapest, but the resumed session has NO forward secrecy: whoever "
+        "later learns the ticket's key reads it; needs the insecure opt-in no_forward_secrecy). Empty: TLS 1.3 "
+        "sessions are not saved and the server's tickets are dropped.")
+    ticket_max_bytes: Annotated[int, Field(ge=32, le=16384)] = Field(
+        default=448, description="Largest ticket a server sends (the heap holds one, also through the full "
+        "handshake that replaces a rejected one). Measured: OpenSSL 3.0 about 180 (TLS 1.2) and 210 (TLS 1.3) "
+        "bytes, GnuTLS 3.7 under 300. Servers that keep the session in the ticket put the client's certificate "
+        "chain in it: with tls.client_certificate, at least the chain's bytes + 8 per certificate + 320.")
+
+
 class Tls(Strict):
     """What the TLS session needs to do."""
 
@@ -220,8 +241,9 @@ class Tls(Strict):
     alpn: list[AlpnName] = Field(
         default_factory=list, description="ALPN protocol names, offered in this order by every session of "
         "the profile (empty: no ALPN); each 1 to 255 bytes in UTF-8 (RFC 7301), no NUL.")
-    session_tickets: bool = Field(default=False, description="Accept session tickets (RFC 5077 / TLS 1.3): the "
-                                  "heap holds the server's ticket.")
+    resumption: Resumption = Field(
+        default_factory=Resumption, description="Session resumption: which TLS 1.2 and TLS 1.3 mechanisms a "
+        "saved session may use on reconnect (default: none; SslTcpStack::save_session() refuses).")
     psa_exclusive_buffers: bool = Field(
         default=True, description="TLS 1.3: MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS (no PSA copy of each input and "
         "output; lowers the heap peak). Turn off only if another party shares the buffers.")

@@ -22,6 +22,7 @@ from tlsgen.heap import HeapModel
 from tlsgen.ram import ram_plan
 from tlsgen.resolve import NEVER_DEFINED, Resolution
 from tlsgen.resolve.client import client_key
+from tlsgen.resolve.resumption import uses_tickets
 from tlsgen.stack import stack_need
 
 OUTPUTS = ("mbedtls_config.h", "tlsgen_profile.hpp", "tlsgen_glue.cpp")
@@ -102,6 +103,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         features.append("signed with: " + ", ".join(a.name for a in r.signature_algorithms))
     cc = p.tls.client_certificate
     own = client_key(cc.key) if cc else ("", 0)
+    res = p.tls.resumption
     if cc:
         features.append(f"client certificate: {cc.key} key, chain of {cc.chain_certs} ({cc.chain_bytes} DER bytes)")
     features += [
@@ -161,6 +163,11 @@ def context(r: Resolution, heap: Heap) -> dict:
         "client_key_bits": (own[1] if own[0] == "rsa" else own[1] * 8) if cc else 0,
         "client_chain_bytes": cc.chain_bytes if cc else 0,
         "client_chain_certs": cc.chain_certs if cc else 0,
+        "resume_session_id": "true" if "session_id" in res.tls12 and "1.2" in r.versions else "false",
+        "resume_ticket12": "true" if "ticket" in res.tls12 and "1.2" in r.versions else "false",
+        "resume_psk_ephemeral": "true" if "psk_ephemeral" in res.tls13 and "1.3" in r.versions else "false",
+        "resume_psk_ke": "true" if "psk_ke" in res.tls13 and "1.3" in r.versions else "false",
+        "ticket_max_bytes": res.ticket_max_bytes if uses_tickets(p.tls) else 0,
         "ca_chain_bytes": p.tls.ca_chain_bytes if r.uses_certificates and r.verify != "none" else 0,
         "ca_chain_certs": p.tls.ca_chain_certs if r.uses_certificates and r.verify != "none" else 0,
         "pem": "true" if r.uses_certificates and p.tls.pem else "false",

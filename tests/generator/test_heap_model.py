@@ -22,7 +22,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "heap-measurements"
 CLASSES = {
     "speed-ecdsa": lambda t: "optimize: speed" in t and "ECDSA" in t,
     "rsa": lambda t: "RSA" in t or "rsa" in t,
-    "tickets": lambda t: "session_tickets: true" in t,
+    "tickets": lambda t: "tls12: [ticket]" in t or "- ticket" in t,
     "p384-p521": lambda t: "secp384r1" in t or "secp521r1" in t,
     "x448": lambda t: "x448" in t,
     "tls13-single-suite": lambda t: "['1.3']" in t and t.count("TLS1-3-") == 1,

@@ -453,7 +453,7 @@ def test_bad_description_names_the_offending_character(text, what, write_profile
 
 
 @pytest.mark.parametrize("field,value,said", [
-    ("  session_tickets", '"yes"', "tls.session_tickets: got 'yes'; allowed: true or false"),
+    ("  server_name_indication", '"yes"', "tls.server_name_indication: got 'yes'; allowed: true or false"),
     ("  in_content_len", "4k", "tls.in_content_len: got '4k'; allowed: a whole number from 512 to 16384"),
     ("  out_content_len", '"1024"', "tls.out_content_len: got '1024' (text: write the number without quotes); "
                                     "allowed: a whole number from 512 to 16384"),

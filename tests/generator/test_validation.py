@@ -118,7 +118,28 @@ CASES = [
      8, 24, "max_fragment_length is TLS 1.2 only"),
     ("record-size-limit-tls12", sub(PSK, "platform:", "  record_size_limit: true\nplatform:"), 7, 22,
      "record_size_limit is a TLS 1.3 extension"),
-    ("bool-as-string", sub(PSK, "platform:", "  session_tickets: \"yes\"\nplatform:"), 7, 20, "got 'yes'; allowed: true or false"),
+    ("bool-as-string", sub(PSK, "platform:", "  server_name_indication: \"yes\"\nplatform:"), 7, 27, "got 'yes'; allowed: true or false"),
+    ("session-tickets-replaced", sub(PSK, "platform:", "  session_tickets: true\nplatform:"), 7, 3,
+     "'session_tickets' is no longer a profile field: replaced by tls.resumption"),
+    ("resumption-tls13-without-tls13", sub(PSK, "platform:", "  resumption: {tls13: [psk_ephemeral]}\nplatform:"), 7,
+     23, "TLS 1.3 is not in tls.versions, so no TLS 1.3 session is ever resumed"),
+    ("resumption-ticket-without-clock", sub(PSK, "platform:", "  resumption: {tls12: [ticket]}\nplatform:"), 7, 15,
+     "platform.time is none (allowed: platform.time ms_clock or calendar, or resumption by session_id only)"),
+    ("resumption-twice", sub(PSK, "platform:", "  resumption: {tls12: [session_id, session_id]}\nplatform:"), 7, 36,
+     "'session_id' is listed twice"),
+    ("resumption-ticket-beyond-buffer", sub(PSK, "platform:", "  max_fragment_length: 1024\n  resumption: {tls12: [ticket], "
+     "ticket_max_bytes: 1000}\nplatform:\n  time: ms_clock"), 8, 51,
+     "a NewSessionTicket with a 1000-byte ticket is about 1064 bytes"),
+    ("resumption-ticket-max-unused", sub(PSK, "platform:", "  resumption: {tls12: [session_id], ticket_max_bytes: 512}\n"
+     "platform:"), 7, 55, "no ticket is kept"),
+    ("resumption-psk-ke-needs-opt-in", sub(ECDSA, '["1.2"]', '["1.3"]').replace(
+        "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "TLS1-3-AES-128-GCM-SHA256").replace(
+        "platform:\n", "  resumption: {tls13: [psk_ke]}\nplatform:\n  time: ms_clock\n"), 8, 24,
+     "psk_ke resumes a TLS 1.3 session without (EC)DHE"),
+    ("resumption-tls13-with-psk-suites", sub(PSK, '["1.2"]', '["1.2", "1.3"]').replace(
+        "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, TLS1-3-AES-128-GCM-SHA256]\n  groups: [secp256r1]").replace(
+        "platform:\n", "  resumption: {tls13: [psk_ephemeral]}\nplatform:\n  time: ms_clock\n"), 8, 23,
+     "offer the pre-shared key the profile's TLS 1.2 PSK suites use as a TLS 1.3 external PSK"),
     ("heap-negative", sub(PSK, "platform:\n", "platform:\n  heap: -5\n"), 8, 9, "'auto'"),
     ("heap-below-model", sub(PSK, "platform:\n", "platform:\n  heap: 1000\n"), 8, 9,
      "1000 bytes is below the model's"),

@@ -154,6 +154,11 @@ PROFILES: dict[str, Profile] = {
     # Test-only: TLS 1.2 ECDHE-ECDSA and TLS 1.3 with a P-256 client certificate (mutual TLS); the server
     # picks the version (the TLS 1.3 cases use the "host-mtls/1.3" variant's server options).
     "host-mtls": Profile(**ECDHE_ECDSA_TLS12),
+    # Test-only: host-tls13 resuming by psk_ke alone.
+    "host-tls13-psk-ke": Profile(
+        openssl_args=("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "X25519:P-256"),
+        gnutls_priority="NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+GROUP-X25519:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
+        uses_psk=False, suite="TLS1-3-AES-128-GCM-SHA256", version="TLSv1.3"),
     "host-mtls/1.3": Profile(
         openssl_args=("-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-groups", "P-256"),
         gnutls_priority="NONE:+VERS-TLS1.3:+AES-128-GCM:+AEAD:+GROUP-SECP256R1:+SIGN-ALL:+COMP-NULL",
@@ -176,6 +181,8 @@ def cases_for(profile_name: str) -> dict[str, Case]:
         return debug_alpn_cases(p, ok)
     if profile_name == "host-psk-tickets":
         return ticket_cases(p, ok)
+    if profile_name == "host-tls13-psk-ke":
+        return psk_ke_cases(p, ok)
     if p.uses_psk:
         auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
         cases["get"] = Case("openssl", client_args=auth, expect=ok, heap_proof=True)
@@ -244,9 +251,29 @@ def cases_for(profile_name: str) -> dict[str, Case]:
             "openssl", client_args=base + ("--corrupt-session",),
             expect=dataclasses.replace(ok, session="kOk", offer="kInvalidArgument", resumed=0))
     else:
-        # TLS 1.3 resumption needs PSK key-exchange modes the profile does not have yet: refused, clearly.
-        cases["resume_tls13_refused"] = Case("openssl", client_args=base + ("--resume",),
-                                             expect=dataclasses.replace(ok, session="kFailedPrecondition"))
+        # TLS 1.3 resumption by ticket (tls.resumption.tls13: [psk_ephemeral]): the ticket comes after the
+        # handshake; the second session offers it and the server resumes (s_server: "Reused").
+        resumed = dataclasses.replace(ok, session="kOk", offer="kOk", resumed=1)
+        cases["resume"] = Case("openssl", client_args=base + ("--resume",), expect=resumed)
+        cases["gnutls_resume"] = Case("gnutls", client_args=base + ("--resume",),
+                                      expect=dataclasses.replace(resumed, status_line="HTTP/1.0 200 OK"))
+        # A ticket saved before the server restarted (a new ticket key): rejected, and the same connect() runs a
+        # full handshake, the offered ticket held all through it (the heap proof's worst case for tickets).
+        cases["resume_after_server_restart"] = Case(
+            "openssl", client_args=base + ("--offer-session", "{work}/{case}.session"), saved_by_earlier_run=True,
+            expect=dataclasses.replace(ok, offer="kOk", resumed=0), heap_proof=True)
+        # A server that sends no ticket: nothing to save, said so.
+        cases["resume_nothing_to_save"] = Case("openssl", server_args=("-num_tickets", "0"),
+                                               client_args=base + ("--resume",),
+                                               expect=dataclasses.replace(ok, session="kFailedPrecondition"))
+        cases["resume_corrupted_session"] = Case(
+            "openssl", client_args=base + ("--corrupt-session",),
+            expect=dataclasses.replace(ok, session="kOk", offer="kInvalidArgument", resumed=0))
+        # A ticket past its lifetime (OpenSSL's: 7200 s) is not offered: offer_session() says so, and the
+        # connect() is a full handshake.
+        cases["resume_expired_ticket"] = Case(
+            "openssl", client_args=base + ("--age-session", "7201"),
+            expect=dataclasses.replace(ok, session="kOk", offer="kFailedPrecondition", resumed=0))
     # A 48 KiB file (s_server -WWW): many full-size records from the server. The TLS 1.2 profiles'
     # input buffers are smaller than 16 KiB records, so this only passes when max_fragment_length
     # was negotiated and honoured.
@@ -320,15 +347,46 @@ def ticket_cases(p: Profile, ok: Expect) -> dict[str, Case]:
     auth = ("--psk", PSK_HEX, "--psk-identity", PSK_IDENTITY)
     resumed = dataclasses.replace(ok, session="kOk", offer="kOk", resumed=1)
     return {
-        "get": Case("openssl", client_args=auth, expect=ok, heap_proof=True),
+        "get": Case("openssl", client_args=auth, expect=ok),
         "resume_ticket": Case("openssl", server_args=("-no_cache",), client_args=auth + ("--resume",), expect=resumed),
         "gnutls_resume_ticket": Case("gnutls", server_args=("--nodb",), client_args=auth + ("--resume",),
                                      expect=dataclasses.replace(resumed, status_line="HTTP/1.0 200 OK")),
+        # A ticket past its lifetime hint (OpenSSL's: 7200 s): mbedTLS's TLS 1.2 client does not check it, the
+        # runtime does: not offered (offer_session() says kFailedPrecondition), and the connect() is a full one.
+        "resume_ticket_expired": Case("openssl", server_args=("-no_cache",), client_args=auth + ("--age-session", "7201"),
+                                      expect=dataclasses.replace(ok, session="kOk", offer="kFailedPrecondition",
+                                                                 resumed=0)),
         # A ticket saved before the server restarted (a new ticket key): the fresh server cannot open it, and
-        # the offer falls back to a full handshake by itself.
+        # the offer falls back to a full handshake by itself, holding the offered ticket all through it: the
+        # heap proof of a profile that keeps tickets (its worst case).
         "resume_ticket_after_server_restart": Case(
             "openssl", server_args=("-no_cache",), client_args=auth + ("--offer-session", "{work}/{case}.session"),
+            saved_by_earlier_run=True, expect=dataclasses.replace(ok, offer="kOk", resumed=0), heap_proof=True),
+    }
+
+
+def psk_ke_cases(p: Profile, ok: Expect) -> dict[str, Case]:
+    """host-tls13-psk-ke: TLS 1.3 resumption by psk_ke alone. The resumed ClientHello has no key share (no ECDHE
+    key made); a server that does not take the ticket cannot run a full handshake on that connection, and
+    connect() runs one on a new connection by itself."""
+    auth = ("--ca", "{certs}/ca.pem", "--server-name", SERVER_NAME)
+    allow = ("-allow_no_dhe_kex",)  # OpenSSL resumes by psk_ke only when told to
+    return {
+        "get": Case("openssl", client_args=auth, expect=ok, heap_proof=True),
+        "resume": Case("openssl", server_args=allow, client_args=auth + ("--resume",),
+                       expect=dataclasses.replace(ok, session="kOk", offer="kOk", resumed=1)),
+        # A server that refuses psk_ke (OpenSSL's default): the offer fails, and the same connect() runs a full
+        # handshake on a new connection (the server's second page says "New,").
+        "resume_psk_ke_refused": Case("openssl", client_args=auth + ("--resume",),
+                                      expect=dataclasses.replace(ok, session="kOk", offer="kOk", resumed=0)),
+        # A ticket the server cannot open (saved before it restarted): the same fallback.
+        "resume_after_server_restart": Case(
+            "openssl", server_args=allow, client_args=auth + ("--offer-session", "{work}/{case}.session"),
             saved_by_earlier_run=True, expect=dataclasses.replace(ok, offer="kOk", resumed=0)),
+        # GnuTLS 3.7 sends no ticket to a client that offers psk_ke alone: nothing to save, said so.
+        "gnutls_nothing_to_save": Case("gnutls", client_args=auth + ("--resume",),
+                                       expect=dataclasses.replace(ok, status_line="HTTP/1.0 200 OK",
+                                                                  session="kFailedPrecondition")),
     }
 
 

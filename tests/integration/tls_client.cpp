@@ -163,6 +163,7 @@ struct Options {
   bool announce_connected = false;  // print TLSGEN_CONNECTED once the request is written (driver hook)
   bool resume = false;          // a second session offering the first's saved session
   bool corrupt_session = false;  // ... with one byte of it flipped
+  long age_session_s = 0;        // ... saved as if its ticket had come this many seconds earlier
   std::string save_session_file;   // write the saved session here after the session
   std::string offer_session_file;  // offer the saved session read from here
   unsigned handshake_deadline_ms = 0;  // SslTcpStack::set_deadlines (0: none)
@@ -191,6 +192,9 @@ bool parse(int argc, char** argv, Options& o) {
       o.resume = true;
     } else if (a == "--corrupt-session") {
       o.resume = o.corrupt_session = true;
+    } else if (a == "--age-session" && has_value) {
+      o.resume = true;
+      o.age_session_s = std::strtol(argv[++i], nullptr, 10);
     } else if (a == "--save-session" && has_value) {
       o.save_session_file = argv[++i];
     } else if (a == "--offer-session" && has_value) {
@@ -402,6 +406,24 @@ int traced_state() {
 std::vector<std::string> alpn_names;
 std::vector<const char*> alpn_list;
 
+// --age-session: the saved session as if its ticket had come `seconds` earlier, through the format
+// SslTcpStack::save_session documents ("TGS2", int64 LE ms when the ticket came, uint32 LE lifetime, mbedTLS's
+// session, CRC-32 LE of all before it), with a CRC of its own here.
+void age_saved_session(std::vector<std::byte>& saved, long seconds) {
+  if (saved.size() < 20) return;
+  std::int64_t ms = 0;
+  for (int k = 0; k < 8; ++k) ms |= static_cast<std::int64_t>(std::to_integer<std::uint8_t>(saved[4 + k])) << (8 * k);
+  ms -= static_cast<std::int64_t>(seconds) * 1000;
+  for (int k = 0; k < 8; ++k) saved[4 + k] = static_cast<std::byte>((static_cast<std::uint64_t>(ms) >> (8 * k)) & 0xFF);
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 0; i + 4 < saved.size(); ++i) {
+    crc ^= std::to_integer<std::uint8_t>(saved[i]);
+    for (int b = 0; b < 8; ++b) crc = (crc & 1u) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+  }
+  crc = ~crc;
+  for (int k = 0; k < 4; ++k) saved[saved.size() - 4 + k] = static_cast<std::byte>((crc >> (8 * k)) & 0xFF);
+}
+
 // The session a --resume run saves after its first session and offers in its second.
 std::vector<std::byte> saved_session;
 
@@ -570,10 +592,18 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
     saved_session.assign(4096, std::byte{0});
     const tlsgen::Result<std::size_t> n = tls.save_session(sock, saved_session);
     saved_session.resize(n.ok() ? n.value() : 0);
-    std::printf("TLSGEN_SESSION code=%s detail=%d bytes=%zu\n", tlsgen::name(n.status().code()),
-                static_cast<int>(n.status().detail()), saved_session.size());
+    std::size_t ticket_bytes = 0;  // the server's ticket (what tls.resumption.ticket_max_bytes must cover)
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+    const mbedtls_ssl_session* kept = tls.native(sock)->MBEDTLS_PRIVATE(session);
+    ticket_bytes = kept != nullptr && kept->MBEDTLS_PRIVATE(ticket) != nullptr ? kept->MBEDTLS_PRIVATE(ticket_len) : 0;
+#endif
+    std::printf("TLSGEN_SESSION code=%s detail=%d bytes=%zu ticket=%zu\n", tlsgen::name(n.status().code()),
+                static_cast<int>(n.status().detail()), saved_session.size(), ticket_bytes);
     if (o.corrupt_session && !saved_session.empty()) {
       saved_session[saved_session.size() / 2] ^= std::byte{0x5A};
+    }
+    if (o.age_session_s != 0 && !saved_session.empty()) {
+      age_saved_session(saved_session, o.age_session_s);
     }
   }
   const std::string status_line = reply.substr(0, reply.find("\r\n"));

@@ -26,6 +26,7 @@ TLSGEN_* lines and always stops every process it started (bounded waits, kill on
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import re
@@ -66,6 +67,14 @@ SERVER_FOR = {
     "stock-config-ccm-psk-tls1_2": "host-tls12-psk",
     "stock-config-suite-b": "host-ecdhe-ecdsa",
     "stock-default": "host-tls13",
+    # bench/handshake/profiles: resumed handshakes (the server options make it resume that way)
+    "m4-ecdhe-ecdsa-ticket": "host-ecdhe-ecdsa",
+    "m4-tls13-psk-ke": "host-tls13",
+}
+# Extra s_server options per firmware profile: resume by ticket only (no session cache); accept psk_ke.
+SERVER_ARGS = {
+    "m4-ecdhe-ecdsa-ticket": ("-no_cache",),
+    "m4-tls13-psk-ke": ("-allow_no_dhe_kex",),
 }
 QEMU_TIMEOUT = 420.0
 # A stalled server stays silent this long (wall clock): longer than any guest timeout takes under QEMU.
@@ -257,6 +266,8 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
     server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
     cases = integration.cases_for(SERVER_FOR[args.profile])
     case = cases["mtls"] if "mtls" in cases else cases["get"]  # mutual TLS: the server requires the certificate
+    if args.profile in SERVER_ARGS:
+        case = dataclasses.replace(case, server_args=case.server_args + SERVER_ARGS[args.profile])
     run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
     server = emulator = qemu = proxy = None
     tls_fault = getattr(args, "tls_fault", None)

@@ -277,6 +277,8 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
                 cmd += ["-cert_chain", str(chain.intermediates_pem)]
         if alpn:
             cmd += ["-alpn", ",".join(alpn)]
+        if s.suite.version == "1.3" and "psk_ke" in p.tls.resumption.tls13:
+            cmd += ["-allow_no_dhe_kex"]  # OpenSSL resumes by psk_ke (no (EC)DHE) only when told to
         if client is not None:
             cmd += ["-Verify", "1", "-verify_return_error", "-CAfile", str(client.root_pem), "-client_sigalgs", ":".join(client_sigalgs(s)[0])]
         return cmd, re.compile(r"^ACCEPT")

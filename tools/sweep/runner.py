@@ -258,6 +258,42 @@ def device_chain(b: Built, openssl: str, pki_dir: Path) -> pki.Chain | None:
     return pki.make_chain(openssl, pki_dir, spec) if spec else None
 
 
+def resumes_version(b: Built, version: str) -> bool:
+    """Whether the profile resumes sessions of this TLS version (tls.resumption)."""
+    res = b.resolution.loaded.profile.tls.resumption
+    return bool(res.tls12 if version == "1.2" else res.tls13)
+
+
+def peer_resumes(s: peers.Session, b: Built) -> bool:
+    """Whether the session's server resumes what the profile offers. GnuTLS 3.7 sends no TLS 1.3 ticket to a client
+    that offers psk_ke alone (its server resumes with psk_dhe_ke only): there, save_session() must say so
+    (kFailedPrecondition: no ticket), and the session is a full one each time."""
+    modes = b.resolution.loaded.profile.tls.resumption.tls13
+    return not (s.server == "gnutls" and s.suite.version == "1.3" and modes == ["psk_ke"])
+
+
+def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True) -> None:
+    """A --resume run: the first session saved, the second offered it and the server resumed it."""
+    saved, offered = lines.get("TLSGEN_SESSION", {}), lines.get("TLSGEN_OFFER", {})
+    resumed = lines.get("TLSGEN_RESUMED", {})
+    if not peer_resumes:
+        if saved.get("code") != "kFailedPrecondition":
+            out.problems.append(f"save_session() said {saved.get('code')}, expected kFailedPrecondition (a server "
+                                "that sends no ticket for psk_ke)")
+        out.ok = not out.problems
+        return
+    if saved.get("code") != "kOk":
+        out.problems.append(f"save_session() said {saved.get('code')} {saved.get('detail')}")
+    elif offered.get("code") != "kOk":
+        out.problems.append(f"offer_session() said {offered.get('code')} {offered.get('detail')}")
+    elif resumed.get("resumed") != "1" or resumed.get("server") == "new":
+        out.problems.append(f"the second session was not resumed (resumed()={resumed.get('resumed')}, "
+                            f"server page: {resumed.get('server')})")
+    out.ok = not out.problems
+    if out.spec is not None:
+        out.spec["resumed"] = resumed.get("resumed") == "1"
+
+
 def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
     res = lines.get("TLSGEN_RESULT", {})
     heap = lines.get("TLSGEN_HEAP", {})
@@ -314,6 +350,9 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         args += ["--client-cert", str(own_chain), "--client-key", str(own_key)]
     if p.platform.debug.level > 0:
         args += ["--debug-log", str(work / f"debug-{os.getpid()}-{time.monotonic_ns()}.log")]
+    resumes = resumes_version(b, s.suite.version)
+    if resumes:
+        args += ["--resume"]  # a second session offers the first's saved session: the server must resume it
     trace_file = None
     if trace:
         trace_file = work / "traces" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")
@@ -339,7 +378,10 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         out, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), -1
     finally:
         server.stop()
-    result = check_session(s, ri.parse_lines(out), rc)
+    lines = ri.parse_lines(out)
+    result = check_session(s, lines, rc)
+    if resumes:
+        check_resumed(result, lines, peer_resumes(s, b))
     result.trace = str(trace_file) if trace_file else None
     if chain is not None and result.spec and result.spec["chain"]:
         result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes, certs_der=list(chain.cert_der_bytes))

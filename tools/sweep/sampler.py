@@ -37,6 +37,7 @@ def _maybe(rng: random.Random, p: float) -> bool:
 
 #: The share of profiles with certificate suites that get a client certificate (mutual TLS) by default.
 CLIENT_SHARE = 0.3
+RESUMPTION_SHARE = 0.5  # profiles drawn with tls.resumption
 CLIENT_KEYS = ["ecdsa_secp256r1", "ecdsa_secp384r1", "rsa2048", "rsa3072"]
 
 
@@ -126,8 +127,8 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
                     tls.pop("in_content_len", None)
     if _maybe(rng, 0.25):
         tls["alpn"] = rng.sample(ALPN_POOL, k=rng.choice([1, 2, 3]))
-    if _maybe(rng, 0.3):
-        tls["session_tickets"] = True
+    _maybe(rng, 0.3)  # was session_tickets (now tls.resumption, drawn below from a stream of its own): kept so
+    # that the other fields of a seed's profiles stay what they were
     if tls13 and _maybe(rng, 0.25):
         tls["psa_exclusive_buffers"] = rng.choice([True, False])
 
@@ -161,7 +162,40 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
     crng = random.Random(f"{name}/client_certificate")
     if certs and crng.random() < client_share:
         tls["client_certificate"] = _client_certificate(crng, groups, tls, versions)
+    _resumption(random.Random(f"{name}/resumption"), tls, versions, platform, profile, name)
     return profile
+
+
+def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: dict, profile: dict, name: str) -> None:
+    """tls.resumption: mostly what the profile's versions can use, with a ticket size its receive buffer and its
+    client certificate allow, and the clock tickets need."""
+    if rng.random() >= RESUMPTION_SHARE:
+        return
+    res: dict = {}
+    if "1.2" in versions or _maybe(rng, 0.03):
+        pick = rng.choice([["session_id"], ["ticket"], ["session_id", "ticket"], ["ticket", "session_id"]])
+        res["tls12"] = pick
+    psk12 = any(SUITES[n].kex.uses_psk for n in tls["cipher_suites"] if n in SUITES)
+    if ("1.3" in versions and not psk12) or _maybe(rng, 0.03):
+        res["tls13"] = rng.choice([["psk_ephemeral"], ["psk_ephemeral"], ["psk_ke"], ["psk_ephemeral", "psk_ke"]])
+        if "psk_ke" in res["tls13"] and not _maybe(rng, 0.05):
+            insecure = profile.setdefault("insecure", [])
+            if not any(o["allow"] == "no_forward_secrecy" for o in insecure):
+                insecure.append({"allow": "no_forward_secrecy",
+                                 "reason": f"sweep {name}: lab server, not for release (psk_ke)"})
+    if not res:
+        return
+    tickets = "ticket" in res.get("tls12", []) or bool(res.get("tls13"))
+    if tickets:
+        in_len = tls.get("in_content_len") or tls.get("max_fragment_length") or 16384
+        cc = tls.get("client_certificate")
+        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + 320 if cc else 336
+        if cc or _maybe(rng, 0.5):
+            res["ticket_max_bytes"] = min(max(least, rng.choice([336, 448, 512, 1024, least + 64])),
+                                          max(32, in_len - 64) if not _maybe(rng, 0.03) else 16384)
+        if platform.get("time", "none") == "none" and not _maybe(rng, 0.03):
+            platform["time"] = rng.choice(["ms_clock", "calendar"])
+    tls["resumption"] = res
 
 
 def _client_certificate(rng: random.Random, groups: list[str], tls: dict, versions: list[str]) -> dict:
@@ -289,7 +323,9 @@ def features(b: Built) -> set[str]:
          f"debug.error_strings={pl.debug.error_strings}", f"versions={'+'.join(r.versions)}",
          f"in_content_len{_bucket(r.in_content_len)}", f"out_content_len{_bucket(r.out_content_len)}",
          f"max_fragment_length={t.max_fragment_length}", f"record_size_limit={t.record_size_limit}",
-         f"alpn={'yes' if t.alpn else 'no'}", f"session_tickets={t.session_tickets}",
+         f"alpn={'yes' if t.alpn else 'no'}",
+         f"resumption.tls12={'+'.join(t.resumption.tls12) or 'none'}",
+         f"resumption.tls13={'+'.join(t.resumption.tls13) or 'none'}",
          f"heap={'auto' if pl.heap == 'auto' else 'fixed'}", f"ram_bytes={'set' if p.target.ram_bytes else 'unset'}"}
     f |= {f"suite={s.name}" for s in r.suites} | {f"group={g.name}" for g in r.groups}
     f |= {f"entropy={e}" for e in pl.entropy} | {f"insecure={c.option}" for c in r.insecure}

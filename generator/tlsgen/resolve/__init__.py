@@ -12,6 +12,7 @@ One module per concern, run in this order (later rules read what earlier ones de
   key_exchange  suites' key exchanges, PSK, (EC)DHE groups
   certificates  certificate keys, signature algorithms, X.509, verify, chain sizes
   client        the device's own certificate (mutual TLS): its key, signature and Certificate message
+  resumption    saved sessions: TLS 1.2 session ID / ticket, TLS 1.3 PSK modes, ticket size and lifetime
   symmetric     record ciphers and modes, hashes (suites and signature algorithms)
   psa           PSA crypto (TLS 1.3)
   platform      entropy; hooks, time, debug
@@ -25,8 +26,8 @@ from __future__ import annotations
 from tlsgen.catalog import CPUS, GROUPS, SUITES
 from tlsgen.errors import ProfileError
 from tlsgen.loader import LoadedProfile
-from tlsgen.resolve import (certificates, client, insecure, key_exchange, platform, protocol, psa, records, symmetric,
-                            tradeoffs)
+from tlsgen.resolve import (certificates, client, insecure, key_exchange, platform, protocol, psa, records, resumption,
+                            symmetric, tradeoffs)
 from tlsgen.resolve.core import (BASELINE, NEVER_DEFINED, SECTIONS, Builder, Context, InsecureChoice, Macro,
                                  Resolution)
 from tlsgen.resolve.insecure import INSECURE_WHAT
@@ -63,6 +64,7 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     key_exchange.apply(c)
     certificates.apply(c)
     client.apply(c)
+    resumption.apply(c)
     symmetric.apply(c)
     psa.apply(c)
     platform.entropy(c)

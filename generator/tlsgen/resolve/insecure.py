@@ -22,6 +22,9 @@ def apply(c: Context) -> list[InsecureChoice]:
         used["test_static_entropy"] = INSECURE_WHAT["test_static_entropy"]
     if any(s.kex == Kex.RSA for s in c.suites):
         used["no_forward_secrecy"] = INSECURE_WHAT["no_forward_secrecy"]
+    if "psk_ke" in p.tls.resumption.tls13:
+        what = "TLS 1.3 resumption by psk_ke (no (EC)DHE): the ticket's key decrypts the resumed session"
+        used["no_forward_secrecy"] = used["no_forward_secrecy"] + "; " + what if "no_forward_secrecy" in used else what
     seen: dict = {}
     out = []
     for i, o in enumerate(p.insecure):

@@ -1,5 +1,5 @@
 """Protocol and versions: role, transport, TLS versions against the suites, the extensions every
-session of the profile uses (extended master secret, tickets, ALPN)."""
+session of the profile uses (extended master secret, ALPN; tickets: resumption.py)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,6 @@ def apply(c: Context) -> None:
                  ("tls", "versions"))
     if c.tls13:
         b.define("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE", S, "TLS 1.3 in mbedTLS 3.6 requires it", ("tls", "versions"))
-    if tls.session_tickets:
-        b.define("MBEDTLS_SSL_SESSION_TICKETS", S, "accept the server's session ticket (the heap holds it)",
-                 ("tls", "session_tickets"))
     if tls.alpn:
         b.define("MBEDTLS_SSL_ALPN", S, "ALPN: SslConfig offers tls.alpn in every session", ("tls", "alpn"))
     b.define("MBEDTLS_SSL_ALL_ALERT_MESSAGES", S, "send alerts on errors so the peer's log says why", ())

@@ -102,7 +102,17 @@ class SslSession {
   bool offer_id_taken_ = false;         // offered_id_ holds the session ID the ClientHello carried
   std::array<unsigned char, 32> offered_id_{};
   std::size_t offered_id_len_ = 0;
+  std::int64_t established_ms_ = 0;     // mbedtls_ms_time() when the handshake ended (a TLS 1.2 ticket's age)
+  bool psk_only_offer_ = false;         // the ClientHello offered a TLS 1.3 ticket by psk_ke alone (no key share)
 };
+
+// A profile that resumes TLS 1.3 by psk_ke alone (tls.resumption.tls13: [psk_ke]): its resumed ClientHello offers
+// psk_ke without a key share, so that no ECDHE key is made; a server that rejects the ticket then cannot run a
+// full handshake on that connection, and connect() runs one on a new connection by itself.
+#if defined(MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED) && \
+    !defined(MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED) && defined(MBEDTLS_SSL_SESSION_TICKETS)
+#define TLSGEN_RESUME_PSK_KE_ONLY 1
+#endif
 
 class SslTcpStack final : public TcpStack {
  public:
@@ -138,20 +148,28 @@ class SslTcpStack final : public TcpStack {
   // the transport's timeout at the precision the deadline needs. kInvalidArgument for an unknown
   // handle or a null clock. Set before connect() for the handshake; any time for reads.
   Status set_deadlines(Socket socket, Clock* clock, std::uint32_t handshake_ms, std::uint32_t read_ms);
-  // Session resumption, TLS 1.2 (an abbreviated handshake: no key exchange, no certificate check):
-  //   save_session()   after connect() succeeded: writes the session (mbedtls_ssl_session_save(): its
-  //                    master secret included, so keep the bytes as secret as a key, and wipe them when
-  //                    done; framed with a CRC-32 so that a corrupted copy is refused) into `out` and
-  //                    returns its length. kResourceExhausted (detail: the bytes
+  // Session resumption, as the profile's tls.resumption allows (profile::kResume*): TLS 1.2 by session ID
+  // and/or ticket (an abbreviated handshake: no key exchange, no certificate check), TLS 1.3 by ticket
+  // (psk_dhe_ke: a fresh (EC)DHE, no certificate; psk_ke: no (EC)DHE and no forward secrecy).
+  //   save_session()   after connect() succeeded (TLS 1.3: after a read(), as the server's ticket comes
+  //                    after the handshake): writes the session into `out` and returns its length: "TGS2",
+  //                    when its ticket came (ms, mbedtls_ms_time()) and the ticket's lifetime (s), mbedTLS's
+  //                    serialised session (mbedtls_ssl_session_save(): its master secret or resumption key
+  //                    included, so keep the bytes as secret as a key, and wipe them when done), and a CRC-32
+  //                    of all that, so that a corrupted copy is refused. kResourceExhausted (detail: the bytes
   //                    needed) when `out` is too small, nothing written; kFailedPrecondition before the
-  //                    handshake, for a TLS 1.3 session (its resumption needs the profile's PSK modes,
-  //                    issue 13), or when the server gave neither a session ID nor a ticket.
-  //   offer_session()  between open() and connect(): connect() offers that session (a session ID, or a
-  //                    ticket when tls.session_tickets). The bytes are checked here (kInvalidArgument,
-  //                    detail mbedTLS's code, for a corrupted blob (CRC) or one saved by another build or
-  //                    configuration; nothing is kept then) and read again by connect(): they must stay
-  //                    unchanged until it returns. A server that does not resume it (expired, unknown,
-  //                    another server) simply runs the full handshake.
+  //                    handshake, or when the session has nothing the profile resumes by (no session ID or
+  //                    ticket the profile lists; TLS 1.3: no ticket yet, or no TLS 1.3 mode in the profile).
+  //   offer_session()  between open() and connect(): connect() offers that session. The bytes are checked here
+  //                    (kInvalidArgument, detail mbedTLS's code, for a corrupted blob (CRC) or one saved by
+  //                    another build or configuration; nothing is kept then) and read again by connect(): they
+  //                    must stay unchanged until it returns. A ticket older than its lifetime (or saved at a
+  //                    later time than the clock now says: the ms clock restarted) is not offered:
+  //                    kFailedPrecondition, detail the ticket's age in seconds (-1: clock restarted); drop the
+  //                    stored copy. A server that does not resume an offered session (expired, unknown, another
+  //                    server, a new ticket key) simply runs the full handshake; with tls13: [psk_ke] alone (its
+  //                    ClientHello has no key share) connect() closes that connection and runs the full
+  //                    handshake on a new one, from the same call.
   //   resumed()        after connect(): whether the server resumed the offered session.
   Result<std::size_t> save_session(Socket socket, std::span<std::byte> out) const;
   Status offer_session(Socket socket, std::span<const std::byte> saved);
@@ -175,9 +193,16 @@ class SslTcpStack final : public TcpStack {
   static int bio_send(void* ctx, const unsigned char* buf, std::size_t len);
   static int bio_recv(void* ctx, unsigned char* buf, std::size_t len);
 
+  Status restart_without_offer(SslSession& s);
+
   SslConfig& config_;
   TcpStack& transport_;
   std::span<SslSession> sessions_;
+#if defined(TLSGEN_RESUME_PSK_KE_ONLY)
+  // The configuration with psk_ke as its only TLS 1.3 key exchange, for a session that offers a saved ticket: a
+  // copy of config_'s (its lists and keys shared, never freed here), made again before each such handshake.
+  mbedtls_ssl_config psk_only_conf_{};
+#endif
 };
 
 }  // namespace tlsgen

@@ -235,6 +235,26 @@ Status SslConfig::apply_profile() {
     }
   }
 
+  // Resumption (tls.resumption): a TLS 1.2 ticket only when the profile resumes by one (the ClientHello asks
+  // for none otherwise); TLS 1.3 tickets kept (mbedTLS's default drops them) and the PSK modes offered with
+  // them, beside the full (EC)DHE handshake a rejected ticket falls back to.
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+  mbedtls_ssl_conf_session_tickets(&conf_, profile::kResumeTicket12 ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                                                    : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+      &conf_, profile::kResumePskEphemeral || profile::kResumePskKe
+                  ? MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED
+                  : MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED);
+#endif
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3)
+  mbedtls_ssl_conf_tls13_key_exchange_modes(
+      &conf_, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL |
+                  (profile::kResumePskEphemeral ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL : 0) |
+                  (profile::kResumePskKe ? MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK : 0));
+#endif
+
 #if defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
   // Ask the server for records that fit the profile's buffers (RFC 6066).
   constexpr unsigned char kMfl = max_fragment_code(profile::kInContentLen, profile::kOutContentLen);
@@ -483,6 +503,11 @@ Status SslConfig::psk(std::span<const std::byte> key, std::span<const std::byte>
     return Status(Code::kInvalidArgument);
   }
 #if defined(MBEDTLS_SSL_HANDSHAKE_WITH_PSK_ENABLED)
+  if constexpr (!profile::kUsesPsk) {
+    // PSK handshakes compiled in for TLS 1.3 resumption only: mbedTLS would offer this key as a TLS 1.3 external
+    // PSK, which tlsgen profiles do not have.
+    return Status(Code::kFailedPrecondition);
+  }
   if (key.size() > MBEDTLS_PSK_MAX_LEN) {
     return Status(Code::kInvalidArgument);
   }

@@ -10,18 +10,23 @@
 #include <cstring>
 
 #include "mbedtls/net_sockets.h"  // MBEDTLS_ERR_NET_* codes only (no MBEDTLS_NET_C needed)
+#include "mbedtls/platform_time.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
 #include "mbedtls_status.hpp"
+#include "tlsgen_profile.hpp"
 
 namespace tlsgen {
 namespace {
 
 // A saved session (save_session) is framed so that a corrupted copy (flash wear, a torn write) is refused
-// before mbedTLS reads it: "TGS1", mbedTLS's serialised session, then the CRC-32 (IEEE 802.3) of both.
-// It detects accidents, not an attacker who can rewrite the store (who could then also read its secret).
-constexpr std::array<std::byte, 4> kSessionMagic{std::byte{'T'}, std::byte{'G'}, std::byte{'S'}, std::byte{'1'}};
-constexpr std::size_t kSessionFraming = kSessionMagic.size() + 4;
+// before mbedTLS reads it: "TGS2", when its ticket came (int64 ms of mbedtls_ms_time(), little-endian; 0
+// without a ticket), the ticket's lifetime (uint32 s; 0: none stated), mbedTLS's serialised session, then the
+// CRC-32 (IEEE 802.3) of all that. It detects accidents, not an attacker who can rewrite the store (who could
+// then also read its secret).
+constexpr std::array<std::byte, 4> kSessionMagic{std::byte{'T'}, std::byte{'G'}, std::byte{'S'}, std::byte{'2'}};
+constexpr std::size_t kSessionHeader = kSessionMagic.size() + 8 + 4;
+constexpr std::size_t kSessionFraming = kSessionHeader + 4;
 
 std::uint32_t crc32(std::span<const std::byte> data) {
   std::uint32_t crc = 0xFFFFFFFFu;
@@ -34,20 +39,60 @@ std::uint32_t crc32(std::span<const std::byte> data) {
   return ~crc;
 }
 
-// The mbedTLS session inside a framed saved session; empty when the frame or its CRC is wrong.
-std::span<const std::byte> unframe_session(std::span<const std::byte> saved) {
+std::uint64_t get_le(std::span<const std::byte> p, std::size_t n) {
+  std::uint64_t v = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    v |= std::to_integer<std::uint64_t>(p[k]) << (8 * k);
+  }
+  return v;
+}
+
+void put_le(std::span<std::byte> p, std::uint64_t v, std::size_t n) {
+  for (std::size_t k = 0; k < n; ++k) {
+    p[k] = static_cast<std::byte>((v >> (8 * k)) & 0xFFu);
+  }
+}
+
+// A framed saved session, once its frame and CRC checked out.
+struct Framed {
+  std::span<const std::byte> body;  // mbedTLS's serialised session; empty when the frame or its CRC is wrong
+  std::int64_t ticket_ms = 0;
+  std::uint32_t lifetime_s = 0;
+};
+
+Framed unframe_session(std::span<const std::byte> saved) {
   if (saved.size() <= kSessionFraming || !std::equal(kSessionMagic.begin(), kSessionMagic.end(), saved.begin())) {
     return {};
   }
-  const std::size_t body = saved.size() - 4;
-  std::uint32_t stored = 0;
-  for (std::size_t k = 0; k < 4; ++k) {
-    stored |= std::to_integer<std::uint32_t>(saved[body + k]) << (8 * k);
-  }
-  if (crc32(saved.first(body)) != stored) {
+  const std::size_t end = saved.size() - 4;
+  if (crc32(saved.first(end)) != static_cast<std::uint32_t>(get_le(saved.subspan(end), 4))) {
     return {};
   }
-  return saved.subspan(kSessionMagic.size(), body - kSessionMagic.size());
+  return {saved.subspan(kSessionHeader, end - kSessionHeader),
+          static_cast<std::int64_t>(get_le(saved.subspan(kSessionMagic.size()), 8)),
+          static_cast<std::uint32_t>(get_le(saved.subspan(kSessionMagic.size() + 8), 4))};
+}
+
+// The age of a saved ticket in seconds when it may no longer be offered (past its lifetime: RFC 5077 3.3, RFC
+// 8446 4.6.1), -1 when the clock now reads earlier than when it was saved (a restarted ms clock cannot tell its
+// age), 0 when it may be offered (or has no lifetime to respect).
+std::int32_t ticket_expired(const Framed& f) {
+#if defined(MBEDTLS_HAVE_TIME)
+  if (f.lifetime_s == 0) {
+    return 0;
+  }
+  const std::int64_t age_ms = static_cast<std::int64_t>(mbedtls_ms_time()) - f.ticket_ms;
+  if (age_ms < 0) {
+    return -1;
+  }
+  if (age_ms > static_cast<std::int64_t>(f.lifetime_s) * 1000) {
+    const std::int64_t age_s = age_ms / 1000;
+    return age_s > INT32_MAX ? INT32_MAX : static_cast<std::int32_t>(age_s);
+  }
+#else
+  (void)f;  // no clock: the profile keeps no ticket (tlsgen refuses tickets with platform.time none)
+#endif
+  return 0;
 }
 
 bool is_want(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
@@ -213,6 +258,8 @@ Result<Socket> SslTcpStack::open(Mode mode) {
     s.offered_ = {};
     s.offer_applied_ = s.offer_id_taken_ = false;
     s.offered_id_len_ = 0;
+    s.established_ms_ = 0;
+    s.psk_only_offer_ = false;
     return static_cast<Socket>(i);
   }
   return Status(Code::kResourceExhausted);
@@ -227,9 +274,36 @@ Status SslTcpStack::fail(SslSession& s, int mbedtls_error) {
 // mbedTLS context for a session: record buffers come from the heap here.
 Status SslTcpStack::start_tls(SslSession& s, const char* host) {
   s.heap_failures_ = detail::heap_failures();
+  // The saved session goes into the handshake (mbedtls_ssl_set_session copies it); the loaded copy is freed, and
+  // zeroised by mbedTLS, before this returns.
+  mbedtls_ssl_session saved;
+  mbedtls_ssl_session_init(&saved);
+  struct Wipe {
+    mbedtls_ssl_session& session;
+    ~Wipe() { mbedtls_ssl_session_free(&session); }
+  } wipe{saved};
+  const bool offer = !s.offered_.empty();
+  int ret = 0;
+  if (offer) {
+    const std::span<const std::byte> blob = unframe_session(s.offered_).body;  // checked by offer_session()
+    s.offered_ = {};
+    ret = mbedtls_ssl_session_load(&saved, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
+  }
+  const mbedtls_ssl_config* conf = config_.native();
+#if defined(TLSGEN_RESUME_PSK_KE_ONLY)
+  s.psk_only_offer_ = offer && ret == 0 && saved.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3;
+  if (s.psk_only_offer_) {
+    psk_only_conf_ = *config_.native();
+    mbedtls_ssl_conf_tls13_key_exchange_modes(&psk_only_conf_, MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK);
+    conf = &psk_only_conf_;
+  }
+#endif
   mbedtls_ssl_init(&s.ssl_);
   s.ssl_initialized_ = true;
-  int ret = mbedtls_ssl_setup(&s.ssl_, config_.native());
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+  ret = mbedtls_ssl_setup(&s.ssl_, conf);
   if (ret != 0) {
     return fail(s, ret);
   }
@@ -244,23 +318,39 @@ Status SslTcpStack::start_tls(SslSession& s, const char* host) {
   (void)host;
 #endif
   mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, bio_recv, nullptr);
-  if (!s.offered_.empty()) {
-    // The saved session goes into the handshake (mbedtls_ssl_set_session copies it); the loaded copy
-    // is freed, and zeroised by mbedTLS, at once.
-    mbedtls_ssl_session saved;
-    mbedtls_ssl_session_init(&saved);
-    const std::span<const std::byte> blob = unframe_session(s.offered_);  // checked by offer_session()
-    ret = mbedtls_ssl_session_load(&saved, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
-    if (ret == 0) {
-      ret = mbedtls_ssl_set_session(&s.ssl_, &saved);
-    }
-    mbedtls_ssl_session_free(&saved);
-    s.offered_ = {};
+  if (offer) {
+    ret = mbedtls_ssl_set_session(&s.ssl_, &saved);
     if (ret != 0) {
       return fail(s, ret);
     }
     s.offer_applied_ = true;
   }
+  return Status::Ok();
+}
+
+// A handshake that offered a TLS 1.3 ticket by psk_ke alone failed (the server did not take the ticket, and the
+// ClientHello had no key share for a full handshake): the session starts over on a new transport connection,
+// offering nothing. The handshake deadline keeps counting from the first attempt.
+Status SslTcpStack::restart_without_offer(SslSession& s) {
+  if (s.ssl_initialized_) {
+    mbedtls_ssl_free(&s.ssl_);
+    s.ssl_initialized_ = false;
+  }
+  (void)transport_.close(s.inner_);
+  s.inner_ = kInvalidSocket;
+  const Result<Socket> inner = transport_.open(s.mode_);
+  if (!inner.ok()) {
+    s.error_ = inner.status();
+    s.transport_status_ = inner.status();
+    return s.error_;  // state stays kFailed; close() frees the slot
+  }
+  s.inner_ = inner.value();
+  s.state_ = SslSession::State::kOpen;
+  s.error_ = Status::Ok();
+  s.transport_status_ = Status::Ok();
+  s.pending_write_ = 0;
+  s.offer_applied_ = s.offer_id_taken_ = s.psk_only_offer_ = false;
+  s.offered_id_len_ = 0;
   return Status::Ok();
 }
 
@@ -277,6 +367,9 @@ Status SslTcpStack::handshake(SslSession& s) {
     if (ret == 0) {
       s.deadline_armed_ = false;
       s.state_ = SslSession::State::kConnected;
+#if defined(MBEDTLS_HAVE_TIME)
+      s.established_ms_ = static_cast<std::int64_t>(mbedtls_ms_time());  // a TLS 1.2 ticket came in this handshake
+#endif
       return Status::Ok();
     }
     if ((is_want(ret) || ret == MBEDTLS_ERR_SSL_TIMEOUT) && pended_alert_reason(s.ssl_) != 0) {
@@ -336,8 +429,18 @@ Status SslTcpStack::connect(Socket socket, const char* host, std::uint16_t port)
       s->state_ = SslSession::State::kHandshaking;
       [[fallthrough]];
     }
-    case SslSession::State::kHandshaking:
-      return handshake(*s);
+    case SslSession::State::kHandshaking: {
+      const Status hs = handshake(*s);
+      if (!s->psk_only_offer_ || s->state_ != SslSession::State::kFailed || hs == kHandshakeDeadlineExpired ||
+          hs.code() == Code::kResourceExhausted) {
+        return hs;
+      }
+      const Status again = restart_without_offer(*s);
+      if (!again.ok()) {
+        return again;
+      }
+      return connect(socket, host, port);  // once: nothing is offered now
+    }
     case SslSession::State::kFailed:
       return s->error_;
     case SslSession::State::kConnected:
@@ -573,18 +676,39 @@ Result<std::size_t> SslTcpStack::save_session(Socket socket, std::span<std::byte
   // The session in force, saved as it is (mbedtls_ssl_get_session() would copy it into the heap first,
   // and works once per connection).
   const mbedtls_ssl_session* current = s->ssl_.MBEDTLS_PRIVATE(session);
-  if (current == nullptr || mbedtls_ssl_get_version_number(&s->ssl_) != MBEDTLS_SSL_VERSION_TLS1_2) {
-    return Status(Code::kFailedPrecondition);  // TLS 1.3 resumption needs the profile's PSK modes (issue 13)
+  if (current == nullptr) {
+    return Status(Code::kFailedPrecondition);
   }
+  std::int64_t ticket_ms = 0;
+  std::uint32_t lifetime_s = 0;
   bool has_ticket = false;
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
   has_ticket = current->MBEDTLS_PRIVATE(ticket) != nullptr && current->MBEDTLS_PRIVATE(ticket_len) != 0;
+  if (has_ticket) {
+    lifetime_s = current->MBEDTLS_PRIVATE(ticket_lifetime);
+  }
 #endif
-  if (current->MBEDTLS_PRIVATE(id_len) == 0 && !has_ticket) {
-    return Status(Code::kFailedPrecondition);  // the server offered nothing to resume
+  const int version = mbedtls_ssl_get_version_number(&s->ssl_);
+  if (version == MBEDTLS_SSL_VERSION_TLS1_2) {
+    const bool by_ticket = profile::kResumeTicket12 && has_ticket;
+    const bool by_id = profile::kResumeSessionId && current->MBEDTLS_PRIVATE(id_len) != 0;
+    if (!by_ticket && !by_id) {
+      return Status(Code::kFailedPrecondition);  // nothing the profile resumes a TLS 1.2 session by
+    }
+    if (!by_ticket) {
+      lifetime_s = 0;  // resumed by its ID: the server's cache decides how long
+    }
+    ticket_ms = by_ticket ? s->established_ms_ : 0;
+  } else {
+    if (!(profile::kResumePskEphemeral || profile::kResumePskKe) || !has_ticket) {
+      return Status(Code::kFailedPrecondition);  // no TLS 1.3 mode in the profile, or no ticket (yet)
+    }
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_HAVE_TIME)
+    ticket_ms = static_cast<std::int64_t>(current->MBEDTLS_PRIVATE(ticket_reception_time));
+#endif
   }
   std::size_t needed = 0;
-  const std::span<std::byte> body = out.size() > kSessionFraming ? out.subspan(kSessionMagic.size(), out.size() - kSessionFraming)
+  const std::span<std::byte> body = out.size() > kSessionFraming ? out.subspan(kSessionHeader, out.size() - kSessionFraming)
                                                                   : std::span<std::byte>();
   const int ret = mbedtls_ssl_session_save(current, reinterpret_cast<unsigned char*>(body.data()), body.size(), &needed);
   if (ret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL) {
@@ -594,11 +718,10 @@ Result<std::size_t> SslTcpStack::save_session(Socket socket, std::span<std::byte
     return Status::Tls(ret);
   }
   std::copy(kSessionMagic.begin(), kSessionMagic.end(), out.begin());
-  const std::size_t framed = kSessionMagic.size() + needed;
-  const std::uint32_t crc = crc32(out.first(framed));
-  for (std::size_t k = 0; k < 4; ++k) {
-    out[framed + k] = static_cast<std::byte>((crc >> (8 * k)) & 0xFFu);
-  }
+  put_le(out.subspan(kSessionMagic.size()), static_cast<std::uint64_t>(ticket_ms), 8);
+  put_le(out.subspan(kSessionMagic.size() + 8), lifetime_s, 4);
+  const std::size_t framed = kSessionHeader + needed;
+  put_le(out.subspan(framed), crc32(out.first(framed)), 4);
   return framed + 4;
 }
 
@@ -610,21 +733,35 @@ Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> save
   if (s->state_ != SslSession::State::kOpen) {
     return Status(Code::kFailedPrecondition);  // between open() and connect()
   }
+  s->offered_ = {};
   // Checked now, so a bad blob is the caller's error here rather than a failed connect() later.
   const std::size_t failures = detail::heap_failures();
   mbedtls_ssl_session probe;
   mbedtls_ssl_session_init(&probe);
-  const std::span<const std::byte> blob = unframe_session(saved);
-  int ret = blob.empty() ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA
-                         : mbedtls_ssl_session_load(&probe, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
-  if (ret == 0 && probe.MBEDTLS_PRIVATE(tls_version) != MBEDTLS_SSL_VERSION_TLS1_2) {
-    ret = MBEDTLS_ERR_SSL_BAD_INPUT_DATA;  // save_session() never writes another version
+  const Framed framed = unframe_session(saved);
+  int ret = framed.body.empty()
+                ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA
+                : mbedtls_ssl_session_load(&probe, reinterpret_cast<const unsigned char*>(framed.body.data()),
+                                           framed.body.size());
+  if (ret == 0) {
+    // save_session() writes only what the profile resumes: a TLS 1.2 session with its ID or ticket, a TLS 1.3
+    // one with its ticket.
+    const bool tls12 = probe.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_2 &&
+                       (profile::kResumeSessionId || profile::kResumeTicket12);
+    const bool tls13 = probe.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3 &&
+                       (profile::kResumePskEphemeral || profile::kResumePskKe);
+    if (!tls12 && !tls13) {
+      ret = MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    }
   }
   mbedtls_ssl_session_free(&probe);
   if (ret != 0) {
-    s->offered_ = {};
     const Status st = detail::mbedtls_status(ret, failures);
     return st.code() == Code::kResourceExhausted ? st : Status(Code::kInvalidArgument, ret);
+  }
+  const std::int32_t age = ticket_expired(framed);
+  if (age != 0) {
+    return Status(Code::kFailedPrecondition, age);  // not offered: connect() runs a full handshake
   }
   s->offered_ = saved;
   return Status::Ok();
@@ -632,8 +769,19 @@ Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> save
 
 bool SslTcpStack::resumed(Socket socket) const {
   const SslSession* s = session(socket);
-  if (s == nullptr || !s->offer_id_taken_ || s->offered_id_len_ == 0 ||
+  if (s == nullptr || !s->offer_applied_ ||
       (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed)) {
+    return false;
+  }
+#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_X509_CRT_PARSE_C)
+  if (mbedtls_ssl_get_version_number(&s->ssl_) == MBEDTLS_SSL_VERSION_TLS1_3) {
+    // A TLS 1.3 handshake authenticated by the server's certificate (the only kind without the resumption PSK:
+    // tlsgen's TLS 1.3 has no external PSK) keeps it (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE, which TLS 1.3
+    // requires); a resumed one received none, and a saved TLS 1.3 session carries none.
+    return mbedtls_ssl_get_peer_cert(&s->ssl_) == nullptr;
+  }
+#endif
+  if (!s->offer_id_taken_ || s->offered_id_len_ == 0) {
     return false;
   }
   // RFC 5246 7.4.1.3, RFC 5077 3.4: a server resumes by echoing the session ID the ClientHello offered

@@ -85,6 +85,15 @@ inline constexpr bool kClientKeyRsa = false;
 inline constexpr int kClientKeyBits = 0;
 inline constexpr std::size_t kClientChainBytes = 0;
 inline constexpr std::size_t kClientChainCerts = 0;
+// Session resumption (tls.resumption): what SslTcpStack::save_session() saves and offer_session() offers.
+// TLS 1.2 by session ID and/or by ticket (RFC 5077); TLS 1.3 by ticket with the PSK key-exchange modes
+// offered: psk_dhe_ke (psk_ephemeral) and/or psk_ke (no forward secrecy for the resumed session). The
+// heap holds one ticket of up to kTicketMaxBytes (0: no ticket is kept).
+inline constexpr bool kResumeSessionId = false;
+inline constexpr bool kResumeTicket12 = false;
+inline constexpr bool kResumePskEphemeral = false;
+inline constexpr bool kResumePskKe = false;
+inline constexpr std::size_t kTicketMaxBytes = 0;
 // CA certificates may be PEM (tls.pem; DER is always accepted).
 inline constexpr bool kPem = false;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.

@@ -1,0 +1,101 @@
+"""Session resumption (tls.resumption): which saved sessions a reconnect may offer, and what that compiles in.
+
+mbedTLS 3.6's client
+- resumes a TLS 1.2 session by its session ID with nothing extra compiled in (the server keeps the session);
+- asks for and keeps a TLS 1.2 ticket (RFC 5077) with MBEDTLS_SSL_SESSION_TICKETS, and does not check its
+  lifetime hint itself (SslTcpStack::offer_session does, from the time the saved session records);
+- keeps a TLS 1.3 NewSessionTicket only with MBEDTLS_SSL_SESSION_TICKETS and a PSK key-exchange mode compiled in
+  and the signal turned on at run time (mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets: the default
+  drops every ticket), and checks its lifetime against mbedtls_ms_time() (library/ssl_client.c,
+  ssl_prepare_client_hello) when MBEDTLS_HAVE_TIME is defined;
+- places a NewSessionTicket whole in its receive buffer (a handshake message is reassembled there).
+"""
+
+from __future__ import annotations
+
+from tlsgen.resolve.client import TICKET_OVERHEAD
+from tlsgen.resolve.core import S, Context
+
+R = ("tls", "resumption")
+# A NewSessionTicket message beyond its ticket: TLS 1.3 4 (handshake header) + 4 lifetime + 4 age_add + 1 + nonce
+# (8 to 32 bytes from OpenSSL and GnuTLS) + 2 + 2 extensions length + an early_data extension (8); TLS 1.2: 10.
+NST_OVERHEAD = 64
+# A ClientHello beside the ticket it offers: mbedTLS 3.6's is up to about 330 bytes with a P-521 key share, SNI and
+# ALPN; a TLS 1.3 identity adds 10 bytes and a SHA-384 binder 51.
+CLIENT_HELLO_BYTES = 400
+
+
+def uses_tickets(tls) -> bool:
+    """Whether the profile keeps a server's ticket (a TLS 1.2 ticket, or TLS 1.3 resumption)."""
+    return "ticket" in tls.resumption.tls12 or bool(tls.resumption.tls13)
+
+
+def apply(c: Context) -> None:
+    b, tls = c.b, c.tls
+    res = tls.resumption
+    for name in ("tls12", "tls13"):
+        seen: dict = {}
+        for i, item in enumerate(getattr(res, name)):
+            if item in seen:
+                b.error(R + (name, i), f"'{item}' is listed twice (first at index {seen[item]})")
+            seen.setdefault(item, i)
+    if res.tls12 and not c.tls12:
+        b.error(R + ("tls12",), "TLS 1.2 is not in tls.versions, so no TLS 1.2 session is ever resumed "
+                "(allowed: [] here, or add 1.2 to tls.versions)")
+    if res.tls13 and not c.tls13:
+        b.error(R + ("tls13",), "TLS 1.3 is not in tls.versions, so no TLS 1.3 session is ever resumed "
+                "(allowed: [] here, or add 1.3 to tls.versions)")
+    tickets = uses_tickets(tls)
+    if not tickets:
+        b.unused(R + ("ticket_max_bytes",), "no ticket is kept (tls.resumption has no TLS 1.2 ticket and no TLS 1.3 mode)")
+    for i, item in enumerate(res.tls12):
+        if item == "ticket" and c.tls12:
+            b.define("MBEDTLS_SSL_SESSION_TICKETS", S, "TLS 1.2 session tickets (RFC 5077): ask for one, keep it, "
+                     "offer it on reconnect", R + ("tls12", i))
+    modes = {"psk_ephemeral": ("MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED",
+                               "TLS 1.3 resumption with (EC)DHE (psk_dhe_ke: forward secret)"),
+             "psk_ke": ("MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED",
+                        "TLS 1.3 resumption without (EC)DHE (psk_ke): NO forward secrecy for the resumed session")}
+    for i, item in enumerate(res.tls13):
+        if not c.tls13:
+            break
+        macro, why = modes[item]
+        b.define(macro, S, why, R + ("tls13", i))
+        b.define("MBEDTLS_SSL_SESSION_TICKETS", S, "TLS 1.3 NewSessionTicket: keep the server's ticket (the "
+                 "runtime turns the signal on)", R + ("tls13", i))
+        if item == "psk_ke":
+            if not c.opted_in("no_forward_secrecy"):
+                b.error(R + ("tls13", i), "psk_ke resumes a TLS 1.3 session without (EC)DHE: whoever later learns "
+                        "the ticket's key (the server's ticket key, or the saved session) decrypts the resumed "
+                        "session; add an insecure opt-in 'no_forward_secrecy' with a reason, or use psk_ephemeral")
+            else:
+                b.warnings.append("tls.resumption.tls13 lists psk_ke: a resumed TLS 1.3 session has no forward "
+                                  "secrecy (no (EC)DHE); the opt-in no_forward_secrecy allows it")
+    if res.tls13 and c.tls13 and c.uses_psk:
+        b.error(R + ("tls13",), "TLS 1.3 resumption compiles in mbedTLS 3.6's TLS 1.3 PSK handshakes, and these "
+                "offer the pre-shared key the profile's TLS 1.2 PSK suites use as a TLS 1.3 external PSK as well, "
+                "which tlsgen does not support (allowed: [] here with PSK suites; or resume by tls12 only)")
+    if not tickets:
+        return
+    if c.plat.time == "none":
+        b.error(R, "a kept ticket has a lifetime (RFC 5077 lifetime hint; TLS 1.3 ticket_lifetime) that the device "
+                "must respect, and platform.time is none (allowed: platform.time ms_clock or calendar, or "
+                "resumption by session_id only)")
+    in_len = tls.in_content_len or tls.max_fragment_length or 16384
+    if res.ticket_max_bytes + NST_OVERHEAD > in_len:
+        b.error(R + ("ticket_max_bytes",), f"a NewSessionTicket with a {res.ticket_max_bytes}-byte ticket is about "
+                f"{res.ticket_max_bytes + NST_OVERHEAD} bytes, and mbedTLS 3.6 reassembles it in its receive buffer, "
+                f"but tls.in_content_len is {in_len} (allowed: ticket_max_bytes up to {in_len - NST_OVERHEAD})")
+    if res.ticket_max_bytes + CLIENT_HELLO_BYTES > tls.out_content_len:
+        b.error(R + ("ticket_max_bytes",), f"the ClientHello that offers a {res.ticket_max_bytes}-byte ticket (with its "
+                f"identity and binder) is up to {res.ticket_max_bytes + CLIENT_HELLO_BYTES} bytes, and mbedTLS 3.6 "
+                f"writes it into one record, but tls.out_content_len is {tls.out_content_len} (allowed: "
+                f"out_content_len at least {res.ticket_max_bytes + CLIENT_HELLO_BYTES}, or ticket_max_bytes up to "
+                f"{max(0, tls.out_content_len - CLIENT_HELLO_BYTES)})")
+    cc = tls.client_certificate
+    if cc is not None:
+        need = cc.chain_bytes + 8 * cc.chain_certs + TICKET_OVERHEAD
+        if res.ticket_max_bytes < need:
+            b.error(R + ("ticket_max_bytes",), f"servers that keep the session in the ticket (OpenSSL, GnuTLS) put "
+                    f"the device's {cc.chain_bytes}-byte chain in it: about {need} bytes "
+                    f"(allowed: ticket_max_bytes at least {need})")
