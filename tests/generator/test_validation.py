@@ -140,6 +140,10 @@ CASES = [
         "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, TLS1-3-AES-128-GCM-SHA256]\n  groups: [secp256r1]").replace(
         "platform:\n", "  resumption: {tls13: [psk_ephemeral]}\nplatform:\n  time: ms_clock\n"), 8, 23,
      "offer the pre-shared key the profile's TLS 1.2 PSK suites use as a TLS 1.3 external PSK"),
+    ("resumption-tls12-no-tls12-scheme", sub(PSK, '["1.2"]', '["1.2", "1.3"]').replace(
+        "[TLS-PSK-WITH-AES-128-CCM-8]", "[TLS-PSK-WITH-AES-128-CCM-8, TLS1-3-AES-128-GCM-SHA256]").replace(
+        "platform:\n", "  groups: [secp256r1]\n  resumption: {tls12: [session_id]}\nplatform:\n"), 8, 23,
+     "mbedTLS 3.6 cannot write the ClientHello of a resumed TLS 1.2 session here"),
     ("heap-negative", sub(PSK, "platform:\n", "platform:\n  heap: -5\n"), 8, 9, "'auto'"),
     ("heap-below-model", sub(PSK, "platform:\n", "platform:\n  heap: 1000\n"), 8, 9,
      "1000 bytes is below the model's"),

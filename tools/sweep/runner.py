@@ -294,6 +294,18 @@ def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True) ->
         out.spec["resumed"] = resumed.get("resumed") == "1"
 
 
+def check_firmware_resumed(out: SessionResult, resumed: dict, peer_resumes: bool = True) -> None:
+    """The resume firmware's TLSGEN_RESUMED line: the reconnect was resumed, or, with a server that gives nothing
+    to resume, save_session() said so (kFailedPrecondition)."""
+    want = ("kOk", "1") if peer_resumes else ("kFailedPrecondition", "0")
+    if (resumed.get("code"), resumed.get("resumed")) != want:
+        out.problems.append(f"resumption: {resumed or 'no TLSGEN_RESUMED line'} (expected code={want[0]} "
+                            f"resumed={want[1]})")
+    out.ok = not out.problems
+    if out.spec is not None:
+        out.spec["resumed"] = resumed.get("resumed") == "1"
+
+
 def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
     res = lines.get("TLSGEN_RESULT", {})
     heap = lines.get("TLSGEN_HEAP", {})
@@ -427,6 +439,14 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         deadline = time.monotonic() + 15
         while not ready_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        # A profile with tls.resumption for this version: its resume firmware (sweep.cmake), which saves the session
+        # after the first one and reconnects offering it (not in calibration runs: their traces are of one session).
+        resume = resumes_version(b, s.suite.version) and not trace
+        if resume:
+            firmware = firmware.with_name(firmware.name.replace("sweep_fw_", "sweep_fw_resume_", 1))
+            if not firmware.exists():
+                return SessionResult(s.label, s.server, s.suite.name, False, [f"no resume firmware {firmware}"],
+                                     worst=s.worst)
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
         proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
@@ -449,6 +469,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if lines.get("TLSGEN_RESULT", {}).get("step") == "done" and "HTTP/1.0 200" not in out:
             result.problems.append("no HTTP 200 reply printed")
             result.ok = False
+        if resume:
+            check_firmware_resumed(result, lines.get("TLSGEN_RESUMED", {}), peer_resumes(s, b))
         if trace and (run / "trace.raw").exists():
             result.trace = str(convert_trace(run / "trace.raw", work / "traces" /
                                              (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")))

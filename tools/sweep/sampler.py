@@ -187,15 +187,25 @@ def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: di
         return
     tickets = "ticket" in res.get("tls12", []) or bool(res.get("tls13"))
     if tickets:
+        # What the ticket must hold (with a client certificate, the chain) and what the records allow (the
+        # NewSessionTicket in the receive buffer, the ClientHello that offers it in the send buffer); mostly
+        # within those, sometimes not (tlsgen must then refuse it).
         in_len = tls.get("in_content_len") or tls.get("max_fragment_length") or 16384
+        room = min(in_len - 64, tls.get("out_content_len", 4096) - 400)
         cc = tls.get("client_certificate")
         least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + 320 if cc else 336
-        if cc or _maybe(rng, 0.5):
-            res["ticket_max_bytes"] = min(max(least, rng.choice([336, 448, 512, 1024, least + 64])),
-                                          max(32, in_len - 64) if not _maybe(rng, 0.03) else 16384)
-        if platform.get("time", "none") == "none" and not _maybe(rng, 0.03):
+        if least > room and not _maybe(rng, 0.05):
+            res.pop("tls13", None)  # no room for a ticket: resume TLS 1.2 by session ID, if at all
+            if "tls12" in res:
+                res["tls12"] = ["session_id"]
+        elif cc or _maybe(rng, 0.5):
+            res["ticket_max_bytes"] = max(least, min(rng.choice([336, 448, 512, 1024, least + 64]), room)) \
+                if not _maybe(rng, 0.03) else rng.choice([32, 16384])
+        tickets = "ticket" in res.get("tls12", []) or bool(res.get("tls13"))
+        if tickets and platform.get("time", "none") == "none" and not _maybe(rng, 0.03):
             platform["time"] = rng.choice(["ms_clock", "calendar"])
-    tls["resumption"] = res
+    if res:
+        tls["resumption"] = res
 
 
 def _client_certificate(rng: random.Random, groups: list[str], tls: dict, versions: list[str]) -> dict:

@@ -45,4 +45,11 @@ function(tlsgen_sweep_firmware id profile out_dir)
     target_compile_definitions(sweep_fw_${id} PRIVATE TLSGEN_FIRMWARE_TRACE)
   endif()
   tlsgen_check_ram(sweep_fw_${id} sweep_${id})
+  # The same firmware reconnecting with its saved session (TLSGEN_DEMO_RESUME), which the runner runs for the
+  # sessions of a profile with tls.resumption; the reference image above stays the one tlsgen.flash is fitted on.
+  add_executable(sweep_fw_resume_${id} "${TLSGEN_SWEEP_ROOT}/examples/qemu-esp8266/main.cpp")
+  target_compile_definitions(sweep_fw_resume_${id} PRIVATE TLSGEN_DEMO_RESUME=1)
+  target_link_libraries(sweep_fw_resume_${id} PRIVATE sweep_${id} ${esp8266} ${board})
+  target_compile_options(sweep_fw_resume_${id} PRIVATE -Wall -Wextra -Werror)
+  set_property(TARGET sweep_fw_resume_${id} PROPERTY TLSGEN_QEMU_MACHINE ${machine})
 endfunction()

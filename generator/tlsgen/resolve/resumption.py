@@ -71,6 +71,18 @@ def apply(c: Context) -> None:
             else:
                 b.warnings.append("tls.resumption.tls13 lists psk_ke: a resumed TLS 1.3 session has no forward "
                                   "secrecy (no (EC)DHE); the opt-in no_forward_secrecy allows it")
+    # mbedtls_ssl_write_client_hello: a ClientHello that proposes TLS 1.2 alone (a resumed TLS 1.2 session) writes
+    # signature_algorithms whenever certificate handshakes are compiled in, with the schemes TLS 1.2 can use
+    # (mbedtls_ssl_tls12_sig_alg_is_supported: PKCS#1 v1.5 with RSA, ECDSA with an ECDSA key exchange); none of
+    # them listed: "No signature algorithms defined", -0x6C00 (sweep h9922-0059, both servers: TLS 1.2 PSK suites
+    # beside TLS 1.3 with ecdsa_secp384r1_sha384 only).
+    tls12_schemes = [a.name for a in c.sig_algs if (a.scheme == "pkcs1" and b.defined("MBEDTLS_RSA_C")) or
+                     (a.scheme == "ecdsa" and b.defined("MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED"))]
+    if res.tls12 and c.tls12 and c.uses_certs and c.sig_algs and not tls12_schemes:
+        b.error(R + ("tls12",), "mbedTLS 3.6 cannot write the ClientHello of a resumed TLS 1.2 session here: it "
+                "offers only TLS 1.2's signature algorithms, and none of tls.signature_algorithms is one (PKCS#1 "
+                "v1.5 with RSA, or ECDSA with a TLS 1.2 ECDHE-ECDSA suite), so its signature_algorithms extension "
+                "comes out empty, -0x6C00 (allowed: [] here; or add such a scheme or suite)")
     if res.tls13 and c.tls13 and c.uses_psk:
         b.error(R + ("tls13",), "TLS 1.3 resumption compiles in mbedTLS 3.6's TLS 1.3 PSK handshakes, and these "
                 "offer the pre-shared key the profile's TLS 1.2 PSK suites use as a TLS 1.3 external PSK as well, "
