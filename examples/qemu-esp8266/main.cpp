@@ -13,8 +13,8 @@
 // psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
 // Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, profiles with tls.resumption), it then saves
-// the session (SslTcpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into the
-// credentials buffer, free by then), reconnects offering it
+// the session (SslTcpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into a
+// store of tlsgen_profile.hpp's kSavedSessionMaxBytes), reconnects offering it
 // and prints, for that second handshake:
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
@@ -285,9 +285,10 @@ int main() {
     if (status.ok()) run(socket, handshake_ticks, handshake_wait);
 #if defined(TLSGEN_DEMO_RESUME)
     if (status.ok()) {
-      // Save the session into the credentials buffer (the CA or PSK is in the configuration by now), close,
+      // Save the session into a store of the size tlsgen states for the profile (kSavedSessionMaxBytes), close,
       // and connect again offering it: the resumed handshake's cost next to the full one's.
-      const tlsgen::Result<std::size_t> saved = tls.save_session(socket, file);
+      static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
+      const tlsgen::Result<std::size_t> saved = tls.save_session(socket, store);
       (void)tls.close(socket);
       socket = tlsgen::kInvalidSocket;
       // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
@@ -301,18 +302,18 @@ int main() {
         status = opened.status();
         socket = opened.value();
       }
-      if (status.ok()) status = tls.offer_session(socket, std::span(file, saved.value()));
+      if (status.ok()) status = tls.offer_session(socket, std::span(store, saved.value()));
       if (status.ok()) {
         run(socket, resumed_ticks, resumed_wait);
         resumed = tls.resumed(socket);
-      } else {
+      } else if (!nothing_to_save) {
         step = "resume";
       }
       board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
                          tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
                          static_cast<unsigned>(saved.ok() ? saved.value() : 0),
                          static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
-      std::memset(file, 0, sizeof file);  // it held the session's master secret
+      std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
       if (nothing_to_save) status = tlsgen::Status::Ok();
     }
 #endif

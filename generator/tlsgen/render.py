@@ -22,7 +22,7 @@ from tlsgen.heap import HeapModel
 from tlsgen.ram import ram_plan
 from tlsgen.resolve import NEVER_DEFINED, Resolution
 from tlsgen.resolve.client import client_key
-from tlsgen.resolve.resumption import uses_tickets
+from tlsgen.resolve.resumption import saved_session_max_bytes, uses_tickets
 from tlsgen.stack import stack_need
 
 OUTPUTS = ("mbedtls_config.h", "tlsgen_profile.hpp", "tlsgen_glue.cpp")
@@ -168,6 +168,7 @@ def context(r: Resolution, heap: Heap) -> dict:
         "resume_psk_ephemeral": "true" if "psk_ephemeral" in res.tls13 and "1.3" in r.versions else "false",
         "resume_psk_ke": "true" if "psk_ke" in res.tls13 and "1.3" in r.versions else "false",
         "ticket_max_bytes": res.ticket_max_bytes if uses_tickets(p.tls) else 0,
+        "saved_session_max_bytes": saved_session_max_bytes(r),
         "ca_chain_bytes": p.tls.ca_chain_bytes if r.uses_certificates and r.verify != "none" else 0,
         "ca_chain_certs": p.tls.ca_chain_certs if r.uses_certificates and r.verify != "none" else 0,
         "pem": "true" if r.uses_certificates and p.tls.pem else "false",

@@ -589,7 +589,9 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
   }
   if (save) {
     first_page_session_id = page_session_id(reply);
-    saved_session.assign(4096, std::byte{0});
+    // Exactly what tlsgen states the profile's saved sessions need: a larger session would not fit (kResourceExhausted).
+    saved_session.assign(tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1,
+                         std::byte{0});
     const tlsgen::Result<std::size_t> n = tls.save_session(sock, saved_session);
     saved_session.resize(n.ok() ? n.value() : 0);
     std::size_t ticket_bytes = 0;  // the server's ticket (what tls.resumption.ticket_max_bytes must cover)

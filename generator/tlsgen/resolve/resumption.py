@@ -111,3 +111,36 @@ def apply(c: Context) -> None:
             b.error(R + ("ticket_max_bytes",), f"servers that keep the session in the ticket (OpenSSL, GnuTLS) put "
                     f"the device's {cc.chain_bytes}-byte chain in it: about {need} bytes "
                     f"(allowed: ticket_max_bytes at least {need})")
+
+
+# What SslTcpStack::save_session() writes (runtime/src/ssl/ssl_tcp_stack.cpp): "TGS2", 8 + 4 bytes of ticket time and
+# lifetime, mbedTLS's serialised session, a CRC-32.
+SAVED_FRAMING = 4 + 8 + 4 + 4
+
+
+def saved_session_max_bytes(r) -> int:
+    """The most bytes save_session() can write for this profile (0: it saves nothing), from mbedTLS 3.6's
+    ssl_session_save (library/ssl_tls.c): a 5-byte header, version, endpoint and suite (4), then
+    - TLS 1.2: [start time 8] + session ID 1 + 32 + master secret 48 + verify result 4 + the server's certificate
+      (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE: 3 + its DER, at most tls.peer_chain_max_bytes; else a digest, 2 + up
+      to 64) + [ticket 3 + ticket + lifetime 4] + [max_fragment_length 1] + [encrypt-then-MAC 1];
+    - TLS 1.3: ticket_age_add 4 + flags 1 + resumption key 1 + 48 + [max_early_data 4] + [record_size_limit 2] +
+      [reception time 8] + [server name 2 + up to 255 + NUL] + lifetime 4 + ticket 2 + ticket."""
+    tls = r.loaded.profile.tls
+    res = tls.resumption
+    d = r.defined
+    head = SAVED_FRAMING + 5 + 4
+    time = 8 if d("MBEDTLS_HAVE_TIME") else 0
+    sizes = [0]
+    if res.tls12 and "1.2" in r.versions:
+        cert = 0
+        if d("MBEDTLS_X509_CRT_PARSE_C"):
+            cert = 3 + tls.peer_chain_max_bytes if d("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE") else 2 + 64
+        ticket = 3 + res.ticket_max_bytes + 4 if "ticket" in res.tls12 else 0
+        sizes.append(head + time + 1 + 32 + 48 + 4 + cert + ticket + d("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
+                     + d("MBEDTLS_SSL_ENCRYPT_THEN_MAC"))
+    if res.tls13 and "1.3" in r.versions:
+        name = 2 + 256 if d("MBEDTLS_SSL_SERVER_NAME_INDICATION") else 0
+        sizes.append(head + 4 + 1 + 1 + 48 + 4 * d("MBEDTLS_SSL_EARLY_DATA") + 2 * d("MBEDTLS_SSL_RECORD_SIZE_LIMIT")
+                     + time + name + 4 + 2 + res.ticket_max_bytes)
+    return max(sizes)

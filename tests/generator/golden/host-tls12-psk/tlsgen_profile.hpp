@@ -94,6 +94,10 @@ inline constexpr bool kResumeTicket12 = false;
 inline constexpr bool kResumePskEphemeral = false;
 inline constexpr bool kResumePskKe = false;
 inline constexpr std::size_t kTicketMaxBytes = 0;
+// The most bytes SslTcpStack::save_session() writes for this profile (size the session store to it; 0: the
+// profile resumes nothing). With TLS 1.3 enabled a TLS 1.2 session keeps the server's certificate (counted at
+// tls.peer_chain_max_bytes); a TLS 1.3 one keeps the server name (counted at 255 bytes).
+inline constexpr std::size_t kSavedSessionMaxBytes = 123;
 // CA certificates may be PEM (tls.pem; DER is always accepted).
 inline constexpr bool kPem = false;
 // Bytes the board's NV seed store must hold (MBEDTLS_ENTROPY_BLOCK_SIZE) when entropy uses nv_seed.
