@@ -443,7 +443,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         # after the first one and reconnects offering it (not in calibration runs: their traces are of one session).
         resume = resumes_version(b, s.suite.version) and not trace
         if resume:
-            firmware = firmware.with_name(firmware.name.replace("sweep_fw_", "sweep_fw_resume_", 1))
+            firmware = firmware.resolve().with_name(firmware.name.replace("sweep_fw_", "sweep_fw_resume_", 1))
             if not firmware.exists():
                 return SessionResult(s.label, s.server, s.suite.name, False, [f"no resume firmware {firmware}"],
                                      worst=s.worst)
