@@ -76,7 +76,16 @@ constexpr std::size_t kClientFilesBytes =
 constexpr std::size_t kCredentialBytes = kCaFileBytes > kClientFilesBytes ? kCaFileBytes : kClientFilesBytes;
 // The buffers' two forms (small: a part short of RAM), and the large form's own static data: ring, reply + its
 // text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12.
-constexpr std::size_t kLargeRingBytes = 4096, kLargeReplyBytes = 1024, kLargeMinFileBytes = 512;
+// TLS 1.3 servers send their NewSessionTickets (OpenSSL and GnuTLS: two) right after the handshake, while the device
+// writes its request, and with a client certificate each ticket carries the device's chain (GnuTLS 3.7: 2,667 bytes
+// for a 2,400-byte chain): the ring holds both records, or the modem's prompt for the request waits behind them
+// (Esp8266AtStack's kRxBlockedDetail) and the write fails.
+constexpr std::size_t kTicketRecordBytes =
+    tlsgen::profile::kTls13 && tlsgen::profile::kClientCertificate
+        ? tlsgen::profile::kClientChainBytes + 8 * tlsgen::profile::kClientChainCerts + 320 + 80
+        : 0;
+constexpr std::size_t kLargeRingBytes = 2 * kTicketRecordBytes > 4096 ? (2 * kTicketRecordBytes + 1023) / 1024 * 1024 : 4096;
+constexpr std::size_t kLargeReplyBytes = 1024, kLargeMinFileBytes = 512;
 constexpr std::size_t kLargeAppBytes = kLargeRingBytes + 2 * kLargeReplyBytes + 1 +
                                        (kCredentialBytes > kLargeMinFileBytes ? kCredentialBytes : kLargeMinFileBytes) + 64 +
                                        256 + 12;
