@@ -169,6 +169,10 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
 def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: dict, profile: dict, name: str) -> None:
     """tls.resumption: mostly what the profile's versions can use, with a ticket size its receive buffer and its
     client certificate allow, and the clock tickets need."""
+    from tlsgen.heap import CALIBRATED_TICKET_BYTES
+    from tlsgen.resolve.client import TICKET_OVERHEAD
+    from tlsgen.resolve.resumption import CLIENT_HELLO_BYTES, NST_OVERHEAD
+
     if rng.random() >= RESUMPTION_SHARE:
         return
     res: dict = {}
@@ -191,9 +195,9 @@ def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: di
         # NewSessionTicket in the receive buffer, the ClientHello that offers it in the send buffer); mostly
         # within those, sometimes not (tlsgen must then refuse it).
         in_len = tls.get("in_content_len") or tls.get("max_fragment_length") or 16384
-        room = min(in_len - 64, tls.get("out_content_len", 4096) - 400)
+        room = min(in_len - NST_OVERHEAD, tls.get("out_content_len", 4096) - CLIENT_HELLO_BYTES)
         cc = tls.get("client_certificate")
-        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + 320 if cc else 336
+        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + TICKET_OVERHEAD if cc else CALIBRATED_TICKET_BYTES
         if least > room and not _maybe(rng, 0.05):
             res.pop("tls13", None)  # no room for a ticket: resume TLS 1.2 by session ID, if at all
             if "tls12" in res:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from tlsgen.catalog import CURVE_HASH, GROUPS, SIG_ALGS, SigAlg, min_cert_der_bytes
 from tlsgen.resolve.core import EC, PK, Context
-from tlsgen.resolve.records import certificate_message_bytes
+from tlsgen.resolve.records import certificate_message_bytes, receive_len
 
 CC = ("tls", "client_certificate")
 # A TLS 1.3 session ticket that carries the client's chain: the chain, a few bytes per certificate, and the ticket's
@@ -127,7 +127,7 @@ def apply(c: Context) -> None:
     where = ("tls", "out_content_len")
     if tls.max_fragment_length and tls.max_fragment_length < limit and c.tls12 and not c.tls13:
         limit, where = tls.max_fragment_length, ("tls", "max_fragment_length")
-    in_len = tls.in_content_len or tls.max_fragment_length or 16384
+    in_len = receive_len(tls)
     ticket = cc.chain_bytes + 8 * cc.chain_certs + TICKET_OVERHEAD
     if c.tls13 and in_len < ticket:
         # After a TLS 1.3 handshake the server sends NewSessionTickets, whether the client asked for them or not, and a

@@ -14,10 +14,16 @@ def certificate_message_bytes(chain_bytes: int, certs: int) -> int:
     return chain_bytes + 8 + 5 * certs
 
 
+def receive_len(tls) -> int:
+    """The receive buffer's payload (MBEDTLS_SSL_IN_CONTENT_LEN): in_content_len, else max_fragment_length, else a
+    full record. Rules that run before apply() (client certificate, resumption) read it here too."""
+    return tls.in_content_len or tls.max_fragment_length or FULL_RECORD
+
+
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     mfl, rsl = tls.max_fragment_length, tls.record_size_limit
-    in_len = tls.in_content_len or mfl or FULL_RECORD
+    in_len = receive_len(tls)
     c.in_len = in_len
 
     if mfl:

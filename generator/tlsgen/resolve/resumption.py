@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from tlsgen.resolve.client import TICKET_OVERHEAD
 from tlsgen.resolve.core import S, Context
+from tlsgen.resolve.records import receive_len
 
 R = ("tls", "resumption")
 # A NewSessionTicket message beyond its ticket: TLS 1.3 4 (handshake header) + 4 lifetime + 4 age_add + 1 + nonce
@@ -93,7 +94,7 @@ def apply(c: Context) -> None:
         b.error(R, "a kept ticket has a lifetime (RFC 5077 lifetime hint; TLS 1.3 ticket_lifetime) that the device "
                 "must respect, and platform.time is none (allowed: platform.time ms_clock or calendar, or "
                 "resumption by session_id only)")
-    in_len = tls.in_content_len or tls.max_fragment_length or 16384
+    in_len = receive_len(tls)
     if res.ticket_max_bytes + NST_OVERHEAD > in_len:
         b.error(R + ("ticket_max_bytes",), f"a NewSessionTicket with a {res.ticket_max_bytes}-byte ticket is about "
                 f"{res.ticket_max_bytes + NST_OVERHEAD} bytes, and mbedTLS 3.6 reassembles it in its receive buffer, "
