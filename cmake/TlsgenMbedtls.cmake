@@ -153,6 +153,10 @@ endfunction()
 function(tlsgen_mbedtls_sources out_sources out_dir)
   tlsgen_mbedtls_resolve()
   file(GLOB src "${TLSGEN_MBEDTLS_DIR}/library/*.c")
+  # mbedTLS's bundled p256-m driver (tlsgen.resolve.ecc): compiled into every library, empty unless the
+  # configuration defines MBEDTLS_PSA_P256M_DRIVER_ENABLED.
+  list(APPEND src "${TLSGEN_MBEDTLS_DIR}/3rdparty/p256-m/p256-m_driver_entrypoints.c"
+                  "${TLSGEN_MBEDTLS_DIR}/3rdparty/p256-m/p256-m/p256-m.c")
   set(${out_sources} ${src} PARENT_SCOPE)
   set(${out_dir} "${TLSGEN_MBEDTLS_DIR}" PARENT_SCOPE)
 endfunction()

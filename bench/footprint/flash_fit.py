@@ -97,10 +97,16 @@ def images(dirs: list[Path]) -> list[dict]:
             mp = d / f"sweep_fw_{ident}.map"
             if not fw.exists() or not mp.exists():
                 continue
+            # Resolved as it was built: an image made before the p256-m driver (tlsgen.resolve.ecc) has the legacy
+            # ECP even where tlsgen would now pick p256-m.
+            built = d / "generated" / prof.stem / "mbedtls_config.h"
+            p256m = built.exists() and "#define MBEDTLS_PSA_P256M_DRIVER_ENABLED" in built.read_text()
             try:
-                r = resolve(load_profile(str(prof)))
+                r = resolve(load_profile(str(prof)), p256m=p256m)
             except ProfileError:
                 continue
+            if r.p256m != p256m:
+                continue  # built on p256-m under a rule that now keeps it on the legacy ECP
             parts = attribute(mp, ident)
             rows.append({"name": prof.stem, "dir": d.name, "r": r, "parts": parts, "path": prof,
                          "calibration": pdir.name == "calibration-profiles",  # its firmware traces allocations
@@ -190,7 +196,7 @@ def main() -> int:
         write(table, res, [Path(d).name for d in args.dirs], len(rows))
     if args.measurements:
         recs = [{"name": x["name"], "library": x["library"], "parts": x["parts"],
-                 "profile": x["path"].read_text()} for x in rows]
+                 "ecc": "p256m" if x["r"].p256m else "legacy", "profile": x["path"].read_text()} for x in rows]
         Path(args.measurements).write_text(json.dumps({"images": recs}, indent=1, sort_keys=True) + "\n")
     return 0
 

@@ -4,6 +4,8 @@ anchors, side by side: the same session (TCP connect through the ESP8266 emulato
 with openssl s_server), instructions counted with the board's timer under -icount shift=0, waiting
 excluded. Then every core of the schema in the same run (each profile on its core's board,
 boards/boards.cmake): image sections, heap peak against the generated heap, stack peak, instructions.
+Flash from bench/footprint's JSON, the allocator's share from bench/alloc's instructions per call (bench/run.sh runs
+both first), and issue 14's targets as ratios of this run at the end.
 Last, full versus resumed handshakes (issue 13: TLS 1.2 by session ID and by ticket, TLS 1.3 by psk_ephemeral and
 psk_ke): the qemu_esp8266_resume_* firmware runs a full session, then reconnects offering the saved session, in one
 QEMU run.
@@ -58,6 +60,8 @@ RESUME = [
     ("m4-ecdhe-ecdsa-ticket", "TLS 1.2 ECDHE-ECDSA, ticket"),
     ("m4-tls13", "TLS 1.3, psk_ephemeral (psk_dhe_ke)"),
     ("m4-tls13-psk-ke", "TLS 1.3, psk_ke (no ECDHE, no forward secrecy)"),
+    ("m4-tls13-p256", "TLS 1.3 P-256 alone (p256-m), psk_ephemeral"),
+    ("m4-tls13-x25519-speed", "TLS 1.3 X25519, optimize: speed, psk_ephemeral"),
 ]
 
 
@@ -79,14 +83,32 @@ def main() -> int:
     results = {}
     for name, fw, _ in RUNS:
         results[name] = run(arm, out, name, fw, "mps2-an386")
-    print("| client | handshake instructions | vs stock anchor | heap peak |")
-    print("| --- | ---: | --- | ---: |")
+    flash = footprint(arm)
+    per_call = allocator_instructions_per_call(arm)
+    print("Flash: the minimal client of bench/footprint (text+rodata+data); heap and stack peaks and instructions: the")
+    print("same session in QEMU. Allocator share: calloc/free calls of the session x instructions per call on")
+    print(f"Cortex-M4 ({per_call:.0f}, bench/alloc's replay of the recorded handshakes) / handshake instructions."
+          if per_call else "Cortex-M4 (bench/alloc has not run: no share) / handshake instructions.")
+    print()
+    print("| client | flash | vs anchor | heap peak | vs anchor | stack peak | handshake instructions | vs anchor | "
+          "allocator calls | allocator share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, _, anchor in RUNS:
         r = results[name]
-        ins = r.get("handshake_instructions")
-        a = results.get(anchor, {}).get("handshake_instructions") if anchor else None
-        ratio = f"{ins / a:.2f}x of {anchor}" if ins and a else ""
-        print(f"| {name} | {ins / 1e6:.2f} M | {ratio} | {r.get('heap_peak', '-')} |" if ins else f"| {name} | failed | | |")
+        a = results.get(anchor, {}) if anchor else {}
+        ins, calls = r.get("handshake_instructions"), r.get("heap_calls")
+        fl, afl = flash.get(name.removeprefix("stock-")), flash.get((anchor or "").removeprefix("stock-"))
+        r["flash"] = fl
+
+        def ratio(x, y):
+            return f"{x / y:.3f}x" if x and y else ""
+
+        share = f"{100.0 * calls * per_call / ins:.2f} %" if ins and calls and per_call else "-"
+        r["allocator_share"] = calls * per_call / ins if ins and calls and per_call else None
+        print(f"| {name} | {f'{fl:,}' if fl else '-'} | {ratio(fl, afl)} | {r.get('heap_peak', '-')} | "
+              f"{ratio(r.get('heap_peak'), a.get('heap_peak'))} | {r.get('stack_peak', '-')} | "
+              + (f"{ins / 1e6:.2f} M" if ins else "failed") + f" | {ratio(ins, a.get('handshake_instructions'))} | "
+              f"{calls or '-'} | {share} |")
     print()
     print("Every core in the same run (text/data/bss: arm-none-eabi-size; bss holds the generated heap, the stack and")
     print("the modem's ring):")
@@ -121,8 +143,81 @@ def main() -> int:
                   f"{r.get('resumed_saved_bytes')} bytes |")
         else:
             print(f"| {name} | {how} | failed | | | |")
+    targets(results, arm)
     (out / "handshake.json").write_text(json.dumps(results, indent=2) + "\n")
     return 0
+
+
+def footprint(arm: Path) -> dict[str, int]:
+    """Flash of each configuration's minimal client (bench/footprint/run.py's JSON, same build tree)."""
+    path = arm / "bench" / "footprint.json"
+    return {r["name"]: r["flash"] for r in json.loads(path.read_text())} if path.exists() else {}
+
+
+def allocator_instructions_per_call(arm: Path) -> float | None:
+    """tlsgen::Heap's instructions per calloc/free on Cortex-M4, averaged over the recorded handshakes (bench/alloc,
+    run before this by bench/run.sh: build/bench-host/bench/alloc.json)."""
+    for path in (arm.parent / "bench-host" / "bench" / "alloc.json", arm / "bench" / "alloc.json"):
+        if path.exists():
+            rows = [r["cortex-m4"]["tlsgen"]["instructions_per_call"] for r in json.loads(path.read_text())
+                    if "cortex-m4" in r and "tlsgen" in r["cortex-m4"]]
+            return sum(rows) / len(rows) if rows else None
+    return None
+
+
+def targets(results: dict, arm: Path) -> None:
+    """Issue 14's targets, as ratios of this run's figures."""
+    def g(name, key):
+        return results.get(name, {}).get(key)
+
+    def text_data(fw):
+        sec = sections(arm / fw)
+        return sec["text"] + sec["data"]
+
+    rows = []
+    b = "stock-config-suite-b"
+    rows.append(("ECDHE-ECDSA P-256, optimize: size (m4-ecdhe-ecdsa)",
+                 [("flash", g("m4-ecdhe-ecdsa", "flash"), g(b, "flash"), 0.86),
+                  ("handshake", g("m4-ecdhe-ecdsa", "handshake_instructions"), g(b, "handshake_instructions"), 0.60),
+                  ("heap peak", g("m4-ecdhe-ecdsa", "heap_peak"), g(b, "heap_peak"), 0.70)], "config-suite-b"))
+    rows.append(("ECDHE-ECDSA P-256, optimize: speed (m4-ecdhe-ecdsa-speed)",
+                 [("handshake", g("m4-ecdhe-ecdsa-speed", "handshake_instructions"), g(b, "handshake_instructions"),
+                   0.50), ("flash", g("m4-ecdhe-ecdsa-speed", "flash"), g(b, "flash"), 0.95)], "config-suite-b"))
+    res = "resume_m4_tls13"
+    try:
+        t13, p256 = text_data(f"examples/qemu-esp8266/qemu_esp8266_{res}"), \
+            text_data("examples/qemu-esp8266/qemu_esp8266_resume_m4_tls13_p256")
+    except (subprocess.CalledProcessError, FileNotFoundError, IndexError):
+        t13 = p256 = None
+    rows.append(("TLS 1.3, P-256 alone (m4-tls13-p256) against today's m4-tls13 (full handshakes of their resume "
+                 "firmware; flash: those images' text+data)",
+                 [("handshake", g("m4-tls13-p256-resume", "handshake_instructions"),
+                   g("m4-tls13-resume", "handshake_instructions"), 0.65), ("flash", p256, t13, 0.85)], "m4-tls13"))
+    rows.append(("TLS 1.3 with X25519, optimize: speed (m4-tls13-x25519-speed, full handshake of its resume firmware)",
+                 [("handshake", g("m4-tls13-x25519-speed-resume", "handshake_instructions"),
+                   g("stock-default", "handshake_instructions"), 0.80)], "the default config"))
+    p = "stock-config-ccm-psk-tls1_2"
+    rows.append(("PSK-CCM-8 (m4-psk-ccm8)",
+                 [("handshake", g("m4-psk-ccm8", "handshake_instructions"), g(p, "handshake_instructions"), 1.10),
+                  ("flash", g("m4-psk-ccm8", "flash"), g(p, "flash"), 0.85)], "config-ccm-psk-tls1_2"))
+    shares = {n: r.get("allocator_share") for n, r in results.items()
+              if not n.startswith("stock-") and r.get("allocator_share") is not None}
+    print()
+    print("Issue 14's targets (this run; ratio = ours / anchor):")
+    print()
+    print("| configuration | measure | ours | anchor | ratio | target | met |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    for what, measures, anchor in rows:
+        for m, ours, theirs, target in measures:
+            if ours and theirs:
+                print(f"| {what} | {m} vs {anchor} | {ours:,} | {theirs:,} | {ours / theirs:.3f} | <= {target:.2f} | "
+                      f"{'yes' if ours / theirs <= target else 'NO'} |")
+            else:
+                print(f"| {what} | {m} vs {anchor} | {ours or '-'} | {theirs or '-'} | - | <= {target:.2f} | not measured |")
+    if shares:
+        worst = max(shares, key=shares.get)
+        print(f"| allocator share, largest of tlsgen's rows ({worst}) | calls x per call / handshake | | | "
+              f"{100 * shares[worst]:.2f} % | <= 1.50 % | {'yes' if shares[worst] <= 0.015 else 'NO'} |")
 
 
 if __name__ == "__main__":

@@ -169,10 +169,10 @@ int main() {
                      static_cast<unsigned long>(wait) * board::kInstructionsPerTick, static_cast<unsigned long>(ticks));
   const auto st = g_heap.stats();
   board::host_printf("TLSGEN_HEAP peak=%u peak_payload=%u peak_blocks=%u failed=%u in_use_after=%u "
-                     "live_blocks_after=%u region=%u generated=0\n",
+                     "live_blocks_after=%u region=%u generated=0 calls=%u\n",
                      static_cast<unsigned>(st.high_water), static_cast<unsigned>(st.peak_in_use),
                      static_cast<unsigned>(st.peak_live_blocks), static_cast<unsigned>(st.failed),
                      static_cast<unsigned>(st.in_use), static_cast<unsigned>(st.live_blocks),
-                     static_cast<unsigned>(st.capacity));
+                     static_cast<unsigned>(st.capacity), static_cast<unsigned>(st.allocations + st.frees));
   return ret == 0 ? 0 : 1;
 }

@@ -225,13 +225,18 @@ def fit(sessions: list[dict], prior: dict | None = None) -> tuple[dict, list[str
                 by_kind[kind].append(row)
             # One fit per kind of session where there are enough of them (a phase does different work for
             # a PSK and an ECDHE-ECDSA session, or after a HelloRetryRequest); the rest share a pooled fit.
-            everything = [x for rows in by_kind.values() for x in rows]
-            kept = [x for x in everything if x[2] is not None]
-            pooled_w, _ = lstsq([x[0] for x in everything], [x[1] for x in everything])
-            pooled_p, _ = lstsq([x[0] for x in kept], [x[2] for x in kept]) if kept else ({}, None)
+            # Kinds on the p256-m driver (tlsgen.heap.P256M_KIND) pool only with each other: their curve work
+            # allocates nothing like the legacy ECP's.
+            pools: dict[bool, tuple] = {}
+            for fam in {k.endswith(H.P256M_KIND) for k in by_kind}:
+                everything = [x for k, rows in by_kind.items() if k.endswith(H.P256M_KIND) == fam for x in rows]
+                kept = [x for x in everything if x[2] is not None]
+                pools[fam] = (lstsq([x[0] for x in everything], [x[1] for x in everything])[0],
+                              lstsq([x[0] for x in kept], [x[2] for x in kept])[0] if kept else {})
             entry: dict = {}
             worst = [0.0, 0.0, 0.0, 0.0]
             for kind, rows in sorted(by_kind.items()):
+                pooled_w, pooled_p = pools[kind.endswith(H.P256M_KIND)]
                 prow = [x for x in rows if x[2] is not None]
                 pw, pp = prior_of(version, ph, kind, "working"), prior_of(version, ph, kind, "persist")
                 if len(rows) >= MIN_SESSIONS_PER_KIND or (pw is not None and rows):
@@ -338,6 +343,61 @@ def write(tables: dict[int, dict], sources: dict[int, list[str]]) -> None:
     print(f"wrote {path}")
 
 
+def merge_p256m(args) -> int:
+    """--merge-p256m: the p256-m kinds' phase entries and the setup's p256-m terms, fitted on the p256-m sessions of
+    the given sweeps, added to the current tables (the legacy kinds' entries and every other setup term unchanged)."""
+    from tlsgen import heap_tables
+
+    tables = {w: json.loads(json.dumps(t)) for w, t in heap_tables.TABLES.items()}
+    earlier = {w: src for src, w in re.findall(r"^    # (?:x86-64|Cortex-M \(32-bit\)): fitted from (.*)\n    (\d+):",
+                              Path(heap_tables.__file__).read_text(), re.M)}
+    sources = {w: [earlier.get(str(w), "an earlier fit")] for w in tables}
+    for word, dirs, align, header in ((8, args.host, 16, 16), (4, args.m4, 8, 8)):
+        if not dirs:
+            continue
+        sessions = [s for s in load([Path(d) for d in dirs], align, header) if s["r"].p256m]
+        known = {ph for v in H.PHASE_ORDER.values() for ph in v} | {"setup", "hreq"}
+        odd = [s for s in sessions if any(ph not in known for ph, *_ in s["seq"])]
+        if odd:  # a resumed pair's later tickets (NST132, OVER3): the ticket line of the model covers them
+            print(f"left out {len(odd)} sessions with phases the tables do not have: "
+                  f"{sorted({ph for s in odd for ph, *_ in s['seq'] if ph not in known})}")
+            sessions = [s for s in sessions if s not in odd]
+        cur = tables[word]
+        # Setup: what the current coefficients (without p256-m terms) leave unexplained, on the p256-m terms only.
+        for part in ("setup", "setup_peak"):
+            for k in ("p256m", "ca_p256m"):
+                cur[part].pop(k, None)
+        for part, y_of in (("setup", lambda s: next(e for (ph, _, _, e) in s["seq"] if ph == "setup")),
+                           ("setup_peak", lambda s: next(pk for (ph, _, pk, _) in s["seq"] if ph == "setup"))):
+            rows = [{k: v for k, v in H.setup_features(s["r"], s["shape"]).items() if k in ("p256m", "ca_p256m")}
+                    for s in sessions]
+            y = [y_of(s) - H.dot(cur[part], H.setup_features(s["r"], s["shape"])) for s in sessions]
+            delta, res = lstsq(rows, y)
+            for k in ("p256m", "ca_p256m"):
+                cur[part][k] = delta.get(k, 0.0)
+            print(f"{part}: p256-m terms {delta}, residual {res.min():.0f}..{res.max():.0f}")
+        t, report = fit(sessions)
+        for entries in cur["phase"].values():  # an earlier merge's entries go: these sessions replace them
+            for entry in entries.values():
+                for kind in [k for k in entry if k.endswith(H.P256M_KIND)]:
+                    del entry[kind]
+        print(f"==== word size {word}: {len(sessions)} p256-m sessions")
+        print("\n".join(r for r in report if not r.startswith("setup")))
+        for version, order in t["phases"].items():
+            known = cur["phases"].get(version, [])
+            cur["phases"][version] = [ph for ph in H.PHASE_ORDER[version] if ph in known or ph in order]
+            for ph, entry in t["phase"][version].items():
+                for kind, coef in entry.items():
+                    if kind.endswith(H.P256M_KIND):
+                        cur["phase"].setdefault(version, {}).setdefault(ph, {})[kind] = coef
+        print("\n".join(check(sessions, cur, word)))
+        sources[word] = [f"{sources[word][0]}; p256-m kinds from {', '.join(Path(d).name for d in dirs)} "
+                         f"({len({s['profile'] for s in sessions})} profiles)"]
+    if args.write:
+        write(tables, sources)
+    return 0
+
+
 def main() -> int:
     global PRIOR_WEIGHT
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -351,8 +411,13 @@ def main() -> int:
     ap.add_argument("--doc", action="store_true", help="rewrite docs/heap-sizing.md's generated section")
     ap.add_argument("--prior-weight", type=float, default=3.0,
                     help="sessions' worth of evidence the prior counts for (default 3)")
+    ap.add_argument("--merge-p256m", action="store_true",
+                    help="fit only the sessions on the p256-m driver (tlsgen.heap.P256M_KIND) and add their kinds' "
+                         "phase entries, and their setup terms, to the current tables: every other entry stays")
     args = ap.parse_args()
     PRIOR_WEIGHT = args.prior_weight
+    if args.merge_p256m:
+        return merge_p256m(args)
     from tlsgen import heap_tables
 
     tables = dict(heap_tables.TABLES)

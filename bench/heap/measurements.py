@@ -29,6 +29,14 @@ def profile_text(path: Path) -> str:
     return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
+def ecc_of(path: Path) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generator"))
+    from tlsgen.loader import load_profile
+    from tlsgen.resolve import resolve
+
+    return "p256m" if resolve(load_profile(str(path))).p256m else "legacy"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", required=True)
@@ -41,9 +49,16 @@ def main() -> int:
             sessions = p["sessions"]
             if not sessions or not all(s["ok"] for s in sessions):
                 continue
+            built = d / "generated" / p["name"] / "mbedtls_config.h"
+            ecc = ecc_of(d / "calibration-profiles" / f"{p['name']}.yaml")
+            if built.exists() and ("#define MBEDTLS_PSA_P256M_DRIVER_ENABLED" in built.read_text()) != (ecc == "p256m"):
+                continue  # built on one elliptic-curve implementation, and tlsgen now picks the other
             out.append({"name": p["name"], "seed": cal.get("seed"), "sessions": len(sessions),
                         "servers": sorted({s["server"] for s in sessions}),
                         "peak": max(s["peak"] for s in sessions),
+                        # the elliptic-curve implementation it ran on (tlsgen.resolve.ecc), as the generator picks
+                        # it today (the record is checked against that model)
+                        "ecc": ecc,
                         "profile": profile_text(d / "profiles" / f"{p['name']}.yaml")})
     json.dump({"target": args.target, "profiles": out}, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

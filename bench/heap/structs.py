@@ -71,6 +71,9 @@ def main() -> int:
     ap.add_argument("--mbedtls", required=True, help="an unpacked mbedTLS 3.6 source tree")
     ap.add_argument("--count", type=int, default=600)
     ap.add_argument("--seed", type=int, default=4242)
+    ap.add_argument("--p256m-count", type=int, default=200,
+                    help="and this many more Cortex-M profiles on the p256-m driver (tlsgen.resolve.ecc), whose "
+                         "MBEDTLS_USE_PSA_CRYPTO layouts the plain draw has few of")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     mbedtls = Path(args.mbedtls)
@@ -79,7 +82,9 @@ def main() -> int:
     probe.write_text(PROBE)
     data: dict[int, list] = {8: [], 4: []}
     drawn = (sampler.sample(args.seed, args.count // 2, ["host"], full=False).accepted +
-             sampler.sample(args.seed + 1, args.count // 2, sampler.CORTEX_M, full=False).accepted)
+             sampler.sample(args.seed + 1, args.count // 2, sampler.CORTEX_M, full=False).accepted +
+             sampler.sample(args.seed + 2, args.p256m_count, sampler.CORTEX_M, prefix="p", full=False,
+                            ecc="p256m").accepted)
     for i, (name, text, _) in enumerate(drawn):
         r = resolve(load_profile_bytes(f"{name}.yaml", text.encode()))
         d = work / name
@@ -125,9 +130,14 @@ def _fake_model():
 
 
 def _rewrite(path: Path, tables: dict) -> None:
-    head, _, _ = path.read_text().partition("TABLES: dict = {")
+    text = path.read_text()
+    head, _, _ = text.partition("TABLES: dict = {")
+    # Each word size's comment (what it was fitted from: bench/heap/fit.py reads it back) stays.
+    comments = {int(w): c for c, w in re.findall(r"^(    # .*)\n    (\d+):", text, re.M)}
     lines = [head.rstrip("\n"), "TABLES: dict = {"]
     for word, t in sorted(tables.items()):
+        if word in comments:
+            lines.append(comments[word])
         lines.append(f"    {word}: {json.dumps(t, sort_keys=True)},")
     lines.append("}")
     path.write_text("\n".join(lines) + "\n")

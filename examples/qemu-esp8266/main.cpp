@@ -7,7 +7,7 @@
 // driver (tests/qemu/run_qemu.py) checks:
 //   TLSGEN_RESULT step=<...> code=<Code> detail=<int> suite=<name> version=<TLSv1.2|TLSv1.3>
 //   TLSGEN_HEAP peak=<high-water> peak_payload=<n> peak_blocks=<n> failed=<n> in_use_after=<n>
-//               live_blocks_after=<n> region=<n> generated=<kHeapBytes>
+//               live_blocks_after=<n> region=<n> generated=<kHeapBytes> calls=<calloc and free calls>
 //   TLSGEN_CYCLES handshake_instructions=<n> waiting_instructions=<n> total_ticks=<n>
 // Credentials are the device's provisioned files, read over semihosting: ca.der (ca.pem), psk.bin,
 // psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
@@ -350,11 +350,12 @@ int main() {
   const tlsgen::HeapStats stats = tlsgen::glue::heap().stats();
   board::host_printf(
       "TLSGEN_HEAP peak=%u peak_payload=%u peak_blocks=%u failed=%u in_use_after=%u live_blocks_after=%u "
-      "region=%u generated=%u\n",
+      "region=%u generated=%u calls=%u\n",
       static_cast<unsigned>(stats.high_water), static_cast<unsigned>(stats.peak_in_use),
       static_cast<unsigned>(stats.peak_live_blocks), static_cast<unsigned>(stats.failed),
       static_cast<unsigned>(stats.in_use), static_cast<unsigned>(stats.live_blocks),
-      static_cast<unsigned>(stats.capacity), static_cast<unsigned>(tlsgen::profile::kHeapBytes));
+      static_cast<unsigned>(stats.capacity), static_cast<unsigned>(tlsgen::profile::kHeapBytes),
+      static_cast<unsigned>(stats.allocations + stats.frees));
   board::host_printf("TLSGEN_STACK peak=%u size=%u\n", static_cast<unsigned>(board::stack_peak()),
                      static_cast<unsigned>(board::stack_size()));
   return rc;

@@ -6,5 +6,6 @@ set(TLSGEN_QEMU_PROFILES m4-psk-ccm8 m4-ecdhe-ecdsa m4-ecdhe-ecdsa-speed m4-tls1
 # tests/qemu's qemu.<profile>.resume, scripts/demo.sh).
 set(TLSGEN_QEMU_RESUME_PROFILES m4-psk-ccm8 m4-ecdhe-ecdsa m4-mqtt-mtls m4-tls13)
 # Bench-only profiles (bench/handshake/profiles/): resume firmware only, for bench/handshake/run.py's full versus
-# resumed table (a TLS 1.2 ticket; TLS 1.3 psk_ke).
-set(TLSGEN_QEMU_BENCH_RESUME_PROFILES m4-ecdhe-ecdsa-ticket m4-tls13-psk-ke)
+# resumed table (a TLS 1.2 ticket; TLS 1.3 psk_ke) and its TLS 1.3 rows (P-256 alone on the p256-m driver; X25519
+# built for speed).
+set(TLSGEN_QEMU_BENCH_RESUME_PROFILES m4-ecdhe-ecdsa-ticket m4-tls13-psk-ke m4-tls13-p256 m4-tls13-x25519-speed)

@@ -69,6 +69,8 @@ def _summary(res: Built, out_dir: str | None) -> str:
     lines.append(f"  suites:  {', '.join(s.name for s in r.suites)}")
     if r.groups:
         lines.append(f"  groups:  {', '.join(g.name for g in r.groups)}")
+    if r.ecc_note:
+        lines.append(f"  ecc:     {r.ecc_note.removeprefix('elliptic curves: ')}")
     heap_src = "model" if heap.mode == "auto" else f"fixed by platform.heap; model {heap.model.total}"
     parts = " + ".join(f"{x.name} {x.bytes}" for x in heap.model.lines)
     lines.append(f"  heap:    {heap.bytes} bytes ({heap_src}) = {parts} + margin {heap.model.margin}")

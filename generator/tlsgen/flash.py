@@ -26,7 +26,7 @@ from tlsgen.resolve import Resolution
 def features(r: Resolution) -> dict[str, float]:
     """The factors of the estimate: each defined mbedTLS macro (valueless ones: the options that compile code
     in); with MBEDTLS_DEBUG_C, each TLS and X.509 option again (their debug messages); with MBEDTLS_ERROR_C, each
-    module again (its error strings); with optimize: speed, the bignum, ECP and curve objects again (-O2)."""
+    module again (its error strings); with optimize: speed, the bignum, ECP, curve and p256-m objects again (-O2; p256-m also -fpeel-loops)."""
     f = {"one": 1.0}
     names = [m.name for m in r.macros if m.value is None]
     speed = r.loaded.profile.optimize == "speed"
@@ -36,7 +36,8 @@ def features(r: Resolution) -> dict[str, float]:
             f[f"{n}*debug"] = 1.0
         if "MBEDTLS_ERROR_C" in names and n.endswith("_C"):
             f[f"{n}*error"] = 1.0
-        if speed and (n in ("MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_C", "MBEDTLS_RSA_C") or n.startswith("MBEDTLS_ECP_DP_")):
+        if speed and (n in ("MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_C", "MBEDTLS_RSA_C", "MBEDTLS_PSA_P256M_DRIVER_ENABLED")
+                      or n.startswith("MBEDTLS_ECP_DP_")):
             f[f"{n}*speed"] = 1.0
     return f
 

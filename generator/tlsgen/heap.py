@@ -282,7 +282,8 @@ STRUCT_MACROS = tuple(f"MBEDTLS_{m}" for m in (
     "SSL_EXTENDED_MASTER_SECRET", "SSL_ENCRYPT_THEN_MAC", "CIPHER_MODE_CBC", "GCM_C", "CCM_C", "CHACHAPOLY_C",
     "KEY_EXCHANGE_PSK_ENABLED", "KEY_EXCHANGE_ECDHE_PSK_ENABLED", "KEY_EXCHANGE_ECDHE_ECDSA_ENABLED",
     "KEY_EXCHANGE_ECDHE_RSA_ENABLED", "KEY_EXCHANGE_RSA_ENABLED", "DEBUG_C", "HAVE_TIME", "PKCS1_V21",
-    "PKCS1_V15", "SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED", "PSA_ASSUME_EXCLUSIVE_BUFFERS"))
+    "PKCS1_V15", "SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED", "PSA_ASSUME_EXCLUSIVE_BUFFERS", "USE_PSA_CRYPTO",
+    "PSA_P256M_DRIVER_ENABLED"))
 
 
 def state_bytes(r: Resolution) -> int:
@@ -296,9 +297,13 @@ def state_bytes(r: Resolution) -> int:
         if name == "transform" and "1.2" not in r.versions:
             continue  # mbedtls_ssl_setup() makes the negotiation transform for TLS 1.2 only
         total += block_bytes(int(round(dot(st[name], f))), word, align)
-    if r.defined("MBEDTLS_SHA256_C"):
+    # The running handshake hashes: md contexts whose state mbedtls_md_setup() allocates; with
+    # MBEDTLS_USE_PSA_CRYPTO (p256-m) they are PSA hash operations inside the handshake structure instead
+    # (mbedTLS 3.6.6 library/ssl_misc.h, fin_sha256_psa / fin_sha384_psa).
+    psa_hashes = r.defined("MBEDTLS_USE_PSA_CRYPTO")
+    if r.defined("MBEDTLS_SHA256_C") and not psa_hashes:
         total += block_bytes(int(round(dot(st["sha256"], f))), word, align)
-    if r.defined("MBEDTLS_SHA384_C"):
+    if r.defined("MBEDTLS_SHA384_C") and not psa_hashes:
         total += block_bytes(int(round(dot(st["sha512"], f))), word, align)
     if r.uses_certificates:
         total += block_bytes(48, word, align)  # mbedtls_ssl_set_hostname() (X.509 only)
@@ -319,7 +324,11 @@ def setup_features(r: Resolution, s: Shape) -> dict[str, float]:
          # the first CA certificate's structure lives in SslConfig, each further one on the heap
          "ca_structs": float(max(0, s.ca_certs - 1) if s.verify else 0)}
     for k in KEY_LABELS:
-        f[f"ca_{k}"] = float(s.ca_certs if s.verify and s.ca is not None and s.ca.label == k else 0)
+        f[f"ca_{k}"] = float(s.ca_certs if s.verify and s.ca is not None and s.ca.label == k and not r.p256m else 0)
+    # On p256-m a CA's public key is kept in PSA's form (MBEDTLS_PK_USE_PSA_EC_DATA), not as ECP numbers, and
+    # TLS 1.2 brings up PSA crypto too (bench/heap/fit.py --merge-p256m fits these two on top of the rest).
+    f["ca_p256m"] = float(s.ca_certs if s.verify and s.ca is not None and r.p256m else 0)
+    f["p256m"] = _d(r.p256m)
     return f
 
 
@@ -348,7 +357,7 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
     # Without MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS, PSA copies each input and output buffer it is handed;
     # mbedTLS hands it spans of the record buffers (the key share written into the output record, TLS 1.3
     # records encrypted and decrypted in place).
-    copies = "1.3" in r.versions and not r.defined("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS")
+    copies = r.uses_psa and not r.defined("MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS")
     f["copy_in"] = float(r.in_content_len if copies else 0)
     f["copy_out"] = float(r.out_content_len if copies else 0)
     for k in (Kex.PSK, Kex.ECDHE_PSK, Kex.ECDHE_ECDSA, Kex.ECDHE_RSA, Kex.RSA, Kex.TLS13):
@@ -383,7 +392,13 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
 def phase_kind(r: Resolution, s: Shape) -> str:
     """Which phases a session runs depends on its key exchange and, in TLS 1.3, on a HelloRetryRequest."""
     retry = s.suite.version == "1.3" and s.group is not None and bool(r.groups) and s.group != r.groups[0].name
-    return s.suite.kex.value + ("+retry" if retry else "")
+    # On the p256-m driver (tlsgen.resolve.ecc) every phase that touches the curve allocates differently (PSA key
+    # slots instead of the ECP module's numbers), and TLS 1.2 records go through PSA too: tables of their own.
+    return s.suite.kex.value + ("+retry" if retry else "") + (P256M_KIND if r.p256m else "")
+
+
+#: The suffix of a session kind on the p256-m driver; bench/heap/fit.py pools such kinds only with each other.
+P256M_KIND = "+p256m"
 
 
 #: Phases that do the same work for several kinds of session: those kinds share one table entry (bench/heap/fit.py
@@ -571,6 +586,10 @@ def predict(r: Resolution, s: Shape) -> Prediction:
         at = PHASE_ORDER[version].index(SIGN_PHASE[version])
         order.insert(next((i for i, ph in enumerate(order) if PHASE_ORDER[version].index(ph) > at), len(order)),
                      SIGN_PHASE[version])
+    if kind.endswith(P256M_KIND) and not any(table_kind(version, ph, kind) in tab["phase"][version].get(ph, {})
+                                             for ph in order):
+        raise ValueError(f"the heap model has no measured figures for TLS {version} {kind} sessions on {r.cpu.name} "
+                         f"({r.cpu.word_bytes * 8}-bit): bench/heap/fit.py --merge-p256m has not seen one")
     for phase in order:
         coef = tab["phase"][version].get(phase, {}).get(table_kind(version, phase, kind))
         work = max(0.0, dot(coef["working"], sf)) if coef is not None else 0.0

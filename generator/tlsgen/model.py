@@ -245,8 +245,9 @@ class Tls(Strict):
         default_factory=Resumption, description="Session resumption: which TLS 1.2 and TLS 1.3 mechanisms a "
         "saved session may use on reconnect (default: none; SslTcpStack::save_session() refuses).")
     psa_exclusive_buffers: bool = Field(
-        default=True, description="TLS 1.3: MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS (no PSA copy of each input and "
-        "output; lowers the heap peak). Turn off only if another party shares the buffers.")
+        default=True, description="Where PSA crypto runs (TLS 1.3; TLS 1.2 too on the p256-m driver, which tlsgen "
+        "picks on a bare-metal core when every curve is secp256r1): MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS (no PSA copy "
+        "of each input and output; lowers the heap peak). Turn off only if another party shares the buffers.")
 
     @field_validator("versions", mode="before")
     @classmethod

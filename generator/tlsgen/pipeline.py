@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tlsgen.errors import Problem, ProfileError
 from tlsgen.flash import flash_plan
@@ -19,7 +19,7 @@ class Built:
     heap: Heap
 
 
-def build(profile_file: str, strict: bool = False, data: bytes | None = None) -> Built:
+def build(profile_file: str, strict: bool = False, data: bytes | None = None, p256m: bool = True) -> Built:
     """validate -> resolve -> size heap; raise ProfileError for anything a person must fix.
 
     `data`: the profile's bytes when they do not come from the file (a git revision, a fuzzer);
@@ -31,20 +31,43 @@ def build(profile_file: str, strict: bool = False, data: bytes | None = None) ->
     except SchemaError as e:
         from tlsgen.salvage import cross_field_problems
 
-        extra = cross_field_problems(e, lambda candidate: _judge(candidate, strict)[1])
+        extra = cross_field_problems(e, lambda candidate: _judge(candidate, strict, p256m)[1])
         raise ProfileError(sorted(e.problems + extra, key=lambda q: (q.location.line, q.location.col))) from None
-    built, problems = _judge(loaded, strict)
+    built, problems = _judge(loaded, strict, p256m)
     if problems:
         raise ProfileError(problems)
     return built
 
 
-def _judge(loaded: LoadedProfile, strict: bool) -> tuple[Built | None, list[Problem]]:
-    """The cross-field judgement of a valid model: resolve, size the heap, check it; (result, problems)."""
+#: What the p256-m driver can fail on that the legacy ECP may not: it trades heap for stack and PSA's static data
+#: (tlsgen.stack, tlsgen.ram), so a part with little RAM or a stated stack can fit only the legacy ECP.
+RAM_FIELDS = {("target", "ram_bytes"), ("target", "stack_bytes"), ("platform", "heap")}
+
+
+def _judge(loaded: LoadedProfile, strict: bool, p256m: bool = True) -> tuple[Built | None, list[Problem]]:
+    """The cross-field judgement of a valid model: resolve, size the heap, check it; (result, problems).
+
+    tlsgen picks mbedTLS's p256-m driver where every curve is P-256 (tlsgen.resolve.ecc): smaller and faster, with
+    less heap but more stack and PSA's static data. Where that does not fit the part's RAM or its stated stack and
+    the legacy ECP does, the legacy ECP it is, and the configuration says why."""
     try:
-        r = resolve(loaded)
+        r = resolve(loaded, p256m=p256m)
     except ProfileError as e:
         return None, e.problems
+    built, problems = _check(loaded, strict, r)
+    if r.p256m and problems and all(q.path[:2] in RAM_FIELDS for q in problems):
+        legacy = resolve(loaded, p256m=False)
+        built2, problems2 = _check(loaded, strict, legacy)
+        if not problems2 or all(q.path[:2] in RAM_FIELDS for q in problems2):
+            # The legacy ECP fits, or needs less of what does not fit: its problems are the ones to fix.
+            why = problems[0].message.split(":")[0]
+            note = (f"elliptic curves: mbedTLS's ECP module (not the p256-m driver, whose stack and PSA static data "
+                    f"do not fit here: {problems[0].path[-1]}: {why})")
+            return Built(replace(legacy, ecc_note=note), built2.heap), problems2
+    return built, problems
+
+
+def _check(loaded: LoadedProfile, strict: bool, r: Resolution) -> tuple[Built, list[Problem]]:
     model = size_heap(r)
     heap = heap_for(r, model)
     problems = []

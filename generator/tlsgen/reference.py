@@ -103,11 +103,15 @@ def suite_modules() -> list[str]:
     out = ["", "## What each suite brings in", "",
            "The crypto modules `tlsgen` defines for a profile with only that suite (secp256r1 where a group is "
            "needed, RSA certificates for the RSA suites; more groups, keys and signature algorithms add their own "
-           "modules, and `tlsgen explain` gives every macro of a real profile with its reason):", "",
+           "modules, and `tlsgen explain` gives every macro of a real profile with its reason). Shown on the legacy "
+           "ECP module: on a bare-metal core where every curve is secp256r1 tlsgen builds the curve work on mbedTLS's "
+           "p256-m driver instead (`ECP_C`, `ECDH_C`, `ECDSA_C` and `BIGNUM_C` become `PSA_P256M_DRIVER_ENABLED`, "
+           "`USE_PSA_CRYPTO`, `PSA_CRYPTO_CONFIG` and the `PSA_WANT_*` list; the configuration's header says which "
+           "and why):", "",
            "| suite | ciphers and modes | hashes | public keys and certificates | curves and PSA |",
            "| --- | --- | --- | --- | --- |"]
     for s in SUITES.values():
-        r = resolve(load_profile_bytes(f"{s.name}.yaml", _suite_profile(s)))
+        r = resolve(load_profile_bytes(f"{s.name}.yaml", _suite_profile(s)), p256m=False)
         cols = [", ".join(f"`{m.name.removeprefix('MBEDTLS_')}`" for m in sorted(r.macros, key=lambda m: m.name)
                           if m.section in sections) or "-" for sections in ((SY,), (H,), (PK,), (EC, PS))]
         out.append(f"| `{s.name}` | " + " | ".join(cols) + " |")

@@ -98,6 +98,8 @@ def context(r: Resolution, heap: Heap) -> dict:
     ]
     if r.groups:
         features.append("groups: " + ", ".join(g.name for g in r.groups))
+    if r.ecc_note:
+        features.append(r.ecc_note)
     if r.uses_certificates:
         features.append(f"peer certificates: {', '.join(r.certificate_keys)}, verify {p.tls.verify}")
         features.append("signed with: " + ", ".join(a.name for a in r.signature_algorithms))

@@ -13,6 +13,13 @@ M33), largest peak per class:
     TLS 1.2 with certificates      4,100 (Cortex-M0+)       4,864
     TLS 1.3                        5,244 (Cortex-M0+)       6,144
 
+On the p256-m driver (tlsgen.resolve.ecc) the curve arithmetic keeps its numbers on the stack instead of the
+heap, and TLS 1.2 runs its PRF, records and hashes through PSA: calibrations cal-p1 to cal-p3 (seeds 9951-9953,
+201 sessions on M0+, M3, M4, M7 and M33), largest peak per class (the profile's versions):
+
+    TLS 1.2 on p256-m              5,628 (Cortex-M0+; 108 sessions)          6,528
+    TLS 1.2 + 1.3 or 1.3 on p256-m 6,380 (Cortex-M0+; 93 sessions)           7,424
+
 The class decides it; the core hardly does (Thumb-1 frames are a few per cent larger), and debug messages
 did not raise any peak (mbedTLS formats them in the SSL layer, above the deepest crypto frames). Every
 Cortex-M sweep session checks the figure: a session whose stack peak exceeds it fails. An application's own
@@ -28,6 +35,8 @@ from tlsgen.resolve import Resolution
 PSK_TLS12 = 3840
 CERT_TLS12 = 4864
 TLS13 = 6144
+P256M_TLS12 = 6528
+P256M_TLS13 = 7424
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,10 @@ class StackNeed:
 
 
 def stack_need(r: Resolution) -> StackNeed:
+    if r.p256m:
+        if "1.3" in r.versions:
+            return StackNeed(P256M_TLS13, "TLS 1.3 on the p256-m driver (key schedule frames, P-256 on the stack)")
+        return StackNeed(P256M_TLS12, "TLS 1.2 on the p256-m driver (X.509 verification, P-256 on the stack)")
     if "1.3" in r.versions:
         return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
     if r.uses_certificates:

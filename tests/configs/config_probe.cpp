@@ -27,6 +27,18 @@ static_assert(!tlsgen::profile::kTls12, "TLS 1.2 in the profile but not compiled
 #if defined(MBEDTLS_NET_C) || defined(MBEDTLS_TIMING_C) || defined(MBEDTLS_FS_IO)
 #error "tlsgen never enables NET_C, TIMING_C or FS_IO"
 #endif
+// The p256-m driver (tlsgen.resolve.ecc): no legacy ECP beside it, and the two mbedTLS 3.6.6 gaps worked around.
+#if defined(MBEDTLS_PSA_P256M_DRIVER_ENABLED)
+#if defined(MBEDTLS_ECP_C) || defined(MBEDTLS_ECP_LIGHT) || defined(MBEDTLS_BIGNUM_C)
+#error "on the p256-m driver mbedTLS must not build its legacy ECP or bignum modules as well"
+#endif
+#if defined(MBEDTLS_SSL_PROTO_TLS1_2) && defined(MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED)
+#if !defined(MBEDTLS_SSL_TLS1_2_SOME_ECC)
+#error "TLS 1.2 ECDHE on p256-m needs MBEDTLS_SSL_TLS1_2_SOME_ECC (else no supported-groups extension)"
+#endif
+static_assert(MBEDTLS_PREMASTER_SIZE >= 32, "the ECDHE premaster buffer cannot hold a P-256 shared secret");
+#endif
+#endif
 
 namespace {
 
@@ -60,6 +72,9 @@ int main() {
   for (const std::uint16_t* g = tlsgen::profile::kGroups; *g != 0; ++g, ++groups) {
 #if defined(MBEDTLS_ECP_C)
     if (mbedtls_ecp_curve_info_from_tls_id(*g) == nullptr) return fail("profile group not compiled in", *g);
+#elif defined(MBEDTLS_PSA_P256M_DRIVER_ENABLED) && defined(PSA_WANT_ECC_SECP_R1_256)
+    // The p256-m driver (tlsgen.resolve.ecc) does secp256r1 (TLS group 23) and nothing else.
+    if (*g != 23) return fail("profile group is not secp256r1, the p256-m driver's only curve", *g);
 #else
     return fail("profile names a group but ECP is not compiled in", *g);
 #endif

@@ -99,8 +99,10 @@ BIG_CHAIN = {
     # TLS 1.2 (leaf + 1 intermediate, 788 DER bytes against peer_chain_max_bytes 512): parsing fits,
     # the ECDSA signature check of the chain does not (mbedtls_ecdsa_read_signature -> ecp_mul_comb ->
     # mbedtls_mpi_grow). x509_crt_check_signature() takes any failure for a bad signature, so mbedTLS
-    # reports an untrusted chain: MBEDTLS_ERR_X509_CERT_VERIFY_FAILED with BADCERT_NOT_TRUSTED.
-    "TLSv1.2": Expected("kResourceExhausted", -0x2700, verify_flags=0x08),
+    # reports an untrusted chain: MBEDTLS_ERR_X509_CERT_VERIFY_FAILED with BADCERT_NOT_TRUSTED. On the p256-m driver
+    # (tlsgen.resolve.ecc) the generated heap is smaller (no ECP working memory to leave room for) and parsing the
+    # intermediate's structure runs out first: MBEDTLS_ERR_X509_ALLOC_FAILED, no verify result.
+    "TLSv1.2": Expected("kResourceExhausted", (-0x2700, -0x2880), verify_flags=0x08),
     # TLS 1.3 (leaf + 3 intermediates, ~1.6 KB): which allocation fails first depends on the target's sizes
     # and on the room the generated heap leaves: parsing the chain, on x86-64 the EC public key
     # (mbedtls_x509_crt_parse_der -> mbedtls_mpi_grow: MBEDTLS_ERR_MPI_ALLOC_FAILED), on Cortex-M4 the next
@@ -341,7 +343,7 @@ def main() -> int:
     if not expected.matches(*got):
         problems.append(f"ended with {got[0]} {got[1]} {got[2]:#x} ({result.get('error', '')}), expected {expected}")
     verify = int(result.get("verify", "0xffffffff"), 16)
-    if expected.verify_flags and (verify == 0xFFFFFFFF or verify & expected.verify_flags != expected.verify_flags):
+    if expected.verify_flags and got[2] == -0x2700 and (verify == 0xFFFFFFFF or verify & expected.verify_flags != expected.verify_flags):
         problems.append(f"verify flags {verify:#x} lack {expected.verify_flags:#x}")
     if expected.transport is not None and result.get("transport") != expected.transport:
         problems.append(f"transport status {result.get('transport')}, expected {expected.transport}")

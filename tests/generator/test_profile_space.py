@@ -128,7 +128,7 @@ def test_record_size_limit_on_tls12_is_refused(refused):
      "tls.peer_chain_max_bytes: no cipher suite uses certificates"),
     (profile(tls_extra="  psk_max_bytes: 32\n"), "tls.psk_max_bytes: no cipher suite uses a pre-shared key"),
     (profile(tls_extra="  rsa_max_bits: 3072\n"), "tls.rsa_max_bits: no RSA key is in the peer's chain"),
-    (profile(tls_extra="  psa_exclusive_buffers: false\n"), "only TLS 1.3 uses PSA crypto"),
+    (profile(tls_extra="  psa_exclusive_buffers: false\n"), "only TLS 1.3 and the p256-m driver use PSA crypto"),
     (profile(tls_extra="  verify: none\n  ca_chain_bytes: 1024\n",
              top_extra="insecure:\n  - {allow: verify_none, reason: a lab server with a throwaway key}\n"),
      "verify: none loads no CA certificate"),

@@ -3,11 +3,14 @@
 import pytest
 
 from tlsgen.cli import build
+from tlsgen.errors import ProfileError
 from tlsgen.resolve import NEVER_DEFINED
 
 BASE = {
     "psk": ('["1.2"]', "[TLS-PSK-WITH-AES-128-CCM-8]", ""),
     "ecdsa": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", "  groups: [secp256r1]\n"),
+    # a second curve keeps the legacy ECP (the p256-m driver does secp256r1 only: tlsgen.resolve.ecc)
+    "ecdsa-legacy": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", "  groups: [secp256r1, secp384r1]\n"),
     "rsa": ('["1.2"]', "[TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256]", "  groups: [secp256r1]\n"),
     "tls13": ('["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", "  groups: [x25519, secp256r1]\n"),
     "cbc": ('["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-CBC-SHA256]", "  groups: [secp256r1]\n"),
@@ -68,7 +71,7 @@ def test_tls12_does_not_keep_the_peer_certificate(resolved):
 
 
 def test_ecdhe_ecdsa_pulls_in_ecdh_ecdsa_curve_and_x509(resolved):
-    n = names(resolved(kind="ecdsa"))
+    n = names(resolved(kind="ecdsa-legacy"))
     assert {"MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_ECP_C",
             "MBEDTLS_ECP_DP_SECP256R1_ENABLED", "MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_BIGNUM_C", "MBEDTLS_GCM_C",
             "MBEDTLS_SHA256_C", "MBEDTLS_SSL_SERVER_NAME_INDICATION"} <= n
@@ -166,8 +169,8 @@ def test_no_clock_with_verification_warns_about_validity_dates(resolved):
 
 
 def test_optimize_changes_ecp_knobs(resolved):
-    size = resolved(kind="ecdsa")
-    speed = resolved(kind="ecdsa", top_extra="optimize: speed\n")
+    size = resolved(kind="ecdsa-legacy")
+    speed = resolved(kind="ecdsa-legacy", top_extra="optimize: speed\n")
     assert size.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "2" and speed.macro("MBEDTLS_ECP_WINDOW_SIZE").value == "6"
     assert size.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "0"
     assert speed.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "1"
@@ -300,3 +303,81 @@ def test_client_certificate_constants_and_heap_line(write_profile, tmp_path):
     assert b.heap.model.total > build(plain_path).heap.model.total
     assert main([plain_path, "-o", str(tmp_path / "plain"), "--quiet"]) == 0
     assert "kClientCertificate = false;" in (tmp_path / "plain" / "tlsgen_profile.hpp").read_text()
+
+
+# ---- the elliptic-curve implementation (tlsgen.resolve.ecc) -----------------------------------------------
+
+LEGACY_ECC = {"MBEDTLS_ECP_C", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_DP_SECP256R1_ENABLED"}
+
+
+def test_p256_only_on_cortex_m_is_built_on_the_p256m_driver_with_the_gaps_worked_around(resolved):
+    r = resolved(kind="ecdsa")
+    n = names(r)
+    assert r.p256m and r.uses_psa
+    assert {"MBEDTLS_PSA_P256M_DRIVER_ENABLED", "MBEDTLS_USE_PSA_CRYPTO", "MBEDTLS_PSA_CRYPTO_CONFIG",
+            "MBEDTLS_PSA_CRYPTO_C", "PSA_WANT_ECC_SECP_R1_256", "PSA_WANT_ALG_ECDH", "PSA_WANT_ALG_ECDSA",
+            "PSA_WANT_ALG_GCM", "PSA_WANT_ALG_SHA_256", "PSA_WANT_ALG_TLS12_PRF"} <= n
+    assert not LEGACY_ECC & n and "MBEDTLS_ECP_WINDOW_SIZE" not in n
+    # The configuration is its own PSA configuration file (its include guard makes the second inclusion empty).
+    assert r.macro("MBEDTLS_PSA_CRYPTO_CONFIG_FILE").value == "<mbedtls_config.h>"
+    # mbedTLS 3.6.6 gaps, each naming the source line it works around.
+    assert "config_adjust_ssl.h line 85" in r.macro("MBEDTLS_SSL_TLS1_2_SOME_ECC").reason_text
+    premaster = r.macro("MBEDTLS_KEY_EXCHANGE_PSK_ENABLED").reason_text
+    assert "ssl.h line 703" in premaster and "ecp.h line 322" in premaster
+    assert r.macro("MBEDTLS_PSK_MAX_LEN").value == "14"  # 4 + 2 x 14 = 32 bytes: a P-256 shared secret
+    assert "TLS-PSK" not in r.macro("MBEDTLS_SSL_CIPHERSUITES").value  # no PSK suite is offered for it
+    assert "p256-m driver" in r.ecc_note
+
+
+def test_tls13_p256_only_is_on_p256m_without_tls12_workarounds(resolved):
+    r = resolved(kind="tls13", tls_extra="")
+    assert not r.p256m  # x25519 beside it
+    r = build_text(resolved, '["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", "  groups: [secp256r1]\n")
+    assert r.p256m
+    assert "MBEDTLS_SSL_TLS1_2_SOME_ECC" not in names(r) and "MBEDTLS_KEY_EXCHANGE_PSK_ENABLED" not in names(r)
+
+
+def build_text(resolved, versions, suites, groups):
+    BASE["_tmp"] = (versions, suites, groups)
+    try:
+        return resolved(kind="_tmp")
+    finally:
+        del BASE["_tmp"]
+
+
+@pytest.mark.parametrize("kind,kw,why", [
+    ("ecdsa", {"cpu": "host", "entropy": "[os]"}, "a host build"),
+    ("ecdsa-legacy", {}, "secp384r1 (p256-m has secp256r1 only)"),
+    ("tls13", {}, "x25519"),
+    ("rsa", {}, "RSA keys"),
+])
+def test_the_legacy_ecp_where_p256m_cannot_serve(resolved, kind, kw, why):
+    r = resolved(kind=kind, **kw)
+    assert not r.p256m and LEGACY_ECC - {"MBEDTLS_ECDSA_C"} <= names(r)
+    assert why in r.ecc_note, r.ecc_note
+
+
+def test_ecdhe_psk_keeps_the_legacy_ecp_and_psk_suites_do_not(resolved):
+    r = build_text(resolved, '["1.2"]', "[TLS-ECDHE-PSK-WITH-AES-128-CBC-SHA256]", "  groups: [secp256r1]\n")
+    assert not r.p256m and "ECDHE-PSK" in r.ecc_note
+    # A profile's own PSK suites (psk_max_bytes at least 16) size the premaster beyond the 32 bytes P-256 needs.
+    r = build_text(resolved, '["1.2"]', "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS-PSK-WITH-AES-128-CCM-8]",
+                   "  groups: [secp256r1]\n  psk_max_bytes: 16\n")
+    assert r.p256m and r.macro("MBEDTLS_PSK_MAX_LEN").value == "16"
+
+
+def test_a_stack_the_p256m_driver_does_not_fit_keeps_the_legacy_ecp_and_says_why(resolved):
+    r = resolved(kind="ecdsa", cpu="cortex-m4 , stack_bytes: 4864")
+    assert not r.p256m and "MBEDTLS_ECP_C" in names(r)
+    assert "not the p256-m driver" in r.ecc_note and "stack_bytes" in r.ecc_note
+
+
+def test_psa_exclusive_buffers_on_p256m(resolved):
+    """On by default, and the p256-m driver is measured with it only: off keeps the legacy ECP, where TLS 1.2 has no
+    PSA (so the setting is refused as unused) and TLS 1.3 keeps PSA's copies."""
+    assert "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS" in names(resolved(kind="ecdsa"))
+    with pytest.raises(ProfileError, match="psa_exclusive_buffers: false"):
+        resolved(kind="ecdsa", tls_extra="  psa_exclusive_buffers: false\n")
+    r = build_text(resolved, '["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]",
+                   "  groups: [secp256r1]\n  psa_exclusive_buffers: false\n")
+    assert not r.p256m and "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS" not in names(r) and "MBEDTLS_PSA_CRYPTO_C" in names(r)

@@ -70,6 +70,8 @@ SERVER_FOR = {
     # bench/handshake/profiles: resumed handshakes (the server options make it resume that way)
     "m4-ecdhe-ecdsa-ticket": "host-ecdhe-ecdsa",
     "m4-tls13-psk-ke": "host-tls13",
+    "m4-tls13-p256": "host-tls13",
+    "m4-tls13-x25519-speed": "host-tls13",
 }
 # Extra s_server options per firmware profile: resume by ticket only (no session cache); accept psk_ke.
 SERVER_ARGS = {

@@ -706,6 +706,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-netns", action="store_true", help="run the servers in this network namespace")
     ap.add_argument("--client-share", type=float, default=sampler.CLIENT_SHARE,
                     help="sweep: the share of sampled profiles with certificate suites that get a client certificate")
+    ap.add_argument("--ecc", choices=["any", "p256m", "legacy"], default="any",
+                    help="sweep: keep only sampled profiles on this elliptic-curve implementation (tlsgen.resolve.ecc)")
     ap.add_argument("--calibrate", action="store_true",
                     help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
                          "keep each session's allocation trace, and report peaks against the original model")
@@ -747,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
         cpus = args.cpus.split(",") if args.cpus else ["host"] if args.target == "host" else \
             sampler.CORTEX_M if args.target == "cortex-m" else [args.target]
         s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m",
-                           client_share=args.client_share)
+                           client_share=args.client_share, ecc=args.ecc)
         refused, drawn = s.refused, s.drawn
         pdir = build_dir / "profiles"
         shutil.rmtree(pdir, ignore_errors=True)

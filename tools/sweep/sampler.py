@@ -131,6 +131,13 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
     # that the other fields of a seed's profiles stay what they were
     if tls13 and _maybe(rng, 0.25):
         tls["psa_exclusive_buffers"] = rng.choice([True, False])
+    elif bare and groups == ["secp256r1"] and not psk:
+        # Where tlsgen would pick the p256-m driver (tlsgen.resolve.ecc), which needs exclusive buffers: false keeps
+        # the legacy ECP, where TLS 1.2 has no PSA, so tlsgen must refuse it. A stream of its own, so that the
+        # other fields of a seed's profiles stay what they were.
+        xrng = random.Random(f"{name}/psa_exclusive_buffers")
+        if xrng.random() < 0.25:
+            tls["psa_exclusive_buffers"] = xrng.choice([True, False])
 
     real = ["hardware", "nv_seed"] if bare else ["os", "hardware", "nv_seed"]
     entropy = rng.sample(real, k=rng.choice([1, 1, 2]))
@@ -303,10 +310,13 @@ def check(text: str, where: str, full: bool = True) -> Built | ProfileError:
 
 
 def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws: int | None = None,
-           full: bool = True, client_share: float = CLIENT_SHARE) -> Sample:
+           full: bool = True, client_share: float = CLIENT_SHARE, ecc: str = "any") -> Sample:
+    """`count` accepted profiles; `ecc` keeps only those on the p256-m driver ("p256m") or on the legacy ECP
+    ("legacy") (tlsgen.resolve.ecc): a calibration or a sweep of one implementation. Refused draws are counted
+    as usual; accepted ones of the other implementation are skipped, uncounted."""
     rng = random.Random(seed)
     out = Sample(seed)
-    limit = max_draws or count * 50
+    limit = max_draws or count * (50 if ecc == "any" else 1000)
     while len(out.accepted) < count and out.drawn < limit:
         out.drawn += 1
         name = f"{prefix}{seed}-{out.drawn:04d}"
@@ -315,7 +325,7 @@ def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws:
         if isinstance(res, ProfileError):
             for reason in sorted({reason_of(str(p)) for p in res.problems}):
                 out.refused[reason] += 1
-        else:
+        elif ecc == "any" or res.resolution.p256m == (ecc == "p256m"):
             out.accepted.append((name, text, res))
     return out
 

@@ -14,7 +14,8 @@ One module per concern, run in this order (later rules read what earlier ones de
   client        the device's own certificate (mutual TLS): its key, signature and Certificate message
   resumption    saved sessions: TLS 1.2 session ID / ticket, TLS 1.3 PSK modes, ticket size and lifetime
   symmetric     record ciphers and modes, hashes (suites and signature algorithms)
-  psa           PSA crypto (TLS 1.3)
+  ecc           the elliptic-curve implementation: legacy ECP, or p256-m through PSA where every curve is P-256
+  psa           PSA crypto (TLS 1.3, and TLS 1.2 on p256-m)
   platform      entropy; hooks, time, debug
   records       record buffers, max_fragment_length / record_size_limit, suite list, overhead
   tradeoffs     optimize: size | speed
@@ -26,8 +27,8 @@ from __future__ import annotations
 from tlsgen.catalog import CPUS, GROUPS, SUITES
 from tlsgen.errors import ProfileError
 from tlsgen.loader import LoadedProfile
-from tlsgen.resolve import (certificates, client, insecure, key_exchange, platform, protocol, psa, records, resumption,
-                            symmetric, tradeoffs)
+from tlsgen.resolve import (certificates, client, ecc, insecure, key_exchange, platform, protocol, psa, records,
+                            resumption, symmetric, tradeoffs)
 from tlsgen.resolve.core import (BASELINE, NEVER_DEFINED, SECTIONS, Builder, Context, InsecureChoice, Macro,
                                  Resolution)
 from tlsgen.resolve.insecure import INSECURE_WHAT
@@ -46,8 +47,9 @@ def _duplicates(b: Builder, path, items: list) -> None:
             seen[item] = i
 
 
-def resolve(loaded: LoadedProfile) -> Resolution:
-    """Turn a validated profile into macros; raise ProfileError naming every conflict."""
+def resolve(loaded: LoadedProfile, p256m: bool = True) -> Resolution:
+    """Turn a validated profile into macros; raise ProfileError naming every conflict. `p256m=False` keeps the
+    legacy ECP where tlsgen would pick p256-m (tests compare the two configurations)."""
     p = loaded.profile
     b = Builder(loaded)
     tls = p.tls
@@ -66,6 +68,7 @@ def resolve(loaded: LoadedProfile) -> Resolution:
     client.apply(c)
     resumption.apply(c)
     symmetric.apply(c)
+    ecc.apply(c, allowed=p256m)
     psa.apply(c)
     platform.entropy(c)
     platform.platform(c)
@@ -80,5 +83,5 @@ def resolve(loaded: LoadedProfile) -> Resolution:
         loaded=loaded, cpu=c.cpu, suites=suites, groups=c.groups, versions=versions, macros=macros,
         insecure=chosen, warnings=b.warnings, in_content_len=c.in_len, out_content_len=tls.out_content_len,
         record_overhead=c.record_overhead, uses_certificates=c.uses_certs, uses_psk=c.uses_psk,
-        uses_psa=c.tls13, certificate_keys=c.cert_keys, signature_algorithms=c.sig_algs,
+        uses_psa=c.tls13 or c.p256m, p256m=c.p256m, ecc_note=c.ecc_note, certificate_keys=c.cert_keys, signature_algorithms=c.sig_algs,
         nv_seed_bytes=c.nv_seed_bytes, entropy=list(p.platform.entropy), verify=c.verify)

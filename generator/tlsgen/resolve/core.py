@@ -82,6 +82,8 @@ class Resolution:
     uses_certificates: bool
     uses_psk: bool
     uses_psa: bool
+    p256m: bool  # ECC by the p256-m driver through PSA, no legacy ECP (resolve.ecc)
+    ecc_note: str  # which elliptic-curve implementation, and why (resolve.ecc), for the config's reader
     certificate_keys: list[str]
     signature_algorithms: list[SigAlg]
     nv_seed_bytes: int  # MBEDTLS_ENTROPY_BLOCK_SIZE: what the board's NV seed store holds
@@ -123,6 +125,18 @@ class Builder:
 
     def defined(self, name: str) -> bool:
         return name in self.macros
+
+    def drop(self, name: str) -> list:
+        """Remove a macro an earlier rule asked for (a later rule found another way to provide it); returns
+        its reasons, for the macros that replace it."""
+        entry = self.macros.pop(name, None)
+        return entry["reasons"] if entry else []
+
+    def define_for(self, name: str, section: str, reasons: list, value: str | None = None) -> None:
+        """Define `name` for the reasons another macro had (see drop())."""
+        for why, src in reasons:
+            entry = self.macros.setdefault(name, {"value": value, "section": section, "reasons": []})
+            entry["reasons"].append((why, src))
 
     def error(self, path: Path, message: str) -> None:
         self.problems.append(Problem(self.loaded.where(path), path, message))
@@ -172,6 +186,9 @@ class Context:
     in_len: int = 16384
     record_overhead: int = 0
     nv_seed_bytes: int = 32
+    p256m: bool = False  # secp256r1 by mbedTLS's bundled p256-m driver through PSA (resolve.ecc)
+    ecc_note: str = ""
+    ecc_why: str = ""  # why the legacy ECP (resolve.ecc), for messages
 
     @property
     def tls(self):

@@ -12,7 +12,7 @@
  * - TLS 1.2 client
  * - cipher suites: TLS-PSK-WITH-AES-128-CCM-8
  * - records: in 512 / out 512 bytes of payload
- * - heap: 3480 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 3472 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
  * - target: cortex-m0plus (bare metal, ARMv6-M: Thumb-1, the instruction set of the M0)
  *

@@ -12,6 +12,7 @@
  * - TLS 1.2 client
  * - cipher suites: TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256, TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384, TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384
  * - groups: secp256r1, secp384r1
+ * - elliptic curves: mbedTLS's ECP module (not the p256-m driver: secp384r1 (p256-m has secp256r1 only))
  * - peer certificates: ecdsa, rsa, verify none
  * - signed with: ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, rsa_pkcs1_sha256
  * - records: in 16384 / out 4096 bytes of payload

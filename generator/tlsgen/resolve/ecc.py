@@ -1,0 +1,158 @@
+"""The elliptic-curve implementation: mbedTLS's legacy ECP module, or its bundled p256-m driver through PSA.
+
+Where every curve a bare-metal profile uses is secp256r1 (its ECDHE groups, the peer's ECDSA keys), mbedTLS 3.6
+can do all of it with p256-m (3rdparty/p256-m: one curve, 32-bit limbs, everything on the stack) behind the PSA
+API instead of the generic ECP and bignum modules. Measured on Cortex-M4 (QEMU mps2-an386, -icount, the same
+client and harness; issue 14), TLS 1.2 ECDHE-ECDSA P-256 with `optimize: size`:
+
+    legacy ECP, comb window 2              63,488 bytes text   6,360 heap peak   103.0 M handshake instructions
+    p256-m through PSA                     63,096              4,312              60.4 M
+
+so p256-m is picked wherever it can be: smaller and faster, with less heap. The rules below say where it
+cannot, and the generated configuration carries the PSA configuration (`PSA_WANT_*`, mbedTLS's
+MBEDTLS_PSA_CRYPTO_CONFIG) mirroring what mbedTLS derives from the legacy macros
+(include/mbedtls/config_adjust_psa_from_legacy.h), so the rest of the library is built as before.
+
+Not (yet) on p256-m, each kept on the legacy ECP: a host build (flash does not matter there, and x86-64's
+64-bit limbs make the legacy module fast); any other curve (p256-m has only P-256, and cannot sit beside the
+built-in X25519 in 3.6: check_config.h); RSA anywhere (PSA would then carry the RSA keys too, another heap
+profile); ECDHE-PSK suites (their premaster union member is sized by the legacy ECP's curve size, below);
+a device certificate (tls.client_certificate: runtime/src/ssl/external_key.cpp's signer is a legacy pk type);
+psa_exclusive_buffers: false (PSA's record copies on p256-m are not modelled within the heap margin yet); TLS 1.2 and
+1.3 together with resumption (sweep 9961: a kept chain parsed twice when a TLS 1.2 session is offered; TLS 1.3
+resumption failing beside the premaster workaround).
+"""
+
+from __future__ import annotations
+
+from tlsgen.catalog import Kex
+from tlsgen.resolve.core import PS, S, Z, Context
+
+#: What the legacy ECC macros become on p256-m. ECP_C, ECDH_C and ECDSA_C are replaced by PSA's wants for the
+#: curve and algorithms; the bignum module goes too when nothing else (RSA) needs it.
+LEGACY_ECC = ("MBEDTLS_ECP_C", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_ECP_DP_SECP256R1_ENABLED",
+              "MBEDTLS_ECP_NIST_OPTIM", "MBEDTLS_BIGNUM_C", "MBEDTLS_MPI_MAX_SIZE")
+
+#: PSA_WANT_* from legacy macros, as include/mbedtls/config_adjust_psa_from_legacy.h derives them (mbedTLS 3.6.6),
+#: for the macros tlsgen can emit. Under MBEDTLS_PSA_CRYPTO_CONFIG mbedTLS derives nothing: the configuration
+#: must say it (tests/configs/psa_wants.py compares this with mbedTLS's own derivation). Two of mbedTLS's are left
+#: out, as no TLS client uses them: ECB without padding (AES_C with CIPHER_C; TLS records are AEAD or CBC: 64 bytes
+#: of flash) and, without PSK suites, TLS12_PSK_TO_MS (the PSK key exchange is then compiled in for its premaster
+#: buffer only: 384 bytes).
+PSA_FROM_LEGACY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    ((), ("PSA_WANT_ALG_HMAC", "PSA_WANT_KEY_TYPE_HMAC")),
+    (("MBEDTLS_CCM_C",), ("PSA_WANT_ALG_CCM",)),
+    (("MBEDTLS_CCM_C", "MBEDTLS_CIPHER_C"), ("PSA_WANT_ALG_CCM_STAR_NO_TAG",)),
+    (("MBEDTLS_GCM_C",), ("PSA_WANT_ALG_GCM",)),
+    (("MBEDTLS_HKDF_C",), ("PSA_WANT_ALG_HKDF", "PSA_WANT_ALG_HKDF_EXTRACT", "PSA_WANT_ALG_HKDF_EXPAND")),
+    (("MBEDTLS_MD_C",), ("PSA_WANT_ALG_TLS12_PRF", "PSA_WANT_ALG_TLS12_PSK_TO_MS")),
+    (("MBEDTLS_SHA256_C",), ("PSA_WANT_ALG_SHA_256",)),
+    (("MBEDTLS_SHA384_C",), ("PSA_WANT_ALG_SHA_384",)),
+    (("MBEDTLS_SHA512_C",), ("PSA_WANT_ALG_SHA_512",)),
+    (("MBEDTLS_AES_C",), ("PSA_WANT_KEY_TYPE_AES",)),
+    (("MBEDTLS_CHACHA20_C",), ("PSA_WANT_KEY_TYPE_CHACHA20",)),
+    (("MBEDTLS_CHACHA20_C", "MBEDTLS_CIPHER_C"), ("PSA_WANT_ALG_STREAM_CIPHER",)),
+    (("MBEDTLS_CHACHAPOLY_C",), ("PSA_WANT_ALG_CHACHA20_POLY1305",)),
+    (("MBEDTLS_CIPHER_MODE_CBC",), ("PSA_WANT_ALG_CBC_NO_PADDING",)),
+)
+
+#: What p256-m provides (include/mbedtls/config_adjust_legacy_from_psa.h line 32: the driver's ACCEL macros).
+P256M_KEYS = ("PSA_WANT_ECC_SECP_R1_256", "PSA_WANT_KEY_TYPE_ECC_PUBLIC_KEY", "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_BASIC",
+              "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_IMPORT", "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_EXPORT",
+              "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_GENERATE")
+
+#: The smallest MBEDTLS_PSK_MAX_LEN whose PSK premaster (4 + 2 * len bytes) holds a P-256 ECDHE secret (a profile's
+#: own PSK suites bring a larger one: tls.psk_max_bytes is at least 16).
+PREMASTER_PSK_LEN = 14
+
+
+def why_legacy(c: Context) -> str | None:
+    """Why this profile keeps the legacy ECP module (None: p256-m serves every curve it uses)."""
+    b, tls = c.b, c.tls
+    if not b.defined("MBEDTLS_ECP_C"):
+        return "no elliptic curve"
+    if not c.cpu.bare_metal:
+        return "a host build (the legacy module's 64-bit limbs)"
+    other = [g.name for g in c.groups if g.name != "secp256r1"]
+    if other:
+        return f"{', '.join(other)} (p256-m has secp256r1 only)"
+    if b.defined("MBEDTLS_RSA_C"):
+        return "RSA keys (PSA would carry them too)"
+    if c.has_kex(Kex.ECDHE_PSK):
+        return "ECDHE-PSK suites (mbedTLS 3.6 sizes their premaster by the legacy curve size)"
+    if tls.client_certificate is not None:
+        return "a device certificate (tlsgen's external signer is a legacy pk type)"
+    res = tls.resumption
+    if c.tls12 and c.tls13 and res.tls13 and c.has_kex(Kex.ECDHE_ECDSA):
+        # Sweep 9961, m9961-0072: the resumed TLS 1.3 session failed -0x7100 (as with TLS 1.2 PSK suites beside TLS
+        # 1.3 resumption, which resolve.resumption refuses): the premaster workaround below compiles TLS 1.2 PSK in.
+        return ("TLS 1.3 resumption beside TLS 1.2 ECDHE (p256-m's premaster workaround compiles TLS 1.2 PSK in, and "
+                "mbedTLS 3.6 then fails the resumed TLS 1.3 handshake, -0x7100)")
+    if c.tls12 and c.tls13 and res.tls12:
+        # Sweep 9961, m9961-2831 and -2851: with TLS 1.3 enabled mbedTLS keeps the peer's chain, and offering a saved
+        # TLS 1.2 session parses it twice (the loaded session and mbedtls_ssl_set_session()'s copy): beyond the
+        # full handshake's peak on p256-m, whose handshake needs little heap (the legacy ECP's working sets cover it).
+        return ("TLS 1.2 resumption beside TLS 1.3 (a saved session's kept peer chain is parsed twice when offered, "
+                "more heap than a p256-m handshake needs: tlsgen's heap model does not cover it)")
+    if not tls.psa_exclusive_buffers:
+        # PSA's copies of the records (no MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS) follow the sizes of the records the
+        # server sends; the calibration sessions with them (cal-p4) did not fit the phase model within its margin.
+        return "psa_exclusive_buffers: false (tlsgen's heap model of the p256-m driver is measured with exclusive buffers)"
+    return None
+
+
+def apply(c: Context, allowed: bool = True) -> None:
+    b = c.b
+    why = why_legacy(c) if allowed else "p256-m not allowed by the caller"
+    if why is not None:
+        c.ecc_why = why
+        if b.defined("MBEDTLS_ECP_C"):
+            c.ecc_note = f"elliptic curves: mbedTLS's ECP module (not the p256-m driver: {why})"
+        return
+    c.p256m = True
+    c.ecc_note = "elliptic curves: the p256-m driver through PSA (every curve is secp256r1)"
+    reasons: list = []
+    for name in LEGACY_ECC:
+        reasons += b.drop(name)
+    curve = [r for r in reasons if "secp256r1" in r[0] or "group" in r[0]] or reasons
+    for name in P256M_KEYS:
+        b.define_for(name, PS, curve, "1")
+    if c.groups:
+        b.define("PSA_WANT_ALG_ECDH", PS, "ECDHE on secp256r1", ("tls", "groups", 0), "1")
+    if "ecdsa" in c.cert_keys:
+        b.define("PSA_WANT_ALG_ECDSA", PS, "ECDSA signatures on secp256r1 (the peer's chain and handshake)",
+                 ("tls", "certificate_keys") if c.tls.certificate_keys is not None else ("tls", "cipher_suites"), "1")
+    b.define("MBEDTLS_PSA_P256M_DRIVER_ENABLED", PS, "every curve is secp256r1: mbedTLS's bundled p256-m driver "
+             "instead of the ECP and bignum modules (Cortex-M4, TLS 1.2 ECDHE-ECDSA: -0.4 KB text, -2 KB heap, "
+             "0.59x the handshake instructions)", ("tls", "groups"))
+    b.define("MBEDTLS_USE_PSA_CRYPTO", PS, "X.509, pk and TLS 1.2 reach the curve through PSA (p256-m)",
+             ("tls", "groups"))
+    b.define("MBEDTLS_PSA_CRYPTO_CONFIG", PS, "PSA's features are listed here (PSA_WANT_*), not derived from the "
+             "legacy macros: that is what keeps the legacy ECP out", ("tls", "groups"))
+    b.define("MBEDTLS_PSA_CRYPTO_CONFIG_FILE", PS, "the PSA_WANT_* list is in this file (its include guard makes "
+             "the second inclusion empty)", ("tls", "groups"), "<mbedtls_config.h>")
+    for needs, wants in PSA_FROM_LEGACY:
+        if all(b.defined(m) for m in needs):
+            for w in wants:
+                if w == "PSA_WANT_ALG_TLS12_PSK_TO_MS" and not c.has_kex(Kex.PSK):
+                    continue  # no PSK suite: the PSK key exchange below is compiled in for its buffer only
+                b.define(w, PS, "as mbedTLS derives it from " + (" and ".join(needs) or "any configuration")
+                         + " without MBEDTLS_PSA_CRYPTO_CONFIG (config_adjust_psa_from_legacy.h)", ("tls", "groups"),
+                         "1")
+    if c.tls12 and c.has_kex(Kex.ECDHE_ECDSA):
+        # include/mbedtls/config_adjust_ssl.h line 85 defines it from MBEDTLS_ECDH_C or MBEDTLS_ECDSA_C only; without
+        # it library/ssl_client.c line 269 leaves secp256r1 out of the TLS 1.2 supported-groups extension, and the
+        # server has no curve to pick (OpenSSL: handshake failure).
+        b.define("MBEDTLS_SSL_TLS1_2_SOME_ECC", S, "mbedTLS 3.6.6 gap on PSA-only ECC: config_adjust_ssl.h line 85 "
+                 "sets it from ECDH_C/ECDSA_C only, and without it ssl_client.c line 269 offers no curve in the TLS "
+                 "1.2 supported-groups extension", ("tls", "groups"))
+        if not c.has_kex(Kex.PSK):
+            # include/mbedtls/ssl.h line 703: the ECDHE premaster member is MBEDTLS_ECP_MAX_BYTES long, and ecp.h
+            # line 322 makes that 1 byte without the legacy ECP; psa_raw_key_agreement() into it then fails
+            # (library/ssl_tls12_client.c line 2856). The PSK member (4 + 2 * MBEDTLS_PSK_MAX_LEN) is the
+            # cheapest that holds the 32-byte P-256 secret; no PSK suite is offered (MBEDTLS_SSL_CIPHERSUITES).
+            why = ("mbedTLS 3.6.6 gap on PSA-only ECC: ssl.h line 703 sizes the ECDHE premaster by "
+                   "MBEDTLS_ECP_MAX_BYTES, 1 byte without the legacy ECP (ecp.h line 322); the PSK member "
+                   "(4 + 2 x 14 bytes) holds the 32-byte P-256 secret; no PSK suite is offered")
+            b.define("MBEDTLS_KEY_EXCHANGE_PSK_ENABLED", S, why, ("tls", "groups"))
+            b.define("MBEDTLS_PSK_MAX_LEN", Z, why, ("tls", "groups"), str(PREMASTER_PSK_LEN))
