@@ -6,7 +6,8 @@ mirroring include/mbedtls/config_adjust_psa_from_legacy.h for everything but the
 on p256-m, and a few more, this preprocesses mbedTLS's build_info.h (`cc -dM -E`) with the generated config and
 with the same profile resolved on the legacy ECP, and compares the PSA_WANT_* macros mbedTLS ends up with:
 they must be the same but for the curve's (p256-m: ECDH and ECDSA on secp256r1 only, no deterministic ECDSA, no
-key derivation, no EC J-PAKE) and two no TLS client uses (UNUSED_BY_TLS; TLS12_PSK_TO_MS without PSK suites).
+key derivation, no EC J-PAKE) and what no TLS client of the profile uses (UNUSED_BY_TLS; TLS12_PSK_TO_MS without PSK
+suites; TLS 1.2's PRF with TLS 1.3 alone).
 
     tests/configs/psa_wants.py <mbedTLS source dir> <C compiler>
 """
@@ -35,6 +36,15 @@ LEGACY_ONLY = {"PSA_WANT_ALG_DETERMINISTIC_ECDSA", "PSA_WANT_KEY_TYPE_ECC_KEY_PA
 UNUSED_BY_TLS = {"PSA_WANT_ALG_ECB_NO_PADDING"}
 
 EXTRA = {
+    "tls13-only": """profile: 1
+name: extra-tls13-only
+target: {cpu: cortex-m4}
+tls:
+  versions: ["1.3"]
+  cipher_suites: [TLS1-3-AES-128-GCM-SHA256]
+  groups: [secp256r1]
+platform: {entropy: [nv_seed], time: none}
+""",
     "tls13-psk-sha384": """profile: 1
 name: extra-tls13
 target: {cpu: cortex-m33}
@@ -83,6 +93,8 @@ def main() -> int:
             ref = wants(cc, mbedtls, old, Path(tmp) / "b") - LEGACY_ONLY - UNUSED_BY_TLS
             if "_PSK_WITH_" not in new.split("#define MBEDTLS_SSL_CIPHERSUITES")[-1].split("#define")[0]:
                 ref.discard("PSA_WANT_ALG_TLS12_PSK_TO_MS")  # no PSK suite (tlsgen.resolve.ecc)
+            if "#define MBEDTLS_SSL_PROTO_TLS1_2" not in new:
+                ref -= {"PSA_WANT_ALG_TLS12_PRF", "PSA_WANT_ALG_TLS12_PSK_TO_MS"}  # TLS 1.3 alone
             checked += 1
             if got != ref:
                 bad += 1

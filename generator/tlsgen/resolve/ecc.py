@@ -38,7 +38,7 @@ LEGACY_ECC = ("MBEDTLS_ECP_C", "MBEDTLS_ECDH_C", "MBEDTLS_ECDSA_C", "MBEDTLS_ECP
 #: must say it (tests/configs/psa_wants.py compares this with mbedTLS's own derivation). Two of mbedTLS's are left
 #: out, as no TLS client uses them: ECB without padding (AES_C with CIPHER_C; TLS records are AEAD or CBC: 64 bytes
 #: of flash) and, without PSK suites, TLS12_PSK_TO_MS (the PSK key exchange is then compiled in for its premaster
-#: buffer only: 384 bytes).
+#: buffer only: 384 bytes); with TLS 1.3 alone, TLS 1.2's PRF too.
 PSA_FROM_LEGACY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     ((), ("PSA_WANT_ALG_HMAC", "PSA_WANT_KEY_TYPE_HMAC")),
     (("MBEDTLS_CCM_C",), ("PSA_WANT_ALG_CCM",)),
@@ -136,6 +136,8 @@ def apply(c: Context, allowed: bool = True) -> None:
             for w in wants:
                 if w == "PSA_WANT_ALG_TLS12_PSK_TO_MS" and not c.has_kex(Kex.PSK):
                     continue  # no PSK suite: the PSK key exchange below is compiled in for its buffer only
+                if w.startswith("PSA_WANT_ALG_TLS12_") and not c.tls12:
+                    continue  # TLS 1.3 alone: no TLS 1.2 PRF
                 b.define(w, PS, "as mbedTLS derives it from " + (" and ".join(needs) or "any configuration")
                          + " without MBEDTLS_PSA_CRYPTO_CONFIG (config_adjust_psa_from_legacy.h)", ("tls", "groups"),
                          "1")
