@@ -153,7 +153,8 @@
 #define MBEDTLS_PSA_CRYPTO_CONFIG_FILE <mbedtls_config.h>
 
 /* every curve is secp256r1: mbedTLS's bundled p256-m driver instead of the ECP and bignum modules
- * (Cortex-M4, TLS 1.2 ECDHE-ECDSA: -0.4 KB text, -2 KB heap, 0.59x the handshake instructions)
+ * (measured on Cortex-M4, TLS 1.2 ECDHE-ECDSA, optimize: size: flash 55,972 bytes against 56,072
+ * on the ECP module, heap peak 4,272 against 6,368, 60.5 M handshake instructions against 103.1 M)
  * [tls.groups] */
 #define MBEDTLS_PSA_P256M_DRIVER_ENABLED
 
