@@ -30,6 +30,7 @@ from tlsgen.errors import ProfileError  # noqa: E402
 from tlsgen.flash import features, thumb1  # noqa: E402
 from tlsgen.loader import load_profile  # noqa: E402
 from tlsgen.resolve import resolve  # noqa: E402
+from tlsgen.resolve.ecc import built_on_p256m  # noqa: E402
 
 FLASH_SECTIONS = (".isr_vector", ".vectors", ".text", ".rodata", ".ARM.exidx", ".ARM.extab", ".init_array",
                   ".fini_array", ".preinit_array", ".data")
@@ -100,7 +101,7 @@ def images(dirs: list[Path]) -> list[dict]:
             # Resolved as it was built: an image made before the p256-m driver (tlsgen.resolve.ecc) has the legacy
             # ECP even where tlsgen would now pick p256-m.
             built = d / "generated" / prof.stem / "mbedtls_config.h"
-            p256m = built.exists() and "#define MBEDTLS_PSA_P256M_DRIVER_ENABLED" in built.read_text()
+            p256m = built.exists() and built_on_p256m(built.read_text())
             try:
                 r = resolve(load_profile(str(prof)), p256m=p256m)
             except ProfileError:

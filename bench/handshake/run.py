@@ -183,9 +183,8 @@ def targets(results: dict, arm: Path) -> None:
     rows.append(("ECDHE-ECDSA P-256, optimize: speed (m4-ecdhe-ecdsa-speed)",
                  [("handshake", g("m4-ecdhe-ecdsa-speed", "handshake_instructions"), g(b, "handshake_instructions"),
                    0.50), ("flash", g("m4-ecdhe-ecdsa-speed", "flash"), g(b, "flash"), 0.95)], "config-suite-b"))
-    res = "resume_m4_tls13"
     try:
-        t13, p256 = text_data(f"examples/qemu-esp8266/qemu_esp8266_{res}"), \
+        t13, p256 = text_data("examples/qemu-esp8266/qemu_esp8266_resume_m4_tls13"), \
             text_data("examples/qemu-esp8266/qemu_esp8266_resume_m4_tls13_p256")
     except (subprocess.CalledProcessError, FileNotFoundError, IndexError):
         t13 = p256 = None

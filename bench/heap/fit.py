@@ -384,8 +384,8 @@ def merge_p256m(args) -> int:
         print(f"==== word size {word}: {len(sessions)} p256-m sessions")
         print("\n".join(r for r in report if not r.startswith("setup")))
         for version, order in t["phases"].items():
-            known = cur["phases"].get(version, [])
-            cur["phases"][version] = [ph for ph in H.PHASE_ORDER[version] if ph in known or ph in order]
+            had = cur["phases"].get(version, [])
+            cur["phases"][version] = [ph for ph in H.PHASE_ORDER[version] if ph in had or ph in order]
             for ph, entry in t["phase"][version].items():
                 for kind, coef in entry.items():
                     if kind.endswith(H.P256M_KIND):

@@ -19,6 +19,11 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generator"))
+from tlsgen.loader import load_profile  # noqa: E402
+from tlsgen.resolve import resolve  # noqa: E402
+from tlsgen.resolve.ecc import built_on_p256m  # noqa: E402
+
 
 def profile_text(path: Path) -> str:
     text = path.read_text()
@@ -30,10 +35,6 @@ def profile_text(path: Path) -> str:
 
 
 def ecc_of(path: Path) -> str:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generator"))
-    from tlsgen.loader import load_profile
-    from tlsgen.resolve import resolve
-
     return "p256m" if resolve(load_profile(str(path))).p256m else "legacy"
 
 
@@ -51,7 +52,7 @@ def main() -> int:
                 continue
             built = d / "generated" / p["name"] / "mbedtls_config.h"
             ecc = ecc_of(d / "calibration-profiles" / f"{p['name']}.yaml")
-            if built.exists() and ("#define MBEDTLS_PSA_P256M_DRIVER_ENABLED" in built.read_text()) != (ecc == "p256m"):
+            if built.exists() and built_on_p256m(built.read_text()) != (ecc == "p256m"):
                 continue  # built on one elliptic-curve implementation, and tlsgen now picks the other
             out.append({"name": p["name"], "seed": cal.get("seed"), "sessions": len(sessions),
                         "servers": sorted({s["server"] for s in sessions}),

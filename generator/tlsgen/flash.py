@@ -26,7 +26,8 @@ from tlsgen.resolve import Resolution
 def features(r: Resolution) -> dict[str, float]:
     """The factors of the estimate: each defined mbedTLS macro (valueless ones: the options that compile code
     in); with MBEDTLS_DEBUG_C, each TLS and X.509 option again (their debug messages); with MBEDTLS_ERROR_C, each
-    module again (its error strings); with optimize: speed, the bignum, ECP, curve and p256-m objects again (-O2; p256-m also -fpeel-loops)."""
+    module again (its error strings); with optimize: speed, the bignum, ECP, curve and p256-m objects again (-O2;
+    p256-m also -fpeel-loops)."""
     f = {"one": 1.0}
     names = [m.name for m in r.macros if m.value is None]
     speed = r.loaded.profile.optimize == "speed"

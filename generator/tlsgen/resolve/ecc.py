@@ -61,6 +61,16 @@ P256M_KEYS = ("PSA_WANT_ECC_SECP_R1_256", "PSA_WANT_KEY_TYPE_ECC_PUBLIC_KEY", "P
               "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_IMPORT", "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_EXPORT",
               "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_GENERATE")
 
+#: The define that puts a generated configuration on the p256-m driver.
+P256M_DRIVER = "MBEDTLS_PSA_P256M_DRIVER_ENABLED"
+
+
+def built_on_p256m(config_text: str) -> bool:
+    """Whether a generated mbedtls_config.h is on the p256-m driver: measurement tools keep an image or a session
+    with the implementation it was built on, whatever today's rules pick for its profile."""
+    return f"#define {P256M_DRIVER}" in config_text
+
+
 #: The smallest MBEDTLS_PSK_MAX_LEN whose PSK premaster (4 + 2 * len bytes) holds a P-256 ECDHE secret (a profile's
 #: own PSK suites bring a larger one: tls.psk_max_bytes is at least 16).
 PREMASTER_PSK_LEN = 14
@@ -97,7 +107,8 @@ def why_legacy(c: Context) -> str | None:
     if not tls.psa_exclusive_buffers:
         # PSA's copies of the records (no MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS) follow the sizes of the records the
         # server sends; the calibration sessions with them (cal-p4) did not fit the phase model within its margin.
-        return "psa_exclusive_buffers: false (tlsgen's heap model of the p256-m driver is measured with exclusive buffers)"
+        return ("psa_exclusive_buffers: false (tlsgen's heap model of the p256-m driver is measured with exclusive "
+                "buffers)")
     return None
 
 
@@ -122,7 +133,7 @@ def apply(c: Context, allowed: bool = True) -> None:
     if "ecdsa" in c.cert_keys:
         b.define("PSA_WANT_ALG_ECDSA", PS, "ECDSA signatures on secp256r1 (the peer's chain and handshake)",
                  ("tls", "certificate_keys") if c.tls.certificate_keys is not None else ("tls", "cipher_suites"), "1")
-    b.define("MBEDTLS_PSA_P256M_DRIVER_ENABLED", PS, "every curve is secp256r1: mbedTLS's bundled p256-m driver "
+    b.define(P256M_DRIVER, PS, "every curve is secp256r1: mbedTLS's bundled p256-m driver "
              "instead of the ECP and bignum modules (measured on Cortex-M4, TLS 1.2 ECDHE-ECDSA, optimize: size: flash "
              "55,972 bytes against 56,072 on the ECP module, heap peak 4,272 against 6,368, 60.5 M handshake "
              "instructions against 103.1 M)", ("tls", "groups"))

@@ -271,14 +271,14 @@
 /* ---- Size/speed trade-offs --------------------------------------------------------------------- */
 
 /* one AES table instead of four (-6 KB flash): kept under optimize: speed on the p256-m driver,
- * where the handshake's time is the curve's (p256-m is compiled with -O3) [optimize] */
+ * where the handshake's time is the curve's (p256-m is compiled with -O2 -fpeel-loops) [optimize] */
 #define MBEDTLS_AES_FEWER_TABLES
 
 /* AES tables in flash, not RAM [optimize] */
 #define MBEDTLS_AES_ROM_TABLES
 
 /* compact SHA-256 loop: kept under optimize: speed on the p256-m driver, where the handshake's
- * time is the curve's (p256-m is compiled with -O3) [optimize] */
+ * time is the curve's (p256-m is compiled with -O2 -fpeel-loops) [optimize] */
 #define MBEDTLS_SHA256_SMALLER
 
 #endif /* TLSGEN_MBEDTLS_CONFIG_H */
