@@ -40,6 +40,7 @@
 #include "tlsgen/ssl_config.hpp"
 #include "tlsgen/ssl_platform.hpp"
 #include "tlsgen/ssl_tcp_stack.hpp"
+#include "tlsgen/ssl_udp_stack.hpp"
 #include "tlsgen_profile.hpp"
 
 namespace {
@@ -130,6 +131,19 @@ Trace g_trace;
 #endif
 
 
+// The board's millisecond clock (the modem driver's) for DTLS's retransmission timer.
+class UartClock final : public tlsgen::Clock {
+ public:
+  explicit UartClock(board::ModemUart& uart) : uart_(uart) {}
+  std::uint32_t now_ms() override { return uart_.now_ms(); }
+
+ private:
+  board::ModemUart& uart_;
+};
+
+// DTLS profiles: request/response datagrams after the handshake.
+constexpr unsigned kDtlsExchanges = 3;
+
 int report(const char* step, tlsgen::Status s, const char* suite, const char* version) {
   board::host_printf("TLSGEN_RESULT step=%s code=%s detail=%ld suite=%s version=%s\n", step, tlsgen::name(s.code()),
                      static_cast<long>(s.detail()), suite, version);
@@ -167,7 +181,9 @@ int main() {
     status = platform.setup(region);
     if (status.ok()) status = platform.seed_rng();
     tlsgen::SslConfig config;
-    if (status.ok()) status = platform.new_client_config(tlsgen::Transport::kStream, tlsgen::Preset::kProfile, config);
+    constexpr tlsgen::Transport kTransport =
+        tlsgen::profile::kDatagram ? tlsgen::Transport::kDatagram : tlsgen::Transport::kStream;
+    if (status.ok()) status = platform.new_client_config(kTransport, tlsgen::Preset::kProfile, config);
     if (!status.ok()) step = "setup";
 
     static std::byte file[kFileBytes];  // the CA file, then the client certificate and key, or psk.bin
@@ -223,110 +239,182 @@ int main() {
       status = modem.init();
       if (!status.ok()) step = "modem";
     }
-    std::array<tlsgen::SslSession, 1> sessions;
-    tlsgen::SslTcpStack tls(config, modem, sessions);
-    tlsgen::Socket socket = tlsgen::kInvalidSocket;
-    if (status.ok()) {
-      const auto opened = tls.open(tlsgen::Mode::kBlocking);
-      status = opened.status();
-      socket = opened.value();
-      if (!status.ok()) step = "open";
-    }
-#if defined(TLSGEN_FIRMWARE_TRACE)
-    g_trace.stack = &tls;
-    g_trace.socket = socket;
-#endif
-    // One session on `socket`: TCP connect through the modem + TLS handshake (timed), GET, the reply read
-    // to the server's close_notify.
-    const auto run = [&](tlsgen::Socket sock, std::uint32_t& ticks, std::uint32_t& wait) {
+    if constexpr (tlsgen::profile::kDatagram) {
+      // DTLS (tls.transport: datagram): the modem's UDP link, SslUdpStack with its retransmission timer on the
+      // board's millisecond clock; the handshake (timed), then kDtlsExchanges request/response datagrams: the
+      // server (tests/qemu/run_qemu.py: openssl s_server -dtls1_2) answers each request line reversed.
+      tlsgen::Esp8266AtUdp udp(modem);
+      UartClock clock(uart);
+      std::array<tlsgen::DtlsSession, 1> sessions;
+      tlsgen::SslUdpStack dtls(config, udp, clock, sessions);
+      tlsgen::Socket sock = tlsgen::kInvalidSocket;
+      unsigned answered = 0;
+      if (status.ok()) {
+        const auto opened = dtls.open(tlsgen::Mode::kBlocking);
+        status = opened.status();
+        sock = opened.value();
+        if (!status.ok()) step = "open";
+      }
       if (status.ok()) {
         const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
-        status = tls.connect(sock, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
-        ticks = board::timer_ticks() - t0;
-        wait = uart.waiting_ticks - w0;
-        suite = tls.ciphersuite(sock);
-        version = tls.protocol(sock);
+        status = dtls.connect(sock, "127.0.0.1", port);  // the modem's UDP link + the DTLS handshake
+        handshake_ticks = board::timer_ticks() - t0;
+        handshake_wait = uart.waiting_ticks - w0;
+        suite = dtls.ciphersuite(sock);
+        version = dtls.protocol(sock);
         if (!status.ok()) step = "connect";
       }
-      if (status.ok()) {
-        static const char request[] = "GET / HTTP/1.0\r\nHost: tlsgen.test\r\n\r\n";
-        std::span<const std::byte> rest = std::as_bytes(std::span(request, sizeof request - 1));
-        while (status.ok() && !rest.empty()) {
-          const tlsgen::IoResult w = tls.write(sock, rest);
-          status = w.status;
-          rest = rest.subspan(w.size);
-        }
-        if (!status.ok()) step = "write";
-      }
-      if (status.ok()) {
+      board::host_write("---- reply ----\n");
+      for (unsigned e = 0; status.ok() && e < kDtlsExchanges; ++e) {
+        static char request[40];
+        static char expected[40];
+        const int n = tlsgen::snprintf(request, sizeof request, "tlsgen dtls ping %u\n", e);
+        for (int i = 0; i < n - 1; ++i) expected[i] = request[n - 2 - i];  // the line reversed, newline kept
+        expected[n - 1] = '\n';
         static std::byte reply[kReplyBytes];
-        std::size_t shown = 0, total = 0;
-        board::host_write("---- reply ----\n");
-        for (;;) {
-          const tlsgen::IoResult r = tls.read(sock, reply);
-          if (r.size > 0) {
-            total += r.size;
-            // Print the start of the reply (status line and headers): its first 512 bytes (the resume build:
-            // all of it, for s_server's "Reused," line far down its page).
-            // Static, like reply: a frame here sits under every TLS call of the loop (the stack need
-            // tlsgen states, kStackNeedBytes, is measured with this firmware).
-            static char text[kReplyBytes + 1];
-            const std::size_t room = kShownBytes - shown;
-            const std::size_t n = r.size < room ? r.size : room;
-            if (n > 0) {
-              std::memcpy(text, reply, n);
-              text[n] = '\0';
+        bool ok = false;
+        // DTLS does not repeat application data: a request or reply the link lost is sent again (4 tries).
+        for (int attempt = 0; attempt < 4 && status.ok() && !ok; ++attempt) {
+          const tlsgen::IoResult w = dtls.send(sock, std::as_bytes(std::span(request, static_cast<std::size_t>(n))));
+          status = w.status;
+          if (!status.ok()) step = "send";
+          while (status.ok()) {
+            const tlsgen::IoResult r = dtls.receive_within(sock, reply, 5000);
+            if (r.status.code() == tlsgen::Code::kTimeout) break;
+            status = r.status;
+            if (!status.ok()) {
+              step = "receive";
+              break;
+            }
+            if (r.size == static_cast<std::size_t>(n) && std::memcmp(reply, expected, r.size) == 0) {
+              static char text[kReplyBytes + 1];
+              std::memcpy(text, reply, r.size);
+              text[r.size] = '\0';
               board::host_write(text);
-              shown += n;
+              ok = true;
+              break;
             }
-          }
-          if (!r.status.ok()) {
-            if (r.status != tlsgen::kTlsCleanClose) {  // an error, or a close without close_notify
-              status = r.status;
-              step = "read";
-            }
-            break;
           }
         }
-        board::host_printf("\n---- %u bytes ----\n", static_cast<unsigned>(total));
+        if (status.ok() && !ok) {
+          status = tlsgen::Status(tlsgen::Code::kTimeout);
+          step = "receive";
+        }
+        answered += ok ? 1 : 0;
       }
-    };
-    if (status.ok()) run(socket, handshake_ticks, handshake_wait);
-#if defined(TLSGEN_DEMO_RESUME)
-    if (status.ok()) {
-      // Save the session into a store of the size tlsgen states for the profile (kSavedSessionMaxBytes), close,
-      // and connect again offering it: the resumed handshake's cost next to the full one's.
-      static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
-      const tlsgen::Result<std::size_t> saved = tls.save_session(socket, store);
-      (void)tls.close(socket);
-      socket = tlsgen::kInvalidSocket;
-      // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
-      // the TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
-      const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
-      status = saved.status();
-      std::uint32_t resumed_ticks = 0, resumed_wait = 0;
-      bool resumed = false;
+      const tlsgen::DtlsStats st = dtls.stats(sock);
+      board::host_printf("TLSGEN_DTLS exchanges=%u answered=%u datagrams_sent=%lu datagrams_received=%lu empty=%lu "
+                         "oversize=%lu\n",
+                         kDtlsExchanges, answered, static_cast<unsigned long>(st.datagrams_sent),
+                         static_cast<unsigned long>(st.datagrams_received), static_cast<unsigned long>(st.empty_dropped),
+                         static_cast<unsigned long>(st.oversize_dropped));
+      if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
+    } else {
+      std::array<tlsgen::SslSession, 1> sessions;
+      tlsgen::SslTcpStack tls(config, modem, sessions);
+      tlsgen::Socket socket = tlsgen::kInvalidSocket;
       if (status.ok()) {
         const auto opened = tls.open(tlsgen::Mode::kBlocking);
         status = opened.status();
         socket = opened.value();
+        if (!status.ok()) step = "open";
       }
-      if (status.ok()) status = tls.offer_session(socket, std::span(store, saved.value()));
-      if (status.ok()) {
-        run(socket, resumed_ticks, resumed_wait);
-        resumed = tls.resumed(socket);
-      } else if (!nothing_to_save) {
-        step = "resume";
-      }
-      board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
-                         tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
-                         static_cast<unsigned>(saved.ok() ? saved.value() : 0),
-                         static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
-      std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
-      if (nothing_to_save) status = tlsgen::Status::Ok();
-    }
+#if defined(TLSGEN_FIRMWARE_TRACE)
+      g_trace.stack = &tls;
+      g_trace.socket = socket;
 #endif
-    if (socket != tlsgen::kInvalidSocket) (void)tls.close(socket);
+      // One session on `socket`: TCP connect through the modem + TLS handshake (timed), GET, the reply read
+      // to the server's close_notify.
+      const auto run = [&](tlsgen::Socket sock, std::uint32_t& ticks, std::uint32_t& wait) {
+        if (status.ok()) {
+          const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
+          status = tls.connect(sock, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
+          ticks = board::timer_ticks() - t0;
+          wait = uart.waiting_ticks - w0;
+          suite = tls.ciphersuite(sock);
+          version = tls.protocol(sock);
+          if (!status.ok()) step = "connect";
+        }
+        if (status.ok()) {
+          static const char request[] = "GET / HTTP/1.0\r\nHost: tlsgen.test\r\n\r\n";
+          std::span<const std::byte> rest = std::as_bytes(std::span(request, sizeof request - 1));
+          while (status.ok() && !rest.empty()) {
+            const tlsgen::IoResult w = tls.write(sock, rest);
+            status = w.status;
+            rest = rest.subspan(w.size);
+          }
+          if (!status.ok()) step = "write";
+        }
+        if (status.ok()) {
+          static std::byte reply[kReplyBytes];
+          std::size_t shown = 0, total = 0;
+          board::host_write("---- reply ----\n");
+          for (;;) {
+            const tlsgen::IoResult r = tls.read(sock, reply);
+            if (r.size > 0) {
+              total += r.size;
+              // Print the start of the reply (status line and headers): its first 512 bytes (the resume build:
+              // all of it, for s_server's "Reused," line far down its page).
+              // Static, like reply: a frame here sits under every TLS call of the loop (the stack need
+              // tlsgen states, kStackNeedBytes, is measured with this firmware).
+              static char text[kReplyBytes + 1];
+              const std::size_t room = kShownBytes - shown;
+              const std::size_t n = r.size < room ? r.size : room;
+              if (n > 0) {
+                std::memcpy(text, reply, n);
+                text[n] = '\0';
+                board::host_write(text);
+                shown += n;
+              }
+            }
+            if (!r.status.ok()) {
+              if (r.status != tlsgen::kTlsCleanClose) {  // an error, or a close without close_notify
+                status = r.status;
+                step = "read";
+              }
+              break;
+            }
+          }
+          board::host_printf("\n---- %u bytes ----\n", static_cast<unsigned>(total));
+        }
+      };
+      if (status.ok()) run(socket, handshake_ticks, handshake_wait);
+#if defined(TLSGEN_DEMO_RESUME)
+      if (status.ok()) {
+        // Save the session into a store of the size tlsgen states for the profile (kSavedSessionMaxBytes), close,
+        // and connect again offering it: the resumed handshake's cost next to the full one's.
+        static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
+        const tlsgen::Result<std::size_t> saved = tls.save_session(socket, store);
+        (void)tls.close(socket);
+        socket = tlsgen::kInvalidSocket;
+        // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
+        // the TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
+        const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
+        status = saved.status();
+        std::uint32_t resumed_ticks = 0, resumed_wait = 0;
+        bool resumed = false;
+        if (status.ok()) {
+          const auto opened = tls.open(tlsgen::Mode::kBlocking);
+          status = opened.status();
+          socket = opened.value();
+        }
+        if (status.ok()) status = tls.offer_session(socket, std::span(store, saved.value()));
+        if (status.ok()) {
+          run(socket, resumed_ticks, resumed_wait);
+          resumed = tls.resumed(socket);
+        } else if (!nothing_to_save) {
+          step = "resume";
+        }
+        board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
+                           tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
+                           static_cast<unsigned>(saved.ok() ? saved.value() : 0),
+                           static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
+        std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
+        if (nothing_to_save) status = tlsgen::Status::Ok();
+      }
+#endif
+      if (socket != tlsgen::kInvalidSocket) (void)tls.close(socket);
+    }
     config.deinit();
     const tlsgen::Status down = platform.deinit();
     if (status.ok() && !down.ok()) {

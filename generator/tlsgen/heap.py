@@ -541,6 +541,7 @@ class Prediction:
     total: int  # without records
     setup_peak: int  # while the configuration is made (CA certificates parsed), before any record buffer
     own: int = 0  # of `setup`: the device's certificate chain and key (tls.client_certificate)
+    phase_totals: tuple[tuple[str, int], ...] = ()  # each phase's peak above setup and state (persisted + working)
 
 
 def tables_for(word: int) -> dict:
@@ -579,6 +580,7 @@ def predict(r: Resolution, s: Shape) -> Prediction:
     cur = 0.0
     best = (0.0, "session state", 0.0, 0.0)
     kind = phase_kind(r, s)
+    totals: list[tuple[str, int]] = []
     kept = kept_chain_applies(r, s, tab)
     order = list(tab["phases"][version])
     if sign and SIGN_PHASE[version] not in order:
@@ -600,6 +602,7 @@ def predict(r: Resolution, s: Shape) -> Prediction:
             persist += sign_persist
         elif coef is None:
             continue  # this kind of session does not allocate in this phase
+        totals.append((phase, int(cur + work)))
         if cur + work > best[0]:
             best = (cur + work, phase, cur, work)
         cur = max(0.0, cur + persist)
@@ -608,7 +611,7 @@ def predict(r: Resolution, s: Shape) -> Prediction:
     align = r.cpu.alignment
     up = lambda x: int(-(-x // align) * align)  # noqa: E731
     return Prediction(s, up(setup), up(state), best[1], up(best[2]), up(best[3]),
-                      up(setup) + up(state) + up(best[2]) + up(best[3]), up(setup_peak), up(own))
+                      up(setup) + up(state) + up(best[2]) + up(best[3]), up(setup_peak), up(own), tuple(totals))
 
 
 PHASE_NAMES = {
@@ -627,6 +630,59 @@ PHASE_NAMES = {
 #: The largest ticket the calibration sessions held (GnuTLS 3.7, TLS 1.2: 326 bytes; OpenSSL 3.0: 192): the phase
 #: tables include it.
 CALIBRATED_TICKET_BYTES = 336
+
+
+#: DTLS 1.2 beyond the TLS session the phase tables measure, in a session without loss, per word size: the client's
+#: flight kept for retransmission (a copy of each message and its list entry), the server's cookie (up to the second
+#: ClientHello), the larger handshake structure (reassembly slots, retransmission state). Measured against OpenSSL
+#: 3.0 as the session's peak above the TLS model's subtotal: on the host (tests/integration/profiles/host-dtls-*)
+#: PSK 304 and ECDHE-ECDSA 322 bytes; on the Cortex-M4 in QEMU (m4-dtls-psk-ccm8) 152 (pointers and size_t are half
+#: as wide), with room for an ECDHE ClientHello's longer flight copy.
+DTLS_FIXED = {8: 336, 4: 192}
+#: mbedTLS frees a reassembled message's buffer when it hands the message over (mbedtls_ssl_read_record ->
+#: mbedtls_ssl_update_handshake_status shifts the slots before the message is parsed), so while the client processes
+#: one message of the server's first flight, only the messages after it can wait in the buffers: after the
+#: ServerHello, all of the flight (up to MBEDTLS_SSL_DTLS_MAX_BUFFERING); after the Certificate, the small messages
+#: that follow it (ServerKeyExchange, CertificateRequest, ServerHelloDone). The server's ChangeCipherSpec and Finished
+#: may keep one early record.
+DTLS_ALL_LATER = {"SH"}
+DTLS_SMALL_LATER = {"CERT", "SKE", "CR"}
+DTLS_EARLY_RECORD_PHASES = {"SCCS", "SFIN"}
+#: mbedTLS's buffering slots (MBEDTLS_SSL_MAX_BUFFERED_HS, ssl_misc.h) and the early record: a heap block each.
+DTLS_BUFFER_BLOCKS = 4 + 1
+def dtls_small_later(r: Resolution) -> int:
+    """Heap blocks of the messages that can follow the server's Certificate (resolve.records.dtls_later_messages),
+    each buffered whole."""
+    from tlsgen.resolve.records import dtls_later_messages
+
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    return sum(block_bytes(m, word, align) for m in dtls_later_messages(r.groups, r.uses_certificates, r.uses_psk))
+
+
+def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
+    """What DTLS adds to the session: the fixed part, and what buffered messages can put above the session's peak in
+    the phase they meet (DTLS_ALL_LATER, DTLS_SMALL_LATER, DTLS_EARLY_RECORD_PHASES)."""
+    from tlsgen.resolve.records import DTLS_EARLY_RECORD
+
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    buffered = r.dtls_buffering + DTLS_BUFFER_BLOCKS * header_bytes(word)
+    small = min(buffered, dtls_small_later(r))
+    early = block_bytes(DTLS_EARLY_RECORD, word, align)
+    peak = worst.persisted + worst.working
+    over, where = 0, ""
+    for phase, total in worst.phase_totals:
+        extra = (buffered if phase in DTLS_ALL_LATER else small if phase in DTLS_SMALL_LATER
+                 else early if phase in DTLS_EARLY_RECORD_PHASES else 0)
+        if total + extra - peak > over:
+            over, where = total + extra - peak, phase
+    lines = [HeapLine("DTLS handshake", DTLS_FIXED[word], "the client's flight kept for retransmission, the server's "
+                      "cookie, the reassembly and retransmission state (measured beside the TLS session)")]
+    why = (f"messages buffered during {PHASE_NAMES.get(where, where)} (within MBEDTLS_SSL_DTLS_MAX_BUFFERING "
+           f"{r.dtls_buffering}) reach {over} bytes above the handshake peak" if over else
+           f"MBEDTLS_SSL_DTLS_MAX_BUFFERING {r.dtls_buffering} bytes: no phase that can hold them comes within that "
+           "of the handshake peak")
+    lines.append(HeapLine("DTLS reassembly", int(-(-over // align) * align), why))
+    return lines
 
 
 def size_heap(r: Resolution) -> HeapModel:
@@ -671,6 +727,8 @@ def size_heap(r: Resolution) -> HeapModel:
                           f"at {PHASE_NAMES.get(worst.phase, worst.phase)}: {worst.working} working + "
                           f"{worst.persisted} left by earlier phases; the largest session the profile allows: "
                           f"{s.describe()}"))
+    if r.datagram:
+        lines += dtls_lines(r, worst)
     subtotal = sum(x.bytes for x in lines)
     margin = -(-subtotal * MARGIN_PERCENT // 100)
     floors = MARGIN_FLOOR.get(r.cpu.word_bytes, {})

@@ -34,6 +34,10 @@ MAX_CONTENT_LEN = 16384
 # integer in the generated C++ (and in Python's int <-> str conversion).
 MAX_MEMORY_BYTES = 1 << 40  # target.ram_bytes / flash_bytes: 1 TiB
 MAX_HEAP_BYTES = 1 << 30  # platform.heap: 1 GiB
+# DTLS datagram sizes (tls.dtls.mtu): mbedTLS lowers its MTU to 508 itself after retransmissions; a datagram
+# above 16384 + the record overhead cannot carry a record mbedTLS makes.
+DTLS_MIN_MTU = 508
+DTLS_MAX_MTU = 16384
 
 # description is written into C and C++ comments: one line of printable text that cannot end one.
 ONE_LINE = r"^(?:[^\x00-\x1f\x7f*]|\*+[^\x00-\x1f\x7f*/])*\**$"
@@ -181,6 +185,32 @@ class Resumption(Strict):
         "chain in it: with tls.client_certificate, at least the chain's bytes + 8 per certificate + 320.")
 
 
+class Dtls(Strict):
+    """DTLS 1.2 over datagrams (tls.transport: datagram): how the handshake copes with a lossy link."""
+
+    mtu: Annotated[int, Field(ge=DTLS_MIN_MTU, le=DTLS_MAX_MTU)] = Field(
+        default=1024, description="Largest datagram the device sends, record headers included "
+        "(mbedtls_ssl_set_mtu): handshake messages are fragmented to fit, and an application datagram must fit "
+        "one record in it (SslUdpStack::send refuses a larger one). Also bounded by the transport (the ESP8266 "
+        "AT modem sends at most 2048 bytes per datagram). mbedTLS drops to 508 by itself after repeated "
+        "retransmissions (RFC 6347 4.1.1.1).")
+    handshake_timeout_min_ms: Annotated[int, Field(ge=100, le=60000)] = Field(
+        default=1000, description="First retransmission timeout of a handshake flight "
+        "(mbedtls_ssl_conf_handshake_timeout): a flight unanswered this long is sent again, and the timeout "
+        "doubles each time.")
+    handshake_timeout_max_ms: Annotated[int, Field(ge=100, le=600000)] = Field(
+        default=16000, description="Largest retransmission timeout: once a flight has waited this long unanswered, "
+        "the handshake fails (MBEDTLS_ERR_SSL_TIMEOUT). With the defaults an unanswered flight is sent at 0, 1, 3, "
+        "7 and 15 s and the handshake fails at 31 s; each flight the server answers starts again from the minimum. "
+        "At least handshake_timeout_min_ms.")
+    max_buffering_bytes: Annotated[int, Field(ge=256, le=65536)] | None = Field(
+        default=None, description="Heap bytes mbedTLS may use to reassemble a fragmented handshake message and to "
+        "keep messages and a record that came early (MBEDTLS_SSL_DTLS_MAX_BUFFERING); the heap reserves them. "
+        "Default: what reassembling the largest message the server sends needs (its Certificate message with "
+        "certificates, else its ServerHello), plus one early record. A message that does not fit is dropped and "
+        "waits for the server's retransmission; one the handshake needs next and cannot fit ends it.")
+
+
 class Tls(Strict):
     """What the TLS session needs to do."""
 
@@ -188,8 +218,11 @@ class Tls(Strict):
         default="client", description="client (a client does not link MBEDTLS_SSL_SRV_C). server is refused: "
         "the runtime sets up clients only, not supported yet.")
     transport: Literal["stream", "datagram"] = Field(
-        default="stream", description="stream: TLS. datagram (DTLS) is refused: the runtime has no datagram "
-        "transport yet, not supported yet.")
+        default="stream", description="stream: TLS over a TcpStack (SslTcpStack). datagram: DTLS 1.2 over a "
+        "UdpStack (SslUdpStack), with retransmission timers from the board's millisecond clock; versions [1.2] "
+        "only (mbedTLS 3.6 has no DTLS 1.3), settings in tls.dtls.")
+    dtls: Dtls | None = Field(
+        default=None, description="DTLS settings (only with transport: datagram; default: each field's default).")
     versions: list[VersionItem] = Field(min_length=1, description="Protocol versions to enable.")
     cipher_suites: list[SuiteName] = Field(min_length=1, description="mbedTLS cipher suite names, in preference order.")
     groups: list[GroupName] = Field(default_factory=list,

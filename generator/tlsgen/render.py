@@ -19,6 +19,7 @@ import jinja2
 
 from tlsgen import MBEDTLS_VERSION, RUNTIME_ABI, __version__
 from tlsgen.heap import HeapModel
+from tlsgen.model import Dtls
 from tlsgen.ram import ram_plan
 from tlsgen.resolve import NEVER_DEFINED, Resolution
 from tlsgen.resolve.client import client_key
@@ -106,6 +107,7 @@ def context(r: Resolution, heap: Heap) -> dict:
     cc = p.tls.client_certificate
     own = client_key(cc.key) if cc else ("", 0)
     res = p.tls.resumption
+    dtls = (p.tls.dtls or Dtls()) if r.datagram else None
     if cc:
         features.append(f"client certificate: {cc.key} key, chain of {cc.chain_certs} ({cc.chain_bytes} DER bytes)")
     features += [
@@ -174,7 +176,11 @@ def context(r: Resolution, heap: Heap) -> dict:
         "ca_chain_bytes": p.tls.ca_chain_bytes if r.uses_certificates and r.verify != "none" else 0,
         "ca_chain_certs": p.tls.ca_chain_certs if r.uses_certificates and r.verify != "none" else 0,
         "pem": "true" if r.uses_certificates and p.tls.pem else "false",
-        "datagram": "true" if p.tls.transport == "datagram" else "false",
+        "datagram": "true" if r.datagram else "false",
+        "dtls_mtu": dtls.mtu if dtls else 0,
+        "dtls_timeout_min": dtls.handshake_timeout_min_ms if dtls else 0,
+        "dtls_timeout_max": dtls.handshake_timeout_max_ms if dtls else 0,
+        "dtls_buffering": r.dtls_buffering,
         "debug_level": p.platform.debug.level,
         "nv_seed": "nv_seed" in entropy,
         "nv_seed_bytes": r.nv_seed_bytes,

@@ -198,6 +198,34 @@ def test_calendar_on_cortex_m_registers_the_board_time_hook(write_profile, tmp_p
 
 # ---- 7. what the runtime cannot do yet is refused ------------------------------------------------------------
 
-def test_server_role_and_datagram_transport_are_refused(refused):
+def test_server_role_is_refused(refused):
     refused(profile(tls_extra="  role: server\n"), "server is not supported yet", "allowed: client")
-    refused(profile(tls_extra="  transport: datagram\n"), "datagram (DTLS) is not supported yet", "allowed: stream")
+
+
+def test_datagram_values_that_cannot_work_are_refused(refused):
+    dg = "  transport: datagram\n"
+    refused(profile(versions='["1.3"]', suites="[TLS1-3-AES-128-GCM-SHA256]", tls_extra=dg), "DTLS is 1.2 only")
+    refused(profile(tls_extra=dg + "  dtls: {handshake_timeout_min_ms: 2000, handshake_timeout_max_ms: 1000}\n"),
+            "tls.dtls.handshake_timeout_max_ms", "at least the minimum")
+    refused(profile(tls_extra=dg + "  out_content_len: 2048\n  dtls: {mtu: 1024}\n"), "tls.out_content_len",
+            "out_content_len at most 1024")
+    refused(profile(tls_extra=dg + "  dtls: {max_buffering_bytes: 256}\n"), "tls.dtls.max_buffering_bytes",
+            "Certificate message", "allowed: at least")
+    refused(profile(tls_extra="  dtls: {mtu: 1024}\n"), "tls.dtls", "transport: datagram only")
+    refused(profile(tls_extra=dg + "  resumption: {tls12: [session_id]}\n"), "tls.resumption", "over DTLS")
+    refused(profile(tls_extra=dg + "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n"),
+            "tls.client_certificate", "over DTLS")
+
+
+def test_datagram_profile_resolves_to_dtls(ok):
+    r = ok(profile(tls_extra="  transport: datagram\n  peer_chain_max_bytes: 1000\n  peer_chain_max_certs: 2\n"
+                   "  dtls: {mtu: 1200}\n"))
+    n = names(r)
+    assert {"MBEDTLS_SSL_PROTO_DTLS", "MBEDTLS_SSL_DTLS_ANTI_REPLAY"} <= n
+    assert "MBEDTLS_SSL_DTLS_HELLO_VERIFY" not in n  # the server's side
+    # Reassembly of the Certificate message (1000 + 8 + 5 * 2 = 1018 bytes): 12 + 1018 + 128 (bitmap); the messages
+    # after it: a P-256 ServerKeyExchange 12 + (4 + 65) + (4 + 73), a CertificateRequest 12 + 96, ServerHelloDone
+    # 12; one early record (128).
+    assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == str(12 + 1018 + 128 + 158 + 108 + 12 + 128)
+    # The send buffer follows the MTU when out_content_len is not given.
+    assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == "1200"

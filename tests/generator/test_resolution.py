@@ -51,12 +51,17 @@ def test_server_role_is_refused_until_the_runtime_supports_it(write_profile):
         build(write_profile(profile_text(tls_extra="  role: server\n")))
 
 
-def test_datagram_transport_is_refused_until_the_runtime_supports_it(write_profile):
-    # Before: accepted, with no datagram transport anywhere in the runtime.
-    from tlsgen.errors import ProfileError
-
-    with pytest.raises(ProfileError, match=r"tls\.transport: datagram \(DTLS\) is not supported yet.*allowed: stream"):
-        build(write_profile(profile_text(tls_extra="  transport: datagram\n")))
+def test_datagram_heap_counts_dtls(write_profile):
+    # A DTLS profile's heap: the TLS session's lines, plus the fixed DTLS part and what buffered messages can add.
+    stream = build(write_profile(profile_text())).heap.model
+    dgram = build(write_profile(profile_text(tls_extra="  transport: datagram\n"))).heap.model
+    lines = {x.name: x.bytes for x in dgram.lines}
+    assert lines["DTLS handshake"] > 0 and "DTLS reassembly" in lines
+    assert dgram.subtotal == sum(x.bytes for x in dgram.lines)
+    # The rest is the TLS session's (the send buffer follows the MTU: 1024 against out_content_len's 4096).
+    same = lambda m: {x.name: x.bytes for x in m.lines if not x.name.startswith(("DTLS", "record buffer out"))}  # noqa
+    assert same(dgram) == same(stream)
+    assert not any(x.name.startswith("DTLS") for x in stream.lines)
 
 
 def test_tls13_needs_psa_keep_peer_cert_and_hkdf(resolved):

@@ -184,7 +184,7 @@ insecure:
                                    "TLS-RSA-WITH-AES-128-GCM-SHA256"), 6, 19, "no forward secrecy"),
     ("dtls-tls13", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                                                             "TLS1-3-AES-128-GCM-SHA256")
-     .replace("tls:\n", "tls:\n  transport: datagram\n"), 5, 14, "datagram (DTLS) is not supported yet"),
+     .replace("tls:\n", "tls:\n  transport: datagram\n"), 6, 14, "DTLS is 1.2 only"),
     # tls.client_certificate (mutual TLS): what the device can send and sign with.
     ("client-cert-psk-only", sub(PSK, "platform:\n", "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n"
      "platform:\n"), 7, 23,

@@ -43,6 +43,8 @@ class Stats:
     duplicated: int = 0
     reordered: int = 0
     strangers: int = 0
+    garbage: int = 0
+    replayed: int = 0
     log: list[str] = field(default_factory=list)
 
 
@@ -74,8 +76,18 @@ class Fates:
 
 class Proxy:
     def __init__(self, server: tuple[str, int], seed: int = 0, loss: float = 0.0, duplicate: float = 0.0,
-                 reorder: float = 0.0, delay_ms: tuple[float, float] = (0.0, 0.0), listen_port: int = 0):
+                 reorder: float = 0.0, delay_ms: tuple[float, float] = (0.0, 0.0), listen_port: int = 0,
+                 garbage: float = 0.0, replay: float = 0.0):
         self.fates = Fates(seed, loss, duplicate, reorder, delay_ms)
+        # Toward the client only, from a stream of their own (the fates above stay those of the seed): after a
+        # server datagram, with probability `garbage` a datagram of 1-200 random bytes, and with probability
+        # `replay` a copy of an earlier server datagram (a replayed record).
+        for name, p in (("garbage", garbage), ("replay", replay)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be a probability in [0, 1], not {p}")
+        self.garbage, self.replay = garbage, replay
+        self._extra = random.Random(f"{seed}:extra")
+        self._history: list[bytes] = []
         self.server = server
         self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.front.bind(("127.0.0.1", listen_port))
@@ -137,6 +149,16 @@ class Proxy:
         if held is not None:  # the held datagram goes after this one
             self._held[direction] = None
             self._schedule(direction, held[1], delay)
+        if direction == "down" and (self.garbage or self.replay):
+            r = self._extra
+            junk, again = r.random(), r.random()
+            if junk < self.garbage:
+                self.stats.garbage += 1
+                self._schedule(direction, bytes(r.getrandbits(8) for _ in range(r.randint(1, 200))), delay)
+            if again < self.replay and self._history:
+                self.stats.replayed += 1
+                self._schedule(direction, r.choice(self._history), delay)
+            self._history.append(data)
 
     def run(self) -> None:
         sel = selectors.DefaultSelector()

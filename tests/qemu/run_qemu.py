@@ -47,6 +47,10 @@ _fspec = importlib.util.spec_from_file_location("fault_peer", ROOT / "tests" / "
 fault_peer = importlib.util.module_from_spec(_fspec)
 sys.modules["fault_peer"] = fault_peer
 _fspec.loader.exec_module(fault_peer)  # type: ignore[union-attr]
+_dspec = importlib.util.spec_from_file_location("run_dtls", ROOT / "tests" / "integration" / "run_dtls.py")
+dtls = importlib.util.module_from_spec(_dspec)
+sys.modules["run_dtls"] = dtls
+_dspec.loader.exec_module(dtls)  # type: ignore[union-attr]
 sys.path.insert(0, str(ROOT / "generator"))  # the in-tree generator: the firmware's record and chain sizes
 
 # s_server options per firmware profile: the same servers the host integration tests use.
@@ -63,6 +67,8 @@ SERVER_FOR = {
     "m3-ecdhe-ecdsa": "host-ecdhe-ecdsa",
     "m7-tls13": "host-tls13",
     "m33-ecdhe-ecdsa": "host-ecdhe-ecdsa",
+    # DTLS (run_dtls.py's servers: openssl s_server -dtls1_2, each request line answered reversed)
+    "m4-dtls-psk-ccm8": "host-dtls-psk",
     # bench/handshake: the same session on mbedTLS's stock configs (the anchors)
     "stock-config-ccm-psk-tls1_2": "host-tls12-psk",
     "stock-config-suite-b": "host-ecdhe-ecdsa",
@@ -265,9 +271,13 @@ def failed_setup(problem: str) -> dict:
 
 
 def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dict:
-    server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
-    cases = integration.cases_for(SERVER_FOR[args.profile])
-    case = cases["mtls"] if "mtls" in cases else cases["get"]  # mutual TLS: the server requires the certificate
+    datagram = SERVER_FOR[args.profile] in dtls.PROFILES
+    if datagram:
+        server_profile = case = None
+    else:
+        server_profile = integration.PROFILES[SERVER_FOR[args.profile]]
+        cases = integration.cases_for(SERVER_FOR[args.profile])
+        case = cases["mtls"] if "mtls" in cases else cases["get"]  # mutual TLS: the server requires the certificate
     if args.profile in SERVER_ARGS:
         case = dataclasses.replace(case, server_args=case.server_args + SERVER_ARGS[args.profile])
     run = Path(tempfile.mkdtemp(prefix=f"{args.profile}.", dir=work))
@@ -285,6 +295,9 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             except ValueError as e:
                 return failed_setup(f"no chain for this fault: {e}")
             notes.append(note)
+        elif datagram:
+            server = dtls.Server("openssl", SERVER_FOR[args.profile], certs, work, args.openssl, "", None)
+            port = server.port
         else:
             server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
         if not server.start():
@@ -326,7 +339,12 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
         if qemu.returncode != 0 or result.get("step") != "done":
             problems.append(f"firmware exit {qemu.returncode}, result {result}")
         http_ok = "HTTP/1.0 200 ok" in out or "HTTP/1.0 200 OK" in out
-        if not http_ok and not args.profile.startswith("stock-"):
+        if datagram:
+            exchanges = lines.get("TLSGEN_DTLS", {})
+            http_ok = exchanges.get("answered") == exchanges.get("exchanges") and exchanges.get("answered", "0") != "0"
+            if not http_ok:
+                problems.append(f"the DTLS requests were not all answered: {exchanges or 'no TLSGEN_DTLS line'}")
+        elif not http_ok and not args.profile.startswith("stock-"):
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":
             problems.append(f"heap not back to zero after teardown: {heap}")

@@ -81,8 +81,9 @@ def resolve(loaded: LoadedProfile, p256m: bool = True) -> Resolution:
     macros = [Macro(n, e["value"], e["section"], tuple(e["reasons"])) for n, e in b.macros.items()]
     return Resolution(
         loaded=loaded, cpu=c.cpu, suites=suites, groups=c.groups, versions=versions, macros=macros,
-        insecure=chosen, warnings=b.warnings, in_content_len=c.in_len, out_content_len=tls.out_content_len,
+        insecure=chosen, warnings=b.warnings, in_content_len=c.in_len, out_content_len=c.out_len,
         record_overhead=c.record_overhead, uses_certificates=c.uses_certs, uses_psk=c.uses_psk,
         uses_psa=c.tls13 or c.p256m, p256m=c.p256m, ecc_note=c.ecc_note, certificate_keys=c.cert_keys,
         signature_algorithms=c.sig_algs,
-        nv_seed_bytes=c.nv_seed_bytes, entropy=list(p.platform.entropy), verify=c.verify)
+        nv_seed_bytes=c.nv_seed_bytes, entropy=list(p.platform.entropy), verify=c.verify,
+        datagram=tls.transport == "datagram", dtls_buffering=c.dtls_buffering)

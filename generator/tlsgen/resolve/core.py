@@ -89,6 +89,8 @@ class Resolution:
     nv_seed_bytes: int  # MBEDTLS_ENTROPY_BLOCK_SIZE: what the board's NV seed store holds
     entropy: list[str]
     verify: str  # the effective verify mode ("required" for certificate-less profiles)
+    datagram: bool = False  # DTLS (tls.transport: datagram)
+    dtls_buffering: int = 0  # its MBEDTLS_SSL_DTLS_MAX_BUFFERING (0: stream)
 
     def macro(self, name: str) -> Macro | None:
         return next((m for m in self.macros if m.name == name), None)
@@ -184,6 +186,8 @@ class Context:
     client_issuer: SigAlg | None = None  # what the device's own chain is signed with (tls.client_certificate)
     verify: str = "required"
     in_len: int = 16384
+    out_len: int = 0  # MBEDTLS_SSL_OUT_CONTENT_LEN (resolve.records)
+    dtls_buffering: int = 0  # MBEDTLS_SSL_DTLS_MAX_BUFFERING of a datagram profile (resolve.records)
     record_overhead: int = 0
     nv_seed_bytes: int = 32
     p256m: bool = False  # secp256r1 by mbedTLS's bundled p256-m driver through PSA (resolve.ecc)

@@ -3,6 +3,7 @@ session of the profile uses (extended master secret, ALPN; tickets: resumption.p
 
 from __future__ import annotations
 
+from tlsgen.model import Dtls
 from tlsgen.resolve.core import Context, S
 
 
@@ -16,8 +17,10 @@ def apply(c: Context) -> None:
         b.error(("tls", "role"), "server is not supported yet: tlsgen's runtime (SslConfig) sets up TLS clients "
                 "only (allowed: client)")
     if tls.transport == "datagram":
-        b.error(("tls", "transport"), "datagram (DTLS) is not supported yet: tlsgen's runtime has no datagram "
-                "transport or retransmission timer (allowed: stream)")
+        datagram(c)
+    elif tls.dtls is not None:
+        b.error(("tls", "dtls"), "DTLS settings apply to transport: datagram only, and tls.transport is stream "
+                "(remove tls.dtls, or set transport: datagram)")
 
     for i, v in enumerate(tls.versions):
         b.define(f"MBEDTLS_SSL_PROTO_TLS1_{v[-1]}", S, f"TLS {v} enabled", ("tls", "versions", i))
@@ -35,3 +38,29 @@ def apply(c: Context) -> None:
     if tls.alpn:
         b.define("MBEDTLS_SSL_ALPN", S, "ALPN: SslConfig offers tls.alpn in every session", ("tls", "alpn"))
     b.define("MBEDTLS_SSL_ALL_ALERT_MESSAGES", S, "send alerts on errors so the peer's log says why", ())
+
+
+def datagram(c: Context) -> None:
+    """DTLS 1.2 (tls.transport: datagram): what mbedTLS needs, and what a datagram profile cannot have."""
+    b, tls = c.b, c.tls
+    d = tls.dtls or Dtls()
+    b.define("MBEDTLS_SSL_PROTO_DTLS", S, "DTLS 1.2 over datagrams (SslUdpStack); the client answers the server's "
+             "HelloVerifyRequest cookie by itself (MBEDTLS_SSL_DTLS_HELLO_VERIFY is the server's side)",
+             ("tls", "transport"))
+    b.define("MBEDTLS_SSL_DTLS_ANTI_REPLAY", S, "drop records seen before (RFC 6347 4.1.2.6: a 64-record window)",
+             ("tls", "transport"))
+    if c.tls13:
+        i = tls.versions.index("1.3")
+        b.error(("tls", "versions", i), "DTLS is 1.2 only in mbedTLS 3.6 (no DTLS 1.3): a datagram profile "
+                "enables versions [1.2] alone")
+    if d.handshake_timeout_max_ms < d.handshake_timeout_min_ms:
+        b.error(("tls", "dtls", "handshake_timeout_max_ms"), f"{d.handshake_timeout_max_ms} ms is below "
+                f"handshake_timeout_min_ms {d.handshake_timeout_min_ms}: the retransmission timeout starts at the "
+                "minimum and doubles up to the maximum (allowed: at least the minimum)")
+    if any(tls.resumption.tls12) or any(tls.resumption.tls13):
+        b.error(("tls", "resumption"), "session resumption over DTLS is not supported yet: SslUdpStack does not "
+                "save or offer sessions (allowed: no resumption with transport: datagram)")
+    if tls.client_certificate is not None:
+        b.error(("tls", "client_certificate"), "a client certificate over DTLS is not supported yet: the heap "
+                "model has no measurement of the device's Certificate flight kept for retransmission (allowed: "
+                "no client_certificate with transport: datagram)")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from tlsgen.model import MIN_CONTENT_LEN, Dtls
 from tlsgen.resolve.core import S, Z, Context
 
 FULL_RECORD = 16384
@@ -20,11 +21,54 @@ def receive_len(tls) -> int:
     return tls.in_content_len or tls.max_fragment_length or FULL_RECORD
 
 
+#: A server's largest handshake message besides its Certificate (ServerHello with its extensions, a PSK
+#: ServerKeyExchange with an identity hint, an ECDHE ServerKeyExchange with a P-521 key and signature): what a
+#: certificate-less DTLS profile reassembles at most.
+DTLS_SMALL_MESSAGE = 384
+#: One record of the next epoch kept while the handshake catches up (the server's Finished before its
+#: ChangeCipherSpec): header 13, explicit nonce 8, Finished 12 + 12, tag or MAC and CBC padding.
+DTLS_EARLY_RECORD = 128
+
+
+#: Coordinate bytes of each group (the ServerKeyExchange's point and signature sizes).
+COORDINATE_BYTES = {"secp256r1": 32, "secp384r1": 48, "secp521r1": 66, "x25519": 32, "x448": 56}
+#: A PSK ServerKeyExchange's identity hint, and a CertificateRequest without CA names, allowed for (a server that
+#: sends a longer hint or lists CA names may see those messages dropped from the buffers and sent again, never
+#: more heap).
+DTLS_HINT_BYTES = 64
+DTLS_CERTIFICATE_REQUEST_BYTES = 96
+
+
+def dtls_later_messages(groups, certs: bool, psk: bool) -> list[int]:
+    """The messages that can follow the server's Certificate in its flight, each with its 12-byte DTLS header:
+    ServerKeyExchange (the largest group's point and ECDSA signature; a PSK identity hint), CertificateRequest,
+    ServerHelloDone."""
+    cs = max((COORDINATE_BYTES.get(g.name, 66) for g in groups), default=0)
+    ske = 12 + (4 + 2 * cs + 1 if cs else 0) + (4 + 2 * cs + 9 if certs else 0) + (2 + DTLS_HINT_BYTES if psk else 0)
+    return [ske, 12 + DTLS_CERTIFICATE_REQUEST_BYTES, 12]
+
+
+def dtls_reassembly_bytes(msg_len: int) -> int:
+    """mbedTLS's buffer for a handshake message that arrives in fragments (ssl_msg.c,
+    ssl_get_reassembly_buffer_size): its 12-byte DTLS header, the message and a bitmap of one bit per byte."""
+    return 12 + msg_len + -(-msg_len // 8)
+
+
+def sends_records_out(tls) -> int:
+    """MBEDTLS_SSL_OUT_CONTENT_LEN: out_content_len as given; a datagram profile that leaves it out gets the
+    largest record one datagram carries (tls.dtls.mtu), at most the stream default."""
+    if tls.transport == "datagram" and "out_content_len" not in tls.model_fields_set:
+        mtu = (tls.dtls or Dtls()).mtu
+        return max(MIN_CONTENT_LEN, min(tls.out_content_len, mtu))
+    return tls.out_content_len
+
+
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     mfl, rsl = tls.max_fragment_length, tls.record_size_limit
     in_len = receive_len(tls)
     c.in_len = in_len
+    c.out_len = out_len = sends_records_out(tls)
 
     if mfl:
         if c.tls13:
@@ -40,9 +84,9 @@ def apply(c: Context) -> None:
         if tls.in_content_len and tls.in_content_len < mfl:
             b.error(("tls", "in_content_len"), f"{tls.in_content_len} is smaller than the max_fragment_length "
                     f"{mfl} the peer is allowed to send")
-        if tls.out_content_len < mfl:
+        if out_len < mfl:
             # mbedtls_ssl_conf_max_frag_len() refuses a length above either record buffer.
-            b.error(("tls", "max_fragment_length"), f"{mfl} is larger than out_content_len {tls.out_content_len}: "
+            b.error(("tls", "max_fragment_length"), f"{mfl} is larger than out_content_len {out_len}: "
                     "the fragment length applies to both directions, so it must fit both record buffers "
                     "(allowed: at most min(in_content_len, out_content_len))")
     if rsl:
@@ -92,8 +136,9 @@ def apply(c: Context) -> None:
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))
-    b.define("MBEDTLS_SSL_OUT_CONTENT_LEN", Z, "largest record payload sent", ("tls", "out_content_len"),
-             str(tls.out_content_len))
+    b.define("MBEDTLS_SSL_OUT_CONTENT_LEN", Z, "largest record payload sent", ("tls", "out_content_len")
+             if "out_content_len" in tls.model_fields_set or tls.transport != "datagram" else ("tls", "dtls", "mtu"),
+             str(out_len))
     b.define("MBEDTLS_SSL_CIPHERSUITES", Z, "only the profile's suites are compiled in, in its order",
              ("tls", "cipher_suites"), ", ".join(s.macro for s in c.suites))
 
@@ -102,5 +147,47 @@ def apply(c: Context) -> None:
     cbc = any(s.uses_mac for s in c.suites)
     mac_add = (48 if b.defined("MBEDTLS_SHA384_C") else 32) if cbc else 16
     c.record_overhead = 13 + 16 + mac_add + (256 if cbc else 0)
+    if tls.transport == "datagram":
+        datagram_records(c)
     # MBEDTLS_ENTROPY_BLOCK_SIZE: the entropy accumulator is SHA-512 whenever that module is compiled in.
     c.nv_seed_bytes = 64 if b.defined("MBEDTLS_SHA512_C") else 32
+
+
+def datagram_records(c: Context) -> None:
+    """DTLS: records against the datagram size, and the reassembly bound (MBEDTLS_SSL_DTLS_MAX_BUFFERING)."""
+    b, tls = c.b, c.tls
+    d = tls.dtls or Dtls()
+    if c.out_len > d.mtu:
+        b.error(("tls", "out_content_len"), f"{c.out_len} bytes of record payload cannot be sent over datagrams "
+                f"of at most {d.mtu} bytes (tls.dtls.mtu): DTLS sends every record in one datagram, so the send "
+                f"buffer's bytes above the MTU are never used (allowed: out_content_len at most {d.mtu}, or a "
+                "larger mtu)")
+    # The largest message the server sends, which mbedTLS must be able to reassemble when the server fragments
+    # it to its own MTU; a message that does not fit the bound when the handshake needs it next ends the
+    # handshake (MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL).
+    largest, what = DTLS_SMALL_MESSAGE, "the server's largest handshake message without certificates"
+    if c.uses_certs:
+        cert = certificate_message_bytes(tls.peer_chain_max_bytes, tls.peer_chain_max_certs)
+        if cert > largest:
+            largest, what = cert, (f"the server's Certificate message ({tls.peer_chain_max_bytes}-byte chain of up "
+                                   f"to {tls.peer_chain_max_certs} certificates)")
+    need = dtls_reassembly_bytes(largest)
+    if d.max_buffering_bytes is None:
+        # Room to keep the rest of the flight while a fragmented message is completed (the messages after it come
+        # in the same datagrams: without room they are dropped and wait for a whole retransmission, which at 30 %
+        # loss cost host-dtls-ecdhe-ecdsa 2 of 10 handshakes), and one early record.
+        later = sum(dtls_later_messages(c.groups, c.uses_certs, c.uses_psk))
+        c.dtls_buffering = need + later + DTLS_EARLY_RECORD
+        b.define("MBEDTLS_SSL_DTLS_MAX_BUFFERING", Z, f"reassembly of {what}: {need} bytes (message, 12-byte "
+                 f"header, one bit per byte), the messages after it ({later}) and one early record "
+                 f"({DTLS_EARLY_RECORD}); the heap model counts what of it can meet the handshake's peak",
+                 ("tls", "dtls"), str(c.dtls_buffering))
+    else:
+        c.dtls_buffering = d.max_buffering_bytes
+        if d.max_buffering_bytes < need:
+            b.error(("tls", "dtls", "max_buffering_bytes"), f"{d.max_buffering_bytes} bytes cannot reassemble "
+                    f"{what} from fragments: that takes {need} bytes (the message, its 12-byte header and a bitmap "
+                    f"of one bit per byte), and a server that fragments it to its MTU would end every handshake "
+                    f"(allowed: at least {need})")
+        b.define("MBEDTLS_SSL_DTLS_MAX_BUFFERING", Z, "handshake reassembly and early messages; the heap reserves "
+                 "it", ("tls", "dtls", "max_buffering_bytes"), str(c.dtls_buffering))

@@ -153,7 +153,9 @@ class Esp8266AtStack final : public TcpStack {
   Status start(Socket socket, const char* host, std::uint16_t port, const char* type);
   IoResult send_on(Socket socket, std::span<const std::byte> data);
   Result<Socket> open_link(Mode mode, bool udp);
-  Status await_data(const Link& l, std::uint32_t start);
+  // `wait_ms`: how long from `start` (kIoTimeout: the options' io_timeout_ms, and only in Mode::kBlocking).
+  static constexpr std::uint32_t kIoTimeout = 0xFFFFFFFFu;
+  Status await_data(const Link& l, std::uint32_t start, std::uint32_t wait_ms = kIoTimeout);
   Link* link(Socket socket);
   bool expired(std::uint32_t start, std::uint32_t timeout_ms);
 
@@ -185,9 +187,13 @@ class Esp8266AtUdp final : public UdpStack {
   Status connect(Socket socket, const char* host, std::uint16_t port) override;
   IoResult send(Socket socket, std::span<const std::byte> datagram) override;
   IoResult receive(Socket socket, std::span<std::byte> buffer) override;
+  IoResult receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) override;
   Status close(Socket socket) override;
 
  private:
+  static constexpr std::uint32_t kAsTheModeSays = 0xFFFFFFFFu;
+  IoResult receive_waiting(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms);
+
   Esp8266AtStack& modem_;
 };
 

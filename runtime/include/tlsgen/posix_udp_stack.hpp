@@ -36,7 +36,11 @@ class PosixUdpStack final : public UdpStack, public PosixSockets {
   Status connect(Socket socket, const char* host, std::uint16_t port) override;
   IoResult send(Socket socket, std::span<const std::byte> datagram) override;
   IoResult receive(Socket socket, std::span<std::byte> buffer) override;
+  IoResult receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) override;
   Status close(Socket socket) override { return close_slot(socket); }
+
+ private:
+  IoResult receive_waiting(Socket socket, std::span<std::byte> buffer, int wait_ms);  // -1: as the mode says
 };
 
 }  // namespace tlsgen

@@ -16,6 +16,9 @@
 //   - receive() delivers one datagram (size 0 for an empty one). A datagram larger than `buffer` is
 //     dropped and reported: kResourceExhausted, detail its length (or -1 if unknown), size 0; the next
 //     call gets the next datagram. Never a silently truncated datagram.
+//   - receive_within() is receive() with its own bound on the wait, whatever the handle's mode: it waits at most
+//     `wait_ms` for a datagram (0: takes one that is there, else kTimeout at once) and then returns kTimeout.
+//     DTLS's retransmission timer (SslUdpStack) waits this way.
 //   - A peer that answers with "port unreachable" shows as kUnavailable (detail: the backend's code).
 //   - close() releases the handle in every state; closing an unknown handle is kInvalidArgument.
 #pragma once
@@ -39,6 +42,7 @@ class UdpStack {
   virtual Status connect(Socket socket, const char* host, std::uint16_t port) = 0;
   virtual IoResult send(Socket socket, std::span<const std::byte> datagram) = 0;
   virtual IoResult receive(Socket socket, std::span<std::byte> buffer) = 0;
+  virtual IoResult receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) = 0;
   virtual Status close(Socket socket) = 0;
 
  protected:

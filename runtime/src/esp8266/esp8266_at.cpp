@@ -444,11 +444,11 @@ IoResult Esp8266AtStack::send_on(Socket socket, std::span<const std::byte> data)
 // Nothing to deliver on `l` yet: why not (the peer closed, never connected, a non-blocking link, the I/O
 // timeout since `start`), or Ok after idling once, to poll again. Inlined into both callers: the reference
 // firmware's read() stays the code it was.
-[[gnu::always_inline]] inline Status Esp8266AtStack::await_data(const Link& l, std::uint32_t start) {
+[[gnu::always_inline]] inline Status Esp8266AtStack::await_data(const Link& l, std::uint32_t start, std::uint32_t wait_ms) {
   if (l.peer_closed) return Status(Code::kClosed);
   if (!l.connected) return Status(Code::kFailedPrecondition);
-  if (l.mode == Mode::kNonBlocking) return Status(Code::kWouldBlock);
-  if (expired(start, options_.io_timeout_ms)) return Status(Code::kTimeout);
+  if (wait_ms == kIoTimeout && l.mode == Mode::kNonBlocking) return Status(Code::kWouldBlock);
+  if (expired(start, wait_ms == kIoTimeout ? options_.io_timeout_ms : wait_ms)) return Status(Code::kTimeout);
   uart_.idle();
   return Status::Ok();
 }
@@ -527,13 +527,24 @@ IoResult Esp8266AtUdp::send(Socket socket, std::span<const std::byte> datagram) 
 }
 
 IoResult Esp8266AtUdp::receive(Socket socket, std::span<std::byte> buffer) {
+  return receive_waiting(socket, buffer, kAsTheModeSays);
+}
+
+IoResult Esp8266AtUdp::receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) {
+  return receive_waiting(socket, buffer, wait_ms == kAsTheModeSays ? wait_ms - 1 : wait_ms);
+}
+
+IoResult Esp8266AtUdp::receive_waiting(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) {
+  static_assert(kAsTheModeSays == Esp8266AtStack::kIoTimeout);
   Esp8266AtStack::Link* l = modem_.link(socket);
   if (l == nullptr || !l->udp || (buffer.data() == nullptr && !buffer.empty())) return {Status(Code::kInvalidArgument), 0};
   const std::uint32_t start = modem_.uart_.now_ms();
   for (;;) {
     modem_.poll();
-    if (l->size >= 2) {
-      const auto at = [l](std::size_t i) { return std::to_integer<std::size_t>(l->ring[(l->head + i) % l->ring.size()]); };
+    const auto at = [l](std::size_t i) { return std::to_integer<std::size_t>(l->ring[(l->head + i) % l->ring.size()]); };
+    // The first datagram of the ring once all of it is there: its length prefix goes in with its first byte, the
+    // rest as the UART brings it (a partly received datagram is never taken).
+    if (l->size >= 2 && l->size >= 2 + ((at(0) << 8) | at(1))) {
       const std::size_t length = (at(0) << 8) | at(1);
       const bool fits = length <= buffer.size();
       for (std::size_t i = 0; fits && i < length; ++i) buffer[i] = l->ring[(l->head + 2 + i) % l->ring.size()];
@@ -546,7 +557,7 @@ IoResult Esp8266AtUdp::receive(Socket socket, std::span<std::byte> buffer) {
       --l->dropped;
       return {Status(Code::kResourceExhausted, static_cast<std::int32_t>(l->dropped_length)), 0};
     }
-    const Status waited = modem_.await_data(*l, start);
+    const Status waited = modem_.await_data(*l, start, wait_ms);
     if (!waited.ok()) return {waited, 0};
   }
 }

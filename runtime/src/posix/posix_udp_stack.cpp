@@ -120,6 +120,14 @@ IoResult PosixUdpStack::send(Socket socket, std::span<const std::byte> datagram)
 }
 
 IoResult PosixUdpStack::receive(Socket socket, std::span<std::byte> buffer) {
+  return receive_waiting(socket, buffer, -1);
+}
+
+IoResult PosixUdpStack::receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) {
+  return receive_waiting(socket, buffer, static_cast<int>(wait_ms > INT32_MAX ? INT32_MAX : wait_ms));
+}
+
+IoResult PosixUdpStack::receive_waiting(Socket socket, std::span<std::byte> buffer, int wait_ms) {
   Slot* s = nullptr;
   const Status usable = io_slot(socket, buffer.data(), buffer.size(), true, s);
   if (!usable.ok()) {
@@ -145,13 +153,17 @@ IoResult PosixUdpStack::receive(Socket socket, std::span<std::byte> buffer) {
       continue;
     }
     if (posix::would_block(err)) {
-      if (s->mode == Mode::kNonBlocking) {
+      if (wait_ms < 0 && s->mode == Mode::kNonBlocking) {
         return {Status(Code::kWouldBlock), 0};
       }
-      const Status ready = posix::wait_for(s->fd, POLLIN, timeout_ms_);
+      if (wait_ms == 0) {
+        return {Status(Code::kTimeout), 0};
+      }
+      const Status ready = posix::wait_for(s->fd, POLLIN, wait_ms < 0 ? timeout_ms_ : wait_ms);
       if (!ready.ok()) {
         return {ready, 0};
       }
+      wait_ms = wait_ms < 0 ? wait_ms : 0;  // one bounded wait: a datagram that then fails is not waited for again
       continue;
     }
     return {io_error(err), 0};

@@ -214,6 +214,14 @@ Status SslConfig::apply_profile() {
   mbedtls_ssl_conf_min_tls_version(&conf_, kMin);
   mbedtls_ssl_conf_max_tls_version(&conf_, kMax);
 
+#if defined(MBEDTLS_SSL_PROTO_DTLS)
+  // DTLS retransmission: the first timeout of a flight and the largest (tls.dtls), for sessions of either transport
+  // (mbedTLS reads them only in datagram ones).
+  if constexpr (profile::kDatagram) {
+    mbedtls_ssl_conf_handshake_timeout(&conf_, profile::kDtlsHandshakeTimeoutMinMs, profile::kDtlsHandshakeTimeoutMaxMs);
+  }
+#endif
+
   // Certificate verification as the profile says (certificate-less profiles keep mbedTLS's default),
   // and what the chain and the server's handshake signature may be signed with (tls.signature_algorithms).
   if constexpr (profile::kUsesCertificates) {

@@ -38,6 +38,13 @@ inline constexpr std::size_t kMaxFragmentLength = 512;
 inline constexpr bool kTls12 = true;
 inline constexpr bool kTls13 = false;
 inline constexpr bool kDatagram = false;
+// DTLS (tls.dtls; all 0 for a stream profile): the largest datagram sent (mbedtls_ssl_set_mtu), the first and the
+// largest retransmission timeout of a handshake flight (mbedtls_ssl_conf_handshake_timeout), and the heap bytes
+// mbedTLS may hold for reassembly and early messages (MBEDTLS_SSL_DTLS_MAX_BUFFERING).
+inline constexpr std::size_t kDtlsMtu = 0;
+inline constexpr std::uint32_t kDtlsHandshakeTimeoutMinMs = 0;
+inline constexpr std::uint32_t kDtlsHandshakeTimeoutMaxMs = 0;
+inline constexpr std::size_t kDtlsMaxBuffering = 0;
 // psa_crypto_init() must run before a handshake.
 inline constexpr bool kUsesPsa = false;
 inline constexpr bool kUsesPsk = true;

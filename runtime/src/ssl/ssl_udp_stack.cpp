@@ -1,0 +1,428 @@
+// SslUdpStack: DTLS 1.2 over a UdpStack (contract in ssl_udp_stack.hpp).
+//
+// Transport results become mbedTLS's BIO codes in one place (bio_send, bio_recv_timeout):
+//   kWouldBlock -> MBEDTLS_ERR_SSL_WANT_READ / _WANT_WRITE, kTimeout -> MBEDTLS_ERR_SSL_TIMEOUT (mbedTLS then
+//   retransmits during a handshake, or reports a read timeout after it), an empty or oversized datagram -> not
+//   passed on (the next one is waited for), any other error -> MBEDTLS_ERR_NET_RECV_FAILED / _SEND_FAILED with the
+//   transport's status kept for transport_status() and connect()'s result.
+#include "tlsgen/ssl_udp_stack.hpp"
+
+#include <array>
+#include <climits>
+
+#include "mbedtls/net_sockets.h"  // MBEDTLS_ERR_NET_* codes only (no MBEDTLS_NET_C needed)
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509.h"
+#include "mbedtls_status.hpp"
+#include "tlsgen_profile.hpp"
+
+namespace tlsgen {
+namespace {
+
+bool is_want(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
+
+int clamp_to_int(std::size_t n) { return n > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(n); }
+
+}  // namespace
+
+SslUdpStack::~SslUdpStack() {
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    if (sessions_[i].state_ != DtlsSession::State::kFree && sessions_[i].owner_ == this) {
+      (void)close(static_cast<Socket>(i));
+    }
+  }
+}
+
+DtlsSession* SslUdpStack::session(Socket socket) {
+  if (socket < 0 || static_cast<std::size_t>(socket) >= sessions_.size()) {
+    return nullptr;
+  }
+  DtlsSession& s = sessions_[static_cast<std::size_t>(socket)];
+  return s.state_ == DtlsSession::State::kFree || s.owner_ != this ? nullptr : &s;
+}
+
+const DtlsSession* SslUdpStack::session(Socket socket) const {
+  return const_cast<SslUdpStack*>(this)->session(socket);
+}
+
+Result<Socket> SslUdpStack::open(Mode mode) {
+  if (!profile::kDatagram) {
+    return Status(Code::kFailedPrecondition);  // the profile is not a DTLS profile (tls.transport: stream)
+  }
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    DtlsSession& s = sessions_[i];
+    if (s.state_ != DtlsSession::State::kFree) {
+      continue;
+    }
+    const Result<Socket> inner = transport_.open(mode);
+    if (!inner.ok()) {
+      return inner.status();
+    }
+    s.owner_ = this;
+    s.inner_ = inner.value();
+    s.state_ = DtlsSession::State::kOpen;
+    s.mode_ = mode;
+    s.ssl_initialized_ = false;
+    s.error_ = Status::Ok();
+    s.transport_status_ = Status::Ok();
+    s.timer_fin_ms_ = 0;
+    s.read_wait_ms_ = kAsTheModeSays;
+    s.stats_ = DtlsStats{};
+    return static_cast<Socket>(i);
+  }
+  return Status(Code::kResourceExhausted);
+}
+
+Status SslUdpStack::fail(DtlsSession& s, int mbedtls_error) {
+  s.state_ = DtlsSession::State::kFailed;
+  // A transport failure underneath (a peer's "port unreachable", a dead modem link) says more than mbedTLS's
+  // MBEDTLS_ERR_NET_* code for it.
+  const bool transport = mbedtls_error == MBEDTLS_ERR_NET_RECV_FAILED || mbedtls_error == MBEDTLS_ERR_NET_SEND_FAILED;
+  s.error_ = transport && !s.transport_status_.ok() ? s.transport_status_
+                                                    : detail::mbedtls_status(mbedtls_error, s.heap_failures_);
+  return s.error_;
+}
+
+Status SslUdpStack::start_dtls(DtlsSession& s, const char* host) {
+  s.heap_failures_ = detail::heap_failures();
+  mbedtls_ssl_init(&s.ssl_);
+  s.ssl_initialized_ = true;
+  int ret = mbedtls_ssl_setup(&s.ssl_, config_.native());
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
+  const char* name = config_.server_name() != nullptr ? config_.server_name() : host;
+  ret = mbedtls_ssl_set_hostname(&s.ssl_, name);
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+#else
+  (void)host;
+#endif
+  mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, nullptr, bio_recv_timeout);
+  mbedtls_ssl_set_timer_cb(&s.ssl_, &s, timer_set, timer_get);
+#if defined(MBEDTLS_SSL_PROTO_DTLS)
+  static_assert(profile::kDtlsMtu <= UINT16_MAX, "tls.dtls.mtu is at most 16384");
+  mbedtls_ssl_set_mtu(&s.ssl_, static_cast<std::uint16_t>(profile::kDtlsMtu));
+#endif
+  return Status::Ok();
+}
+
+Status SslUdpStack::connect(Socket socket, const char* host, std::uint16_t port) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr || host == nullptr || port == 0) {
+    return Status(Code::kInvalidArgument);
+  }
+  switch (s->state_) {
+    case DtlsSession::State::kOpen: {
+      const Status peer = transport_.connect(s->inner_, host, port);
+      if (!peer.ok()) {
+        return peer;  // nothing of DTLS has started: connect() may be called again
+      }
+      const Status started = start_dtls(*s, host);
+      if (!started.ok()) {
+        return started;
+      }
+      s->state_ = DtlsSession::State::kHandshaking;
+      s->handshake_start_ms_ = clock_.now_ms();
+      return handshake(*s);
+    }
+    case DtlsSession::State::kHandshaking:
+      return handshake(*s);
+    case DtlsSession::State::kFailed:
+      return s->error_;
+    default:
+      return Status(Code::kFailedPrecondition);  // connected already
+  }
+}
+
+Status SslUdpStack::handshake(DtlsSession& s) {
+  for (;;) {
+    s.heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_handshake(&s.ssl_);
+    if (ret == 0) {
+      s.state_ = DtlsSession::State::kConnected;
+      s.stats_.handshake_ms = clock_.now_ms() - s.handshake_start_ms_;
+      return Status::Ok();
+    }
+    if (is_want(ret)) {
+      if (s.mode_ == Mode::kNonBlocking) {
+        return Status(Code::kWouldBlock);
+      }
+      continue;  // blocking: a retransmission was sent, or the BIO passed over a datagram; wait on
+    }
+    return fail(s, ret);  // MBEDTLS_ERR_SSL_TIMEOUT: the last flight went unanswered up to the maximum timeout
+  }
+}
+
+IoResult SslUdpStack::send(Socket socket, std::span<const std::byte> datagram) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr || (datagram.data() == nullptr && !datagram.empty())) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  if (s->state_ == DtlsSession::State::kFailed) {
+    return {s->error_, 0};
+  }
+  if (s->state_ != DtlsSession::State::kConnected) {
+    return {Status(Code::kFailedPrecondition), 0};
+  }
+  const int max_payload = mbedtls_ssl_get_max_out_record_payload(&s->ssl_);
+  if (max_payload < 0 || datagram.size() > static_cast<std::size_t>(max_payload)) {
+    return {Status(Code::kInvalidArgument, max_payload), 0};  // never split
+  }
+  for (;;) {
+    s->heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_write(&s->ssl_, reinterpret_cast<const unsigned char*>(datagram.data()),
+                                      datagram.size());
+    if (ret >= 0) {
+      return {Status::Ok(), datagram.size()};
+    }
+    if (is_want(ret)) {
+      if (s->mode_ == Mode::kNonBlocking) {
+        return {Status(Code::kWouldBlock), 0};
+      }
+      continue;
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+      return {Status(Code::kTimeout, ret), 0};
+    }
+    return {fail(*s, ret), 0};
+  }
+}
+
+IoResult SslUdpStack::receive(Socket socket, std::span<std::byte> buffer) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  return receive_record(*s, buffer, kAsTheModeSays);
+}
+
+IoResult SslUdpStack::receive_within(Socket socket, std::span<std::byte> buffer, std::uint32_t wait_ms) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  return receive_record(*s, buffer, wait_ms == kAsTheModeSays ? wait_ms - 1 : wait_ms);
+}
+
+IoResult SslUdpStack::receive_record(DtlsSession& s, std::span<std::byte> buffer, std::uint32_t wait_ms) {
+  if (buffer.data() == nullptr && !buffer.empty()) {
+    return {Status(Code::kInvalidArgument), 0};
+  }
+  switch (s.state_) {
+    case DtlsSession::State::kConnected:
+      break;
+    case DtlsSession::State::kFailed:
+    case DtlsSession::State::kPeerClosed:
+      return {s.error_, 0};
+    default:
+      return {Status(Code::kFailedPrecondition), 0};
+  }
+  s.read_wait_ms_ = wait_ms;
+  const std::uint32_t start = clock_.now_ms();
+  for (;;) {
+    s.heap_failures_ = detail::heap_failures();
+    const int ret = mbedtls_ssl_read(&s.ssl_, reinterpret_cast<unsigned char*>(buffer.data()),
+                                     buffer.size());
+    if (ret >= 0) {
+      const std::size_t left = mbedtls_ssl_get_bytes_avail(&s.ssl_);
+      if (left == 0) {
+        return {Status::Ok(), static_cast<std::size_t>(ret)};
+      }
+      // The record was larger than `buffer`: drop the rest of it, and all of it for the caller (never cut).
+      std::array<unsigned char, 64> scratch{};
+      while (mbedtls_ssl_get_bytes_avail(&s.ssl_) != 0) {
+        if (mbedtls_ssl_read(&s.ssl_, scratch.data(), scratch.size()) <= 0) {
+          break;
+        }
+      }
+      const std::size_t length = static_cast<std::size_t>(ret) + left;
+      return {Status(Code::kResourceExhausted, length > INT32_MAX ? -1 : static_cast<std::int32_t>(length)), 0};
+    }
+    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+      s.state_ = DtlsSession::State::kPeerClosed;
+      s.error_ = Status(Code::kClosed, 0);
+      return {s.error_, 0};
+    }
+    if (ret == MBEDTLS_ERR_SSL_TIMEOUT) {
+      return {Status(Code::kTimeout), 0};  // retryable
+    }
+    if (is_want(ret)) {
+      // Nothing for the application yet: in Mode::kNonBlocking (or a wait of 0) say so; otherwise something the
+      // session passed over (a retransmitted server Finished, an alert) used part of the wait.
+      const bool bounded = wait_ms != kAsTheModeSays;
+      if ((!bounded && s.mode_ == Mode::kNonBlocking) || (bounded && clock_.now_ms() - start >= wait_ms)) {
+        return {Status(bounded ? Code::kTimeout : Code::kWouldBlock), 0};
+      }
+      if (bounded) {
+        s.read_wait_ms_ = wait_ms - (clock_.now_ms() - start);
+      }
+      continue;
+    }
+    return {fail(s, ret), 0};
+  }
+}
+
+Status SslUdpStack::close(Socket socket) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state_ == DtlsSession::State::kConnected) {
+    // One close_notify datagram, best effort (UDP: nothing waits for it).
+    s->read_wait_ms_ = 0;
+    (void)mbedtls_ssl_close_notify(&s->ssl_);
+  }
+  if (s->ssl_initialized_) {
+    mbedtls_ssl_free(&s->ssl_);
+    s->ssl_initialized_ = false;
+  }
+  const Status closed = transport_.close(s->inner_);
+  s->inner_ = kInvalidSocket;
+  s->state_ = DtlsSession::State::kFree;
+  s->owner_ = nullptr;
+  return closed;
+}
+
+std::uint32_t SslUdpStack::verify_result(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  if (s == nullptr || !s->ssl_initialized_) {
+    return 0xFFFFFFFFu;
+  }
+  return mbedtls_ssl_get_verify_result(&s->ssl_);
+}
+
+const char* SslUdpStack::ciphersuite(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  return s == nullptr || s->state_ != DtlsSession::State::kConnected ? "?" : mbedtls_ssl_get_ciphersuite(&s->ssl_);
+}
+
+const char* SslUdpStack::protocol(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  return s == nullptr || s->state_ != DtlsSession::State::kConnected ? "?" : mbedtls_ssl_get_version(&s->ssl_);
+}
+
+std::size_t SslUdpStack::max_payload(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  if (s == nullptr || s->state_ != DtlsSession::State::kConnected) {
+    return 0;
+  }
+  const int n = mbedtls_ssl_get_max_out_record_payload(&s->ssl_);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+DtlsStats SslUdpStack::stats(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  return s == nullptr ? DtlsStats{} : s->stats_;
+}
+
+Status SslUdpStack::transport_status(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  return s == nullptr ? Status(Code::kInvalidArgument) : s->transport_status_;
+}
+
+mbedtls_ssl_context* SslUdpStack::native(Socket socket) {
+  DtlsSession* s = session(socket);
+  return s == nullptr || !s->ssl_initialized_ ? nullptr : &s->ssl_;
+}
+
+std::size_t SslUdpStack::open_count() const {
+  std::size_t n = 0;
+  for (const DtlsSession& s : sessions_) {
+    n += s.state_ != DtlsSession::State::kFree && s.owner_ == this ? 1 : 0;
+  }
+  return n;
+}
+
+// ---- mbedTLS callbacks -------------------------------------------------------------------------------
+
+int SslUdpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) {
+  auto& s = *static_cast<DtlsSession*>(ctx);
+  const IoResult r = s.owner_->transport_.send(s.inner_, std::span(reinterpret_cast<const std::byte*>(buf), len));
+  if (r.ok()) {
+    ++s.stats_.datagrams_sent;
+    return clamp_to_int(r.size);
+  }
+  if (r.status.code() == Code::kWouldBlock) {
+    return MBEDTLS_ERR_SSL_WANT_WRITE;
+  }
+  s.transport_status_ = r.status;
+  if (r.status.code() == Code::kTimeout) {
+    return MBEDTLS_ERR_SSL_TIMEOUT;
+  }
+  return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+// mbedTLS passes its retransmission timeout during the handshake and the configuration's read timeout (0:
+// none) after it. The wait used here: during the handshake, what is left of the timer (mbedTLS has armed it
+// for the flight it sent; Mode::kNonBlocking does not wait, mbedTLS checks the timer on the next call); after
+// it, the wait receive()/receive_within() asked for.
+int SslUdpStack::bio_recv_timeout(void* ctx, unsigned char* buf, std::size_t len, std::uint32_t timeout_ms) {
+  auto& s = *static_cast<DtlsSession*>(ctx);
+  SslUdpStack& self = *s.owner_;
+  const bool handshaking = s.state_ == DtlsSession::State::kHandshaking;
+  std::uint32_t wait = 0;
+  bool by_mode = false;
+  if (handshaking) {
+    if (s.mode_ == Mode::kBlocking) {
+      const std::uint32_t elapsed = self.clock_.now_ms() - s.timer_start_ms_;
+      wait = s.timer_fin_ms_ == 0 ? timeout_ms : (elapsed >= s.timer_fin_ms_ ? 0 : s.timer_fin_ms_ - elapsed);
+    }
+  } else if (s.read_wait_ms_ == kAsTheModeSays) {
+    by_mode = true;
+  } else {
+    wait = s.read_wait_ms_;
+  }
+  const std::span<std::byte> into(reinterpret_cast<std::byte*>(buf), len);
+  const std::uint32_t start = self.clock_.now_ms();
+  for (;;) {
+    const std::uint32_t spent = self.clock_.now_ms() - start;
+    const IoResult r = by_mode ? self.transport_.receive(s.inner_, into)
+                               : self.transport_.receive_within(s.inner_, into, spent >= wait ? 0 : wait - spent);
+    if (r.ok()) {
+      ++s.stats_.datagrams_received;
+      if (r.size == 0) {
+        ++s.stats_.empty_dropped;  // mbedTLS would take 0 for the end of the stream
+        continue;
+      }
+      return clamp_to_int(r.size);
+    }
+    switch (r.status.code()) {
+      case Code::kResourceExhausted:  // larger than the receive buffer: the transport dropped it
+        ++s.stats_.datagrams_received;
+        ++s.stats_.oversize_dropped;
+        continue;
+      case Code::kWouldBlock:
+        return MBEDTLS_ERR_SSL_WANT_READ;
+      case Code::kTimeout:
+        // During a handshake in Mode::kNonBlocking, "nothing yet" is a want: mbedTLS's timer decides when to
+        // retransmit.
+        return handshaking && s.mode_ == Mode::kNonBlocking ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_SSL_TIMEOUT;
+      default:
+        s.transport_status_ = r.status;
+        return MBEDTLS_ERR_NET_RECV_FAILED;
+    }
+  }
+}
+
+void SslUdpStack::timer_set(void* ctx, std::uint32_t int_ms, std::uint32_t fin_ms) {
+  auto& s = *static_cast<DtlsSession*>(ctx);
+  s.timer_start_ms_ = s.owner_->clock_.now_ms();
+  s.timer_int_ms_ = int_ms;
+  s.timer_fin_ms_ = fin_ms;
+}
+
+// mbedTLS's contract (mbedtls_ssl_get_timer_t): -1 cancelled, 0 no delay passed, 1 the intermediate one, 2 the
+// final one.
+int SslUdpStack::timer_get(void* ctx) {
+  auto& s = *static_cast<DtlsSession*>(ctx);
+  if (s.timer_fin_ms_ == 0) {
+    return -1;
+  }
+  const std::uint32_t elapsed = s.owner_->clock_.now_ms() - s.timer_start_ms_;
+  return elapsed >= s.timer_fin_ms_ ? 2 : elapsed >= s.timer_int_ms_ ? 1 : 0;
+}
+
+}  // namespace tlsgen

@@ -1,0 +1,284 @@
+// Test client for the DTLS cases (run_dtls.py): DTLS sessions of the runtime (SslPlatform, SslConfig,
+// SslUdpStack over PosixUdpStack) against a real server, directly or through the lossy proxy.
+//
+//   dtls_client --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]
+//               [--sessions K] [--exchanges E] [--message TEXT] [--expect-reply reverse|echo|any]
+//               [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]
+//
+// Each of the K sessions (one after another, on the same platform and configuration): open, connect (the
+// handshake), E request/response exchanges (send TEXT, receive one datagram, check it: `reverse` for
+// openssl s_server -rev, which answers each line reversed; `echo` for gnutls-serv --echo), close. Printed:
+//   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> model=<kHeapModelBytes> mtu=<kDtlsMtu>
+//   TLSGEN_RESULT session=<i> step=<open|connect|send|receive|done> code=<Code> detail=<int> suite=<name>
+//                 version=<name> handshake_ms=<ms> sent=<datagrams> received=<datagrams> empty=<n> oversize=<n>
+//                 exchanges=<n done> strays=<datagrams that answered no request> transport=<Code>/<detail>
+//   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> failed=<n> in_use_after=<bytes>
+//               live_blocks_after=<n> region=<bytes> generated=<kHeapBytes>
+//   TLSGEN_SOCKETS open_after=<n>
+// --send-size N sends one datagram of N bytes after the exchanges and prints TLSGEN_SEND code=... detail=...
+// (the too-large case: kInvalidArgument with the largest payload).
+// Exit status: 0 when every session ran and the teardown was clean (whatever the DTLS outcome: the driver
+// compares), 2 for bad arguments, 3 when the teardown left heap blocks or sockets behind.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "tlsgen/glue.hpp"
+#include "tlsgen/posix_udp_stack.hpp"
+#include "tlsgen/ssl_config.hpp"
+#include "tlsgen/ssl_platform.hpp"
+#include "tlsgen/ssl_udp_stack.hpp"
+#include "tlsgen_profile.hpp"
+
+namespace {
+
+class SteadyClock final : public tlsgen::Clock {
+ public:
+  std::uint32_t now_ms() override {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+  }
+};
+
+struct Options {
+  std::string host = "127.0.0.1";
+  unsigned port = 0;
+  std::string psk_hex;
+  std::string psk_identity;
+  std::string ca_file;
+  std::string server_name;
+  unsigned sessions = 1;
+  unsigned exchanges = 1;
+  std::string message = "tlsgen dtls ping";
+  std::string expect = "any";
+  bool nonblocking = false;
+  std::size_t heap_bytes = 0;
+  unsigned wait_ms = 5000;  // one reply's wait
+  std::size_t send_size = 0;
+};
+
+bool parse(int argc, char** argv, Options& o) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value for %s\n", a.c_str());
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--nonblocking") {
+      o.nonblocking = true;
+      continue;
+    }
+    if (!value(v)) return false;
+    if (a == "--host") o.host = v;
+    else if (a == "--port") o.port = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
+    else if (a == "--psk") o.psk_hex = v;
+    else if (a == "--psk-identity") o.psk_identity = v;
+    else if (a == "--ca") o.ca_file = v;
+    else if (a == "--server-name") o.server_name = v;
+    else if (a == "--sessions") o.sessions = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
+    else if (a == "--exchanges") o.exchanges = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
+    else if (a == "--message") o.message = v;
+    else if (a == "--expect-reply") o.expect = v;
+    else if (a == "--heap-bytes") o.heap_bytes = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--wait-ms") o.wait_ms = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
+    else if (a == "--send-size") o.send_size = std::strtoull(v.c_str(), nullptr, 10);
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return false;
+    }
+  }
+  return o.port != 0 && o.port < 65536 && (o.expect == "any" || o.expect == "echo" || o.expect == "reverse");
+}
+
+std::vector<std::byte> from_hex(const std::string& hex) {
+  std::vector<std::byte> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<std::byte>(std::strtoul(hex.substr(i, 2).c_str(), nullptr, 16)));
+  }
+  return out;
+}
+
+std::span<const std::byte> bytes(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+bool read_file(const std::string& path, std::vector<std::byte>& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  out.assign(reinterpret_cast<const std::byte*>(text.data()), reinterpret_cast<const std::byte*>(text.data()) + text.size());
+  out.push_back(std::byte{0});  // PEM: mbedTLS wants the terminating NUL inside the length
+  return true;
+}
+
+// The reply the server gives to `message` (its line, newline included).
+bool reply_ok(const Options& o, const std::string& sent, const std::string& got) {
+  if (o.expect == "any") return !got.empty();
+  std::string line = sent;
+  if (o.expect == "reverse") {
+    std::string body = line.substr(0, line.size() - 1);
+    std::reverse(body.begin(), body.end());
+    line = body + "\n";
+  }
+  return got == line;
+}
+
+struct Outcome {
+  const char* step = "done";
+  tlsgen::Status status;
+  unsigned exchanges = 0;
+  unsigned strays = 0;  // datagrams delivered that answer no request of this session (a replay let through)
+};
+
+Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index, tlsgen::Socket& sock) {
+  Outcome out;
+  const tlsgen::Result<tlsgen::Socket> opened = dtls.open(o.nonblocking ? tlsgen::Mode::kNonBlocking
+                                                                         : tlsgen::Mode::kBlocking);
+  if (!opened.ok()) {
+    out.step = "open";
+    out.status = opened.status();
+    return out;
+  }
+  sock = opened.value();
+  tlsgen::Status st;
+  do {
+    st = dtls.connect(sock, o.host.c_str(), static_cast<std::uint16_t>(o.port));
+  } while (st.code() == tlsgen::Code::kWouldBlock);
+  if (!st.ok()) {
+    out.step = "connect";
+    out.status = st;
+    return out;
+  }
+  for (unsigned e = 0; e < o.exchanges; ++e) {
+    const std::string sent = o.message + " " + std::to_string(index) + "." + std::to_string(e) + "\n";
+    // A request whose reply is lost is sent again (the application's retransmission: DTLS does not repeat
+    // application data), up to 8 times.
+    bool answered = false;
+    for (int attempt = 0; attempt < 8 && !answered; ++attempt) {
+      const tlsgen::IoResult w = dtls.send(sock, bytes(sent));
+      if (!w.ok()) {
+        out.step = "send";
+        out.status = w.status;
+        return out;
+      }
+      std::array<std::byte, 2048> buf{};
+      for (;;) {
+        const tlsgen::IoResult r = dtls.receive_within(sock, buf, o.wait_ms / 8 + 1);
+        if (r.status.code() == tlsgen::Code::kTimeout) break;  // send again
+        if (!r.ok()) {
+          out.step = "receive";
+          out.status = r.status;
+          return out;
+        }
+        const std::string got(reinterpret_cast<const char*>(buf.data()), r.size);
+        if (reply_ok(o, sent, got)) {
+          answered = true;
+          break;
+        }
+        // Not this request's answer: the server's answer to an attempt sent again, or a record the session
+        // should have dropped.
+        ++out.strays;
+      }
+    }
+    if (!answered) {
+      out.step = "receive";
+      out.status = tlsgen::Status(tlsgen::Code::kTimeout);
+      return out;
+    }
+    ++out.exchanges;
+  }
+  if (o.send_size != 0) {
+    const std::vector<std::byte> big(o.send_size, std::byte{'x'});
+    const tlsgen::IoResult w = dtls.send(sock, big);
+    std::printf("TLSGEN_SEND size=%zu code=%s detail=%d max_payload=%zu\n", o.send_size, tlsgen::name(w.status.code()),
+                static_cast<int>(w.status.detail()), dtls.max_payload(sock));
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (!parse(argc, argv, o)) {
+    std::fprintf(stderr,
+                 "usage: %s --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]\n"
+                 "          [--sessions K] [--exchanges E] [--message TEXT] [--expect-reply reverse|echo|any]\n"
+                 "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]\n",
+                 argv[0]);
+    return 2;
+  }
+  std::printf("TLSGEN_PROFILE name=%s heap=%zu model=%zu mtu=%zu\n", tlsgen::profile::kName,
+              tlsgen::profile::kHeapBytes, tlsgen::profile::kHeapModelBytes, tlsgen::profile::kDtlsMtu);
+  std::vector<std::byte> ca;
+  if (!o.ca_file.empty() && !read_file(o.ca_file, ca)) {
+    std::fprintf(stderr, "cannot read %s\n", o.ca_file.c_str());
+    return 2;
+  }
+  const std::vector<std::byte> psk = from_hex(o.psk_hex);
+  std::size_t region = tlsgen::profile::kHeapBytes;
+  if (o.heap_bytes != 0 && o.heap_bytes < region) region = o.heap_bytes;
+
+  SteadyClock clock;
+  tlsgen::PosixUdpStack udp(static_cast<int>(o.wait_ms));
+  bool torn_down = false;
+  std::size_t open_after = 0;
+  {
+    tlsgen::SslPlatform platform;
+    tlsgen::Status st = region == tlsgen::profile::kHeapBytes ? platform.setup()
+                                                              : platform.setup(tlsgen::glue::heap_region().first(region));
+    if (st.ok()) st = platform.seed_rng(bytes(std::string("tlsgen dtls")));
+    tlsgen::SslConfig config;
+    if (st.ok()) st = platform.new_client_config(tlsgen::Transport::kDatagram, tlsgen::Preset::kProfile, config);
+    if (st.ok() && !psk.empty()) st = config.psk(psk, bytes(o.psk_identity));
+    if (st.ok() && !ca.empty()) st = config.ca_chain(ca);
+    if (st.ok() && !o.server_name.empty()) st = config.server_name(o.server_name.c_str());
+    if (!st.ok()) {
+      std::printf("TLSGEN_RESULT session=0 step=setup code=%s detail=%d\n", tlsgen::name(st.code()),
+                  static_cast<int>(st.detail()));
+    } else {
+      std::array<tlsgen::DtlsSession, 1> slots;
+      tlsgen::SslUdpStack dtls(config, udp, clock, slots);
+      for (unsigned i = 0; i < o.sessions; ++i) {
+        tlsgen::Socket sock = tlsgen::kInvalidSocket;
+        const Outcome out = run_session(o, dtls, i, sock);
+        const tlsgen::DtlsStats stats = dtls.stats(sock);
+        const tlsgen::Status transport = dtls.transport_status(sock);
+        std::printf("TLSGEN_RESULT session=%u step=%s code=%s detail=%d suite=%s version=%s handshake_ms=%u sent=%u "
+                    "received=%u empty=%u oversize=%u exchanges=%u strays=%u transport=%s/%d\n",
+                    i, out.step, tlsgen::name(out.status.code()), static_cast<int>(out.status.detail()),
+                    dtls.ciphersuite(sock), dtls.protocol(sock), stats.handshake_ms, stats.datagrams_sent,
+                    stats.datagrams_received, stats.empty_dropped, stats.oversize_dropped, out.exchanges, out.strays,
+                    tlsgen::name(transport.code()), static_cast<int>(transport.detail()));
+        std::fflush(stdout);
+        if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
+      }
+      open_after = dtls.open_count();
+    }
+    config.deinit();
+    torn_down = platform.deinit().ok();
+  }
+  const tlsgen::HeapStats stats = tlsgen::glue::heap().stats();
+  std::printf("TLSGEN_HEAP peak=%zu peak_payload=%zu failed=%zu in_use_after=%zu live_blocks_after=%zu region=%zu "
+              "generated=%zu\n",
+              stats.high_water, stats.peak_in_use, stats.failed, stats.in_use, stats.live_blocks, region,
+              tlsgen::profile::kHeapBytes);
+  std::printf("TLSGEN_SOCKETS open_after=%zu\n", udp.open_count() + open_after);
+  const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && udp.open_count() == 0 && open_after == 0;
+  return clean ? 0 : 3;
+}
