@@ -246,7 +246,9 @@ class Tls(Strict):
         default=None, description="Largest record payload received (MBEDTLS_SSL_IN_CONTENT_LEN). Default: "
         "max_fragment_length if set, else 16384.")
     out_content_len: Annotated[int, Field(ge=MIN_CONTENT_LEN, le=MAX_CONTENT_LEN)] = Field(
-        default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN).")
+        default=4096, description="Largest record payload sent (MBEDTLS_SSL_OUT_CONTENT_LEN). A datagram profile that "
+        "leaves it out gets tls.dtls.mtu (at most 4096), or the largest handshake message the client writes when that "
+        "is larger (mbedTLS writes a message whole, then fragments it to the MTU).")
     max_fragment_length: IntChoice(512, 1024, 2048, 4096) | None = Field(
         default=None, description="TLS 1.2 only: ask the peer for smaller records (RFC 6066). Needed by a TLS 1.2 "
         "profile with in_content_len below 16384. Alone it does not lower the heap: in_content_len does.")

@@ -122,8 +122,8 @@ bool read_file(const std::string& path, std::vector<std::byte>& out) {
   if (!in) return false;
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   out.assign(reinterpret_cast<const std::byte*>(text.data()), reinterpret_cast<const std::byte*>(text.data()) + text.size());
-  out.push_back(std::byte{0});  // PEM: mbedTLS wants the terminating NUL inside the length
-  return true;
+  if (text.rfind("-----BEGIN", 0) == 0) out.push_back(std::byte{0});  // PEM: mbedTLS wants its terminating NUL
+  return true;  // DER: as it is
 }
 
 // The reply the server gives to `message` (its line, newline included).

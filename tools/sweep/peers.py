@@ -229,9 +229,9 @@ GNUTLS_CIPHER = {("aes", 128, "gcm"): "AES-128-GCM", ("aes", 256, "gcm"): "AES-2
                  ("aes", 128, "cbc"): "AES-128-CBC", ("chacha20", 256, "chachapoly"): "CHACHA20-POLY1305"}
 
 
-def gnutls_priority(s: Session) -> str:
+def gnutls_priority(s: Session, datagram: bool = False) -> str:
     suite = s.suite
-    parts = ["NONE", f"+VERS-TLS{suite.version}", "+" + GNUTLS_CIPHER[(suite.cipher, suite.key_bits, suite.mode)],
+    parts = ["NONE", f"+VERS-DTLS{suite.version}" if datagram else f"+VERS-TLS{suite.version}", "+" + GNUTLS_CIPHER[(suite.cipher, suite.key_bits, suite.mode)],
              "+SHA256" if suite.mode == "cbc" else "+AEAD"]
     if suite.version == "1.2":
         parts.append("+" + GNUTLS_KX[suite.kex])
@@ -250,8 +250,12 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
     certificate issued by that chain's root."""
     p = b.resolution.loaded.profile
     alpn = list(p.tls.alpn)
+    datagram = b.resolution.datagram
     if s.server == "openssl":
-        cmd = [openssl, "s_server", "-accept", str(port), "-www", f"-tls{s.suite.version.replace('.', '_')}"]
+        # DTLS: s_server -dtls1_2 prints each request line, and the runner answers it reversed through its stdin
+        # (DatagramServer); its MTU at 1200 bytes, a path MTU servers use.
+        cmd = [openssl, "s_server", "-accept", str(port),
+               *(["-dtls1_2", "-mtu", "1200"] if datagram else ["-www", f"-tls{s.suite.version.replace('.', '_')}"])]
         if s.suite.version == "1.3":
             cmd += ["-ciphersuites", openssl_name(s.suite)]
         else:
@@ -282,7 +286,8 @@ def server_command(s: Session, b: Built, chain: pki.Chain | None, port: int, wor
         if client is not None:
             cmd += ["-Verify", "1", "-verify_return_error", "-CAfile", str(client.root_pem), "-client_sigalgs", ":".join(client_sigalgs(s)[0])]
         return cmd, re.compile(r"^ACCEPT")
-    cmd = [gnutls, "--http", "--port", str(port), "--priority", gnutls_priority(s)]
+    cmd = [gnutls, *(["--udp", "--echo"] if datagram else ["--http"]), "--port", str(port), "--priority",
+           gnutls_priority(s, datagram)]
     if s.suite.kex.uses_psk:
         pskfile = work / f"gnutls-psk-{port}.txt"
         pskfile.write_text(f"{PSK_IDENTITY}:{psk_hex}\n")

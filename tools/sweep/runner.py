@@ -157,6 +157,47 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
 
 # ---- running ---------------------------------------------------------------------------------------
 
+#: What a DTLS session sends after its handshake (tests/integration/dtls_client.cpp, examples/qemu-esp8266): request
+#: lines, which openssl s_server -dtls1_2 hands to this runner (answered reversed through its stdin) and gnutls-serv
+#: --udp --echo returns as they are.
+DTLS_REQUEST_PREFIX = "tlsgen "
+
+
+class DatagramServer(ri.ProcessServer):
+    """A DTLS server (peers.server_command of a datagram profile): ready when its output says so (there is no TCP
+    port to probe); openssl's request lines are answered reversed."""
+
+    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int):
+        super().__init__(cmd, ready, port, stdin_pipe=True)
+
+    def _listening(self) -> bool:
+        return True
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if self.ready.search(line):
+                self._ready.set()
+            if "s_server" in self.cmd[1:2] and line.startswith(DTLS_REQUEST_PREFIX):
+                try:
+                    self.send(line.rstrip("\n")[::-1] + "\n")
+                except OSError:
+                    pass
+
+
+def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own):
+    """The session's server on a free port: (server, port), or (None, the last one tried) if none started."""
+    server, port = None, 0
+    for attempt in range(3):
+        port = ri.free_port()
+        cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls, own)
+        server = (DatagramServer if b.resolution.datagram else ri.ProcessServer)(cmd, ready, port)
+        if server.start():
+            return server, port
+        server.stop()
+    return server, port
+
 @dataclass
 class SessionResult:
     label: str
@@ -324,7 +365,7 @@ def check_session(s: peers.Session, lines: dict, rc: int) -> SessionResult:
         p.append(f"ended at {res.get('step')} {res.get('code')} {res.get('detail')} ({res.get('error', '')})")
     if res.get("step") == "done" and res.get("suite") != s.suite.name:
         p.append(f"negotiated {res.get('suite')}, expected {s.suite.name}")
-    want = "TLSv" + s.suite.version
+    want = ("DTLSv" if res.get("version", "").startswith("DTLS") else "TLSv") + s.suite.version
     if res.get("step") == "done" and res.get("version") != want:
         p.append(f"protocol {res.get('version')}, expected {want}")
     if res.get("step") == "done" and s.client is not None and lines.get("TLSGEN_CLIENT_CERT", {}).get("loaded") == "0":
@@ -370,15 +411,19 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         trace_file = work / "traces" / (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")
         trace_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--trace", str(trace_file)]
-    for attempt in range(3):
-        port = ri.free_port()
-        cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls,
-                                          own if s.client else None)
-        server = ri.ProcessServer(cmd, ready, port)
-        if server.start():
-            break
-        server.stop()
-    else:
+    if b.resolution.datagram:
+        # dtls_client (sweep.cmake): the handshake and one request/response; no resumption or client certificate
+        # over DTLS (the generator refuses them), no debug log.
+        keep = {"--host": 1, "--server-name": 1, "--ca": 1, "--psk": 1, "--psk-identity": 1}
+        kept, i = [], 0
+        while i < len(args):
+            n = keep.get(args[i])
+            kept += args[i:i + 1 + n] if n is not None else []
+            i += 1 + (n if n is not None else (1 if i + 1 < len(args) and not args[i + 1].startswith("--") else 0))
+        args = kept + ["--exchanges", "1", "--expect-reply", "reverse" if s.server == "openssl" else "echo",
+                       "--wait-ms", "5000"]
+    server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+    if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
         return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
                                                                        "".join(server.output)[-400:]], worst=s.worst)
     try:
@@ -421,15 +466,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         shutil.copy(own_key, run / ("client-key.pem" if pem else "client-key.der"))
     server = emulator = proc = None
     try:
-        for attempt in range(3):
-            port = ri.free_port()
-            cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls,
-                                              own if s.client else None)
-            server = ri.ProcessServer(cmd, ready, port)
-            if server.start():
-                break
-            server.stop()
-        else:
+        server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+        if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
             return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start"], worst=s.worst)
         sock, ready_file = run / "uart.sock", run / "emu.ready"
         log = open(run / "emulator.log", "w")
@@ -466,7 +504,13 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if chain is not None and result.spec and result.spec["chain"]:
             result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes,
                                         certs_der=list(chain.cert_der_bytes))
-        if lines.get("TLSGEN_RESULT", {}).get("step") == "done" and "HTTP/1.0 200" not in out:
+        if b.resolution.datagram:
+            dt = lines.get("TLSGEN_DTLS", {})
+            if lines.get("TLSGEN_RESULT", {}).get("step") == "done" and \
+                    (dt.get("answered") in (None, "0") or dt.get("answered") != dt.get("exchanges")):
+                result.problems.append(f"the DTLS requests were not all answered: {dt or 'no TLSGEN_DTLS line'}")
+                result.ok = False
+        elif lines.get("TLSGEN_RESULT", {}).get("step") == "done" and "HTTP/1.0 200" not in out:
             result.problems.append("no HTTP 200 reply printed")
             result.ok = False
         if resume:
@@ -708,6 +752,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="sweep: the share of sampled profiles with certificate suites that get a client certificate")
     ap.add_argument("--ecc", choices=["any", "p256m", "legacy"], default="any",
                     help="sweep: keep only sampled profiles on this elliptic-curve implementation (tlsgen.resolve.ecc)")
+    ap.add_argument("--transport", choices=["any", "datagram", "stream"], default="any",
+                    help="sweep: keep only sampled profiles over datagrams (DTLS) or streams (TLS)")
     ap.add_argument("--calibrate", action="store_true",
                     help="measure only: build each profile with a 1 MiB heap (platform.heap) so no session runs out, "
                          "keep each session's allocation trace, and report peaks against the original model")
@@ -749,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         cpus = args.cpus.split(",") if args.cpus else ["host"] if args.target == "host" else \
             sampler.CORTEX_M if args.target == "cortex-m" else [args.target]
         s = sampler.sample(args.seed, args.count, cpus, prefix="h" if args.target == "host" else "m",
-                           client_share=args.client_share, ecc=args.ecc)
+                           client_share=args.client_share, ecc=args.ecc, transport=args.transport)
         refused, drawn = s.refused, s.drawn
         pdir = build_dir / "profiles"
         shutil.rmtree(pdir, ignore_errors=True)

@@ -38,6 +38,7 @@ def _maybe(rng: random.Random, p: float) -> bool:
 #: The share of profiles with certificate suites that get a client certificate (mutual TLS) by default.
 CLIENT_SHARE = 0.3
 RESUMPTION_SHARE = 0.5  # profiles drawn with tls.resumption
+DATAGRAM_SHARE = 0.3  # TLS 1.2 profiles drawn over datagrams (DTLS)
 CLIENT_KEYS = ["ecdsa_secp256r1", "ecdsa_secp384r1", "rsa2048", "rsa3072"]
 
 
@@ -170,7 +171,35 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
     if certs and crng.random() < client_share:
         tls["client_certificate"] = _client_certificate(crng, groups, tls, versions)
     _resumption(random.Random(f"{name}/resumption"), tls, versions, platform, profile, name)
+    _datagram(random.Random(f"{name}/transport"), tls, bare)
     return profile
+
+
+def _datagram(rng: random.Random, tls: dict, bare: bool) -> None:
+    """DTLS (issue 15): a share of the TLS 1.2 profiles go over datagrams, with tls.dtls drawn over its range. A
+    stream of its own, so that the other fields of a seed's profiles stay what they were. Most such draws leave
+    out what DTLS refuses (resumption, a client certificate, a send buffer above the MTU); some keep it, so that
+    the refusals are exercised too."""
+    if tls["versions"] != ["1.2"] or rng.random() >= DATAGRAM_SHARE or tls.get("transport") == "datagram":
+        rng.random()
+        return
+    tls["transport"] = "datagram"
+    if rng.random() < 0.85:
+        for key in ("resumption", "client_certificate"):
+            tls.pop(key, None)
+        tls.pop("out_content_len", None)
+    dtls: dict = {}
+    if rng.random() < 0.7:
+        # The ESP8266 AT modem sends at most 2048 bytes per datagram: bare-metal profiles stay below.
+        dtls["mtu"] = rng.choice([508, 576, 1024, 1200, 1400, rng.randint(508, 2048 if bare else 4096)])
+    if rng.random() < 0.5:
+        lo = rng.choice([100, 200, 500, 1000])
+        dtls["handshake_timeout_min_ms"] = lo
+        dtls["handshake_timeout_max_ms"] = lo * rng.choice([8, 16, 32, 64]) if rng.random() < 0.95 else lo // 2
+    if rng.random() < 0.15:
+        dtls["max_buffering_bytes"] = rng.randint(256, 4096)
+    if dtls:
+        tls["dtls"] = dtls
 
 
 def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: dict, profile: dict, name: str) -> None:
@@ -310,13 +339,14 @@ def check(text: str, where: str, full: bool = True) -> Built | ProfileError:
 
 
 def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws: int | None = None,
-           full: bool = True, client_share: float = CLIENT_SHARE, ecc: str = "any") -> Sample:
+           full: bool = True, client_share: float = CLIENT_SHARE, ecc: str = "any", transport: str = "any") -> Sample:
     """`count` accepted profiles; `ecc` keeps only those on the p256-m driver ("p256m") or on the legacy ECP
-    ("legacy") (tlsgen.resolve.ecc): a calibration or a sweep of one implementation. Refused draws are counted
-    as usual; accepted ones of the other implementation are skipped, uncounted."""
+    ("legacy") (tlsgen.resolve.ecc): a calibration or a sweep of one implementation; `transport` those over
+    datagrams ("datagram", DTLS) or streams ("stream"). Refused draws are counted as usual; accepted ones of the
+    other kind are skipped, uncounted."""
     rng = random.Random(seed)
     out = Sample(seed)
-    limit = max_draws or count * (50 if ecc == "any" else 1000)
+    limit = max_draws or count * (50 if ecc == "any" and transport == "any" else 1000)
     while len(out.accepted) < count and out.drawn < limit:
         out.drawn += 1
         name = f"{prefix}{seed}-{out.drawn:04d}"
@@ -325,7 +355,8 @@ def sample(seed: int, count: int, cpus: list[str], prefix: str = "s", max_draws:
         if isinstance(res, ProfileError):
             for reason in sorted({reason_of(str(p)) for p in res.problems}):
                 out.refused[reason] += 1
-        elif ecc == "any" or res.resolution.p256m == (ecc == "p256m"):
+        elif (ecc == "any" or res.resolution.p256m == (ecc == "p256m")) and \
+                (transport == "any" or res.resolution.datagram == (transport == "datagram")):
             out.accepted.append((name, text, res))
     return out
 

@@ -5,9 +5,15 @@ include_guard(GLOBAL)
 set(TLSGEN_SWEEP_ROOT "${CMAKE_CURRENT_LIST_DIR}/../.." CACHE INTERNAL "")
 
 # Host: tests/integration's client for <profile>, with the host board hooks.
+# A DTLS profile (tls.transport: datagram) gets tests/integration's DTLS client instead.
 function(tlsgen_sweep_host_client id profile out_dir)
   tlsgen_add_library(sweep_${id} PROFILE "${profile}" OUTPUT_DIR "${out_dir}" HOOKS tlsgen_board_host)
-  add_executable(sweep_client_${id} "${TLSGEN_SWEEP_ROOT}/tests/integration/tls_client.cpp")
+  set(client tls_client.cpp)
+  file(STRINGS "${profile}" datagram_line REGEX "transport: *datagram")
+  if(datagram_line)
+    set(client dtls_client.cpp)
+  endif()
+  add_executable(sweep_client_${id} "${TLSGEN_SWEEP_ROOT}/tests/integration/${client}")
   target_link_libraries(sweep_client_${id} PRIVATE sweep_${id} tlsgen_runtime_posix)
   target_compile_options(sweep_client_${id} PRIVATE -Wall -Wextra -Werror)
   if(COMMAND tlsgen_sanitize)

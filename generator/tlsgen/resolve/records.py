@@ -56,7 +56,8 @@ def dtls_reassembly_bytes(msg_len: int) -> int:
 
 def sends_records_out(tls) -> int:
     """MBEDTLS_SSL_OUT_CONTENT_LEN: out_content_len as given; a datagram profile that leaves it out gets the
-    largest record one datagram carries (tls.dtls.mtu), at most the stream default."""
+    MTU (tls.dtls.mtu: no record it sends is larger), at most the stream default; apply() raises it to the largest
+    handshake message the client writes (mbedTLS writes it whole, then fragments it to the MTU)."""
     if tls.transport == "datagram" and "out_content_len" not in tls.model_fields_set:
         mtu = (tls.dtls or Dtls()).mtu
         return max(MIN_CONTENT_LEN, min(tls.out_content_len, mtu))
@@ -69,6 +70,7 @@ def apply(c: Context) -> None:
     in_len = receive_len(tls)
     c.in_len = in_len
     c.out_len = out_len = sends_records_out(tls)
+    datagram = tls.transport == "datagram"
 
     if mfl:
         if c.tls13:
@@ -127,10 +129,14 @@ def apply(c: Context) -> None:
                     f"in_content_len at least {cert_msg}, or a smaller peer_chain_max_bytes)")
     rsa_kex = [i for i, s in enumerate(c.suites) if s.kex.name == "RSA"]
     if rsa_kex and "rsa" in c.cert_keys:
-        # Static RSA: the ClientKeyExchange carries the premaster secret encrypted to the server's key.
-        cke = tls.rsa_max_bits // 8 + 6
-        if tls.out_content_len < cke:
-            b.error(("tls", "out_content_len"), f"{tls.out_content_len} bytes cannot hold the ClientKeyExchange of "
+        # Static RSA: the ClientKeyExchange carries the premaster secret encrypted to the server's key; mbedTLS
+        # writes the whole message into the send buffer (DTLS too, before it fragments it to the MTU), with its
+        # 4-byte header (DTLS: 12).
+        cke = tls.rsa_max_bits // 8 + 2 + (12 if datagram else 4)
+        if datagram and "out_content_len" not in tls.model_fields_set:
+            c.out_len = out_len = max(out_len, cke)  # the MTU-sized default grows to hold it
+        elif out_len < cke:
+            b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the ClientKeyExchange of "
                     f"{c.suites[rsa_kex[0]].name} with an RSA-{tls.rsa_max_bits} server key ({cke} bytes) (allowed: "
                     f"out_content_len at least {cke}, or a smaller rsa_max_bits)")
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
@@ -157,11 +163,6 @@ def datagram_records(c: Context) -> None:
     """DTLS: records against the datagram size, and the reassembly bound (MBEDTLS_SSL_DTLS_MAX_BUFFERING)."""
     b, tls = c.b, c.tls
     d = tls.dtls or Dtls()
-    if c.out_len > d.mtu:
-        b.error(("tls", "out_content_len"), f"{c.out_len} bytes of record payload cannot be sent over datagrams "
-                f"of at most {d.mtu} bytes (tls.dtls.mtu): DTLS sends every record in one datagram, so the send "
-                f"buffer's bytes above the MTU are never used (allowed: out_content_len at most {d.mtu}, or a "
-                "larger mtu)")
     # The largest message the server sends, which mbedTLS must be able to reassemble when the server fragments
     # it to its own MTU; a message that does not fit the bound when the handshake needs it next ends the
     # handshake (MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL).

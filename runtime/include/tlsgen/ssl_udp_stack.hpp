@@ -21,7 +21,8 @@
 //     fragmented to fit; the server's are reassembled within MBEDTLS_SSL_DTLS_MAX_BUFFERING heap bytes.
 // Records: duplicates and replays are dropped (mbedTLS's anti-replay window), and so are records that do not
 // decrypt, datagrams that hold no record (garbage), empty datagrams and datagrams larger than the receive
-// buffer (counted in stats()); none of these ends the session.
+// buffer (counted in stats()); none of these ends the session. A send the transport holds up because its receive
+// side is full (the ESP8266 modem's ring) drops queued datagrams until it goes through (stats().congestion_dropped).
 //
 // Results (in addition to the UdpStack contract):
 //   - Status{Code::kTls, <mbedTLS code>} for every DTLS failure; Status{Code::kResourceExhausted, <mbedTLS
@@ -58,6 +59,7 @@ struct DtlsStats {
   std::uint32_t datagrams_received = 0;
   std::uint32_t empty_dropped = 0;     // zero-length datagrams
   std::uint32_t oversize_dropped = 0;  // larger than the receive buffer (the transport dropped them)
+  std::uint32_t congestion_dropped = 0;  // taken out unread so that a send the full receive side held up could go
   std::uint32_t handshake_ms = 0;      // connect()'s handshake, first ClientHello to Finished, on the clock
 };
 
@@ -120,6 +122,7 @@ class SslUdpStack final : public UdpStack {
 
  private:
   static constexpr std::uint32_t kAsTheModeSays = 0xFFFFFFFFu;
+  static constexpr std::size_t kMaxDrained = 64;  // datagrams one send may drop to get through (bio_send)
 
   DtlsSession* session(Socket socket);
   const DtlsSession* session(Socket socket) const;

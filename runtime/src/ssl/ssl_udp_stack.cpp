@@ -338,9 +338,27 @@ std::size_t SslUdpStack::open_count() const {
 
 // ---- mbedTLS callbacks -------------------------------------------------------------------------------
 
+// A send the transport holds up because its receive side is full (kResourceExhausted: the ESP8266 modem's answer
+// waits behind datagrams nobody has read, Esp8266AtUdp's kRxBlockedDetail) is retried with the same datagram once
+// one queued datagram has been taken out and dropped: to DTLS a lost datagram, which its retransmission recovers
+// (sweep m9972-0166: the server's retransmitted flight filled the modem's ring while the client computed its own).
 int SslUdpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) {
   auto& s = *static_cast<DtlsSession*>(ctx);
-  const IoResult r = s.owner_->transport_.send(s.inner_, std::span(reinterpret_cast<const std::byte*>(buf), len));
+  UdpStack& transport = s.owner_->transport_;
+  IoResult r;
+  for (std::size_t drained = 0;; ++drained) {
+    r = transport.send(s.inner_, std::span(reinterpret_cast<const std::byte*>(buf), len));
+    if (r.status.code() != Code::kResourceExhausted || drained == kMaxDrained) {
+      break;
+    }
+    std::array<std::byte, 1> scratch{};  // any datagram is larger: the transport drops it (never cut)
+    const IoResult d = transport.receive_within(s.inner_, scratch, 0);
+    if (d.status.code() != Code::kResourceExhausted && !d.ok()) {
+      break;  // nothing queued to drop: the send stays refused
+    }
+    ++s.stats_.datagrams_received;
+    ++s.stats_.congestion_dropped;
+  }
   if (r.ok()) {
     ++s.stats_.datagrams_sent;
     return clamp_to_int(r.size);
