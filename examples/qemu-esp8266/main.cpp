@@ -308,10 +308,11 @@ int main() {
       }
       const tlsgen::DtlsStats st = dtls.stats(sock);
       board::host_printf("TLSGEN_DTLS exchanges=%u answered=%u datagrams_sent=%lu datagrams_received=%lu empty=%lu "
-                         "oversize=%lu congestion=%lu\n",
+                         "oversize=%lu congestion=%lu cookies=%lu\n",
                          kDtlsExchanges, answered, static_cast<unsigned long>(st.datagrams_sent),
                          static_cast<unsigned long>(st.datagrams_received), static_cast<unsigned long>(st.empty_dropped),
-                         static_cast<unsigned long>(st.oversize_dropped), static_cast<unsigned long>(st.congestion_dropped));
+                         static_cast<unsigned long>(st.oversize_dropped), static_cast<unsigned long>(st.congestion_dropped),
+                         static_cast<unsigned long>(st.hello_verify_requests));
       if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
     } else {
       std::array<tlsgen::SslSession, 1> sessions;

@@ -11,6 +11,7 @@
 //   TLSGEN_PROFILE name=<profile> heap=<kHeapBytes> model=<kHeapModelBytes> mtu=<kDtlsMtu>
 //   TLSGEN_RESULT session=<i> step=<open|connect|send|receive|done> code=<Code> detail=<int> suite=<name>
 //                 version=<name> handshake_ms=<ms> sent=<datagrams> received=<datagrams> empty=<n> oversize=<n>
+//                 cookies=<HelloVerifyRequests answered>
 //                 exchanges=<n done> strays=<datagrams that answered no request> transport=<Code>/<detail>
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> failed=<n> in_use_after=<bytes>
 //               live_blocks_after=<n> region=<bytes> generated=<kHeapBytes>
@@ -260,10 +261,11 @@ int main(int argc, char** argv) {
         const tlsgen::DtlsStats stats = dtls.stats(sock);
         const tlsgen::Status transport = dtls.transport_status(sock);
         std::printf("TLSGEN_RESULT session=%u step=%s code=%s detail=%d suite=%s version=%s handshake_ms=%u sent=%u "
-                    "received=%u empty=%u oversize=%u exchanges=%u strays=%u transport=%s/%d\n",
+                    "received=%u empty=%u oversize=%u cookies=%u exchanges=%u strays=%u transport=%s/%d\n",
                     i, out.step, tlsgen::name(out.status.code()), static_cast<int>(out.status.detail()),
                     dtls.ciphersuite(sock), dtls.protocol(sock), stats.handshake_ms, stats.datagrams_sent,
-                    stats.datagrams_received, stats.empty_dropped, stats.oversize_dropped, out.exchanges, out.strays,
+                    stats.datagrams_received, stats.empty_dropped, stats.oversize_dropped, stats.hello_verify_requests,
+                    out.exchanges, out.strays,
                     tlsgen::name(transport.code()), static_cast<int>(transport.detail()));
         std::fflush(stdout);
         if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);

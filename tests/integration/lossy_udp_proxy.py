@@ -45,6 +45,7 @@ class Stats:
     strangers: int = 0
     garbage: int = 0
     replayed: int = 0
+    reversed_flights: int = 0  # flights of more than one datagram sent last first
     log: list[str] = field(default_factory=list)
 
 
@@ -77,8 +78,14 @@ class Fates:
 class Proxy:
     def __init__(self, server: tuple[str, int], seed: int = 0, loss: float = 0.0, duplicate: float = 0.0,
                  reorder: float = 0.0, delay_ms: tuple[float, float] = (0.0, 0.0), listen_port: int = 0,
-                 garbage: float = 0.0, replay: float = 0.0):
+                 garbage: float = 0.0, replay: float = 0.0, reverse_flights_ms: float = 0.0):
         self.fates = Fates(seed, loss, duplicate, reorder, delay_ms)
+        # reverse_flights_ms > 0: the server's datagrams are held until none has come for that long (its flight is
+        # complete), then sent to the client last first: every message of a flight but its last comes after the
+        # ones behind it, which the client must buffer (DTLS's worst case for the heap, deterministically).
+        self.reverse_gap = reverse_flights_ms / 1000.0
+        self._flight: list[bytes] = []
+        self._flight_last = 0.0
         # Toward the client only, from a stream of their own (the fates above stay those of the seed): after a
         # server datagram, with probability `garbage` a datagram of 1-200 random bytes, and with probability
         # `replay` a copy of an earlier server datagram (a replayed record).
@@ -130,6 +137,20 @@ class Proxy:
         heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, direction, data))
 
     def _arrive(self, direction: str, data: bytes) -> None:
+        if direction == "down" and self.reverse_gap > 0:
+            self._flight.append(data)
+            self._flight_last = time.monotonic()
+            return
+        self._arrive_now(direction, data)
+
+    def _flush_flight(self, now: float) -> None:
+        if self._flight and now - self._flight_last >= self.reverse_gap:
+            flight, self._flight = self._flight[::-1], []
+            self.stats.reversed_flights += 1 if len(flight) > 1 else 0
+            for data in flight:
+                self._arrive_now("down", data)
+
+    def _arrive_now(self, direction: str, data: bytes) -> None:
         index = self._count[direction]
         self._count[direction] += 1
         fate, delay = self.fates.draw(direction)
@@ -166,6 +187,7 @@ class Proxy:
         sel.register(self.back, selectors.EVENT_READ, "down")
         while not self._stop.is_set():
             now = time.monotonic()
+            self._flush_flight(now)
             for direction, held in self._held.items():
                 if held is not None and held[0] <= now:
                     self._held[direction] = None
@@ -173,7 +195,8 @@ class Proxy:
             while self._queue and self._queue[0][0] <= now:
                 _, _, direction, data = heapq.heappop(self._queue)
                 self._send(direction, data)
-            due = [q[0] for q in self._queue[:1]] + [h[0] for h in self._held.values() if h is not None]
+            due = [q[0] for q in self._queue[:1]] + [h[0] for h in self._held.values() if h is not None] + \
+                ([self._flight_last + self.reverse_gap] if self._flight else [])
             timeout = max(0.0, min(due) - now) if due else 0.05
             for key, _ in sel.select(timeout=min(timeout, 0.05)):
                 try:

@@ -55,6 +55,9 @@ CASES = {
     "gnutls": ("gnutls", None, None, 3),
     "gnutls_fragmented": ("gnutls", None, 300, 3),
     "garbage_and_replay": ("gnutls", {"garbage": 0.5, "replay": 0.5, "duplicate": 0.2}, None, 5),
+    # every server flight sent last datagram first: the client buffers all but one message of each (the heap's
+    # worst case for reassembly, which tools/sweep runs every DTLS session through)
+    "openssl_reversed_flights": ("openssl", {"reverse_flights_ms": 30.0}, None, 3),
     "silent_peer": ("silent", None, None, 1),
 }
 LOSS_SERVER_MTU = 1200
@@ -229,14 +232,20 @@ def run_case(args: argparse.Namespace) -> int:
             problems.append(f"expected the handshake and {exchanges} exchanges, got {result}")
         if result.get("version") != "DTLSv1.2":
             problems.append(f"expected DTLSv1.2, got {result.get('version')}")
+        if int(result.get("cookies", "0")) < 1:
+            # Both servers send a HelloVerifyRequest (s_server for DTLS, gnutls-serv --udp): the handshake must
+            # have answered one.
+            problems.append("no HelloVerifyRequest was answered (cookies=0)")
         if proxy_cfg and result.get("strays") != "0":
             problems.append(f"{result.get('strays')} datagrams delivered that answered no request (replays not "
                             "dropped)")
         if proxy is not None:
             print(f"proxy: garbage {proxy.stats.garbage}, replayed {proxy.stats.replayed}, duplicated "
-                  f"{proxy.stats.duplicated}")
+                  f"{proxy.stats.duplicated}, reversed flights {proxy.stats.reversed_flights}")
             if proxy_cfg.get("garbage") and (proxy.stats.garbage == 0 or proxy.stats.replayed == 0):
                 problems.append("the proxy injected no garbage or no replay: the case tested nothing")
+            if proxy_cfg.get("reverse_flights_ms") and proxy.stats.reversed_flights == 0:
+                problems.append("no server flight of more than one datagram was reversed: the case tested nothing")
         heap = (out.get("TLSGEN_HEAP") or [{}])[-1]
         if heap.get("failed") != "0":
             problems.append(f"the heap refused allocations: {heap}")

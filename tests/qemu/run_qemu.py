@@ -344,6 +344,8 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             http_ok = exchanges.get("answered") == exchanges.get("exchanges") and exchanges.get("answered", "0") != "0"
             if not http_ok:
                 problems.append(f"the DTLS requests were not all answered: {exchanges or 'no TLSGEN_DTLS line'}")
+            if exchanges.get("cookies", "0") == "0":
+                problems.append("no HelloVerifyRequest answered (s_server -dtls1_2 always sends one)")
         elif not http_ok and not args.profile.startswith("stock-"):
             problems.append("no HTTP 200 reply printed")
         if heap.get("in_use_after") != "0" or heap.get("live_blocks_after") != "0":

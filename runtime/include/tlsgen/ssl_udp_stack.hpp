@@ -60,6 +60,7 @@ struct DtlsStats {
   std::uint32_t empty_dropped = 0;     // zero-length datagrams
   std::uint32_t oversize_dropped = 0;  // larger than the receive buffer (the transport dropped them)
   std::uint32_t congestion_dropped = 0;  // taken out unread so that a send the full receive side held up could go
+  std::uint32_t hello_verify_requests = 0;  // the server's cookie challenges the handshake answered
   std::uint32_t handshake_ms = 0;      // connect()'s handshake, first ClientHello to Finished, on the clock
 };
 

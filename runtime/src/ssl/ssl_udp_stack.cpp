@@ -405,6 +405,11 @@ int SslUdpStack::bio_recv_timeout(void* ctx, unsigned char* buf, std::size_t len
         ++s.stats_.empty_dropped;  // mbedTLS would take 0 for the end of the stream
         continue;
       }
+      // A HelloVerifyRequest (RFC 6347 4.2.1): a plaintext handshake record (type 22, epoch 0) whose message is
+      // of type 3; mbedTLS answers it with a ClientHello carrying the cookie. Counted for stats() only.
+      if (handshaking && r.size > 13 && buf[0] == 22 && buf[3] == 0 && buf[4] == 0 && buf[13] == 3) {
+        ++s.stats_.hello_verify_requests;
+      }
       return clamp_to_int(r.size);
     }
     switch (r.status.code()) {
