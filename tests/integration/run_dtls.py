@@ -57,7 +57,7 @@ CASES = {
     "garbage_and_replay": ("gnutls", {"garbage": 0.5, "replay": 0.5, "duplicate": 0.2}, None, 5),
     # every server flight sent last datagram first: the client buffers all but one message of each (the heap's
     # worst case for reassembly, which tools/sweep runs every DTLS session through)
-    "openssl_reversed_flights": ("openssl", {"reverse_flights_ms": 30.0}, None, 3),
+    "gnutls_reversed_flights": ("gnutls", {"reverse_flights_ms": 30.0}, None, 3),
     "silent_peer": ("silent", None, None, 1),
 }
 LOSS_SERVER_MTU = 1200
