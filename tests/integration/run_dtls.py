@@ -29,11 +29,10 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run_integration as ri  # noqa: E402
 from lossy_udp_proxy import Proxy  # noqa: E402
 
 PSK_HEX = "000102030405060708090a0b0c0d0e0f"
@@ -76,80 +75,74 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """openssl s_server -dtls1_2 (answers each request line reversed, written to its stdin by this driver),
-    gnutls-serv --udp --echo, or a silent UDP socket; always stopped by stop()."""
+#: What a DTLS client sends after its handshake (dtls_client.cpp, the reference firmware): request lines, which
+#: openssl s_server -dtls1_2 prints, and gnutls-serv --udp --echo returns as they are.
+REQUEST_PREFIX = "tlsgen "
 
-    def __init__(self, kind: str, profile: str, certs: Path, work: Path, openssl: str, gnutls: str,
-                 mtu: int | None):
-        self.kind, self.port = kind, free_udp_port()
-        self.proc: subprocess.Popen[str] | None = None
-        self.sock: socket.socket | None = None
-        self.output: list[str] = []
-        p = PROFILES[profile]
-        if kind == "silent":
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", self.port))
-            self.cmd: list[str] = []
-        elif kind == "openssl":
-            self.cmd = [openssl, "s_server", "-dtls1_2", "-accept", f"127.0.0.1:{self.port}", "-cipher",
-                        p["openssl_cipher"]]
-            self.cmd += (["-nocert", "-psk", PSK_HEX, "-psk_identity", PSK_IDENTITY] if p["psk"] else
-                         ["-cert", str(certs / "server.pem"), "-key", str(certs / "server.key")])
-            if mtu:
-                self.cmd += ["-mtu", str(mtu)]
-        else:
-            if not gnutls:
-                raise SystemExit("FAIL: gnutls-serv not available: install gnutls-bin (scripts/deps.sh)")
-            self.cmd = [gnutls, "--udp", "--echo", "--port", str(self.port), "--priority", p["gnutls_priority"]]
-            if p["psk"]:
-                pskfile = work / "dtls-gnutls-psk.txt"
-                pskfile.write_text(f"{PSK_IDENTITY}:{PSK_HEX}\n")
-                self.cmd += ["--pskpasswd", str(pskfile)]
-            else:
-                self.cmd += ["--x509certfile", str(certs / "server.pem"), "--x509keyfile", str(certs / "server.key")]
-            if mtu:
-                self.cmd += [f"--mtu={mtu}"]
-        self._ready = threading.Event()
 
-    def start(self) -> bool:
-        if self.kind == "silent":
-            return True
-        self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1)
-        threading.Thread(target=self._read, daemon=True).start()
-        return self._ready.wait(15) and self.proc.poll() is None
+class DatagramServer(ri.ProcessServer):
+    """A DTLS server process (run_integration.ProcessServer: started, watched and always stopped the same way):
+    ready when its output says so, as there is no TCP port to probe; s_server's request lines are answered
+    reversed through its stdin. Also tools/sweep's server for datagram profiles."""
+
+    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int):
+        super().__init__(cmd, ready, port, stdin_pipe=True)
+
+    def _listening(self) -> bool:
+        return True
 
     def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        ready = re.compile(r"ACCEPT|[Ll]istening|UDP server ready")
         for line in self.proc.stdout:
             self.output.append(line)
-            if ready.search(line):
+            if self.ready.search(line):
                 self._ready.set()
-            if self.kind == "openssl" and line.startswith("tlsgen "):
+            if "s_server" in self.cmd[1:2] and line.startswith(REQUEST_PREFIX):
                 try:  # the reply to one request line: the line reversed
-                    self.proc.stdin.write(line.rstrip("\n")[::-1] + "\n")  # type: ignore[union-attr]
-                    self.proc.stdin.flush()  # type: ignore[union-attr]
+                    self.send(line.rstrip("\n")[::-1] + "\n")
                 except OSError:
                     pass
 
+
+class SilentPeer:
+    """A UDP port that takes datagrams and never answers."""
+
+    def __init__(self) -> None:
+        self.port, self.cmd, self.output = free_udp_port(), [], []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", self.port))
+
+    def start(self) -> bool:
+        return True
+
     def stop(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-        if self.proc is None:
-            return
-        try:
-            self.proc.stdin.close()  # type: ignore[union-attr]
-        except OSError:
-            pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        self.sock.close()
+
+
+def server(kind: str, profile: str, certs: Path, work: Path, openssl: str, gnutls: str,
+           mtu: int | None) -> DatagramServer | SilentPeer:
+    """openssl s_server -dtls1_2, gnutls-serv --udp --echo (both send a HelloVerifyRequest), or a silent peer, on a
+    free port of 127.0.0.1, for one of PROFILES; `mtu`: the server's."""
+    if kind == "silent":
+        return SilentPeer()
+    port, p = free_udp_port(), PROFILES[profile]
+    if kind == "openssl":
+        cmd = [openssl, "s_server", "-dtls1_2", "-accept", f"127.0.0.1:{port}", "-cipher", p["openssl_cipher"]]
+        cmd += (["-nocert", "-psk", PSK_HEX, "-psk_identity", PSK_IDENTITY] if p["psk"] else
+                ["-cert", str(certs / "server.pem"), "-key", str(certs / "server.key")])
+        cmd += ["-mtu", str(mtu)] if mtu else []
+        return DatagramServer(cmd, re.compile(r"^ACCEPT"), port)
+    if not gnutls:
+        raise SystemExit("FAIL: gnutls-serv not available: install gnutls-bin (scripts/deps.sh)")
+    cmd = [gnutls, "--udp", "--echo", "--port", str(port), "--priority", p["gnutls_priority"]]
+    if p["psk"]:
+        pskfile = work / "dtls-gnutls-psk.txt"
+        pskfile.write_text(f"{PSK_IDENTITY}:{PSK_HEX}\n")
+        cmd += ["--pskpasswd", str(pskfile)]
+    else:
+        cmd += ["--x509certfile", str(certs / "server.pem"), "--x509keyfile", str(certs / "server.key")]
+    cmd += [f"--mtu={mtu}"] if mtu else []
+    return DatagramServer(cmd, re.compile(r"[Ll]istening"), port)
 
 
 def parse(out: str) -> dict[str, list[dict[str, str]]]:
@@ -195,22 +188,22 @@ def run_case(args: argparse.Namespace) -> int:
         args.count = args.count or count
         return run_loss(args)
     kind, proxy_cfg, mtu, exchanges = CASES[args.case]
-    server = Server(kind, args.profile, certs, args.work, args.openssl, args.gnutls_serv, mtu)
+    srv = server(kind, args.profile, certs, args.work, args.openssl, args.gnutls_serv, mtu)
     proxy = None
     try:
-        if not server.start():
-            print(f"FAIL: {kind} server did not start: {' '.join(server.cmd)}\n{''.join(server.output)}")
+        if not srv.start():
+            print(f"FAIL: {kind} server did not start: {' '.join(srv.cmd)}\n{''.join(srv.output)}")
             return 1
-        port = server.port
+        port = srv.port
         if proxy_cfg:
-            proxy = Proxy(("127.0.0.1", server.port), seed=args.seed, **proxy_cfg).start()
+            proxy = Proxy(("127.0.0.1", srv.port), seed=args.seed, **proxy_cfg).start()
             port = proxy.port
         expect = "reverse" if kind == "openssl" else "echo" if kind == "gnutls" else "any"
         rc, out, text = run_client(args.client, args.profile, port, certs, exchanges, expect)
     finally:
         if proxy:
             proxy.stop()
-        server.stop()
+        srv.stop()
     print(text)
     result = (out.get("TLSGEN_RESULT") or [{}])[-1]
     problems = teardown_problems(rc, out)
@@ -279,19 +272,19 @@ def run_loss(args: argparse.Namespace) -> int:
         # one and sends its certificate in three datagrams; at 30 % loss a six-datagram flight lost one fragment in
         # every one of eight tries for 2 of 10 handshakes (seeds 1502, 1508), which complete with 1200.
         seed = args.seed + i
-        server = Server("openssl", args.profile, certs, args.work, args.openssl, args.gnutls_serv, LOSS_SERVER_MTU)
+        srv = server("openssl", args.profile, certs, args.work, args.openssl, args.gnutls_serv, LOSS_SERVER_MTU)
         proxy = None
         try:
-            if not server.start():
-                print(f"FAIL: openssl s_server did not start\n{''.join(server.output)}")
+            if not srv.start():
+                print(f"FAIL: openssl s_server did not start\n{''.join(srv.output)}")
                 return 1
-            proxy = Proxy(("127.0.0.1", server.port), seed=seed, loss=args.rate, duplicate=0.05, reorder=0.10,
+            proxy = Proxy(("127.0.0.1", srv.port), seed=seed, loss=args.rate, duplicate=0.05, reorder=0.10,
                           delay_ms=(0.0, 10.0)).start()
             rc, out, text = run_client(args.client, args.profile, proxy.port, certs, 1, "reverse")
         finally:
             if proxy is not None:
                 proxy.stop()
-            server.stop()
+            srv.stop()
         result = (out.get("TLSGEN_RESULT") or [{}])[-1]
         ok = result.get("step") == "done" and result.get("code") == "kOk"
         rows.append((ok, int(result.get("sent", 0)) + int(result.get("received", 0)),

@@ -296,7 +296,7 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
                 return failed_setup(f"no chain for this fault: {e}")
             notes.append(note)
         elif datagram:
-            server = dtls.Server("openssl", SERVER_FOR[args.profile], certs, work, args.openssl, "", None)
+            server = dtls.server("openssl", SERVER_FOR[args.profile], certs, work, args.openssl, "", None)
             port = server.port
         else:
             server = integration.openssl_server(args.openssl, server_profile, case, certs, port)

@@ -49,6 +49,7 @@ import peers  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from lossy_udp_proxy import Proxy  # noqa: E402
+from run_dtls import DatagramServer  # noqa: E402  (s_server's DTLS requests answered; no TCP port to probe)
 import pki  # noqa: E402
 import sampler  # noqa: E402
 from tlsgen.errors import ProfileError  # noqa: E402
@@ -164,35 +165,6 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
 #: reverse_flights_ms): the client then buffers every message of a flight but one, the case the heap model's DTLS
 #: reassembly line is for; the peak the model is held to includes it.
 DTLS_REVERSE_GAP_MS = 30.0
-#: What a DTLS session sends after its handshake (tests/integration/dtls_client.cpp, examples/qemu-esp8266): request
-#: lines, which openssl s_server -dtls1_2 hands to this runner (answered reversed through its stdin) and gnutls-serv
-#: --udp --echo returns as they are.
-DTLS_REQUEST_PREFIX = "tlsgen "
-
-
-class DatagramServer(ri.ProcessServer):
-    """A DTLS server (peers.server_command of a datagram profile): ready when its output says so (there is no TCP
-    port to probe); openssl's request lines are answered reversed."""
-
-    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int):
-        super().__init__(cmd, ready, port, stdin_pipe=True)
-
-    def _listening(self) -> bool:
-        return True
-
-    def _read(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if self.ready.search(line):
-                self._ready.set()
-            if "s_server" in self.cmd[1:2] and line.startswith(DTLS_REQUEST_PREFIX):
-                try:
-                    self.send(line.rstrip("\n")[::-1] + "\n")
-                except OSError:
-                    pass
-
-
 def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own):
     """The session's server on a free port: (server, port), or (None, the last one tried) if none started."""
     server, port = None, 0
