@@ -180,7 +180,27 @@ def test_optimize_changes_ecp_knobs(resolved):
     assert size.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "0"
     assert speed.macro("MBEDTLS_ECP_FIXED_POINT_OPTIM").value == "1"
     assert "MBEDTLS_ECP_NIST_OPTIM" in names(speed) and "MBEDTLS_ECP_NIST_OPTIM" in names(size)
-    assert "MBEDTLS_AES_FEWER_TABLES" in names(size) and "MBEDTLS_AES_FEWER_TABLES" not in names(speed)
+    # one AES table under speed too on a Thumb-2 core (the rotation folds into the EOR), four on Thumb-1 and the host
+    assert "MBEDTLS_AES_FEWER_TABLES" in names(size) and "MBEDTLS_AES_FEWER_TABLES" in names(speed)
+    for cpu, entropy in (("cortex-m0plus", "[nv_seed]"), ("host", "[os]")):
+        fast = resolved(kind="ecdsa-legacy", cpu=cpu, entropy=entropy, top_extra="optimize: speed\n")
+        small = resolved(kind="ecdsa-legacy", cpu=cpu, entropy=entropy)
+        assert "MBEDTLS_AES_FEWER_TABLES" not in names(fast) and "MBEDTLS_AES_FEWER_TABLES" in names(small), cpu
+
+
+def test_optimize_speed_unrolls_sha256(resolved):
+    """The compact SHA-256 loop costs a PSK handshake a third more instructions: speed leaves it out."""
+    assert "MBEDTLS_SHA256_SMALLER" in names(resolved(kind="psk"))
+    assert "MBEDTLS_SHA256_SMALLER" not in names(resolved(kind="psk", top_extra="optimize: speed\n"))
+
+
+@pytest.mark.parametrize("kind,no_decrypt", [("psk", True), ("ecdsa", True), ("tls13", True), ("chacha", True),
+                                             ("cbc", False)])
+def test_block_cipher_decryption_is_left_out_without_cbc(resolved, kind, no_decrypt):
+    """CCM, GCM, ChaCha20-Poly1305 and CTR_DRBG only encrypt with AES; CBC decrypts (check_config.h refuses both)."""
+    r = resolved(kind=kind)
+    assert ("MBEDTLS_BLOCK_CIPHER_NO_DECRYPT" in names(r)) == no_decrypt
+    assert ("MBEDTLS_CIPHER_MODE_CBC" in names(r)) == (not no_decrypt)
 
 
 def test_record_sizes(resolved):

@@ -113,6 +113,10 @@ CASES = [
      "smaller than the max_fragment_length"),
     ("mfl-above-out", sub(PSK, "platform:", "  max_fragment_length: 4096\n  out_content_len: 2048\nplatform:"), 7, 24,
      "larger than out_content_len 2048"),
+    # DTLS without out_content_len: the send buffer is the MTU, and the error says so
+    ("mfl-above-dtls-mtu", sub(PSK, "platform:", "  transport: datagram\n  dtls: {mtu: 600}\n"
+                               "  max_fragment_length: 1024\nplatform:"), 9, 24,
+     "1024 is larger than the send buffer 600 (tls.dtls.mtu sizes it, out_content_len being left out)"),
     ("mfl-tls13-only", sub(ECDSA, '["1.2"]', '["1.3"]').replace("TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256",
                        "TLS1-3-AES-128-GCM-SHA256").replace("platform:", "  max_fragment_length: 1024\nplatform:"),
      8, 24, "max_fragment_length is TLS 1.2 only"),

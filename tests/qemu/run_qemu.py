@@ -56,6 +56,7 @@ sys.path.insert(0, str(ROOT / "generator"))  # the in-tree generator: the firmwa
 # s_server options per firmware profile: the same servers the host integration tests use.
 SERVER_FOR = {
     "m4-psk-ccm8": "host-tls12-psk",
+    "m4-psk-ccm8-speed": "host-tls12-psk",
     "m4-ecdhe-ecdsa": "host-ecdhe-ecdsa",
     "m4-ecdhe-ecdsa-speed": "host-ecdhe-ecdsa",
     "m4-tls13": "host-tls13",

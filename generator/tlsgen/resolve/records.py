@@ -71,6 +71,9 @@ def apply(c: Context) -> None:
     c.in_len = in_len
     c.out_len = out_len = sends_records_out(tls)
     datagram = tls.transport == "datagram"
+    # a datagram profile that leaves out_content_len out sends MTU-sized records (sends_records_out)
+    mtu_sized = datagram and "out_content_len" not in tls.model_fields_set
+    out_src = ("tls", "dtls", "mtu") if mtu_sized else ("tls", "out_content_len")
 
     if mfl:
         if c.tls13:
@@ -88,9 +91,12 @@ def apply(c: Context) -> None:
                     f"{mfl} the peer is allowed to send")
         if out_len < mfl:
             # mbedtls_ssl_conf_max_frag_len() refuses a length above either record buffer.
-            b.error(("tls", "max_fragment_length"), f"{mfl} is larger than out_content_len {out_len}: "
+            what = (f"the send buffer {out_len} (tls.dtls.mtu sizes it, out_content_len being left out)" if mtu_sized
+                    else f"out_content_len {out_len}")
+            b.error(("tls", "max_fragment_length"), f"{mfl} is larger than {what}: "
                     "the fragment length applies to both directions, so it must fit both record buffers "
-                    "(allowed: at most min(in_content_len, out_content_len))")
+                    "(allowed: at most min(in_content_len, out_content_len)" +
+                    (", or a larger tls.dtls.mtu or out_content_len)" if mtu_sized else ")"))
     if rsl:
         if not c.tls13:
             b.error(("tls", "record_size_limit"), "record_size_limit is a TLS 1.3 extension in mbedTLS 3.6, but "
@@ -133,7 +139,7 @@ def apply(c: Context) -> None:
         # writes the whole message into the send buffer (DTLS too, before it fragments it to the MTU), with its
         # 4-byte header (DTLS: 12).
         cke = tls.rsa_max_bits // 8 + 2 + (12 if datagram else 4)
-        if datagram and "out_content_len" not in tls.model_fields_set:
+        if mtu_sized:
             c.out_len = out_len = max(out_len, cke)  # the MTU-sized default grows to hold it
         elif out_len < cke:
             b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the ClientKeyExchange of "
@@ -142,9 +148,7 @@ def apply(c: Context) -> None:
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))
-    b.define("MBEDTLS_SSL_OUT_CONTENT_LEN", Z, "largest record payload sent", ("tls", "out_content_len")
-             if "out_content_len" in tls.model_fields_set or tls.transport != "datagram" else ("tls", "dtls", "mtu"),
-             str(out_len))
+    b.define("MBEDTLS_SSL_OUT_CONTENT_LEN", Z, "largest record payload sent", out_src, str(out_len))
     b.define("MBEDTLS_SSL_CIPHERSUITES", Z, "only the profile's suites are compiled in, in its order",
              ("tls", "cipher_suites"), ", ".join(s.macro for s in c.suites))
 
@@ -153,7 +157,7 @@ def apply(c: Context) -> None:
     cbc = any(s.uses_mac for s in c.suites)
     mac_add = (48 if b.defined("MBEDTLS_SHA384_C") else 32) if cbc else 16
     c.record_overhead = 13 + 16 + mac_add + (256 if cbc else 0)
-    if tls.transport == "datagram":
+    if datagram:
         datagram_records(c)
     # MBEDTLS_ENTROPY_BLOCK_SIZE: the entropy accumulator is SHA-512 whenever that module is compiled in.
     c.nv_seed_bytes = 64 if b.defined("MBEDTLS_SHA512_C") else 32

@@ -14,6 +14,7 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
 #include "mbedtls_status.hpp"
+#include "session_setup.hpp"
 #include "tlsgen_profile.hpp"
 
 namespace tlsgen {
@@ -303,20 +304,10 @@ Status SslTcpStack::start_tls(SslSession& s, const char* host) {
   if (ret != 0) {
     return fail(s, ret);
   }
-  ret = mbedtls_ssl_setup(&s.ssl_, conf);
+  ret = detail::setup_session(s.ssl_, conf, config_, host);
   if (ret != 0) {
     return fail(s, ret);
   }
-#if defined(MBEDTLS_X509_CRT_PARSE_C)
-  // SNI and the name the certificate must carry: the configured server name, else the host.
-  const char* name = config_.server_name() != nullptr ? config_.server_name() : host;
-  ret = mbedtls_ssl_set_hostname(&s.ssl_, name);
-  if (ret != 0) {
-    return fail(s, ret);
-  }
-#else
-  (void)host;
-#endif
   mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, bio_recv, nullptr);
   if (offer) {
     ret = mbedtls_ssl_set_session(&s.ssl_, &saved);

@@ -14,6 +14,7 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
 #include "mbedtls_status.hpp"
+#include "session_setup.hpp"
 #include "tlsgen_profile.hpp"
 
 namespace tlsgen {
@@ -87,19 +88,10 @@ Status SslUdpStack::start_dtls(DtlsSession& s, const char* host) {
   s.heap_failures_ = detail::heap_failures();
   mbedtls_ssl_init(&s.ssl_);
   s.ssl_initialized_ = true;
-  int ret = mbedtls_ssl_setup(&s.ssl_, config_.native());
+  const int ret = detail::setup_session(s.ssl_, config_.native(), config_, host);
   if (ret != 0) {
     return fail(s, ret);
   }
-#if defined(MBEDTLS_X509_CRT_PARSE_C)
-  const char* name = config_.server_name() != nullptr ? config_.server_name() : host;
-  ret = mbedtls_ssl_set_hostname(&s.ssl_, name);
-  if (ret != 0) {
-    return fail(s, ret);
-  }
-#else
-  (void)host;
-#endif
   mbedtls_ssl_set_bio(&s.ssl_, &s, bio_send, nullptr, bio_recv_timeout);
   mbedtls_ssl_set_timer_cb(&s.ssl_, &s, timer_set, timer_get);
 #if defined(MBEDTLS_SSL_PROTO_DTLS)

@@ -101,6 +101,10 @@
 /* AES record cipher [tls.cipher_suites[0]]; CTR_DRBG is built on AES [platform.entropy] */
 #define MBEDTLS_AES_C
 
+/* every record cipher is an AEAD mode, which only encrypts with the block cipher: AES decryption
+ * and its tables left out [tls.cipher_suites] */
+#define MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
+
 /* generic cipher layer used by TLS records [tls.cipher_suites] */
 #define MBEDTLS_CIPHER_C
 
@@ -229,7 +233,8 @@
 /* comb window: 2 = least heap, 6 = fastest [optimize] */
 #define MBEDTLS_ECP_WINDOW_SIZE 2
 
-/* compact SHA-256 loop [optimize] */
+/* compact SHA-256 loop (-1.4 KB flash; +33 % instructions in a PSK handshake, which is mostly
+ * SHA-256: m4-psk-ccm8 0.46 M -> 0.61 M) [optimize] */
 #define MBEDTLS_SHA256_SMALLER
 
 #endif /* TLSGEN_MBEDTLS_CONFIG_H */
