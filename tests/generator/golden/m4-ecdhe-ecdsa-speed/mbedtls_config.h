@@ -274,7 +274,7 @@
 
 /* ---- Size/speed trade-offs --------------------------------------------------------------------- */
 
-/* one AES table instead of four (-6 KB flash): kept under optimize: speed on the p256-m driver,
+/* one AES table instead of four (-3 KB flash): kept under optimize: speed on the p256-m driver,
  * where the handshake's time is the curve's (p256-m is compiled with -O2 -fpeel-loops) [optimize] */
 #define MBEDTLS_AES_FEWER_TABLES
 

@@ -244,7 +244,7 @@
 
 /* ---- Size/speed trade-offs --------------------------------------------------------------------- */
 
-/* one AES table instead of four (-6 KB flash) [optimize] */
+/* one AES table instead of four (-3 KB flash) [optimize] */
 #define MBEDTLS_AES_FEWER_TABLES
 
 /* AES tables in flash, not RAM [optimize] */
