@@ -54,11 +54,16 @@ def dtls_reassembly_bytes(msg_len: int) -> int:
     return 12 + msg_len + -(-msg_len // 8)
 
 
+def mtu_sized(tls) -> bool:
+    """A datagram profile that leaves out_content_len out: its send buffer is sized from tls.dtls.mtu."""
+    return tls.transport == "datagram" and "out_content_len" not in tls.model_fields_set
+
+
 def sends_records_out(tls) -> int:
     """MBEDTLS_SSL_OUT_CONTENT_LEN: out_content_len as given; a datagram profile that leaves it out gets the
     MTU (tls.dtls.mtu: no record it sends is larger), at most the stream default; apply() raises it to the largest
     handshake message the client writes (mbedTLS writes it whole, then fragments it to the MTU)."""
-    if tls.transport == "datagram" and "out_content_len" not in tls.model_fields_set:
+    if mtu_sized(tls):
         mtu = (tls.dtls or Dtls()).mtu
         return max(MIN_CONTENT_LEN, min(tls.out_content_len, mtu))
     return tls.out_content_len
@@ -71,9 +76,8 @@ def apply(c: Context) -> None:
     c.in_len = in_len
     c.out_len = out_len = sends_records_out(tls)
     datagram = tls.transport == "datagram"
-    # a datagram profile that leaves out_content_len out sends MTU-sized records (sends_records_out)
-    mtu_sized = datagram and "out_content_len" not in tls.model_fields_set
-    out_src = ("tls", "dtls", "mtu") if mtu_sized else ("tls", "out_content_len")
+    by_mtu = mtu_sized(tls)
+    out_src = ("tls", "dtls", "mtu") if by_mtu else ("tls", "out_content_len")
 
     if mfl:
         if c.tls13:
@@ -91,12 +95,12 @@ def apply(c: Context) -> None:
                     f"{mfl} the peer is allowed to send")
         if out_len < mfl:
             # mbedtls_ssl_conf_max_frag_len() refuses a length above either record buffer.
-            what = (f"the send buffer {out_len} (tls.dtls.mtu sizes it, out_content_len being left out)" if mtu_sized
+            what = (f"the send buffer {out_len} (tls.dtls.mtu sizes it, out_content_len being left out)" if by_mtu
                     else f"out_content_len {out_len}")
             b.error(("tls", "max_fragment_length"), f"{mfl} is larger than {what}: "
                     "the fragment length applies to both directions, so it must fit both record buffers "
                     "(allowed: at most min(in_content_len, out_content_len)" +
-                    (", or a larger tls.dtls.mtu or out_content_len)" if mtu_sized else ")"))
+                    (", or a larger tls.dtls.mtu or out_content_len)" if by_mtu else ")"))
     if rsl:
         if not c.tls13:
             b.error(("tls", "record_size_limit"), "record_size_limit is a TLS 1.3 extension in mbedTLS 3.6, but "
@@ -139,7 +143,7 @@ def apply(c: Context) -> None:
         # writes the whole message into the send buffer (DTLS too, before it fragments it to the MTU), with its
         # 4-byte header (DTLS: 12).
         cke = tls.rsa_max_bits // 8 + 2 + (12 if datagram else 4)
-        if mtu_sized:
+        if by_mtu:
             c.out_len = out_len = max(out_len, cke)  # the MTU-sized default grows to hold it
         elif out_len < cke:
             b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the ClientKeyExchange of "
