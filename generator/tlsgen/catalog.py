@@ -133,6 +133,11 @@ class Cpu:
     bignum_asm: str = ""  # why MBEDTLS_HAVE_ASM, on this core: which bn_mul.h path it selects
     notes: tuple[str, ...] = ()  # what else the core means for mbedTLS (alignment, extensions), in the config
 
+    @property
+    def thumb1(self) -> bool:
+        """ARMv6-M (Thumb-1 only): no rotated operands, no 32x32->64 multiply, larger code."""
+        return self.name == "cortex-m0plus"
+
 
 #: Unaligned access on ARMv7-M and later: allowed for single loads and stores (LDR/STR/LDRH/STRH) to Normal
 #: memory, so the compiler defines __ARM_FEATURE_UNALIGNED and mbedTLS's alignment.h turns on

@@ -60,7 +60,7 @@ DEBUG_SCALES = ("MBEDTLS_SSL_", "MBEDTLS_KEY_EXCHANGE_", "MBEDTLS_X509_")
 
 def thumb1(r: Resolution) -> bool:
     """ARMv6-M: Thumb-1 code, larger by a factor the fit measures (FLASH["thumb1"])."""
-    return r.cpu.name == "cortex-m0plus"
+    return r.cpu.thumb1
 
 
 @dataclass(frozen=True)

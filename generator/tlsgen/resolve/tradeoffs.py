@@ -27,7 +27,7 @@ def apply(c: Context) -> None:
     why_compact = SPEED_P256M if optimize == "speed" else ""
     if b.defined("MBEDTLS_AES_C"):
         b.define("MBEDTLS_AES_ROM_TABLES", T, "AES tables in flash, not RAM", ("optimize",))
-        thumb2 = c.cpu.bare_metal and c.cpu.name != "cortex-m0plus"
+        thumb2 = c.cpu.bare_metal and not c.cpu.thumb1
         if compact or thumb2:
             why = why_compact or (SPEED_THUMB2_AES if optimize == "speed" else "")
             # four encryption tables, and four decryption tables unless BLOCK_CIPHER_NO_DECRYPT left them out
