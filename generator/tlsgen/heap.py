@@ -618,7 +618,7 @@ PHASE_NAMES = {
     "CH": "ClientHello (TLS 1.3: the key share)", "SH": "ServerHello (TLS 1.3: ECDHE, key schedule)",
     "EE": "EncryptedExtensions", "CERT": "the server's Certificate (chain parsed and verified)",
     "SKE": "ServerKeyExchange (ECDHE parameters, signature check)", "SHD": "ServerHelloDone",
-    "CKE": "ClientKeyExchange (ECDHE or RSA encryption)",
+    "CC": "the device's Certificate", "CKE": "ClientKeyExchange (ECDHE or RSA encryption)",
     "CV": "CertificateVerify / key derivation (with a client certificate: the device's signature)",
     "CCS": "ChangeCipherSpec", "CFIN": "client Finished", "NST": "NewSessionTicket",
     "CCV": "client CertificateVerify (the device's signature)",
@@ -650,31 +650,75 @@ DTLS_SMALL_LATER = {"CERT", "SKE", "CR"}
 DTLS_EARLY_RECORD_PHASES = {"SCCS", "SFIN"}
 #: mbedTLS's buffering slots (MBEDTLS_SSL_MAX_BUFFERED_HS, ssl_misc.h) and the early record: a heap block each.
 DTLS_BUFFER_BLOCKS = 4 + 1
+#: The client's phases from its Certificate to the server's Finished (TLS 1.2 PHASE_ORDER): its flight (Certificate,
+#: ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished) is kept for retransmission from the message's
+#: write until the server's flight is complete (ssl_msg.c, ssl_flight_append; mbedtls_ssl_recv_flight_completed).
+DTLS_CLIENT_FLIGHT_PHASES = ("CC", "CKE", "CV", "CCS", "CFIN", "NST", "SCCS", "SFIN")
+
+
+def dtls_own_flight(r: Resolution) -> dict[str, int]:
+    """Per phase, the heap blocks of the device's Certificate and CertificateVerify copies in the flight kept for
+    retransmission (each message and its list entry, mbedtls_ssl_flight_item: two pointers, a size_t and the type)
+    with a client certificate; what a flight without them holds is in DTLS_FIXED."""
+    from tlsgen.resolve.records import dtls_client_certificate_messages
+
+    cc = r.loaded.profile.tls.client_certificate
+    if cc is None:
+        return {}
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    cert, verify = dtls_client_certificate_messages(cc)
+    item = block_bytes(4 * word, word, align)
+    kept, out = 0, {}
+    for phase in DTLS_CLIENT_FLIGHT_PHASES:
+        kept += block_bytes(cert, word, align) + item if phase == "CC" else \
+            block_bytes(verify, word, align) + item if phase == "CV" else 0
+        out[phase] = kept
+    return out
+
+
+def dtls_request_counted(r: Resolution) -> bool:
+    """Whether the heap counts a buffered CertificateRequest: with a client certificate. A device without one meets
+    a CertificateRequest only from a server whose client authentication is optional; its 124 bytes (message and
+    block) are then within the margin. MBEDTLS_SSL_DTLS_MAX_BUFFERING keeps room for it either way."""
+    return r.loaded.profile.tls.client_certificate is not None
+
+
 def dtls_small_later(r: Resolution) -> int:
     """Heap blocks of the messages that can follow the server's Certificate (resolve.records.dtls_later_messages),
     each buffered whole."""
-    from tlsgen.resolve.records import dtls_later_messages
+    from tlsgen.resolve.records import dtls_later_messages, ske_rsa_bits
 
     word, align = r.cpu.word_bytes, r.cpu.alignment
-    return sum(block_bytes(m, word, align) for m in dtls_later_messages(r.groups, r.uses_certificates, r.uses_psk))
+    rsa_bits = ske_rsa_bits(r.suites, r.loaded.profile.tls.rsa_max_bits)
+    return sum(block_bytes(m, word, align) for m in dtls_later_messages(r.groups, r.uses_certificates, r.uses_psk,
+                                                                        rsa_bits, dtls_request_counted(r)))
 
 
 def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     """What DTLS adds to the session: the fixed part, and what buffered messages can put above the session's peak in
     the phase they meet (DTLS_ALL_LATER, DTLS_SMALL_LATER, DTLS_EARLY_RECORD_PHASES)."""
-    from tlsgen.resolve.records import DTLS_EARLY_RECORD
+    from tlsgen.resolve.records import DTLS_EARLY_RECORD, dtls_server_flight
 
     word, align = r.cpu.word_bytes, r.cpu.alignment
-    buffered = r.dtls_buffering + DTLS_BUFFER_BLOCKS * header_bytes(word)
+    # While the ServerHello is processed, what can wait is the rest of the server's first flight (within the bound;
+    # the bound's early record is for the last flight, DTLS_EARLY_RECORD_PHASES).
+    need, _, later = dtls_server_flight(r.loaded.profile.tls, r.groups, r.uses_certificates, r.uses_psk, r.suites,
+                                        dtls_request_counted(r))
+    buffered = min(r.dtls_buffering, need + later) + DTLS_BUFFER_BLOCKS * header_bytes(word)
     small = min(buffered, dtls_small_later(r))
     early = block_bytes(DTLS_EARLY_RECORD, word, align)
     peak = worst.persisted + worst.working
+    flight = dtls_own_flight(r)
     over, where = 0, ""
+    own_over, own_where = 0, ""
     for phase, total in worst.phase_totals:
         extra = (buffered if phase in DTLS_ALL_LATER else small if phase in DTLS_SMALL_LATER
                  else early if phase in DTLS_EARLY_RECORD_PHASES else 0)
         if total + extra - peak > over:
             over, where = total + extra - peak, phase
+        own = flight.get(phase, 0)
+        if own and total + extra + own - peak > own_over:
+            own_over, own_where = total + extra + own - peak, phase
     lines = [HeapLine("DTLS handshake", DTLS_FIXED[word], "the client's flight kept for retransmission, the server's "
                       "cookie, the reassembly and retransmission state (measured beside the TLS session)")]
     why = (f"messages buffered during {PHASE_NAMES.get(where, where)} (within MBEDTLS_SSL_DTLS_MAX_BUFFERING "
@@ -682,6 +726,15 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
            f"MBEDTLS_SSL_DTLS_MAX_BUFFERING {r.dtls_buffering} bytes: no phase that can hold them comes within that "
            "of the handshake peak")
     lines.append(HeapLine("DTLS reassembly", int(-(-over // align) * align), why))
+    if flight:
+        own_over = max(0, own_over - over)
+        cc = r.loaded.profile.tls.client_certificate
+        lines.append(HeapLine("DTLS client flight", int(-(-own_over // align) * align),
+                              f"the device's Certificate ({cc.chain_bytes}-byte chain) and CertificateVerify kept for "
+                              f"retransmission ({max(flight.values())} bytes) reach {own_over} bytes above the "
+                              f"handshake peak during {PHASE_NAMES.get(own_where, own_where)}" if own_over else
+                              "the device's Certificate and CertificateVerify kept for retransmission: no phase that "
+                              "holds them comes within their size of the handshake peak"))
     return lines
 
 

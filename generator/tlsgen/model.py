@@ -152,7 +152,9 @@ class ClientCertificate(Strict):
         "signature's working set.")
     chain_bytes: Annotated[int, Field(ge=256, le=16384)] = Field(
         description="DER bytes of the chain the device sends: its certificate and any intermediates (not the "
-        "root). The heap holds it parsed; the Certificate message must fit one output record (out_content_len).")
+        "root). The heap holds it parsed; the Certificate message must fit one output record (out_content_len). "
+        "Over DTLS it is written whole into the send buffer and then fragmented to the MTU (a send buffer sized "
+        "from tls.dtls.mtu grows to hold it), and kept for retransmission until the server's last flight.")
     chain_certs: Annotated[int, Field(ge=1, le=4)] = Field(
         default=1, description="Certificates in that chain (the device's own and its intermediates).")
     issuer: SigAlgName | None = Field(

@@ -11,6 +11,7 @@ import pytest
 
 from tlsgen.cli import build
 from tlsgen.errors import ProfileError
+from tlsgen.heap import block_bytes, dtls_small_later, size_heap
 
 
 def profile(versions='["1.2"]', suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", groups="[secp256r1]",
@@ -217,8 +218,11 @@ def test_datagram_values_that_cannot_work_are_refused(refused):
             "Certificate message", "allowed: at least")
     refused(profile(tls_extra="  dtls: {mtu: 1024}\n"), "tls.dtls", "transport: datagram only")
     refused(profile(tls_extra=dg + "  resumption: {tls12: [session_id]}\n"), "tls.resumption", "over DTLS")
-    refused(profile(tls_extra=dg + "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 600}\n"),
-            "tls.client_certificate", "over DTLS")
+    # The device's Certificate message is written whole into the send buffer before mbedTLS fragments it: a given
+    # out_content_len must hold it (1,400 + 8 + 5 * 2 - 4 + 12 = 1,426 bytes with the 12-byte DTLS header).
+    refused(profile(tls_extra=dg + "  out_content_len: 1024\n"
+                    "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1400, chain_certs: 2}\n"),
+            "tls.out_content_len", "device's Certificate message", "at least 1426")
 
 
 def test_datagram_profile_resolves_to_dtls(ok):
@@ -233,6 +237,43 @@ def test_datagram_profile_resolves_to_dtls(ok):
     assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == str(12 + 1018 + 128 + 158 + 108 + 12 + 128)
     # The send buffer follows the MTU when out_content_len is not given.
     assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == "1200"
+
+
+def test_datagram_client_certificate_sizes_send_buffer_and_flight(ok):
+    # Mutual authentication over DTLS: the MTU-sized send buffer grows to the device's Certificate message (or its
+    # CertificateVerify, were that larger), and the heap counts the flight kept for
+    # retransmission (host-dtls-mtls: without that line the model was 13,376 bytes for a 13,872-byte peak).
+    r = ok(profile(tls_extra="  transport: datagram\n  dtls: {mtu: 576}\n"
+                   "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 1400, chain_certs: 2}\n"))
+    assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == str(1400 + 8 + 5 * 2 - 4 + 12)
+    lines = {line.name: line.bytes for line in size_heap(r).lines}
+    assert "DTLS client flight" in lines  # what of the flight can meet the peak (0 when the peak is elsewhere)
+    # A larger chain's copy meets the handshake's peak: the line grows with it.
+    big = ok(profile(tls_extra="  transport: datagram\n  dtls: {mtu: 576}\n"
+                     "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 6000, chain_certs: 2}\n"))
+    assert {x.name: x.bytes for x in size_heap(big).lines}["DTLS client flight"] > lines["DTLS client flight"]
+    small = ok(profile(tls_extra="  transport: datagram\n  dtls: {mtu: 576}\n"
+                       "  client_certificate: {key: ecdsa_secp256r1, chain_bytes: 500}\n"))
+    assert small.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == "576"  # the MTU holds both messages (521 and 88 bytes)
+    plain = ok(profile(tls_extra="  transport: datagram\n  dtls: {mtu: 576}\n"))
+    assert "DTLS client flight" not in {line.name for line in size_heap(plain).lines}
+    # A server asks for a certificate (CertificateRequest, 12 + 96 bytes buffered) in the heap's count only when the
+    # device has one to send; the bound keeps room for it either way.
+    assert dtls_small_later(r) - dtls_small_later(plain) == block_bytes(12 + 96, 8, 16)
+    assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == plain.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value
+
+
+def test_datagram_buffering_holds_an_rsa_signed_server_key_exchange(ok):
+    # Sweep h9994-0337 (ECDHE-RSA, RSA-4096, 512-byte fragments, handshake_timeout_max_ms 1600): the bound counted
+    # an ECDSA-sized signature for the ServerKeyExchange, so a flight that came last datagram first had its
+    # 629-byte ServerKeyExchange dropped, and waiting for the server's retransmission timed the handshake out.
+    r = ok(profile(suites="[TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256]",
+                   tls_extra="  transport: datagram\n  certificate_keys: [rsa]\n  rsa_max_bits: 4096\n"
+                   "  peer_chain_max_bytes: 3000\n  peer_chain_max_certs: 1\n  ca_chain_bytes: 3000\n"))
+    cert = 3000 + 8 + 5  # the Certificate message of a 3,000-byte chain of one certificate
+    reassembly = 12 + cert + -(-cert // 8)
+    ske = 12 + (4 + 2 * 32 + 1) + (4 + 4096 // 8)
+    assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == str(reassembly + ske + 12 + 96 + 12 + 128)
 
 
 def test_datagram_send_buffer_holds_the_largest_client_message(ok):

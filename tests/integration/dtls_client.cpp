@@ -2,7 +2,8 @@
 // SslUdpStack over PosixUdpStack) against a real server, directly or through the lossy proxy.
 //
 //   dtls_client --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]
-//               [--sessions K] [--exchanges E] [--message TEXT] [--expect-reply reverse|echo|any]
+//               [--client-cert FILE --client-key FILE] [--sessions K] [--exchanges E] [--message TEXT]
+//               [--expect-reply reverse|echo|any]
 //               [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]
 //
 // Each of the K sessions (one after another, on the same platform and configuration): open, connect (the
@@ -58,6 +59,8 @@ struct Options {
   std::string psk_identity;
   std::string ca_file;
   std::string server_name;
+  std::string client_cert_file;  // SslConfig::client_certificate(): the device's chain and key (PEM or DER)
+  std::string client_key_file;
   unsigned sessions = 1;
   unsigned exchanges = 1;
   std::string message = "tlsgen dtls ping";
@@ -91,6 +94,8 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--psk-identity") o.psk_identity = v;
     else if (a == "--ca") o.ca_file = v;
     else if (a == "--server-name") o.server_name = v;
+    else if (a == "--client-cert") o.client_cert_file = v;
+    else if (a == "--client-key") o.client_key_file = v;
     else if (a == "--sessions") o.sessions = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
     else if (a == "--exchanges") o.exchanges = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
     else if (a == "--message") o.message = v;
@@ -103,7 +108,7 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.port != 0 && o.port < 65536 && (o.expect == "any" || o.expect == "echo" || o.expect == "reverse");
+  return o.port != 0 && o.port < 65536 && o.client_cert_file.empty() == o.client_key_file.empty() && (o.expect == "any" || o.expect == "echo" || o.expect == "reverse");
 }
 
 std::vector<std::byte> from_hex(const std::string& hex) {
@@ -219,7 +224,8 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, o)) {
     std::fprintf(stderr,
                  "usage: %s --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]\n"
-                 "          [--sessions K] [--exchanges E] [--message TEXT] [--expect-reply reverse|echo|any]\n"
+                 "          [--client-cert FILE --client-key FILE] [--sessions K] [--exchanges E] [--message TEXT]\n"
+                 "          [--expect-reply reverse|echo|any]\n"
                  "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]\n",
                  argv[0]);
     return 2;
@@ -229,6 +235,12 @@ int main(int argc, char** argv) {
   std::vector<std::byte> ca;
   if (!o.ca_file.empty() && !read_file(o.ca_file, ca)) {
     std::fprintf(stderr, "cannot read %s\n", o.ca_file.c_str());
+    return 2;
+  }
+  std::vector<std::byte> own_chain;
+  std::vector<std::byte> own_key;
+  if (!o.client_cert_file.empty() && (!read_file(o.client_cert_file, own_chain) || !read_file(o.client_key_file, own_key))) {
+    std::fprintf(stderr, "cannot read %s or %s\n", o.client_cert_file.c_str(), o.client_key_file.c_str());
     return 2;
   }
   const std::vector<std::byte> psk = from_hex(o.psk_hex);
@@ -248,6 +260,7 @@ int main(int argc, char** argv) {
     if (st.ok()) st = platform.new_client_config(tlsgen::Transport::kDatagram, tlsgen::Preset::kProfile, config);
     if (st.ok() && !psk.empty()) st = config.psk(psk, bytes(o.psk_identity));
     if (st.ok() && !ca.empty()) st = config.ca_chain(ca);
+    if (st.ok() && !own_chain.empty()) st = config.client_certificate(own_chain, own_key);
     if (st.ok() && !o.server_name.empty()) st = config.server_name(o.server_name.c_str());
     if (!st.ok()) {
       std::printf("TLSGEN_RESULT session=0 step=setup code=%s detail=%d\n", tlsgen::name(st.code()),

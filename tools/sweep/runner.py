@@ -391,9 +391,10 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         trace_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--trace", str(trace_file)]
     if b.resolution.datagram:
-        # dtls_client (sweep.cmake): the handshake and one request/response; no resumption or client certificate
-        # over DTLS (the generator refuses them), no debug log.
-        keep = {"--host": 1, "--server-name": 1, "--ca": 1, "--psk": 1, "--psk-identity": 1}
+        # dtls_client (sweep.cmake): the handshake and one request/response; no resumption over DTLS (the generator
+        # refuses it), no debug log.
+        keep = {"--host": 1, "--server-name": 1, "--ca": 1, "--psk": 1, "--psk-identity": 1, "--client-cert": 1,
+                "--client-key": 1}
         kept, i = [], 0
         while i < len(args):
             n = keep.get(args[i])

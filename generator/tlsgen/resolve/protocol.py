@@ -60,7 +60,3 @@ def datagram(c: Context) -> None:
     if any(tls.resumption.tls12) or any(tls.resumption.tls13):
         b.error(("tls", "resumption"), "session resumption over DTLS is not supported yet: SslUdpStack does not "
                 "save or offer sessions (allowed: no resumption with transport: datagram)")
-    if tls.client_certificate is not None:
-        b.error(("tls", "client_certificate"), "a client certificate over DTLS is not supported yet: the heap "
-                "model has no measurement of the device's Certificate flight kept for retransmission (allowed: "
-                "no client_certificate with transport: datagram)")

@@ -39,13 +39,32 @@ DTLS_HINT_BYTES = 64
 DTLS_CERTIFICATE_REQUEST_BYTES = 96
 
 
-def dtls_later_messages(groups, certs: bool, psk: bool) -> list[int]:
+def dtls_later_messages(groups, certs: bool, psk: bool, rsa_bits: int = 0, request: bool = True) -> list[int]:
     """The messages that can follow the server's Certificate in its flight, each with its 12-byte DTLS header:
-    ServerKeyExchange (the largest group's point and ECDSA signature; a PSK identity hint), CertificateRequest,
-    ServerHelloDone."""
+    ServerKeyExchange (the largest group's point and its signature: ECDSA, or RSA of up to `rsa_bits` when an
+    ECDHE-RSA suite is enabled; a PSK identity hint), CertificateRequest (unless `request` is false), ServerHelloDone."""
     cs = max((COORDINATE_BYTES.get(g.name, 66) for g in groups), default=0)
-    ske = 12 + (4 + 2 * cs + 1 if cs else 0) + (4 + 2 * cs + 9 if certs else 0) + (2 + DTLS_HINT_BYTES if psk else 0)
-    return [ske, 12 + DTLS_CERTIFICATE_REQUEST_BYTES, 12]
+    signature = max(2 * cs + 9 if certs else 0, rsa_bits // 8)
+    ske = 12 + (4 + 2 * cs + 1 if cs else 0) + (4 + signature if signature else 0) + (2 + DTLS_HINT_BYTES if psk else 0)
+    return [ske, 12 + DTLS_CERTIFICATE_REQUEST_BYTES, 12] if request else [ske, 12]
+
+
+def ske_rsa_bits(suites, rsa_max_bits: int) -> int:
+    """The largest RSA signature a ServerKeyExchange can carry: rsa_max_bits with an ECDHE-RSA suite, else 0."""
+    return rsa_max_bits if any(s.kex.name == "ECDHE_RSA" for s in suites) else 0
+
+
+#: The device's CertificateVerify signature, at most (DER ECDSA: two integers with a leading zero each; RSA: the
+#: modulus).
+OWN_SIGNATURE_BYTES = {"ecdsa_secp256r1": 72, "ecdsa_secp384r1": 104, "rsa2048": 256, "rsa3072": 384}
+
+
+def dtls_client_certificate_messages(cc) -> tuple[int, int]:
+    """The device's Certificate and CertificateVerify messages in DTLS (tls.client_certificate), each with its
+    12-byte DTLS header: what mbedTLS writes whole into the send buffer before it fragments it to the MTU, and
+    what it copies into the flight it keeps for retransmission."""
+    cert = certificate_message_bytes(cc.chain_bytes, cc.chain_certs) - 4 + 12
+    return cert, 12 + 4 + OWN_SIGNATURE_BYTES[cc.key]
 
 
 def dtls_reassembly_bytes(msg_len: int) -> int:
@@ -149,6 +168,19 @@ def apply(c: Context) -> None:
             b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the ClientKeyExchange of "
                     f"{c.suites[rsa_kex[0]].name} with an RSA-{tls.rsa_max_bits} server key ({cke} bytes) (allowed: "
                     f"out_content_len at least {cke}, or a smaller rsa_max_bits)")
+    cc = tls.client_certificate
+    if datagram and cc is not None:
+        # The device's Certificate and CertificateVerify are written whole into the send buffer too, then fragmented
+        # to the MTU: an MTU-sized send buffer grows to hold them; a given out_content_len must.
+        cert, verify = dtls_client_certificate_messages(cc)
+        if by_mtu:
+            c.out_len = out_len = max(out_len, cert, verify)
+        elif out_len < max(cert, verify):
+            b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the device's Certificate message: a "
+                    f"{cc.chain_bytes}-byte chain of up to {cc.chain_certs} certificate(s) makes {cert} bytes with "
+                    "its 12-byte DTLS header, which mbedTLS writes whole into the send buffer before it fragments "
+                    f"it to the MTU (allowed: out_content_len at least {max(cert, verify)}, or leave it out: the "
+                    "send buffer is then sized from tls.dtls.mtu and the largest message the device sends)")
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))
@@ -167,6 +199,21 @@ def apply(c: Context) -> None:
     c.nv_seed_bytes = 64 if b.defined("MBEDTLS_SHA512_C") else 32
 
 
+def dtls_server_flight(tls, groups, certs: bool, psk: bool, suites, request: bool = True) -> tuple[int, str, int]:
+    """The server's first flight as the client may have to buffer it: the reassembly buffer of its largest message
+    (mbedTLS must be able to reassemble it when the server fragments it to its own MTU; a message that does not
+    fit the bound when the handshake needs it next ends the handshake, MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL), what
+    that message is, and the messages that can follow it."""
+    largest, what = DTLS_SMALL_MESSAGE, "the server's largest handshake message without certificates"
+    if certs:
+        cert = certificate_message_bytes(tls.peer_chain_max_bytes, tls.peer_chain_max_certs)
+        if cert > largest:
+            largest, what = cert, (f"the server's Certificate message ({tls.peer_chain_max_bytes}-byte chain of up "
+                                   f"to {tls.peer_chain_max_certs} certificates)")
+    later = sum(dtls_later_messages(groups, certs, psk, ske_rsa_bits(suites, tls.rsa_max_bits), request))
+    return dtls_reassembly_bytes(largest), what, later
+
+
 def datagram_records(c: Context) -> None:
     """DTLS: records against the datagram size, and the reassembly bound (MBEDTLS_SSL_DTLS_MAX_BUFFERING)."""
     b, tls = c.b, c.tls
@@ -174,18 +221,12 @@ def datagram_records(c: Context) -> None:
     # The largest message the server sends, which mbedTLS must be able to reassemble when the server fragments
     # it to its own MTU; a message that does not fit the bound when the handshake needs it next ends the
     # handshake (MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL).
-    largest, what = DTLS_SMALL_MESSAGE, "the server's largest handshake message without certificates"
-    if c.uses_certs:
-        cert = certificate_message_bytes(tls.peer_chain_max_bytes, tls.peer_chain_max_certs)
-        if cert > largest:
-            largest, what = cert, (f"the server's Certificate message ({tls.peer_chain_max_bytes}-byte chain of up "
-                                   f"to {tls.peer_chain_max_certs} certificates)")
-    need = dtls_reassembly_bytes(largest)
+    need, what, later = dtls_server_flight(tls, c.groups, c.uses_certs, c.uses_psk, c.suites)
     if d.max_buffering_bytes is None:
         # Room to keep the rest of the flight while a fragmented message is completed (the messages after it come
         # in the same datagrams: without room they are dropped and wait for a whole retransmission, which at 30 %
-        # loss cost host-dtls-ecdhe-ecdsa 2 of 10 handshakes), and one early record.
-        later = sum(dtls_later_messages(c.groups, c.uses_certs, c.uses_psk))
+        # loss cost host-dtls-ecdhe-ecdsa 2 of 10 handshakes; an RSA-signed ServerKeyExchange dropped so timed out
+        # sweep h9994-0337's handshakes), and one early record.
         c.dtls_buffering = need + later + DTLS_EARLY_RECORD
         b.define("MBEDTLS_SSL_DTLS_MAX_BUFFERING", Z, f"reassembly of {what}: {need} bytes (message, 12-byte "
                  f"header, one bit per byte), the messages after it ({later}) and one early record "
