@@ -218,9 +218,6 @@ def datagram_records(c: Context) -> None:
     """DTLS: records against the datagram size, and the reassembly bound (MBEDTLS_SSL_DTLS_MAX_BUFFERING)."""
     b, tls = c.b, c.tls
     d = tls.dtls or Dtls()
-    # The largest message the server sends, which mbedTLS must be able to reassemble when the server fragments
-    # it to its own MTU; a message that does not fit the bound when the handshake needs it next ends the
-    # handshake (MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL).
     need, what, later = dtls_server_flight(tls, c.groups, c.uses_certs, c.uses_psk, c.suites)
     if d.max_buffering_bytes is None:
         # Room to keep the rest of the flight while a fragmented message is completed (the messages after it come
