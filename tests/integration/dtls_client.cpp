@@ -108,7 +108,8 @@ bool parse(int argc, char** argv, Options& o) {
       return false;
     }
   }
-  return o.port != 0 && o.port < 65536 && o.client_cert_file.empty() == o.client_key_file.empty() && (o.expect == "any" || o.expect == "echo" || o.expect == "reverse");
+  const bool pair = o.client_cert_file.empty() == o.client_key_file.empty();  // both or neither
+  return o.port != 0 && o.port < 65536 && pair && (o.expect == "any" || o.expect == "echo" || o.expect == "reverse");
 }
 
 std::vector<std::byte> from_hex(const std::string& hex) {
@@ -239,7 +240,8 @@ int main(int argc, char** argv) {
   }
   std::vector<std::byte> own_chain;
   std::vector<std::byte> own_key;
-  if (!o.client_cert_file.empty() && (!read_file(o.client_cert_file, own_chain) || !read_file(o.client_key_file, own_key))) {
+  if (!o.client_cert_file.empty() &&
+      (!read_file(o.client_cert_file, own_chain) || !read_file(o.client_key_file, own_key))) {
     std::fprintf(stderr, "cannot read %s or %s\n", o.client_cert_file.c_str(), o.client_key_file.c_str());
     return 2;
   }

@@ -42,7 +42,8 @@ DTLS_CERTIFICATE_REQUEST_BYTES = 96
 def dtls_later_messages(groups, certs: bool, psk: bool, rsa_bits: int = 0, request: bool = True) -> list[int]:
     """The messages that can follow the server's Certificate in its flight, each with its 12-byte DTLS header:
     ServerKeyExchange (the largest group's point and its signature: ECDSA, or RSA of up to `rsa_bits` when an
-    ECDHE-RSA suite is enabled; a PSK identity hint), CertificateRequest (unless `request` is false), ServerHelloDone."""
+    ECDHE-RSA suite is enabled; a PSK identity hint), CertificateRequest (unless `request` is false),
+    ServerHelloDone."""
     cs = max((COORDINATE_BYTES.get(g.name, 66) for g in groups), default=0)
     signature = max(2 * cs + 9 if certs else 0, rsa_bits // 8)
     ske = 12 + (4 + 2 * cs + 1 if cs else 0) + (4 + signature if signature else 0) + (2 + DTLS_HINT_BYTES if psk else 0)

@@ -98,10 +98,11 @@ int parse_certificates(mbedtls_x509_crt* chain, std::span<const std::byte> pem_o
 // operation is the first session's certificate check: the block then lands wherever that session's buffers left
 // room and stays there, splitting the heap for every later session (sweep h9998-0034: a 392-byte block at offset
 // 46,560 of a 60 KB heap, 8.4 KB of holes at the resumed session's ClientHello, allocation failure). One public
-// operation per RSA CA key here puts it beside the chain instead. 0 or mbedTLS's error.
-int cache_ca_key_values(mbedtls_x509_crt* chain) {
+// operation per RSA CA key here puts it beside the chain instead (from `first` on: the certificates a call added).
+// 0 or mbedTLS's error.
+int cache_ca_key_values(mbedtls_x509_crt* first) {
 #if defined(MBEDTLS_RSA_C) && !defined(MBEDTLS_USE_PSA_CRYPTO)  // (with USE_PSA, PSA checks with a copy of the key)
-  for (mbedtls_x509_crt* crt = chain; crt != nullptr && crt->raw.p != nullptr; crt = crt->next) {
+  for (mbedtls_x509_crt* crt = first; crt != nullptr && crt->raw.p != nullptr; crt = crt->next) {
     if (mbedtls_pk_get_type(&crt->pk) != MBEDTLS_PK_RSA) continue;
     mbedtls_rsa_context* rsa = mbedtls_pk_rsa(crt->pk);
     const std::size_t len = mbedtls_rsa_get_len(rsa);
@@ -113,7 +114,7 @@ int cache_ca_key_values(mbedtls_x509_crt* chain) {
     if (ret != 0) return ret;
   }
 #else
-  (void)chain;
+  (void)first;
 #endif
   return 0;
 }
@@ -353,8 +354,10 @@ Status SslConfig::ca_chain(std::span<const std::byte> pem_or_der) {
   // something to accept partially. On error the whole chain goes (also what earlier calls added)
   // and the configuration trusts no CA until a call succeeds: never a partly parsed trust store.
   const std::size_t failures = detail::heap_failures();
+  mbedtls_x509_crt* last = nullptr;  // the chain's last certificate before this call (null: none yet)
+  for (mbedtls_x509_crt* crt = &ca_; crt != nullptr && crt->raw.p != nullptr; crt = crt->next) last = crt;
   int ret = parse_certificates(&ca_, pem_or_der);
-  if (ret == 0) ret = cache_ca_key_values(&ca_);
+  if (ret == 0) ret = cache_ca_key_values(last != nullptr ? last->next : &ca_);
   if (ret != 0) {
     mbedtls_ssl_conf_ca_chain(&conf_, nullptr, nullptr);
     mbedtls_x509_crt_free(&ca_);
