@@ -1408,12 +1408,16 @@ def run_case(args: argparse.Namespace) -> int:
     certs = make_certs(args.openssl, work)
     if any("partly-bad-ca.pem" in a for a in case.client_args):
         partly_bad_ca(certs, work)
-    client_args = [a.replace("{certs}", str(certs)).replace("{work}", str(work)).replace("{case}", args.case)
+    # {case} names files in the shared work directory: the profile is part of it, since several profiles have a
+    # case of the same name and ctest runs them in parallel (two resume_after_server_restart runs shared one
+    # session file, and one offered the file the other had just emptied).
+    tag = f"{args.profile}.{args.case}"
+    client_args = [a.replace("{certs}", str(certs)).replace("{work}", str(work)).replace("{case}", tag)
                    for a in case.client_args]
     base_args = list(client_args)
     if case.saved_by_earlier_run:
         # The run that saves: a full session against its own server, which stops with it.
-        session_file = work / f"{args.case}.session"
+        session_file = work / f"{tag}.session"
         session_file.unlink(missing_ok=True)
         save_args = [a for a in client_args if a != str(session_file) and a != "--offer-session"]
         rc, stdout, stderr, _ = run_client(args, profile, Case(case.server, server_args=case.server_args), certs,
