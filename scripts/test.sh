@@ -17,10 +17,11 @@ step() { printf '\n==== %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
 step "dependencies"
 tarball="$(scripts/deps.sh)"
-cmake_common=(-G Ninja "-DTLSGEN_MBEDTLS_SOURCE=$tarball")
+# Fuzz targets run 30 s each here (TLSGEN_FUZZ_SECONDS, 60 by default): longer runs are on demand (tests/fuzz/README.md).
+cmake_common=(-G Ninja "-DTLSGEN_MBEDTLS_SOURCE=$tarball" -DTLSGEN_FUZZ_SECONDS=30)
 
 step "pytest"
-python3 -m pytest -q tests/generator tests/integration $( [ -d tests/esp8266_emu ] && echo tests/esp8266_emu )
+python3 -m pytest -q tests/generator tests/integration bench/stack $( [ -d tests/esp8266_emu ] && echo tests/esp8266_emu )
 
 step "host build"
 cmake -S . -B build/host "${cmake_common[@]}" -DCMAKE_BUILD_TYPE=Debug >/dev/null
