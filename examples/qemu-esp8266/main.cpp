@@ -13,7 +13,7 @@
 // psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
 // Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, profiles with tls.resumption), it then saves
-// the session (SslTcpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into a
+// the session (SslTcpStack or, over DTLS, SslUdpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into a
 // store of tlsgen_profile.hpp's kSavedSessionMaxBytes), reconnects offering it
 // and prints, for that second handshake:
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
@@ -249,70 +249,103 @@ int main() {
       std::array<tlsgen::DtlsSession, 1> sessions;
       tlsgen::SslUdpStack dtls(config, udp, clock, sessions);
       tlsgen::Socket sock = tlsgen::kInvalidSocket;
-      unsigned answered = 0;
-      if (status.ok()) {
+      const auto open_socket = [&] {
+        if (!status.ok()) return;
         const auto opened = dtls.open(tlsgen::Mode::kBlocking);
         status = opened.status();
         sock = opened.value();
         if (!status.ok()) step = "open";
-      }
-      if (status.ok()) {
-        const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
-        status = dtls.connect(sock, "127.0.0.1", port);  // the modem's UDP link + the DTLS handshake
-        handshake_ticks = board::timer_ticks() - t0;
-        handshake_wait = uart.waiting_ticks - w0;
-        suite = dtls.ciphersuite(sock);
-        version = dtls.protocol(sock);
-        if (!status.ok()) step = "connect";
-      }
-      board::host_write("---- reply ----\n");
-      for (unsigned e = 0; status.ok() && e < kDtlsExchanges; ++e) {
-        static char request[40];
-        static char expected[40];
-        const int n = tlsgen::snprintf(request, sizeof request, "tlsgen dtls ping %u\n", e);
-        for (int i = 0; i < n - 1; ++i) expected[i] = request[n - 2 - i];  // the line reversed, newline kept
-        expected[n - 1] = '\n';
-        static std::byte reply[kReplyBytes];
-        bool ok = false;
-        // DTLS does not repeat application data: a request or reply the link lost is sent again (4 tries).
-        for (int attempt = 0; attempt < 4 && status.ok() && !ok; ++attempt) {
-          const tlsgen::IoResult w = dtls.send(sock, std::as_bytes(std::span(request, static_cast<std::size_t>(n))));
-          status = w.status;
-          if (!status.ok()) step = "send";
-          while (status.ok()) {
-            const tlsgen::IoResult r = dtls.receive_within(sock, reply, 5000);
-            if (r.status.code() == tlsgen::Code::kTimeout) break;
-            status = r.status;
-            if (!status.ok()) {
-              step = "receive";
-              break;
-            }
-            // s_server (run_qemu.py, the sweep) answers the line reversed; gnutls-serv --udp --echo (the sweep)
-            // returns it as it is.
-            if (r.size == static_cast<std::size_t>(n) &&
-                (std::memcmp(reply, expected, r.size) == 0 || std::memcmp(reply, request, r.size) == 0)) {
-              static char text[kReplyBytes + 1];
-              std::memcpy(text, reply, r.size);
-              text[r.size] = '\0';
-              board::host_write(text);
-              ok = true;
-              break;
+      };
+      // One session on `sock`: the modem's UDP link + the DTLS handshake (timed), the request/response exchanges.
+      const auto run = [&](std::uint32_t& ticks, std::uint32_t& wait) {
+        unsigned answered = 0;
+        if (status.ok()) {
+          const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
+          status = dtls.connect(sock, "127.0.0.1", port);
+          ticks = board::timer_ticks() - t0;
+          wait = uart.waiting_ticks - w0;
+          suite = dtls.ciphersuite(sock);
+          version = dtls.protocol(sock);
+          if (!status.ok()) step = "connect";
+        }
+        board::host_write("---- reply ----\n");
+        for (unsigned e = 0; status.ok() && e < kDtlsExchanges; ++e) {
+          static char request[40];
+          static char expected[40];
+          const int n = tlsgen::snprintf(request, sizeof request, "tlsgen dtls ping %u\n", e);
+          for (int i = 0; i < n - 1; ++i) expected[i] = request[n - 2 - i];  // the line reversed, newline kept
+          expected[n - 1] = '\n';
+          static std::byte reply[kReplyBytes];
+          bool ok = false;
+          // DTLS does not repeat application data: a request or reply the link lost is sent again (4 tries).
+          for (int attempt = 0; attempt < 4 && status.ok() && !ok; ++attempt) {
+            const tlsgen::IoResult w = dtls.send(sock, std::as_bytes(std::span(request, static_cast<std::size_t>(n))));
+            status = w.status;
+            if (!status.ok()) step = "send";
+            while (status.ok()) {
+              const tlsgen::IoResult r = dtls.receive_within(sock, reply, 5000);
+              if (r.status.code() == tlsgen::Code::kTimeout) break;
+              status = r.status;
+              if (!status.ok()) {
+                step = "receive";
+                break;
+              }
+              // s_server (run_qemu.py, the sweep) answers the line reversed; gnutls-serv --udp --echo (the sweep)
+              // returns it as it is.
+              if (r.size == static_cast<std::size_t>(n) &&
+                  (std::memcmp(reply, expected, r.size) == 0 || std::memcmp(reply, request, r.size) == 0)) {
+                static char text[kReplyBytes + 1];
+                std::memcpy(text, reply, r.size);
+                text[r.size] = '\0';
+                board::host_write(text);
+                ok = true;
+                break;
+              }
             }
           }
+          if (status.ok() && !ok) {
+            status = tlsgen::Status(tlsgen::Code::kTimeout);
+            step = "receive";
+          }
+          answered += ok ? 1 : 0;
         }
-        if (status.ok() && !ok) {
-          status = tlsgen::Status(tlsgen::Code::kTimeout);
-          step = "receive";
+        const tlsgen::DtlsStats st = dtls.stats(sock);
+        board::host_printf("TLSGEN_DTLS exchanges=%u answered=%u datagrams_sent=%lu datagrams_received=%lu empty=%lu "
+                           "oversize=%lu congestion=%lu cookies=%lu\n",
+                           kDtlsExchanges, answered, static_cast<unsigned long>(st.datagrams_sent),
+                           static_cast<unsigned long>(st.datagrams_received), static_cast<unsigned long>(st.empty_dropped),
+                           static_cast<unsigned long>(st.oversize_dropped), static_cast<unsigned long>(st.congestion_dropped),
+                           static_cast<unsigned long>(st.hello_verify_requests));
+      };
+      open_socket();
+      run(handshake_ticks, handshake_wait);
+#if defined(TLSGEN_DEMO_RESUME)
+      if (status.ok()) {
+        // As over TLS below: save the session (kSavedSessionMaxBytes), close, and connect again offering it.
+        static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
+        const tlsgen::Result<std::size_t> saved = dtls.save_session(sock, store);
+        (void)dtls.close(sock);
+        sock = tlsgen::kInvalidSocket;
+        const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
+        status = saved.status();
+        std::uint32_t resumed_ticks = 0, resumed_wait = 0;
+        bool resumed = false;
+        open_socket();
+        if (status.ok()) status = dtls.offer_session(sock, std::span(store, saved.value()));
+        if (status.ok()) {
+          run(resumed_ticks, resumed_wait);
+          resumed = dtls.resumed(sock);
+        } else if (!nothing_to_save) {
+          step = "resume";
         }
-        answered += ok ? 1 : 0;
+        board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
+                           tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
+                           static_cast<unsigned>(saved.ok() ? saved.value() : 0),
+                           static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
+        std::memset(store, 0, sizeof store);  // it held the session's master secret
+        if (nothing_to_save) status = tlsgen::Status::Ok();
       }
-      const tlsgen::DtlsStats st = dtls.stats(sock);
-      board::host_printf("TLSGEN_DTLS exchanges=%u answered=%u datagrams_sent=%lu datagrams_received=%lu empty=%lu "
-                         "oversize=%lu congestion=%lu cookies=%lu\n",
-                         kDtlsExchanges, answered, static_cast<unsigned long>(st.datagrams_sent),
-                         static_cast<unsigned long>(st.datagrams_received), static_cast<unsigned long>(st.empty_dropped),
-                         static_cast<unsigned long>(st.oversize_dropped), static_cast<unsigned long>(st.congestion_dropped),
-                         static_cast<unsigned long>(st.hello_verify_requests));
+#endif
       if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
     } else {
       std::array<tlsgen::SslSession, 1> sessions;

@@ -601,6 +601,11 @@ def predict(r: Resolution, s: Shape) -> Prediction:
             work = max(work, max(0.0, persist) + sign)  # the signature, on top of what the phase's own work leaves
             persist += sign_persist
         elif coef is None:
+            if r.datagram and phase in DTLS_ALL_LATER:
+                # No allocation of its own, but DTLS buffers the rest of the server's flight here (dtls_lines): the
+                # phase's total is what earlier phases left (sweep h10004-0029, ECDHE-RSA with a 9,186-byte chain:
+                # its Certificate's 10,356-byte reassembly buffer during the ServerHello was the session's peak).
+                totals.append((phase, int(cur)))
             continue  # this kind of session does not allocate in this phase
         totals.append((phase, int(cur + work)))
         if cur + work > best[0]:
@@ -697,7 +702,7 @@ def dtls_small_later(r: Resolution) -> int:
 def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     """What DTLS adds to the session: the fixed part, and what buffered messages can put above the session's peak in
     the phase they meet (DTLS_ALL_LATER, DTLS_SMALL_LATER, DTLS_EARLY_RECORD_PHASES)."""
-    from tlsgen.resolve.records import DTLS_EARLY_RECORD, dtls_server_flight
+    from tlsgen.resolve.records import DTLS_EARLY_RECORD, dtls_server_flight, dtls_ticket_reassembly
 
     word, align = r.cpu.word_bytes, r.cpu.alignment
     # While the ServerHello is processed, what can wait is the rest of the server's first flight (within the bound;
@@ -719,6 +724,16 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
         own = flight.get(phase, 0)
         if own and total + extra + own - peak > own_over:
             own_over, own_where = total + extra + own - peak, phase
+    ticket = dtls_ticket_reassembly(r.loaded.profile.tls)
+    if ticket:
+        # A NewSessionTicket the server fragments is reassembled in a buffer of its own (and its Finished, the next
+        # epoch, may wait as the early record) over what the handshake holds when its last flight comes (the phase
+        # tables have no NewSessionTicket phase of their own: the server's ChangeCipherSpec's total stands for it).
+        totals = dict(worst.phase_totals)
+        base = totals.get("SCCS", totals.get("CFIN", 0))
+        extra = block_bytes(min(ticket, r.dtls_buffering), word, align) + early
+        if base + extra - peak > over:
+            over, where = base + extra - peak, "NST"
     lines = [HeapLine("DTLS handshake", DTLS_FIXED[word], "the client's flight kept for retransmission, the server's "
                       "cookie, the reassembly and retransmission state (measured beside the TLS session)")]
     why = (f"messages buffered during {PHASE_NAMES.get(where, where)} (within MBEDTLS_SSL_DTLS_MAX_BUFFERING "

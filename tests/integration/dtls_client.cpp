@@ -4,7 +4,7 @@
 //   dtls_client --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]
 //               [--client-cert FILE --client-key FILE] [--sessions K] [--exchanges E] [--message TEXT]
 //               [--expect-reply reverse|echo|any]
-//               [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]
+//               [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N] [--resume] [--trace FILE]
 //
 // Each of the K sessions (one after another, on the same platform and configuration): open, connect (the
 // handshake), E request/response exchanges (send TEXT, receive one datagram, check it: `reverse` for
@@ -17,6 +17,13 @@
 //   TLSGEN_HEAP peak=<high-water bytes> peak_payload=<bytes> failed=<n> in_use_after=<bytes>
 //               live_blocks_after=<n> region=<bytes> generated=<kHeapBytes>
 //   TLSGEN_SOCKETS open_after=<n>
+// --resume: every session after the first offers the session the one before it saved (save_session() into a
+// buffer of exactly kSavedSessionMaxBytes, after its exchanges), printing
+//   TLSGEN_SESSION session=<i> code=<Code> detail=<int> bytes=<n> ticket=<the server's ticket bytes>
+//   TLSGEN_OFFER session=<i> code=<Code> detail=<int>       (before session i's connect, i >= 1)
+//   TLSGEN_RESUMED session=<i> resumed=<0|1>                 (after session i's handshake, i >= 1)
+// --trace FILE writes every heap call as op,size,id,state (tls_client's format: the handshake state mbedTLS was in,
+// -1 outside a session), for the heap model's calibration (tools/sweep/runner.py --calibrate).
 // --send-size N sends one datagram of N bytes after the exchanges and prints TLSGEN_SEND code=... detail=...
 // (the too-large case: kInvalidArgument with the largest payload).
 // Exit status: 0 when every session ran and the teardown was clean (whatever the DTLS outcome: the driver
@@ -32,8 +39,13 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
+// The heap trace (--trace) tags each allocation with the handshake state mbedTLS was in (a private field).
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+#include "mbedtls/build_info.h"
+#include "mbedtls/ssl.h"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/posix_udp_stack.hpp"
 #include "tlsgen/ssl_config.hpp"
@@ -69,7 +81,18 @@ struct Options {
   std::size_t heap_bytes = 0;
   unsigned wait_ms = 5000;  // one reply's wait
   std::size_t send_size = 0;
+  bool resume = false;  // each session after the first offers the previous one's saved session
+  std::string trace_file;  // --trace: every heap call as op,size,id,state
 };
+
+// The session the heap trace reads the handshake state of (set while it is open).
+tlsgen::SslUdpStack* g_traced_stack = nullptr;
+tlsgen::Socket g_traced_socket = tlsgen::kInvalidSocket;
+
+int traced_state() {
+  const mbedtls_ssl_context* ssl = g_traced_stack != nullptr ? g_traced_stack->native(g_traced_socket) : nullptr;
+  return ssl != nullptr ? ssl->MBEDTLS_PRIVATE(state) : -1;
+}
 
 bool parse(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
@@ -85,6 +108,10 @@ bool parse(int argc, char** argv, Options& o) {
     std::string v;
     if (a == "--nonblocking") {
       o.nonblocking = true;
+      continue;
+    }
+    if (a == "--resume") {
+      o.resume = true;
       continue;
     }
     if (!value(v)) return false;
@@ -103,6 +130,7 @@ bool parse(int argc, char** argv, Options& o) {
     else if (a == "--heap-bytes") o.heap_bytes = std::strtoull(v.c_str(), nullptr, 10);
     else if (a == "--wait-ms") o.wait_ms = static_cast<unsigned>(std::strtoul(v.c_str(), nullptr, 10));
     else if (a == "--send-size") o.send_size = std::strtoull(v.c_str(), nullptr, 10);
+    else if (a == "--trace") o.trace_file = v;
     else {
       std::fprintf(stderr, "unknown argument %s\n", a.c_str());
       return false;
@@ -152,7 +180,10 @@ struct Outcome {
   unsigned strays = 0;  // datagrams delivered that answer no request of this session (a replay let through)
 };
 
-Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index, tlsgen::Socket& sock) {
+// `saved`: with --resume, the previous session's saved bytes (offered when not empty), replaced by this
+// session's after its exchanges.
+Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index, tlsgen::Socket& sock,
+                    std::vector<std::byte>& saved) {
   Outcome out;
   const tlsgen::Result<tlsgen::Socket> opened = dtls.open(o.nonblocking ? tlsgen::Mode::kNonBlocking
                                                                          : tlsgen::Mode::kBlocking);
@@ -162,6 +193,15 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
     return out;
   }
   sock = opened.value();
+  g_traced_stack = &dtls;
+  g_traced_socket = sock;
+  const bool offer = o.resume && index > 0;
+  if (offer) {
+    const tlsgen::Status offered = saved.empty() ? tlsgen::Status(tlsgen::Code::kFailedPrecondition)
+                                                 : dtls.offer_session(sock, saved);
+    std::printf("TLSGEN_OFFER session=%u code=%s detail=%d\n", index, tlsgen::name(offered.code()),
+                static_cast<int>(offered.detail()));
+  }
   tlsgen::Status st;
   do {
     st = dtls.connect(sock, o.host.c_str(), static_cast<std::uint16_t>(o.port));
@@ -170,6 +210,9 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
     out.step = "connect";
     out.status = st;
     return out;
+  }
+  if (offer) {
+    std::printf("TLSGEN_RESUMED session=%u resumed=%d\n", index, dtls.resumed(sock) ? 1 : 0);
   }
   for (unsigned e = 0; e < o.exchanges; ++e) {
     const std::string sent = o.message + " " + std::to_string(index) + "." + std::to_string(e) + "\n";
@@ -209,6 +252,19 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
     }
     ++out.exchanges;
   }
+  if (o.resume) {
+    // Exactly what tlsgen states the profile's saved sessions need: a larger one would not fit (kResourceExhausted).
+    saved.assign(tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1, std::byte{0});
+    const tlsgen::Result<std::size_t> n = dtls.save_session(sock, saved);
+    saved.resize(n.ok() ? n.value() : 0);
+    std::size_t ticket_bytes = 0;  // the server's ticket (what tls.resumption.ticket_max_bytes must cover)
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+    const mbedtls_ssl_session* kept = dtls.native(sock)->MBEDTLS_PRIVATE(session);
+    ticket_bytes = kept != nullptr && kept->MBEDTLS_PRIVATE(ticket) != nullptr ? kept->MBEDTLS_PRIVATE(ticket_len) : 0;
+#endif
+    std::printf("TLSGEN_SESSION session=%u code=%s detail=%d bytes=%zu ticket=%zu\n", index,
+                tlsgen::name(n.status().code()), static_cast<int>(n.status().detail()), saved.size(), ticket_bytes);
+  }
   if (o.send_size != 0) {
     const std::vector<std::byte> big(o.send_size, std::byte{'x'});
     const tlsgen::IoResult w = dtls.send(sock, big);
@@ -227,7 +283,7 @@ int main(int argc, char** argv) {
                  "usage: %s --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]\n"
                  "          [--client-cert FILE --client-key FILE] [--sessions K] [--exchanges E] [--message TEXT]\n"
                  "          [--expect-reply reverse|echo|any]\n"
-                 "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N]\n",
+                 "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N] [--resume] [--trace FILE]\n",
                  argv[0]);
     return 2;
   }
@@ -249,6 +305,20 @@ int main(int argc, char** argv) {
   std::size_t region = tlsgen::profile::kHeapBytes;
   if (o.heap_bytes != 0 && o.heap_bytes < region) region = o.heap_bytes;
 
+  struct TraceEvent {
+    const void* pointer;
+    std::size_t request;
+    int state;
+  };
+  static std::vector<TraceEvent> trace;
+  if (!o.trace_file.empty()) {
+    trace.reserve(1 << 16);
+    tlsgen::glue::heap().set_observer(
+        [](void*, const void* pointer, std::size_t request, std::size_t) {
+          trace.push_back({pointer, request, traced_state()});
+        },
+        nullptr);
+  }
   SteadyClock clock;
   tlsgen::PosixUdpStack udp(static_cast<int>(o.wait_ms));
   bool torn_down = false;
@@ -270,9 +340,10 @@ int main(int argc, char** argv) {
     } else {
       std::array<tlsgen::DtlsSession, 1> slots;
       tlsgen::SslUdpStack dtls(config, udp, clock, slots);
+      std::vector<std::byte> saved;  // --resume: the last session's saved bytes
       for (unsigned i = 0; i < o.sessions; ++i) {
         tlsgen::Socket sock = tlsgen::kInvalidSocket;
-        const Outcome out = run_session(o, dtls, i, sock);
+        const Outcome out = run_session(o, dtls, i, sock, saved);
         const tlsgen::DtlsStats stats = dtls.stats(sock);
         const tlsgen::Status transport = dtls.transport_status(sock);
         std::printf("TLSGEN_RESULT session=%u step=%s code=%s detail=%d suite=%s version=%s handshake_ms=%u sent=%u "
@@ -284,8 +355,10 @@ int main(int argc, char** argv) {
                     tlsgen::name(transport.code()), static_cast<int>(transport.detail()));
         std::fflush(stdout);
         if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
+        g_traced_stack = nullptr;
       }
       open_after = dtls.open_count();
+      std::fill(saved.begin(), saved.end(), std::byte{0});  // it holds the session's master secret
     }
     config.deinit();
     torn_down = platform.deinit().ok();
@@ -296,6 +369,27 @@ int main(int argc, char** argv) {
               stats.high_water, stats.peak_in_use, stats.failed, stats.in_use, stats.live_blocks, region,
               tlsgen::profile::kHeapBytes);
   std::printf("TLSGEN_SOCKETS open_after=%zu\n", udp.open_count() + open_after);
+  if (!o.trace_file.empty()) {
+    tlsgen::glue::heap().set_observer(nullptr, nullptr);
+    std::ofstream out(o.trace_file);
+    out << "op,size,id,state\n";
+    std::vector<std::pair<const void*, std::pair<std::size_t, int>>> live;  // pointer -> (size, id)
+    int next_id = 0;
+    for (const TraceEvent& e : trace) {
+      if (e.request != 0) {
+        live.push_back({e.pointer, {e.request, ++next_id}});
+        out << "a," << e.request << ',' << next_id << ',' << e.state << '\n';
+      } else {
+        for (auto it = live.begin(); it != live.end(); ++it) {
+          if (it->first == e.pointer) {
+            out << "f," << it->second.first << ',' << it->second.second << ',' << e.state << '\n';
+            live.erase(it);
+            break;
+          }
+        }
+      }
+    }
+  }
   const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && udp.open_count() == 0 && open_after == 0;
   return clean ? 0 : 3;
 }

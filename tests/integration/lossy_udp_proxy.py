@@ -6,7 +6,9 @@ drops, duplicates, reorders and delays datagrams, reproducibly.
                        [--reorder P] [--delay-ms LO-HI] [--log FILE]
 
 The first datagram to --listen fixes the client's address; after that, datagrams from the client go to the
-server and the server's to the client (anything from a third address is counted and dropped). Each
+server and the server's to the client (anything from a third address is counted and dropped; `Proxy(follow_clients=True)` instead
+takes a new address for the client's next session: later datagrams go to it, and to the server from a new
+socket, as a new client's would). Each
 datagram's fate is drawn from random.Random(seed) in arrival order per direction, so the same seed and the
 same traffic give the same fates, whatever the timing:
 
@@ -46,6 +48,8 @@ class Stats:
     garbage: int = 0
     replayed: int = 0
     reversed_flights: int = 0  # flights of more than one datagram sent last first
+    new_clients: int = 0  # follow_clients: client addresses taken after the first
+    stale: int = 0  # follow_clients: server datagrams for a session the client had left (dropped)
     log: list[str] = field(default_factory=list)
 
 
@@ -78,7 +82,10 @@ class Fates:
 class Proxy:
     def __init__(self, server: tuple[str, int], seed: int = 0, loss: float = 0.0, duplicate: float = 0.0,
                  reorder: float = 0.0, delay_ms: tuple[float, float] = (0.0, 0.0), listen_port: int = 0,
-                 garbage: float = 0.0, replay: float = 0.0, reverse_flights_ms: float = 0.0):
+                 garbage: float = 0.0, replay: float = 0.0, reverse_flights_ms: float = 0.0,
+                 follow_clients: bool = False):
+        self.follow_clients = follow_clients
+        self._retired: list[socket.socket] = []  # follow_clients: the sockets of the sessions the client left
         self.fates = Fates(seed, loss, duplicate, reorder, delay_ms)
         # reverse_flights_ms > 0: the server's datagrams are held until none has come for that long (its flight is
         # complete), then sent to the client last first: every message of a flight but its last comes after the
@@ -121,6 +128,8 @@ class Proxy:
             self._thread.join(timeout=2)
         self.front.close()
         self.back.close()
+        for old in self._retired:
+            old.close()
 
     def _send(self, direction: str, data: bytes) -> None:
         try:
@@ -181,6 +190,20 @@ class Proxy:
                 self._schedule(direction, r.choice(self._history), delay)
             self._history.append(data)
 
+    def _flush_up(self) -> None:
+        """Sends every datagram of the client's still queued or held toward the server, now (follow_clients, before
+        the next session's socket takes over: the server must see the old session's last datagrams, its
+        close_notify, come from the old session's address, not the new one's)."""
+        held = self._held["up"]
+        self._held["up"] = None
+        up = sorted((q for q in self._queue if q[2] == "up"), key=lambda q: q[:2])
+        self._queue = [q for q in self._queue if q[2] != "up"]
+        heapq.heapify(self._queue)
+        for _, _, direction, data in up:
+            self._send(direction, data)
+        if held is not None:
+            self._send("up", held[1])
+
     def run(self) -> None:
         sel = selectors.DefaultSelector()
         sel.register(self.front, selectors.EVENT_READ, "up")
@@ -204,9 +227,30 @@ class Proxy:
                         data, source = self.front.recvfrom(65536)
                         if self.client is None:
                             self.client = source
+                        elif source != self.client and self.follow_clients:
+                            # The client's next session (a new socket): the server sees a new peer too.
+                            # The old socket stays open (what the server still sends the old session, its
+                            # close_notify, is read and dropped): closed, it would answer the server with ICMP port
+                            # unreachable, which OpenSSL's s_server takes for an error on its socket.
+                            self._flush_up()  # what the old session sent goes out from its own socket first
+                            self.client = source
+                            self.stats.new_clients += 1
+                            sel.unregister(self.back)
+                            self._retired.append(self.back)
+                            sel.register(self.back, selectors.EVENT_READ, "stale")
+                            self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                            self.back.connect(self.server)
+                            sel.register(self.back, selectors.EVENT_READ, "down")
                         elif source != self.client:
                             self.stats.strangers += 1
                             continue
+                    elif key.data == "stale" or key.fileobj is not self.back:
+                        # For a session the client has left (an event of this select() may name the socket that
+                        # was the server's side until a datagram above made a new one: read from the socket the
+                        # event is for, never from the new one, which may have nothing and would block).
+                        key.fileobj.recv(65536)
+                        self.stats.stale += 1
+                        continue
                     else:
                         data = self.back.recv(65536)
                 except OSError:

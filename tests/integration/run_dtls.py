@@ -11,7 +11,8 @@ driver answers each request line with the line reversed, through s_server's stdi
 lossy proxy at 10 %, 20 % and 30 % loss (with duplicates, reordering and delays: `loss` below, a few handshakes
 per case); through the proxy injecting garbage datagrams and replaying earlier server datagrams (every exchange
 must get exactly its own answer: replays and garbage are dropped, none delivered); against a peer that never
-answers (connect() fails with MBEDTLS_ERR_SSL_TIMEOUT after the profile's retransmissions). Every case checks the
+answers (connect() fails with MBEDTLS_ERR_SSL_TIMEOUT after the profile's retransmissions); for host-dtls-resume,
+session resumption against each server (resume_openssl, resume_gnutls: run_resume). Every case checks the
 client's teardown: heap back to zero bytes and blocks, no socket open, the peak within the generated heap.
 
 `loss` runs `count` handshakes, each through a new proxy (seed S + i) with the given loss rate, and prints the
@@ -46,6 +47,8 @@ PROFILES = {
                       "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CCM-8"},
     "host-dtls-ecdhe-ecdsa": {"psk": False, "openssl_cipher": "ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES128-GCM-SHA256",
                               "gnutls_priority": "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+ECDHE-ECDSA"},
+    "host-dtls-resume": {"psk": False, "openssl_cipher": "ECDHE-ECDSA-AES128-CCM8:ECDHE-ECDSA-AES128-GCM-SHA256",
+                         "gnutls_priority": "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+ECDHE-ECDSA"},
 }
 
 # case -> (server, proxy settings or None, server MTU or None, exchanges)
@@ -59,6 +62,10 @@ CASES = {
     "gnutls_reversed_flights": ("gnutls", {"reverse_flights_ms": 30.0}, None, 3),
     "silent_peer": ("silent", None, None, 1),
 }
+# Resumption (profiles with tls.resumption): RESUME_SESSIONS sessions against one server, each after the first
+# offering the session the one before saved (dtls_client --resume); every one must be resumed by the server.
+RESUME_CASES = {"resume_openssl": "openssl", "resume_gnutls": "gnutls"}
+RESUME_SESSIONS = 3
 LOSS_SERVER_MTU = 1200
 # case -> (loss rate, handshakes, the share that must complete)
 LOSS_CASES = {"loss_10": (0.10, 10, 1.0), "loss_20": (0.20, 10, 1.0), "loss_30": (0.30, 10, 0.9),
@@ -67,6 +74,14 @@ LOSS_CASES = {"loss_10": (0.10, 10, 1.0), "loss_20": (0.20, 10, 1.0), "loss_30":
 # profile's 100 at 20 % are in the issue's closing note (99/100, seeds 1500-1599).
 LOSS_CASES_FOR = {"host-dtls-psk": sorted(LOSS_CASES),
                   "host-dtls-ecdhe-ecdsa": sorted(c for c in LOSS_CASES if c != "loss_20_x100")}
+
+
+def cases_of(profile: str) -> list[str]:
+    """The cases `list` prints for a profile: the resuming profile runs only the resumption cases (the others are
+    host-dtls-ecdhe-ecdsa's, which it extends)."""
+    if profile == "host-dtls-resume":
+        return sorted(RESUME_CASES)
+    return sorted(CASES) + LOSS_CASES_FOR[profile]
 
 
 def free_udp_port() -> int:
@@ -187,6 +202,8 @@ def run_case(args: argparse.Namespace) -> int:
         args.rate, count, args.min_complete = LOSS_CASES[args.case]
         args.count = args.count or count
         return run_loss(args)
+    if args.case in RESUME_CASES:
+        return run_resume(args)
     kind, proxy_cfg, mtu, exchanges = CASES[args.case]
     srv = server(kind, args.profile, certs, args.work, args.openssl, args.gnutls_serv, mtu)
     proxy = None
@@ -248,6 +265,52 @@ def run_case(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def run_resume(args: argparse.Namespace) -> int:
+    """RESUME_SESSIONS sessions against one server: the first a full handshake, each later one offering the session
+    the one before saved. Each must complete its exchange and be resumed (the server echoed the offered session ID:
+    SslUdpStack::resumed()), receiving fewer datagrams in its handshake than the full one did (no certificate, no
+    key exchange); save_session() fits the generated kSavedSessionMaxBytes every time."""
+    certs = args.work / "certs"
+    kind = RESUME_CASES[args.case]
+    srv = server(kind, args.profile, certs, args.work, args.openssl, args.gnutls_serv, None)
+    try:
+        if not srv.start():
+            print(f"FAIL: {kind} server did not start: {' '.join(srv.cmd)}\n{''.join(srv.output)}")
+            return 1
+        rc, out, text = run_client(args.client, args.profile, srv.port, certs, 1,
+                                   "reverse" if kind == "openssl" else "echo",
+                                   ["--sessions", str(RESUME_SESSIONS), "--resume"])
+    finally:
+        srv.stop()
+    print(text)
+    problems = teardown_problems(rc, out)
+    results = out.get("TLSGEN_RESULT") or []
+    if len(results) != RESUME_SESSIONS or any(r.get("step") != "done" or r.get("code") != "kOk" for r in results):
+        problems.append(f"expected {RESUME_SESSIONS} sessions each with its handshake and exchange, got {results}")
+    saved = out.get("TLSGEN_SESSION") or []
+    if len(saved) != RESUME_SESSIONS or any(x.get("code") != "kOk" for x in saved):
+        problems.append(f"save_session() did not save every session: {saved}")
+    offers = out.get("TLSGEN_OFFER") or []
+    if len(offers) != RESUME_SESSIONS - 1 or any(x.get("code") != "kOk" for x in offers):
+        problems.append(f"offer_session() did not take every saved session: {offers}")
+    resumed = out.get("TLSGEN_RESUMED") or []
+    if len(resumed) != RESUME_SESSIONS - 1 or any(x.get("resumed") != "1" for x in resumed):
+        problems.append(f"not every later session was resumed: {resumed}")
+    if len(results) == RESUME_SESSIONS:
+        full = int(results[0].get("received", "0"))
+        for r in results[1:]:
+            if int(r.get("received", "0")) >= full:
+                problems.append(f"session {r.get('session')} received {r.get('received')} datagrams, the full "
+                                f"handshake {full}: not an abbreviated handshake")
+    heap = (out.get("TLSGEN_HEAP") or [{}])[-1]
+    if heap.get("failed") != "0":
+        problems.append(f"the heap refused allocations: {heap}")
+    save_result(args.work, args.profile, args.case, heap)
+    for p in problems:
+        print(f"FAIL: {p}")
+    return 1 if problems else 0
+
+
 def save_result(work: Path, profile: str, case: str, heap: dict[str, str]) -> None:
     d = work / "dtls-results"
     d.mkdir(parents=True, exist_ok=True)
@@ -255,7 +318,7 @@ def save_result(work: Path, profile: str, case: str, heap: dict[str, str]) -> No
 
 
 # The profiles' tls.dtls handshake timeouts (ms), as their YAML files set them.
-PROFILE_TIMEOUTS = {"host-dtls-psk": (100, 12800), "host-dtls-ecdhe-ecdsa": (100, 12800)}
+PROFILE_TIMEOUTS = {"host-dtls-psk": (100, 12800), "host-dtls-ecdhe-ecdsa": (100, 12800), "host-dtls-resume": (100, 12800)}
 
 
 def run_loss(args: argparse.Namespace) -> int:
@@ -320,12 +383,12 @@ def main() -> int:
         p.add_argument("--client", required=True)
         p.add_argument("--seed", type=int, default=1500)
         p.add_argument("--count", type=int, default=0)
-    run.add_argument("--case", required=True, choices=sorted(CASES) + sorted(LOSS_CASES))
+    run.add_argument("--case", required=True, choices=sorted(CASES) + sorted(LOSS_CASES) + sorted(RESUME_CASES))
     loss.add_argument("--rate", type=float, required=True)
     loss.add_argument("--min-complete", type=float, default=0.99)
     args = ap.parse_args()
     if args.cmd == "list":
-        print("\n".join(sorted(CASES) + LOSS_CASES_FOR[args.profile]))
+        print("\n".join(cases_of(args.profile)))
         return 0
     if args.cmd == "loss":
         args.count = args.count or 100

@@ -131,3 +131,57 @@ def test_reordered_datagram_goes_after_its_successor():
 def test_refuses_impossible_settings(kwargs):
     with pytest.raises(ValueError):
         Proxy(("127.0.0.1", 9), **kwargs)
+
+
+def _roundtrip(client: socket.socket, port: int, data: bytes) -> bytes | None:
+    client.sendto(data, ("127.0.0.1", port))
+    try:
+        return client.recv(65536)
+    except socket.timeout:
+        return None
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_second_client_is_dropped_or_followed(follow):
+    # A DTLS client's next session comes from a new socket: by default the proxy drops it (a stranger); with
+    # follow_clients it becomes the client, and reaches the server from a new address of the proxy's.
+    seen: list[tuple[bytes, tuple[str, int]]] = []
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(0.05)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                data, source = server.recvfrom(65536)
+            except (socket.timeout, OSError):
+                continue
+            seen.append((data, source))
+            server.sendto(data, source)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    proxy = Proxy(("127.0.0.1", server.getsockname()[1]), follow_clients=follow).start()
+    first, second = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
+    for c in (first, second):
+        c.settimeout(1.0)
+    try:
+        assert _roundtrip(first, proxy.port, b"one") == b"one"
+        got = _roundtrip(second, proxy.port, b"two")
+    finally:
+        first.close()
+        second.close()
+        proxy.stop()
+        stop.set()
+        thread.join(timeout=2)
+        server.close()
+    if follow:
+        assert got == b"two"
+        assert [d for d, _ in seen] == [b"one", b"two"]
+        assert seen[0][1] != seen[1][1]  # the server saw two peers
+        assert (proxy.stats.new_clients, proxy.stats.strangers) == (1, 0)
+    else:
+        assert got is None
+        assert [d for d, _ in seen] == [b"one"]
+        assert (proxy.stats.new_clients, proxy.stats.strangers) == (0, 1)

@@ -391,22 +391,22 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         trace_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--trace", str(trace_file)]
     if b.resolution.datagram:
-        # dtls_client (sweep.cmake): the handshake and one request/response; no resumption over DTLS (the generator
-        # refuses it), no debug log.
+        # dtls_client (sweep.cmake): the handshake and one request/response; with tls.resumption a second session
+        # that offers the first's saved session (--resume); the heap trace (--trace); no debug log.
         keep = {"--host": 1, "--server-name": 1, "--ca": 1, "--psk": 1, "--psk-identity": 1, "--client-cert": 1,
-                "--client-key": 1}
+                "--client-key": 1, "--resume": 0, "--trace": 1}
         kept, i = [], 0
         while i < len(args):
             n = keep.get(args[i])
             kept += args[i:i + 1 + n] if n is not None else []
             i += 1 + (n if n is not None else (1 if i + 1 < len(args) and not args[i + 1].startswith("--") else 0))
         args = kept + ["--exchanges", "1", "--expect-reply", "reverse" if s.server == "openssl" else "echo",
-                       "--wait-ms", "5000"]
+                       "--wait-ms", "5000"] + (["--sessions", "2"] if resumes else [])
     server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
     if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
         return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
                                                                        "".join(server.output)[-400:]], worst=s.worst)
-    proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start() \
+    proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resumes).start() \
         if b.resolution.datagram else None
     try:
         env = dict(os.environ, TLSGEN_NV_SEED_FILE=str(work / "nv_seed.bin"))
@@ -470,7 +470,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
                 return SessionResult(s.label, s.server, s.suite.name, False, [f"no resume firmware {firmware}"],
                                      worst=s.worst)
         if b.resolution.datagram:
-            proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
+            # (the resume firmware's second session comes from a new UDP link of the modem: the proxy follows it)
+            proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resume).start()
             port = proxy.port
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
         proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",

@@ -178,14 +178,13 @@ def draw(rng: random.Random, name: str, cpus: list[str], client_share: float = C
 def _datagram(rng: random.Random, tls: dict, bare: bool) -> None:
     """DTLS (issue 15): a share of the TLS 1.2 profiles go over datagrams, with tls.dtls drawn over its range. A
     stream of its own, so that the other fields of a seed's profiles stay what they were. Most such draws leave
-    out what DTLS refuses (resumption) and the send buffer's size (sized from the MTU then); some keep them, so that
-    the refusals and a given out_content_len are exercised too. A client certificate is kept as drawn."""
+    out the send buffer's size (sized from the MTU then); some keep it, so that a given out_content_len is exercised
+    too. A client certificate and tls.resumption (TLS 1.2 by session ID or ticket) are kept as drawn."""
     if tls["versions"] != ["1.2"] or rng.random() >= DATAGRAM_SHARE or tls.get("transport") == "datagram":
         rng.random()
         return
     tls["transport"] = "datagram"
     if rng.random() < 0.85:
-        tls.pop("resumption", None)
         tls.pop("out_content_len", None)
     dtls: dict = {}
     if rng.random() < 0.7:

@@ -57,6 +57,3 @@ def datagram(c: Context) -> None:
         b.error(("tls", "dtls", "handshake_timeout_max_ms"), f"{d.handshake_timeout_max_ms} ms is below "
                 f"handshake_timeout_min_ms {d.handshake_timeout_min_ms}: the retransmission timeout starts at the "
                 "minimum and doubles up to the maximum (allowed: at least the minimum)")
-    if any(tls.resumption.tls12) or any(tls.resumption.tls13):
-        b.error(("tls", "resumption"), "session resumption over DTLS is not supported yet: SslUdpStack does not "
-                "save or offer sessions (allowed: no resumption with transport: datagram)")

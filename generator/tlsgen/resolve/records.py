@@ -50,6 +50,15 @@ def dtls_later_messages(groups, certs: bool, psk: bool, rsa_bits: int = 0, reque
     return [ske, 12 + DTLS_CERTIFICATE_REQUEST_BYTES, 12] if request else [ske, 12]
 
 
+def dtls_ticket_reassembly(tls) -> int:
+    """The reassembly buffer of the server's NewSessionTicket (tls.resumption keeps TLS 1.2 tickets): its 4-byte
+    lifetime hint, 2-byte length and a ticket of up to ticket_max_bytes, which a server fragments to its MTU
+    (OpenSSL's ticket of a session with a client certificate carries that certificate); 0 without tickets."""
+    if "ticket" not in tls.resumption.tls12:
+        return 0
+    return dtls_reassembly_bytes(4 + 2 + tls.resumption.ticket_max_bytes)
+
+
 def ske_rsa_bits(suites, rsa_max_bits: int) -> int:
     """The largest RSA signature a ServerKeyExchange can carry: rsa_max_bits with an ECDHE-RSA suite, else 0."""
     return rsa_max_bits if any(s.kex.name == "ECDHE_RSA" for s in suites) else 0
@@ -182,6 +191,21 @@ def apply(c: Context) -> None:
                     "its 12-byte DTLS header, which mbedTLS writes whole into the send buffer before it fragments "
                     f"it to the MTU (allowed: out_content_len at least {max(cert, verify)}, or leave it out: the "
                     "send buffer is then sized from tls.dtls.mtu and the largest message the device sends)")
+    from tlsgen.resolve.resumption import dtls_client_hello_bytes, uses_tickets  # (resumption imports this module)
+
+    if datagram and uses_tickets(tls):
+        # The ClientHello that offers a saved ticket is written whole into the send buffer too (then fragmented to
+        # the MTU), the server's cookie echoed in it.
+        hello = dtls_client_hello_bytes(tls.resumption.ticket_max_bytes)
+        if by_mtu:
+            c.out_len = out_len = max(out_len, hello)
+        elif out_len < hello:
+            b.error(("tls", "out_content_len"), f"{out_len} bytes cannot hold the DTLS ClientHello that offers a "
+                    f"{tls.resumption.ticket_max_bytes}-byte ticket (tls.resumption.ticket_max_bytes): up to {hello} "
+                    "bytes with its 12-byte header and the server's cookie, which mbedTLS writes whole into the send "
+                    f"buffer (allowed: out_content_len at least {hello}, or a smaller ticket_max_bytes, or leave "
+                    "out_content_len out: the send buffer is then sized from tls.dtls.mtu and the largest message "
+                    "the device sends)")
     b.define("MBEDTLS_SSL_IN_CONTENT_LEN", Z, "largest record payload received",
              ("tls", "in_content_len") if tls.in_content_len else
              ("tls", "max_fragment_length") if mfl else ("tls",), str(in_len))
@@ -220,18 +244,34 @@ def datagram_records(c: Context) -> None:
     b, tls = c.b, c.tls
     d = tls.dtls or Dtls()
     need, what, later = dtls_server_flight(tls, c.groups, c.uses_certs, c.uses_psk, c.suites)
+    ticket = dtls_ticket_reassembly(tls)
     if d.max_buffering_bytes is None:
         # Room to keep the rest of the flight while a fragmented message is completed (the messages after it come
         # in the same datagrams: without room they are dropped and wait for a whole retransmission, which at 30 %
         # loss cost host-dtls-ecdhe-ecdsa 2 of 10 handshakes; an RSA-signed ServerKeyExchange dropped so timed out
         # sweep h9994-0337's handshakes), and one early record.
-        c.dtls_buffering = need + later + DTLS_EARLY_RECORD
-        b.define("MBEDTLS_SSL_DTLS_MAX_BUFFERING", Z, f"reassembly of {what}: {need} bytes (message, 12-byte "
-                 f"header, one bit per byte), the messages after it ({later}) and one early record "
-                 f"({DTLS_EARLY_RECORD}); the heap model counts what of it can meet the handshake's peak",
-                 ("tls", "dtls"), str(c.dtls_buffering))
+        first = need + later
+        c.dtls_buffering = max(first, ticket) + DTLS_EARLY_RECORD
+        if ticket > first:
+            # The server's last flight (NewSessionTicket, ChangeCipherSpec, Finished) needs more: a fragmented
+            # NewSessionTicket the bound cannot reassemble ends the handshake (-0x6A00; sweep h10004-0211: OpenSSL's
+            # ticket of a session with an RSA-3072 client certificate against a 1,368-byte bound).
+            why = (f"reassembly of the server's NewSessionTicket (a ticket of up to "
+                   f"{tls.resumption.ticket_max_bytes} bytes): {ticket} bytes (message, 12-byte header, one bit per "
+                   f"byte), more than its first flight's {first}, and one early record ({DTLS_EARLY_RECORD}); the "
+                   "heap model counts what of it can meet the handshake's peak")
+            src = ("tls", "resumption", "ticket_max_bytes")
+        else:
+            why = (f"reassembly of {what}: {need} bytes (message, 12-byte header, one bit per byte), the messages "
+                   f"after it ({later}) and one early record ({DTLS_EARLY_RECORD}); the heap model counts what of "
+                   "it can meet the handshake's peak")
+            src = ("tls", "dtls")
+        b.define("MBEDTLS_SSL_DTLS_MAX_BUFFERING", Z, why, src, str(c.dtls_buffering))
     else:
         c.dtls_buffering = d.max_buffering_bytes
+        if ticket > need:
+            need, what = ticket, (f"the server's NewSessionTicket (a ticket of up to {tls.resumption.ticket_max_bytes}"
+                                  " bytes, tls.resumption.ticket_max_bytes)")
         if d.max_buffering_bytes < need:
             b.error(("tls", "dtls", "max_buffering_bytes"), f"{d.max_buffering_bytes} bytes cannot reassemble "
                     f"{what} from fragments: that takes {need} bytes (the message, its 12-byte header and a bitmap "

@@ -24,6 +24,15 @@ NST_OVERHEAD = 64
 # A ClientHello beside the ticket it offers: mbedTLS 3.6's is up to about 330 bytes with a P-521 key share, SNI and
 # ALPN; a TLS 1.3 identity adds 10 bytes and a SHA-384 binder 51.
 CLIENT_HELLO_BYTES = 400
+# A DTLS ClientHello adds to that its 12-byte handshake header (8 more than TLS's) and the server's cookie, echoed
+# after a HelloVerifyRequest (a 1-byte length and up to 255 bytes, RFC 6347 4.2.1).
+DTLS_CLIENT_HELLO_EXTRA = 8 + 1 + 255
+
+
+def dtls_client_hello_bytes(ticket_max_bytes: int) -> int:
+    """The largest DTLS ClientHello offering a TLS 1.2 ticket of ticket_max_bytes (its 12-byte header included):
+    what mbedTLS writes whole into the send buffer before it fragments it to the MTU."""
+    return ticket_max_bytes + CLIENT_HELLO_BYTES + DTLS_CLIENT_HELLO_EXTRA
 
 
 def uses_tickets(tls) -> bool:
@@ -99,7 +108,8 @@ def apply(c: Context) -> None:
         b.error(R + ("ticket_max_bytes",), f"a NewSessionTicket with a {res.ticket_max_bytes}-byte ticket is about "
                 f"{res.ticket_max_bytes + NST_OVERHEAD} bytes, and mbedTLS 3.6 reassembles it in its receive buffer, "
                 f"but tls.in_content_len is {in_len} (allowed: ticket_max_bytes up to {in_len - NST_OVERHEAD})")
-    if res.ticket_max_bytes + CLIENT_HELLO_BYTES > tls.out_content_len:
+    if tls.transport != "datagram" and res.ticket_max_bytes + CLIENT_HELLO_BYTES > tls.out_content_len:
+        # (DTLS: records.apply, with the DTLS ClientHello's header and cookie and the MTU-sized send buffer)
         b.error(R + ("ticket_max_bytes",), f"the ClientHello that offers a {res.ticket_max_bytes}-byte ticket (with its "
                 f"identity and binder) is up to {res.ticket_max_bytes + CLIENT_HELLO_BYTES} bytes, and mbedTLS 3.6 "
                 f"writes it into one record, but tls.out_content_len is {tls.out_content_len} (allowed: "

@@ -49,6 +49,7 @@
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
 #include "tlsgen/clock.hpp"
+#include "tlsgen/offered_session_id.hpp"
 #include "tlsgen/ssl_config.hpp"
 #include "tlsgen/status.hpp"
 #include "tlsgen/tcp_stack.hpp"
@@ -99,9 +100,7 @@ class SslSession {
   Clock* clock_ = nullptr;
   std::span<const std::byte> offered_;  // offer_session(): the caller's saved session, applied by connect()
   bool offer_applied_ = false;          // connect() put it into the handshake
-  bool offer_id_taken_ = false;         // offered_id_ holds the session ID the ClientHello carried
-  std::array<unsigned char, 32> offered_id_{};
-  std::size_t offered_id_len_ = 0;
+  detail::OfferedId offered_id_;        // the session ID the ClientHello carried (taken at the first read)
   std::int64_t established_ms_ = 0;     // mbedtls_ms_time() when the handshake ended (a TLS 1.2 ticket's age)
   bool psk_only_offer_ = false;         // the ClientHello offered a TLS 1.3 ticket by psk_ke alone (no key share)
 };

@@ -44,6 +44,7 @@
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
 #include "tlsgen/clock.hpp"
+#include "tlsgen/offered_session_id.hpp"
 #include "tlsgen/ssl_config.hpp"
 #include "tlsgen/status.hpp"
 #include "tlsgen/udp_stack.hpp"
@@ -91,6 +92,10 @@ class DtlsSession {
   std::uint32_t handshake_start_ms_ = 0;
   std::uint32_t read_wait_ms_ = 0;  // after the handshake: how long one receive waits (kAsTheModeSays: the mode)
   DtlsStats stats_;
+  std::span<const std::byte> offered_;  // offer_session(): the caller's saved session, applied by connect()
+  bool offer_applied_ = false;          // connect() put it into the handshake
+  detail::OfferedId offered_id_;        // the session ID the (last) ClientHello carried
+  std::int64_t established_ms_ = 0;     // mbedtls_ms_time() when the handshake ended (a ticket's age)
 };
 
 class SslUdpStack final : public UdpStack {
@@ -117,6 +122,16 @@ class SslUdpStack final : public UdpStack {
   // The largest datagram payload send() takes now (0 before the handshake or for a bad handle).
   std::size_t max_payload(Socket socket) const;
   DtlsStats stats(Socket socket) const;
+  // Session resumption (tls.resumption.tls12: session_id and/or ticket; DTLS is TLS 1.2 only): an abbreviated
+  // handshake, no key exchange and no certificate check. The same bytes and results as SslTcpStack's
+  // save_session() / offer_session() / resumed() (ssl_tcp_stack.hpp; a session saved by one stack is offered by
+  // the other only within the same profile's build, and a DTLS session resumes only over DTLS): save after
+  // connect() succeeded, offer between open() and connect() (the bytes must stay unchanged until connect()
+  // returns; a ticket past its lifetime is not offered), resumed() after connect(). A server that does not
+  // resume runs the full handshake. With a HelloVerifyRequest the second ClientHello offers the session again.
+  Result<std::size_t> save_session(Socket socket, std::span<std::byte> out) const;
+  Status offer_session(Socket socket, std::span<const std::byte> saved);
+  bool resumed(Socket socket) const;
   Status transport_status(Socket socket) const;
   mbedtls_ssl_context* native(Socket socket);
   std::size_t open_count() const;

@@ -14,87 +14,12 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
 #include "mbedtls_status.hpp"
+#include "saved_session.hpp"
 #include "session_setup.hpp"
 #include "tlsgen_profile.hpp"
 
 namespace tlsgen {
 namespace {
-
-// A saved session (save_session) is framed so that a corrupted copy (flash wear, a torn write) is refused
-// before mbedTLS reads it: "TGS2", when its ticket came (int64 ms of mbedtls_ms_time(), little-endian; 0
-// without a ticket), the ticket's lifetime (uint32 s; 0: none stated), mbedTLS's serialised session, then the
-// CRC-32 (IEEE 802.3) of all that. It detects accidents, not an attacker who can rewrite the store (who could
-// then also read its secret).
-constexpr std::array<std::byte, 4> kSessionMagic{std::byte{'T'}, std::byte{'G'}, std::byte{'S'}, std::byte{'2'}};
-constexpr std::size_t kSessionHeader = kSessionMagic.size() + 8 + 4;
-constexpr std::size_t kSessionFraming = kSessionHeader + 4;
-
-std::uint32_t crc32(std::span<const std::byte> data) {
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (const std::byte b : data) {
-    crc ^= std::to_integer<std::uint32_t>(b);
-    for (int k = 0; k < 8; ++k) {
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-  }
-  return ~crc;
-}
-
-std::uint64_t get_le(std::span<const std::byte> p, std::size_t n) {
-  std::uint64_t v = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    v |= std::to_integer<std::uint64_t>(p[k]) << (8 * k);
-  }
-  return v;
-}
-
-void put_le(std::span<std::byte> p, std::uint64_t v, std::size_t n) {
-  for (std::size_t k = 0; k < n; ++k) {
-    p[k] = static_cast<std::byte>((v >> (8 * k)) & 0xFFu);
-  }
-}
-
-// A framed saved session, once its frame and CRC checked out.
-struct Framed {
-  std::span<const std::byte> body;  // mbedTLS's serialised session; empty when the frame or its CRC is wrong
-  std::int64_t ticket_ms = 0;
-  std::uint32_t lifetime_s = 0;
-};
-
-Framed unframe_session(std::span<const std::byte> saved) {
-  if (saved.size() <= kSessionFraming || !std::equal(kSessionMagic.begin(), kSessionMagic.end(), saved.begin())) {
-    return {};
-  }
-  const std::size_t end = saved.size() - 4;
-  if (crc32(saved.first(end)) != static_cast<std::uint32_t>(get_le(saved.subspan(end), 4))) {
-    return {};
-  }
-  return {saved.subspan(kSessionHeader, end - kSessionHeader),
-          static_cast<std::int64_t>(get_le(saved.subspan(kSessionMagic.size()), 8)),
-          static_cast<std::uint32_t>(get_le(saved.subspan(kSessionMagic.size() + 8), 4))};
-}
-
-// The age of a saved ticket in seconds when it may no longer be offered (past its lifetime: RFC 5077 3.3, RFC
-// 8446 4.6.1), -1 when the clock now reads earlier than when it was saved (a restarted ms clock cannot tell its
-// age), 0 when it may be offered (or has no lifetime to respect).
-std::int32_t ticket_expired(const Framed& f) {
-#if defined(MBEDTLS_HAVE_TIME)
-  if (f.lifetime_s == 0) {
-    return 0;
-  }
-  const std::int64_t age_ms = static_cast<std::int64_t>(mbedtls_ms_time()) - f.ticket_ms;
-  if (age_ms < 0) {
-    return -1;
-  }
-  if (age_ms > static_cast<std::int64_t>(f.lifetime_s) * 1000) {
-    const std::int64_t age_s = age_ms / 1000;
-    return age_s > INT32_MAX ? INT32_MAX : static_cast<std::int32_t>(age_s);
-  }
-#else
-  (void)f;  // no clock: the profile keeps no ticket (tlsgen refuses tickets with platform.time none)
-#endif
-  return 0;
-}
 
 bool is_want(int ret) { return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE; }
 
@@ -163,14 +88,10 @@ int SslTcpStack::bio_send(void* ctx, const unsigned char* buf, std::size_t len) 
 
 int SslTcpStack::bio_recv(void* ctx, unsigned char* buf, std::size_t len) {
   SslSession& s = *static_cast<SslSession*>(ctx);
-  if (s.offer_applied_ && !s.offer_id_taken_ && s.ssl_.MBEDTLS_PRIVATE(session_negotiate) != nullptr) {
-    // The first read of a handshake comes after the ClientHello went out: the session ID it carried (the
-    // saved one, or with a ticket a fresh random one, RFC 5077 3.4) is what a resuming server echoes.
-    const mbedtls_ssl_session& offer = *s.ssl_.MBEDTLS_PRIVATE(session_negotiate);
-    const std::size_t n = offer.MBEDTLS_PRIVATE(id_len);
-    s.offered_id_len_ = n <= s.offered_id_.size() ? n : 0;
-    std::memcpy(s.offered_id_.data(), offer.MBEDTLS_PRIVATE(id), s.offered_id_len_);
-    s.offer_id_taken_ = true;
+  if (s.offer_applied_ && !s.offered_id_.taken) {
+    // The first read of a handshake comes after the ClientHello went out: the session ID it carried is what a
+    // resuming server echoes.
+    s.offered_id_.take(s.ssl_);
   }
   if (deadline_passed(s)) return MBEDTLS_ERR_SSL_TIMEOUT;
   const IoResult r =
@@ -257,8 +178,8 @@ Result<Socket> SslTcpStack::open(Mode mode) {
     s.handshake_started_ = s.deadline_armed_ = s.deadline_hit_ = false;
     s.clock_ = nullptr;
     s.offered_ = {};
-    s.offer_applied_ = s.offer_id_taken_ = false;
-    s.offered_id_len_ = 0;
+    s.offer_applied_ = false;
+    s.offered_id_ = {};
     s.established_ms_ = 0;
     s.psk_only_offer_ = false;
     return static_cast<Socket>(i);
@@ -286,9 +207,8 @@ Status SslTcpStack::start_tls(SslSession& s, const char* host) {
   const bool offer = !s.offered_.empty();
   int ret = 0;
   if (offer) {
-    const std::span<const std::byte> blob = unframe_session(s.offered_).body;  // checked by offer_session()
+    ret = detail::load_offer(saved, s.offered_);  // checked by offer_session()
     s.offered_ = {};
-    ret = mbedtls_ssl_session_load(&saved, reinterpret_cast<const unsigned char*>(blob.data()), blob.size());
   }
   const mbedtls_ssl_config* conf = config_.native();
 #if defined(TLSGEN_RESUME_PSK_KE_ONLY)
@@ -340,8 +260,8 @@ Status SslTcpStack::restart_without_offer(SslSession& s) {
   s.error_ = Status::Ok();
   s.transport_status_ = Status::Ok();
   s.pending_write_ = 0;
-  s.offer_applied_ = s.offer_id_taken_ = s.psk_only_offer_ = false;
-  s.offered_id_len_ = 0;
+  s.offer_applied_ = s.psk_only_offer_ = false;
+  s.offered_id_ = {};
   return Status::Ok();
 }
 
@@ -664,56 +584,7 @@ Result<std::size_t> SslTcpStack::save_session(Socket socket, std::span<std::byte
   if (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed) {
     return Status(Code::kFailedPrecondition);
   }
-  // The session in force, saved as it is (mbedtls_ssl_get_session() would copy it into the heap first,
-  // and works once per connection).
-  const mbedtls_ssl_session* current = s->ssl_.MBEDTLS_PRIVATE(session);
-  if (current == nullptr) {
-    return Status(Code::kFailedPrecondition);
-  }
-  std::int64_t ticket_ms = 0;
-  std::uint32_t lifetime_s = 0;
-  bool has_ticket = false;
-#if defined(MBEDTLS_SSL_SESSION_TICKETS)
-  has_ticket = current->MBEDTLS_PRIVATE(ticket) != nullptr && current->MBEDTLS_PRIVATE(ticket_len) != 0;
-  if (has_ticket) {
-    lifetime_s = current->MBEDTLS_PRIVATE(ticket_lifetime);
-  }
-#endif
-  const int version = mbedtls_ssl_get_version_number(&s->ssl_);
-  if (version == MBEDTLS_SSL_VERSION_TLS1_2) {
-    const bool by_ticket = profile::kResumeTicket12 && has_ticket;
-    const bool by_id = profile::kResumeSessionId && current->MBEDTLS_PRIVATE(id_len) != 0;
-    if (!by_ticket && !by_id) {
-      return Status(Code::kFailedPrecondition);  // nothing the profile resumes a TLS 1.2 session by
-    }
-    if (!by_ticket) {
-      lifetime_s = 0;  // resumed by its ID: the server's cache decides how long
-    }
-    ticket_ms = by_ticket ? s->established_ms_ : 0;
-  } else {
-    if (!(profile::kResumePskEphemeral || profile::kResumePskKe) || !has_ticket) {
-      return Status(Code::kFailedPrecondition);  // no TLS 1.3 mode in the profile, or no ticket (yet)
-    }
-#if defined(MBEDTLS_SSL_PROTO_TLS1_3) && defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_HAVE_TIME)
-    ticket_ms = static_cast<std::int64_t>(current->MBEDTLS_PRIVATE(ticket_reception_time));
-#endif
-  }
-  std::size_t needed = 0;
-  const std::span<std::byte> body = out.size() > kSessionFraming ? out.subspan(kSessionHeader, out.size() - kSessionFraming)
-                                                                  : std::span<std::byte>();
-  const int ret = mbedtls_ssl_session_save(current, reinterpret_cast<unsigned char*>(body.data()), body.size(), &needed);
-  if (ret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL) {
-    return Status(Code::kResourceExhausted, static_cast<std::int32_t>(needed + kSessionFraming));
-  }
-  if (ret != 0) {
-    return Status::Tls(ret);
-  }
-  std::copy(kSessionMagic.begin(), kSessionMagic.end(), out.begin());
-  put_le(out.subspan(kSessionMagic.size()), static_cast<std::uint64_t>(ticket_ms), 8);
-  put_le(out.subspan(kSessionMagic.size() + 8), lifetime_s, 4);
-  const std::size_t framed = kSessionHeader + needed;
-  put_le(out.subspan(framed), crc32(out.first(framed)), 4);
-  return framed + 4;
+  return detail::save_session(s->ssl_, s->established_ms_, out);
 }
 
 Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> saved) {
@@ -726,36 +597,11 @@ Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> save
   }
   s->offered_ = {};
   // Checked now, so a bad blob is the caller's error here rather than a failed connect() later.
-  const std::size_t failures = detail::heap_failures();
-  mbedtls_ssl_session probe;
-  mbedtls_ssl_session_init(&probe);
-  const Framed framed = unframe_session(saved);
-  int ret = framed.body.empty()
-                ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA
-                : mbedtls_ssl_session_load(&probe, reinterpret_cast<const unsigned char*>(framed.body.data()),
-                                           framed.body.size());
-  if (ret == 0) {
-    // save_session() writes only what the profile resumes: a TLS 1.2 session with its ID or ticket, a TLS 1.3
-    // one with its ticket.
-    const bool tls12 = probe.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_2 &&
-                       (profile::kResumeSessionId || profile::kResumeTicket12);
-    const bool tls13 = probe.MBEDTLS_PRIVATE(tls_version) == MBEDTLS_SSL_VERSION_TLS1_3 &&
-                       (profile::kResumePskEphemeral || profile::kResumePskKe);
-    if (!tls12 && !tls13) {
-      ret = MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
-    }
+  const Status st = detail::check_offer(saved);
+  if (st.ok()) {
+    s->offered_ = saved;
   }
-  mbedtls_ssl_session_free(&probe);
-  if (ret != 0) {
-    const Status st = detail::mbedtls_status(ret, failures);
-    return st.code() == Code::kResourceExhausted ? st : Status(Code::kInvalidArgument, ret);
-  }
-  const std::int32_t age = ticket_expired(framed);
-  if (age != 0) {
-    return Status(Code::kFailedPrecondition, age);  // not offered: connect() runs a full handshake
-  }
-  s->offered_ = saved;
-  return Status::Ok();
+  return st;
 }
 
 bool SslTcpStack::resumed(Socket socket) const {
@@ -772,14 +618,7 @@ bool SslTcpStack::resumed(Socket socket) const {
     return mbedtls_ssl_get_peer_cert(&s->ssl_) == nullptr;
   }
 #endif
-  if (!s->offer_id_taken_ || s->offered_id_len_ == 0) {
-    return false;
-  }
-  // RFC 5246 7.4.1.3, RFC 5077 3.4: a server resumes by echoing the session ID the ClientHello offered
-  // (a full handshake gets a new one, or none).
-  const mbedtls_ssl_session* current = s->ssl_.MBEDTLS_PRIVATE(session);
-  return current != nullptr && current->MBEDTLS_PRIVATE(id_len) == s->offered_id_len_ &&
-         std::memcmp(current->MBEDTLS_PRIVATE(id), s->offered_id_.data(), s->offered_id_len_) == 0;
+  return s->offered_id_.echoed_by(s->ssl_);
 }
 
 Status SslTcpStack::transport_status(Socket socket) const {

@@ -13,7 +13,9 @@
 #include "mbedtls/net_sockets.h"  // MBEDTLS_ERR_NET_* codes only (no MBEDTLS_NET_C needed)
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
+#include "mbedtls/platform_time.h"
 #include "mbedtls_status.hpp"
+#include "saved_session.hpp"
 #include "session_setup.hpp"
 #include "tlsgen_profile.hpp"
 
@@ -69,6 +71,10 @@ Result<Socket> SslUdpStack::open(Mode mode) {
     s.timer_fin_ms_ = 0;
     s.read_wait_ms_ = kAsTheModeSays;
     s.stats_ = DtlsStats{};
+    s.offered_ = {};
+    s.offer_applied_ = false;
+    s.offered_id_ = {};
+    s.established_ms_ = 0;
     return static_cast<Socket>(i);
   }
   return Status(Code::kResourceExhausted);
@@ -86,9 +92,26 @@ Status SslUdpStack::fail(DtlsSession& s, int mbedtls_error) {
 
 Status SslUdpStack::start_dtls(DtlsSession& s, const char* host) {
   s.heap_failures_ = detail::heap_failures();
+  // The saved session goes into the handshake (mbedtls_ssl_set_session copies it); the loaded copy is freed, and
+  // zeroised by mbedTLS, before this returns.
+  mbedtls_ssl_session saved;
+  mbedtls_ssl_session_init(&saved);
+  struct Wipe {
+    mbedtls_ssl_session& session;
+    ~Wipe() { mbedtls_ssl_session_free(&session); }
+  } wipe{saved};
+  const bool offer = !s.offered_.empty();
+  int ret = 0;
+  if (offer) {
+    ret = detail::load_offer(saved, s.offered_);  // checked by offer_session()
+    s.offered_ = {};
+  }
   mbedtls_ssl_init(&s.ssl_);
   s.ssl_initialized_ = true;
-  const int ret = detail::setup_session(s.ssl_, config_.native(), config_, host);
+  if (ret != 0) {
+    return fail(s, ret);
+  }
+  ret = detail::setup_session(s.ssl_, config_.native(), config_, host);
   if (ret != 0) {
     return fail(s, ret);
   }
@@ -98,6 +121,13 @@ Status SslUdpStack::start_dtls(DtlsSession& s, const char* host) {
   static_assert(profile::kDtlsMtu <= UINT16_MAX, "tls.dtls.mtu is at most 16384");
   mbedtls_ssl_set_mtu(&s.ssl_, static_cast<std::uint16_t>(profile::kDtlsMtu));
 #endif
+  if (offer) {
+    ret = mbedtls_ssl_set_session(&s.ssl_, &saved);
+    if (ret != 0) {
+      return fail(s, ret);
+    }
+    s.offer_applied_ = true;
+  }
   return Status::Ok();
 }
 
@@ -136,6 +166,9 @@ Status SslUdpStack::handshake(DtlsSession& s) {
     if (ret == 0) {
       s.state_ = DtlsSession::State::kConnected;
       s.stats_.handshake_ms = clock_.now_ms() - s.handshake_start_ms_;
+#if defined(MBEDTLS_HAVE_TIME)
+      s.established_ms_ = static_cast<std::int64_t>(mbedtls_ms_time());  // a ticket came in this handshake
+#endif
       return Status::Ok();
     }
     if (is_want(ret)) {
@@ -310,6 +343,40 @@ DtlsStats SslUdpStack::stats(Socket socket) const {
   return s == nullptr ? DtlsStats{} : s->stats_;
 }
 
+Result<std::size_t> SslUdpStack::save_session(Socket socket, std::span<std::byte> out) const {
+  const DtlsSession* s = session(socket);
+  if (s == nullptr || (out.data() == nullptr && !out.empty())) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state_ != DtlsSession::State::kConnected && s->state_ != DtlsSession::State::kPeerClosed) {
+    return Status(Code::kFailedPrecondition);
+  }
+  return detail::save_session(s->ssl_, s->established_ms_, out);
+}
+
+Status SslUdpStack::offer_session(Socket socket, std::span<const std::byte> saved) {
+  DtlsSession* s = session(socket);
+  if (s == nullptr || saved.empty() || saved.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (s->state_ != DtlsSession::State::kOpen) {
+    return Status(Code::kFailedPrecondition);  // between open() and connect()
+  }
+  s->offered_ = {};
+  const Status st = detail::check_offer(saved);  // a bad blob is the caller's error here, not a failed connect()
+  if (st.ok()) {
+    s->offered_ = saved;
+  }
+  return st;
+}
+
+bool SslUdpStack::resumed(Socket socket) const {
+  const DtlsSession* s = session(socket);
+  return s != nullptr && s->offer_applied_ &&
+         (s->state_ == DtlsSession::State::kConnected || s->state_ == DtlsSession::State::kPeerClosed) &&
+         s->offered_id_.echoed_by(s->ssl_);
+}
+
 Status SslUdpStack::transport_status(Socket socket) const {
   const DtlsSession* s = session(socket);
   return s == nullptr ? Status(Code::kInvalidArgument) : s->transport_status_;
@@ -373,6 +440,11 @@ int SslUdpStack::bio_recv_timeout(void* ctx, unsigned char* buf, std::size_t len
   auto& s = *static_cast<DtlsSession*>(ctx);
   SslUdpStack& self = *s.owner_;
   const bool handshaking = s.state_ == DtlsSession::State::kHandshaking;
+  if (s.offer_applied_ && handshaking && s.ssl_.MBEDTLS_PRIVATE(state) == MBEDTLS_SSL_SERVER_HELLO) {
+    // A ClientHello went out and the ServerHello is awaited: the session ID it carried is what a resuming server
+    // echoes (taken again after a HelloVerifyRequest, whose answer is a new ClientHello).
+    s.offered_id_.take(s.ssl_);
+  }
   std::uint32_t wait = 0;
   bool by_mode = false;
   if (handshaking) {
