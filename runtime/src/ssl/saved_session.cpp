@@ -35,6 +35,13 @@ std::uint64_t get_le(std::span<const std::byte> p, std::size_t n) {
   return v;
 }
 
+// A framed saved session, once its frame and CRC checked out.
+struct FramedSession {
+  std::span<const std::byte> body;  // mbedTLS's serialised session; empty when the frame or its CRC is wrong
+  std::int64_t ticket_ms = 0;
+  std::uint32_t lifetime_s = 0;
+};
+
 void put_le(std::span<std::byte> p, std::uint64_t v, std::size_t n) {
   for (std::size_t k = 0; k < n; ++k) {
     p[k] = static_cast<std::byte>((v >> (8 * k)) & 0xFFu);
@@ -63,8 +70,6 @@ std::int32_t ticket_expired(const FramedSession& f) {
   return 0;
 }
 
-}  // namespace
-
 FramedSession unframe_session(std::span<const std::byte> saved) {
   if (saved.size() <= kSessionFraming || !std::equal(kSessionMagic.begin(), kSessionMagic.end(), saved.begin())) {
     return {};
@@ -78,8 +83,17 @@ FramedSession unframe_session(std::span<const std::byte> saved) {
           static_cast<std::uint32_t>(get_le(saved.subspan(kSessionMagic.size() + 8), 4))};
 }
 
-Result<std::size_t> save_session(const mbedtls_ssl_context& ssl, std::int64_t established_ms,
+}  // namespace
+
+Result<std::size_t> save_session(const mbedtls_ssl_context* context, bool connected, std::int64_t established_ms,
                                  std::span<std::byte> out) {
+  if (context == nullptr || (out.data() == nullptr && !out.empty())) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (!connected) {
+    return Status(Code::kFailedPrecondition);
+  }
+  const mbedtls_ssl_context& ssl = *context;
   // The session in force, saved as it is (mbedtls_ssl_get_session() would copy it into the heap first,
   // and works once per connection).
   const mbedtls_ssl_session* current = ssl.MBEDTLS_PRIVATE(session);
@@ -132,6 +146,10 @@ Result<std::size_t> save_session(const mbedtls_ssl_context& ssl, std::int64_t es
   return framed + 4;
 }
 
+namespace {
+
+// offer_session()'s check of the caller's bytes, done there so that a bad blob is the caller's error rather than a
+// failed connect() later.
 Status check_offer(std::span<const std::byte> saved) {
   const std::size_t failures = heap_failures();
   mbedtls_ssl_session probe;
@@ -162,6 +180,23 @@ Status check_offer(std::span<const std::byte> saved) {
     return Status(Code::kFailedPrecondition, age);  // not offered: connect() runs a full handshake
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status offer_session(bool known, bool open, std::span<const std::byte> saved, std::span<const std::byte>& slot) {
+  if (!known || saved.empty() || saved.data() == nullptr) {
+    return Status(Code::kInvalidArgument);
+  }
+  if (!open) {
+    return Status(Code::kFailedPrecondition);  // between open() and connect()
+  }
+  slot = {};
+  const Status st = check_offer(saved);
+  if (st.ok()) {
+    slot = saved;
+  }
+  return st;
 }
 
 int load_offer(mbedtls_ssl_session& session, std::span<const std::byte> saved) {

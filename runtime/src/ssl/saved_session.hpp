@@ -19,29 +19,22 @@
 
 namespace tlsgen::detail {
 
-// A framed saved session, once its frame and CRC checked out.
-struct FramedSession {
-  std::span<const std::byte> body;  // mbedTLS's serialised session; empty when the frame or its CRC is wrong
-  std::int64_t ticket_ms = 0;
-  std::uint32_t lifetime_s = 0;
-};
-
-FramedSession unframe_session(std::span<const std::byte> saved);
-
-// Writes the session in force on `ssl` (after its handshake) into `out`, framed, as far as the profile resumes
-// it (profile::kResume*): its length; kResourceExhausted (detail: the bytes needed) when `out` is too small;
-// kFailedPrecondition when the session has nothing the profile resumes by. `established_ms`: mbedtls_ms_time()
-// when the handshake ended (a TLS 1.2 ticket's age counts from it).
-Result<std::size_t> save_session(const mbedtls_ssl_context& ssl, std::int64_t established_ms,
+// save_session() of both stacks: writes the session in force on `ssl` (null: an unknown handle, kInvalidArgument)
+// into `out`, framed, as far as the profile resumes it (profile::kResume*): its length; kFailedPrecondition before
+// the handshake (`connected` false) or when the session has nothing the profile resumes by; kResourceExhausted
+// (detail: the bytes needed) when `out` is too small. `established_ms`: mbedtls_ms_time() when the handshake ended
+// (a TLS 1.2 ticket's age counts from it).
+Result<std::size_t> save_session(const mbedtls_ssl_context* ssl, bool connected, std::int64_t established_ms,
                                  std::span<std::byte> out);
 
-// offer_session()'s check of the caller's bytes: Ok when connect() may offer them; kInvalidArgument (detail
-// mbedTLS's code) for a corrupted copy or one this build cannot resume; kFailedPrecondition (detail its age in
-// s, -1: the clock restarted) for a ticket past its lifetime; kResourceExhausted when the heap could not hold
-// the probe.
-Status check_offer(std::span<const std::byte> saved);
+// offer_session() of both stacks: `slot` (the session's offer, read by connect()) := `saved` when connect() may
+// offer it, else empty. kInvalidArgument for an unknown handle (`known` false), empty bytes, or (detail mbedTLS's
+// code) a corrupted copy or one this build cannot resume; kFailedPrecondition unless between open() and connect()
+// (`open`), or (detail its age in s, -1: the clock restarted) for a ticket past its lifetime; kResourceExhausted
+// when the heap could not hold the check's copy.
+Status offer_session(bool known, bool open, std::span<const std::byte> saved, std::span<const std::byte>& slot);
 
-// Loads checked bytes (check_offer) into `session`: 0 or mbedTLS's error.
+// Loads bytes offer_session() took into `session`: 0 or mbedTLS's error.
 int load_offer(mbedtls_ssl_session& session, std::span<const std::byte> saved);
 
 }  // namespace tlsgen::detail

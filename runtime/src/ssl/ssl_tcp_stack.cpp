@@ -578,30 +578,17 @@ Status SslTcpStack::set_deadlines(Socket socket, Clock* clock, std::uint32_t han
 
 Result<std::size_t> SslTcpStack::save_session(Socket socket, std::span<std::byte> out) const {
   const SslSession* s = session(socket);
-  if (s == nullptr || (out.data() == nullptr && !out.empty())) {
-    return Status(Code::kInvalidArgument);
-  }
-  if (s->state_ != SslSession::State::kConnected && s->state_ != SslSession::State::kPeerClosed) {
-    return Status(Code::kFailedPrecondition);
-  }
-  return detail::save_session(s->ssl_, s->established_ms_, out);
+  return detail::save_session(s == nullptr ? nullptr : &s->ssl_,
+                              s != nullptr && (s->state_ == SslSession::State::kConnected ||
+                                               s->state_ == SslSession::State::kPeerClosed),
+                              s == nullptr ? 0 : s->established_ms_, out);
 }
 
 Status SslTcpStack::offer_session(Socket socket, std::span<const std::byte> saved) {
   SslSession* s = session(socket);
-  if (s == nullptr || saved.empty() || saved.data() == nullptr) {
-    return Status(Code::kInvalidArgument);
-  }
-  if (s->state_ != SslSession::State::kOpen) {
-    return Status(Code::kFailedPrecondition);  // between open() and connect()
-  }
-  s->offered_ = {};
-  // Checked now, so a bad blob is the caller's error here rather than a failed connect() later.
-  const Status st = detail::check_offer(saved);
-  if (st.ok()) {
-    s->offered_ = saved;
-  }
-  return st;
+  std::span<const std::byte> unused;
+  return detail::offer_session(s != nullptr, s != nullptr && s->state_ == SslSession::State::kOpen, saved,
+                               s != nullptr ? s->offered_ : unused);
 }
 
 bool SslTcpStack::resumed(Socket socket) const {

@@ -345,29 +345,17 @@ DtlsStats SslUdpStack::stats(Socket socket) const {
 
 Result<std::size_t> SslUdpStack::save_session(Socket socket, std::span<std::byte> out) const {
   const DtlsSession* s = session(socket);
-  if (s == nullptr || (out.data() == nullptr && !out.empty())) {
-    return Status(Code::kInvalidArgument);
-  }
-  if (s->state_ != DtlsSession::State::kConnected && s->state_ != DtlsSession::State::kPeerClosed) {
-    return Status(Code::kFailedPrecondition);
-  }
-  return detail::save_session(s->ssl_, s->established_ms_, out);
+  return detail::save_session(s == nullptr ? nullptr : &s->ssl_,
+                              s != nullptr && (s->state_ == DtlsSession::State::kConnected ||
+                                               s->state_ == DtlsSession::State::kPeerClosed),
+                              s == nullptr ? 0 : s->established_ms_, out);
 }
 
 Status SslUdpStack::offer_session(Socket socket, std::span<const std::byte> saved) {
   DtlsSession* s = session(socket);
-  if (s == nullptr || saved.empty() || saved.data() == nullptr) {
-    return Status(Code::kInvalidArgument);
-  }
-  if (s->state_ != DtlsSession::State::kOpen) {
-    return Status(Code::kFailedPrecondition);  // between open() and connect()
-  }
-  s->offered_ = {};
-  const Status st = detail::check_offer(saved);  // a bad blob is the caller's error here, not a failed connect()
-  if (st.ok()) {
-    s->offered_ = saved;
-  }
-  return st;
+  std::span<const std::byte> unused;
+  return detail::offer_session(s != nullptr, s != nullptr && s->state_ == DtlsSession::State::kOpen, saved,
+                               s != nullptr ? s->offered_ : unused);
 }
 
 bool SslUdpStack::resumed(Socket socket) const {
