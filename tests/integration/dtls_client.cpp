@@ -39,13 +39,13 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <utility>
 #include <vector>
 
 // The heap trace (--trace) tags each allocation with the handshake state mbedTLS was in (a private field).
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include "mbedtls/build_info.h"
 #include "mbedtls/ssl.h"
+#include "heap_trace.hpp"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/posix_udp_stack.hpp"
 #include "tlsgen/ssl_config.hpp"
@@ -305,20 +305,8 @@ int main(int argc, char** argv) {
   std::size_t region = tlsgen::profile::kHeapBytes;
   if (o.heap_bytes != 0 && o.heap_bytes < region) region = o.heap_bytes;
 
-  struct TraceEvent {
-    const void* pointer;
-    std::size_t request;
-    int state;
-  };
-  static std::vector<TraceEvent> trace;
-  if (!o.trace_file.empty()) {
-    trace.reserve(1 << 16);
-    tlsgen::glue::heap().set_observer(
-        [](void*, const void* pointer, std::size_t request, std::size_t) {
-          trace.push_back({pointer, request, traced_state()});
-        },
-        nullptr);
-  }
+  static tlsgen_test::HeapTrace trace;  // --trace
+  trace.start(o.trace_file, traced_state);
   SteadyClock clock;
   tlsgen::PosixUdpStack udp(static_cast<int>(o.wait_ms));
   bool torn_down = false;
@@ -369,27 +357,7 @@ int main(int argc, char** argv) {
               stats.high_water, stats.peak_in_use, stats.failed, stats.in_use, stats.live_blocks, region,
               tlsgen::profile::kHeapBytes);
   std::printf("TLSGEN_SOCKETS open_after=%zu\n", udp.open_count() + open_after);
-  if (!o.trace_file.empty()) {
-    tlsgen::glue::heap().set_observer(nullptr, nullptr);
-    std::ofstream out(o.trace_file);
-    out << "op,size,id,state\n";
-    std::vector<std::pair<const void*, std::pair<std::size_t, int>>> live;  // pointer -> (size, id)
-    int next_id = 0;
-    for (const TraceEvent& e : trace) {
-      if (e.request != 0) {
-        live.push_back({e.pointer, {e.request, ++next_id}});
-        out << "a," << e.request << ',' << next_id << ',' << e.state << '\n';
-      } else {
-        for (auto it = live.begin(); it != live.end(); ++it) {
-          if (it->first == e.pointer) {
-            out << "f," << it->second.first << ',' << it->second.second << ',' << e.state << '\n';
-            live.erase(it);
-            break;
-          }
-        }
-      }
-    }
-  }
+  trace.finish();
   const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && udp.open_count() == 0 && open_after == 0;
   return clean ? 0 : 3;
 }

@@ -62,6 +62,7 @@
 #include "mbedtls/error.h"
 #include "mbedtls/pk.h"
 #endif
+#include "heap_trace.hpp"
 #include "tlsgen/glue.hpp"
 #include "tlsgen/posix_tcp_stack.hpp"
 #include "tlsgen/ssl_config.hpp"
@@ -672,20 +673,8 @@ int main(int argc, char** argv) {
     region = o.heap_bytes;
   }
   // The heap-model calibration harness (bench/heap) records sessions: request sizes in call order.
-  struct TraceEvent {
-    const void* pointer;
-    std::size_t request;
-    int state;  // the handshake state of the session being set up, -1 outside a session
-  };
-  static std::vector<TraceEvent> trace;
-  if (!o.trace_file.empty()) {
-    trace.reserve(1 << 16);
-    tlsgen::glue::heap().set_observer(
-        [](void*, const void* pointer, std::size_t request, std::size_t) {
-          trace.push_back({pointer, request, traced_state()});
-        },
-        nullptr);
-  }
+  static tlsgen_test::HeapTrace trace;  // --trace
+  trace.start(o.trace_file, traced_state);
   bool torn_down = false;
   {
     tlsgen::SslPlatform platform;
@@ -779,26 +768,6 @@ int main(int argc, char** argv) {
     std::printf("TLSGEN_DEBUG calls=%zu file=%s\n", debug_log.calls, o.debug_log.c_str());
   }
   const bool clean = torn_down && stats.in_use == 0 && stats.live_blocks == 0 && tcp.open_count() == 0;
-  if (!o.trace_file.empty()) {
-    tlsgen::glue::heap().set_observer(nullptr, nullptr);
-    std::ofstream out(o.trace_file);
-    out << "op,size,id,state\n";
-    std::vector<std::pair<const void*, std::pair<std::size_t, int>>> live;  // pointer -> (size, id)
-    int next_id = 0;
-    for (const TraceEvent& e : trace) {
-      if (e.request != 0) {
-        live.push_back({e.pointer, {e.request, ++next_id}});
-        out << "a," << e.request << ',' << next_id << ',' << e.state << '\n';
-      } else {
-        for (auto it = live.begin(); it != live.end(); ++it) {
-          if (it->first == e.pointer) {
-            out << "f," << it->second.first << ',' << it->second.second << ',' << e.state << '\n';
-            live.erase(it);
-            break;
-          }
-        }
-      }
-    }
-  }
+  trace.finish();
   return clean ? 0 : 3;
 }
