@@ -13,9 +13,9 @@
 // psk_identity.txt, and with tls.client_certificate client.der + client-key.der (client.pem + client-key.pem). Arguments (QEMU -append): port=<n> name=<server name> heap=<bytes, 0: all>
 // io_timeout=<ms, the modem's blocking I/O timeout; 0: its default>.
 // Built with TLSGEN_DEMO_RESUME (the qemu_esp8266_resume_* targets, profiles with tls.resumption), it then saves
-// the session (SslTcpStack or, over DTLS, SslUdpStack::save_session after the reply was read, so that a TLS 1.3 ticket has come; into a
-// store of tlsgen_profile.hpp's kSavedSessionMaxBytes), reconnects offering it
-// and prints, for that second handshake:
+// the session (SslTcpStack or, over DTLS, SslUdpStack::save_session after the reply was read, so that a TLS 1.3
+// ticket has come; into a store of tlsgen_profile.hpp's kSavedSessionMaxBytes), reconnects offering it and prints,
+// for that second handshake:
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
 // not carry the resumption code).
@@ -239,6 +239,37 @@ int main() {
       status = modem.init();
       if (!status.ok()) step = "modem";
     }
+#if defined(TLSGEN_DEMO_RESUME)
+    // After the first session (over TLS or DTLS alike): save it into a store of the size tlsgen states for the profile
+    // (kSavedSessionMaxBytes), close, and connect again offering it: the resumed handshake's cost next to the full
+    // one's. `reopen` opens `socket` again, `run_session(ticks, wait)` runs a session on it.
+    static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
+    const auto resume = [&](auto& stack, tlsgen::Socket& socket, auto&& reopen, auto&& run_session) {
+      const tlsgen::Result<std::size_t> saved = stack.save_session(socket, store);
+      (void)stack.close(socket);
+      socket = tlsgen::kInvalidSocket;
+      // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
+      // the TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
+      const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
+      status = saved.status();
+      std::uint32_t resumed_ticks = 0, resumed_wait = 0;
+      bool resumed = false;
+      reopen();
+      if (status.ok()) status = stack.offer_session(socket, std::span(store, saved.value()));
+      if (status.ok()) {
+        run_session(resumed_ticks, resumed_wait);
+        resumed = stack.resumed(socket);
+      } else if (!nothing_to_save) {
+        step = "resume";
+      }
+      board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
+                         tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
+                         static_cast<unsigned>(saved.ok() ? saved.value() : 0),
+                         static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
+      std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
+      if (nothing_to_save) status = tlsgen::Status::Ok();
+    };
+#endif
     if constexpr (tlsgen::profile::kDatagram) {
       // DTLS (tls.transport: datagram): the modem's UDP link, SslUdpStack with its retransmission timer on the
       // board's millisecond clock; the handshake (timed), then kDtlsExchanges request/response datagrams: the
@@ -320,31 +351,7 @@ int main() {
       open_socket();
       run(handshake_ticks, handshake_wait);
 #if defined(TLSGEN_DEMO_RESUME)
-      if (status.ok()) {
-        // As over TLS below: save the session (kSavedSessionMaxBytes), close, and connect again offering it.
-        static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
-        const tlsgen::Result<std::size_t> saved = dtls.save_session(sock, store);
-        (void)dtls.close(sock);
-        sock = tlsgen::kInvalidSocket;
-        const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
-        status = saved.status();
-        std::uint32_t resumed_ticks = 0, resumed_wait = 0;
-        bool resumed = false;
-        open_socket();
-        if (status.ok()) status = dtls.offer_session(sock, std::span(store, saved.value()));
-        if (status.ok()) {
-          run(resumed_ticks, resumed_wait);
-          resumed = dtls.resumed(sock);
-        } else if (!nothing_to_save) {
-          step = "resume";
-        }
-        board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
-                           tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
-                           static_cast<unsigned>(saved.ok() ? saved.value() : 0),
-                           static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
-        std::memset(store, 0, sizeof store);  // it held the session's master secret
-        if (nothing_to_save) status = tlsgen::Status::Ok();
-      }
+      if (status.ok()) resume(dtls, sock, open_socket, run);
 #endif
       if (sock != tlsgen::kInvalidSocket) (void)dtls.close(sock);
     } else {
@@ -419,36 +426,15 @@ int main() {
       if (status.ok()) run(socket, handshake_ticks, handshake_wait);
 #if defined(TLSGEN_DEMO_RESUME)
       if (status.ok()) {
-        // Save the session into a store of the size tlsgen states for the profile (kSavedSessionMaxBytes), close,
-        // and connect again offering it: the resumed handshake's cost next to the full one's.
-        static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
-        const tlsgen::Result<std::size_t> saved = tls.save_session(socket, store);
-        (void)tls.close(socket);
-        socket = tlsgen::kInvalidSocket;
-        // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
-        // the TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
-        const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
-        status = saved.status();
-        std::uint32_t resumed_ticks = 0, resumed_wait = 0;
-        bool resumed = false;
-        if (status.ok()) {
-          const auto opened = tls.open(tlsgen::Mode::kBlocking);
-          status = opened.status();
-          socket = opened.value();
-        }
-        if (status.ok()) status = tls.offer_session(socket, std::span(store, saved.value()));
-        if (status.ok()) {
-          run(socket, resumed_ticks, resumed_wait);
-          resumed = tls.resumed(socket);
-        } else if (!nothing_to_save) {
-          step = "resume";
-        }
-        board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
-                           tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
-                           static_cast<unsigned>(saved.ok() ? saved.value() : 0),
-                           static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
-        std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
-        if (nothing_to_save) status = tlsgen::Status::Ok();
+        resume(
+            tls, socket,
+            [&] {
+              if (!status.ok()) return;
+              const auto opened = tls.open(tlsgen::Mode::kBlocking);
+              status = opened.status();
+              socket = opened.value();
+            },
+            [&](std::uint32_t& ticks, std::uint32_t& wait) { run(socket, ticks, wait); });
       }
 #endif
       if (socket != tlsgen::kInvalidSocket) (void)tls.close(socket);
