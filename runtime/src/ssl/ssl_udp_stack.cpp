@@ -11,9 +11,9 @@
 #include <climits>
 
 #include "mbedtls/net_sockets.h"  // MBEDTLS_ERR_NET_* codes only (no MBEDTLS_NET_C needed)
+#include "mbedtls/platform_time.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509.h"
-#include "mbedtls/platform_time.h"
 #include "mbedtls_status.hpp"
 #include "saved_session.hpp"
 #include "session_setup.hpp"
