@@ -16,7 +16,8 @@
 // the session (SslTcpStack or, over DTLS, SslUdpStack::save_session after the reply was read, so that a TLS 1.3
 // ticket has come; into a store of tlsgen_profile.hpp's kSavedSessionMaxBytes), reconnects offering it and prints,
 // for that second handshake:
-//   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> handshake_instructions=<n>
+//   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> ticket=<the server's ticket bytes>
+//                  handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
 // not carry the resumption code).
 // A reply that ends without the server's close_notify (the transport closed first) is reported as
@@ -246,11 +247,20 @@ int main() {
     static std::byte store[tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1];
     const auto resume = [&](auto& stack, tlsgen::Socket& socket, auto&& reopen, auto&& run_session) {
       const tlsgen::Result<std::size_t> saved = stack.save_session(socket, store);
+      unsigned ticket = 0;  // the server's ticket (tls.resumption.ticket_max_bytes must cover it)
+#if defined(MBEDTLS_SSL_SESSION_TICKETS)
+      const mbedtls_ssl_context* ssl = stack.native(socket);
+      const mbedtls_ssl_session* kept = ssl != nullptr ? ssl->MBEDTLS_PRIVATE(session) : nullptr;
+      ticket = kept != nullptr && kept->MBEDTLS_PRIVATE(ticket) != nullptr
+                   ? static_cast<unsigned>(kept->MBEDTLS_PRIVATE(ticket_len)) : 0u;
+#endif
       (void)stack.close(socket);
       socket = tlsgen::kInvalidSocket;
-      // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by) is
-      // the TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
-      const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition;
+      // Nothing to save (kFailedPrecondition: the server gave no session ID or ticket the profile resumes by), or a
+      // session larger than the store (kResourceExhausted: a ticket above tls.resumption.ticket_max_bytes), is the
+      // TLSGEN_RESUMED line's to report, not the first session's failure; anything else fails the run.
+      const bool nothing_to_save = saved.status().code() == tlsgen::Code::kFailedPrecondition ||
+                                   saved.status().code() == tlsgen::Code::kResourceExhausted;
       status = saved.status();
       std::uint32_t resumed_ticks = 0, resumed_wait = 0;
       bool resumed = false;
@@ -262,9 +272,10 @@ int main() {
       } else if (!nothing_to_save) {
         step = "resume";
       }
-      board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u handshake_instructions=%llu\n",
+      board::host_printf("TLSGEN_RESUMED code=%s detail=%ld resumed=%d saved_bytes=%u ticket=%u "
+                         "handshake_instructions=%llu\n",
                          tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
-                         static_cast<unsigned>(saved.ok() ? saved.value() : 0),
+                         static_cast<unsigned>(saved.ok() ? saved.value() : 0), ticket,
                          static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
       std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
       if (nothing_to_save) status = tlsgen::Status::Ok();

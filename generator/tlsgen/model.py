@@ -183,8 +183,11 @@ class Resumption(Strict):
     ticket_max_bytes: Annotated[int, Field(ge=32, le=16384)] = Field(
         default=448, description="Largest ticket a server sends (the heap holds one, also through the full "
         "handshake that replaces a rejected one). Measured: OpenSSL 3.0 about 180 (TLS 1.2) and 210 (TLS 1.3) "
-        "bytes, GnuTLS 3.7 under 300. Servers that keep the session in the ticket put the client's certificate "
-        "chain in it: with tls.client_certificate, at least the chain's bytes + 8 per certificate + 320.")
+        "bytes, GnuTLS 3.7 300-360 (358 in TLS 1.2 after a ClientHello that also offers TLS 1.3; it grows with the "
+        "server name and ALPN). Servers that keep the session in the ticket put the client's certificate "
+        "chain in it: with tls.client_certificate, at least the chain's bytes + 8 per certificate + 320. A server "
+        "that sends a larger ticket is still served, but save_session() refuses that session (kResourceExhausted "
+        "with the bytes it needs): it is not resumed.")
 
 
 class Dtls(Strict):

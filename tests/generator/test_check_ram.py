@@ -91,3 +91,32 @@ def test_the_sweep_leaves_the_reference_applications_buffers_out_of_the_library_
         assert runner.APP_SYMBOLS.search(app), app
     for library in ("mbedtls_ssl_ciphersuites", "_ZN12_GLOBAL__N_16g_heapE", "impure_data", "global_data"):
         assert not runner.APP_SYMBOLS.search(library), library
+
+
+def test_the_sweep_takes_a_ticket_above_ticket_max_bytes_as_not_resumed_only():
+    """A server whose ticket is larger than tls.resumption.ticket_max_bytes: save_session() refuses the session
+    (kResourceExhausted) and the session is not resumed, which the runner accepts; the same refusal with a ticket
+    that fits the profile is a failure (the saved-session size the generator states would be wrong)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_runner", ROOT / "tools" / "sweep" / "runner.py")
+    runner = importlib.util.module_from_spec(spec)
+    sys.modules["sweep_runner"] = runner
+    spec.loader.exec_module(runner)
+
+    def result():
+        return runner.SessionResult("s", "gnutls", "suite", True, [], spec={})
+
+    over = {"TLSGEN_SESSION": {"code": "kResourceExhausted", "detail": "4284", "ticket": "358"}}
+    r = result()
+    runner.check_resumed(r, over, True, 336)
+    assert r.ok and r.spec["ticket_above_max"] == 358 and r.spec["resumed"] is False
+    r = result()
+    runner.check_resumed(r, over, True, 400)  # the ticket fits: the refusal is a defect
+    assert not r.ok and "kResourceExhausted" in r.problems[0]
+    r = result()
+    runner.check_firmware_resumed(r, {"code": "kResourceExhausted", "resumed": "0", "ticket": "358"}, True, 336)
+    assert r.ok and r.spec["resumed"] is False
+    r = result()
+    runner.check_firmware_resumed(r, {"code": "kResourceExhausted", "resumed": "0", "ticket": "300"}, True, 336)
+    assert not r.ok

@@ -38,6 +38,9 @@ def _maybe(rng: random.Random, p: float) -> bool:
 #: The share of profiles with certificate suites that get a client certificate (mutual TLS) by default.
 CLIENT_SHARE = 0.3
 RESUMPTION_SHARE = 0.5  # profiles drawn with tls.resumption
+#: The smallest ticket_max_bytes drawn without a client certificate: what the sweep's servers send (GnuTLS 3.7's TLS
+#: 1.2 ticket is 358 bytes after a ClientHello that also offers TLS 1.3, sweep h10008-0006; OpenSSL 3.0 about 200).
+SERVER_TICKET_BYTES = 400
 DATAGRAM_SHARE = 0.3  # TLS 1.2 profiles drawn over datagrams (DTLS)
 CLIENT_KEYS = ["ecdsa_secp256r1", "ecdsa_secp384r1", "rsa2048", "rsa3072"]
 
@@ -203,7 +206,6 @@ def _datagram(rng: random.Random, tls: dict, bare: bool) -> None:
 def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: dict, profile: dict, name: str) -> None:
     """tls.resumption: mostly what the profile's versions can use, with a ticket size its receive buffer and its
     client certificate allow, and the clock tickets need."""
-    from tlsgen.heap import CALIBRATED_TICKET_BYTES
     from tlsgen.resolve.client import TICKET_OVERHEAD
     from tlsgen.resolve.resumption import CLIENT_HELLO_BYTES, NST_OVERHEAD
 
@@ -231,13 +233,15 @@ def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: di
         in_len = tls.get("in_content_len") or tls.get("max_fragment_length") or 16384
         room = min(in_len - NST_OVERHEAD, tls.get("out_content_len", 4096) - CLIENT_HELLO_BYTES)
         cc = tls.get("client_certificate")
-        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + TICKET_OVERHEAD if cc else CALIBRATED_TICKET_BYTES
+        # Without a client certificate: what the sweep's servers send (GnuTLS 3.7: 358 bytes in TLS 1.2 after a
+        # ClientHello that also offers TLS 1.3; a smaller ticket_max_bytes is refused at save_session()).
+        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + TICKET_OVERHEAD if cc else SERVER_TICKET_BYTES
         if least > room and not _maybe(rng, 0.05):
             res.pop("tls13", None)  # no room for a ticket: resume TLS 1.2 by session ID, if at all
             if "tls12" in res:
                 res["tls12"] = ["session_id"]
         elif cc or _maybe(rng, 0.5):
-            res["ticket_max_bytes"] = max(least, min(rng.choice([336, 448, 512, 1024, least + 64]), room)) \
+            res["ticket_max_bytes"] = max(least, min(rng.choice([400, 448, 512, 1024, least + 64]), room)) \
                 if not _maybe(rng, 0.03) else rng.choice([32, 16384])
         tickets = "ticket" in res.get("tls12", []) or bool(res.get("tls13"))
         if tickets and platform.get("time", "none") == "none" and not _maybe(rng, 0.03):
