@@ -298,6 +298,19 @@ def ticket_max(b: Built) -> int | None:
     return res.ticket_max_bytes if "ticket" in res.tls12 or res.tls13 else None
 
 
+def ticket_above_max(out: SessionResult, line: dict, ticket_max: int | None) -> bool:
+    """save_session() refused the session (kResourceExhausted) because the server's ticket (the line's `ticket`) is
+    larger than the profile's ticket_max_bytes: recorded as not resumed, no problem (check_resumed says why)."""
+    ticket = int(line.get("ticket", "0") or 0)
+    if ticket_max is None or ticket <= ticket_max or line.get("code") != "kResourceExhausted":
+        return False
+    if out.spec is not None:
+        out.spec["resumed"] = False
+        out.spec["ticket_above_max"] = ticket
+    out.ok = not out.problems
+    return True
+
+
 def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ticket_max: int | None = None) -> None:
     """A --resume run: the first session saved, the second offered it and the server resumed it. A server whose
     ticket is larger than the profile's tls.resumption.ticket_max_bytes (`ticket_max`) sends more than the profile
@@ -306,12 +319,7 @@ def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ti
     ClientHello that also offers TLS 1.3, sweep h10008-0006 with ticket_max_bytes 336)."""
     saved, offered = lines.get("TLSGEN_SESSION", {}), lines.get("TLSGEN_OFFER", {})
     resumed = lines.get("TLSGEN_RESUMED", {})
-    ticket = int(saved.get("ticket", "0") or 0)
-    if ticket_max is not None and ticket > ticket_max and saved.get("code") == "kResourceExhausted":
-        if out.spec is not None:
-            out.spec["resumed"] = False
-            out.spec["ticket_above_max"] = ticket
-        out.ok = not out.problems
+    if ticket_above_max(out, saved, ticket_max):
         return
     if not peer_resumes:
         if saved.get("code") != "kFailedPrecondition":
@@ -336,12 +344,7 @@ def check_firmware_resumed(out: SessionResult, resumed: dict, peer_resumes: bool
     """The resume firmware's TLSGEN_RESUMED line: the reconnect was resumed, or, with a server that gives nothing
     to resume, save_session() said so (kFailedPrecondition); with a ticket above the profile's ticket_max_bytes,
     save_session() refused it (kResourceExhausted; check_resumed says why that is the contract)."""
-    ticket = int(resumed.get("ticket", "0") or 0)
-    if ticket_max is not None and ticket > ticket_max and resumed.get("code") == "kResourceExhausted":
-        if out.spec is not None:
-            out.spec["resumed"] = False
-            out.spec["ticket_above_max"] = ticket
-        out.ok = not out.problems
+    if ticket_above_max(out, resumed, ticket_max):
         return
     want = ("kOk", "1") if peer_resumes else ("kFailedPrecondition", "0")
     if (resumed.get("code"), resumed.get("resumed")) != want:
