@@ -256,13 +256,8 @@ def run_case(args: argparse.Namespace) -> int:
                 problems.append("the proxy injected no garbage or no replay: the case tested nothing")
             if proxy_cfg.get("reverse_flights_ms") and proxy.stats.reversed_flights == 0:
                 problems.append("no server flight of more than one datagram was reversed: the case tested nothing")
-        heap = (out.get("TLSGEN_HEAP") or [{}])[-1]
-        if heap.get("failed") != "0":
-            problems.append(f"the heap refused allocations: {heap}")
-        save_result(args.work, args.profile, args.case, heap)
-    for p in problems:
-        print(f"FAIL: {p}")
-    return 1 if problems else 0
+        return finish(args, out, problems)
+    return finish(args, None, problems)
 
 
 def run_resume(args: argparse.Namespace) -> int:
@@ -302,10 +297,17 @@ def run_resume(args: argparse.Namespace) -> int:
             if int(r.get("received", "0")) >= full:
                 problems.append(f"session {r.get('session')} received {r.get('received')} datagrams, the full "
                                 f"handshake {full}: not an abbreviated handshake")
-    heap = (out.get("TLSGEN_HEAP") or [{}])[-1]
-    if heap.get("failed") != "0":
-        problems.append(f"the heap refused allocations: {heap}")
-    save_result(args.work, args.profile, args.case, heap)
+    return finish(args, out, problems)
+
+
+def finish(args: argparse.Namespace, out: dict[str, list[dict[str, str]]] | None, problems: list[str]) -> int:
+    """A case's end: with the client's output (`out`; None for the silent peer), the heap must have refused nothing
+    and its figures are kept (save_result); every problem printed; the exit status."""
+    if out is not None:
+        heap = (out.get("TLSGEN_HEAP") or [{}])[-1]
+        if heap.get("failed") != "0":
+            problems.append(f"the heap refused allocations: {heap}")
+        save_result(args.work, args.profile, args.case, heap)
     for p in problems:
         print(f"FAIL: {p}")
     return 1 if problems else 0
