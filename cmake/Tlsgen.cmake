@@ -192,7 +192,15 @@ function(tlsgen_add_library name)
 
   # mbedTLS built with this profile's config.
   tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)
-  add_library(${name}_mbedtls STATIC ${mbedtls_src} "${out}/mbedtls_config.h")
+  # runtime/src/ecp: what mbedTLS's ECP hooks (MBEDTLS_ECP_INTERNAL_ALT) call, when the generated config
+  # asks for them (tlsgen.resolve.ecc.x25519_ladder; empty otherwise). In this library, beside ecp.c that
+  # references it, so that link order cannot drop it.
+  set(ecp_hooks "${TLSGEN_ROOT}/runtime/src/ecp/curve25519_ladder.cpp")
+  add_library(${name}_mbedtls STATIC ${mbedtls_src} "${out}/mbedtls_config.h" ${ecp_hooks})
+  set_source_files_properties(${ecp_hooks} TARGET_DIRECTORY ${name}_mbedtls PROPERTIES
+    INCLUDE_DIRECTORIES "${mbedtls_dir}/library"
+    COMPILE_OPTIONS "${TLSGEN_RUNTIME_WARNINGS};-fno-exceptions;-fno-rtti")
+  set_target_properties(${name}_mbedtls PROPERTIES CXX_STANDARD 20 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
   add_dependencies(${name}_mbedtls ${name}_generate)
   target_include_directories(${name}_mbedtls SYSTEM PUBLIC "${out}" "${mbedtls_dir}/include")
   target_include_directories(${name}_mbedtls PRIVATE "${mbedtls_dir}/library" "${mbedtls_dir}/3rdparty/p256-m"

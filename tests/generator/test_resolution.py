@@ -406,3 +406,30 @@ def test_psa_exclusive_buffers_on_p256m(resolved):
     r = build_text(resolved, '["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]",
                    "  groups: [secp256r1]\n  psa_exclusive_buffers: false\n")
     assert not r.p256m and "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS" not in names(r) and "MBEDTLS_PSA_CRYPTO_C" in names(r)
+
+
+X25519_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT", "MBEDTLS_ECP_NORMALIZE_MXZ_ALT"}
+
+
+@pytest.mark.parametrize("groups,cpu,optimize,hooks", [
+    ("[x25519, secp256r1]", "cortex-m4", "speed", True),
+    ("[x25519, secp256r1]", "cortex-m4", "size", False),  # +1.6 KB of flash: speed only
+    ("[secp256r1, x25519]", "host", "size", True),  # no flash to save; the host's sessions and sanitizers run it
+    ("[x448, x25519, secp256r1]", "cortex-m0plus", "speed", True),
+    ("[secp256r1, secp384r1]", "cortex-m4", "speed", False),  # no X25519: mbedTLS's ECP untouched
+    ("[x448, secp384r1]", "host", "speed", False),
+])
+def test_x25519_runs_on_tlsgens_ladder_step_and_never_drops_mbedtls_fallback(resolved, groups, cpu, optimize, hooks):
+    BASE["_x"] = ('["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", f"  groups: {groups}\n")
+    try:
+        r = resolved(kind="_x", cpu=cpu, entropy="[os]" if cpu == "host" else "[nv_seed]",
+                     top_extra=f"optimize: {optimize}\n")
+    finally:
+        del BASE["_x"]
+    assert bool(X25519_HOOKS & names(r)) == hooks and (not hooks or X25519_HOOKS <= names(r))
+    # MBEDTLS_ECP_NO_FALLBACK would leave ecp_double_add_mxz()'s scratch parameter unused (-Werror in ecp.c)
+    assert "MBEDTLS_ECP_NO_FALLBACK" not in names(r)
+    if hooks:
+        why = r.macro("MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT").reason_text
+        assert "curve25519_ladder.cpp" in why and "tls.groups[" in why, why
+        assert ("optimize" if cpu != "host" else "target.cpu") in why, why

@@ -26,7 +26,7 @@ resumption failing beside the premaster workaround).
 from __future__ import annotations
 
 from tlsgen.catalog import Kex
-from tlsgen.resolve.core import PS, S, Z, Context
+from tlsgen.resolve.core import EC, PS, S, Z, Context
 
 #: What the legacy ECC macros become on p256-m. ECP_C, ECDH_C and ECDSA_C are replaced by PSA's wants for the
 #: curve and algorithms; the bignum module goes too when nothing else (RSA) needs it.
@@ -60,6 +60,11 @@ PSA_FROM_LEGACY: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 P256M_KEYS = ("PSA_WANT_ECC_SECP_R1_256", "PSA_WANT_KEY_TYPE_ECC_PUBLIC_KEY", "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_BASIC",
               "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_IMPORT", "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_EXPORT",
               "PSA_WANT_KEY_TYPE_ECC_KEY_PAIR_GENERATE")
+
+#: What leaving MBEDTLS_CIPHER_C out of a p256-m build saves (arm-none-eabi-gcc 12.2 -Os, bench/footprint's minimal
+#: client; bench/handshake: the same handshake, fewer allocations, the same heap peak).
+CIPHER_C_SAVED = ("m4-ecdhe-ecdsa's minimal client 53,532 -> 52,652 bytes of flash, 102 -> 88 allocator calls per "
+                  "handshake")
 
 #: The define that puts a generated configuration on the p256-m driver.
 P256M_DRIVER = "MBEDTLS_PSA_P256M_DRIVER_ENABLED"
@@ -119,6 +124,7 @@ def apply(c: Context, allowed: bool = True) -> None:
         c.ecc_why = why
         if b.defined("MBEDTLS_ECP_C"):
             c.ecc_note = f"elliptic curves: mbedTLS's ECP module (not the p256-m driver: {why})"
+            x25519_ladder(c)
         return
     c.p256m = True
     c.ecc_note = "elliptic curves: the p256-m driver through PSA (every curve is secp256r1)"
@@ -137,8 +143,14 @@ def apply(c: Context, allowed: bool = True) -> None:
              "instead of the ECP and bignum modules (measured on Cortex-M4, TLS 1.2 ECDHE-ECDSA, optimize: size: flash "
              "55,972 bytes against 56,072 on the ECP module, heap peak 4,272 against 6,368, 60.5 M handshake "
              "instructions against 103.1 M)", ("tls", "groups"))
-    b.define("MBEDTLS_USE_PSA_CRYPTO", PS, "X.509, pk and TLS 1.2 reach the curve through PSA (p256-m)",
-             ("tls", "groups"))
+    use_psa = "X.509, pk and TLS 1.2 reach the curve through PSA (p256-m)"
+    if not b.defined("MBEDTLS_CIPHER_MODE_CBC") and b.drop("MBEDTLS_CIPHER_C"):
+        # ChangeLog of mbedTLS 3.5.0: "MBEDTLS_PSA_CRYPTO can now be enabled without MBEDTLS_CIPHER_C if all
+        # unauthenticated (non-AEAD) ciphers are disabled"; check_config.h line 887: TLS needs CIPHER_C or
+        # USE_PSA_CRYPTO. The records go through PSA's AEAD, GCM and CCM through mbedTLS's block cipher layer.
+        use_psa += ("; and the records through PSA's AEAD: no CBC suite, so the generic cipher layer "
+                    "(MBEDTLS_CIPHER_C) is left out (" + CIPHER_C_SAVED + ")")
+    b.define("MBEDTLS_USE_PSA_CRYPTO", PS, use_psa, ("tls", "groups"))
     b.define("MBEDTLS_PSA_CRYPTO_CONFIG", PS, "PSA's features are listed here (PSA_WANT_*), not derived from the "
              "legacy macros: that is what keeps the legacy ECP out", ("tls", "groups"))
     b.define("MBEDTLS_PSA_CRYPTO_CONFIG_FILE", PS, "the PSA_WANT_* list is in this file (its include guard makes "
@@ -170,3 +182,45 @@ def apply(c: Context, allowed: bool = True) -> None:
                    "(4 + 2 x 14 bytes) holds the 32-byte P-256 secret; no PSK suite is offered")
             b.define("MBEDTLS_KEY_EXCHANGE_PSK_ENABLED", S, why, ("tls", "groups"))
             b.define("MBEDTLS_PSK_MAX_LEN", Z, why, ("tls", "groups"), str(PREMASTER_PSK_LEN))
+
+
+#: The hooks that put the X25519 ladder step and its final division on runtime/src/ecp/curve25519_ladder.cpp.
+X25519_LADDER = ("MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT", "MBEDTLS_ECP_NORMALIZE_MXZ_ALT")
+
+
+def x25519_ladder(c: Context) -> None:
+    """X25519 on the legacy ECP: the ladder step and the final division on 32-bit limbs (tlsgen's
+    runtime/src/ecp/curve25519_ladder.cpp, through mbedTLS's MBEDTLS_ECP_INTERNAL_ALT hooks) instead of the
+    generic bignum code, which spends most of a TLS 1.3 X25519 handshake's instructions in them. mbedTLS keeps
+    the scalar and point checks, the randomised start point and the constant-time swaps (library/ecp.c,
+    ecp_mul_mxz()), and its own step for Curve448: not MBEDTLS_ECP_NO_FALLBACK, which would drop it for any profile
+    but leaves ecp_double_add_mxz()'s scratch parameter unused, a warning (-Werror) in mbedTLS 3.6.6's ecp.c line
+    2489.
+
+    On a bare-metal core under `optimize: speed` (it costs flash: X25519_FLASH), and on the host, where flash does not
+    matter (and the host's sessions and sanitizer builds then run it)."""
+    b = c.b
+    names = [g.name for g in c.groups]
+    if "x25519" not in names:
+        return
+    src = ("tls", "groups", names.index("x25519"))
+    if c.cpu.bare_metal:
+        if c.p.optimize != "speed":
+            return
+        why, src2 = X25519_SPEED, ("optimize",)
+    else:
+        why, src2 = "a host build (no flash to save)", ("target", "cpu")
+    why = ("X25519's ladder step and final division on 32-bit limbs (tlsgen's runtime/src/ecp/curve25519_ladder.cpp) "
+           "instead of the bignum module: " + why)
+    for name in X25519_LADDER:
+        b.define(name, EC, why, src)
+        b.define(name, EC, why, src2)
+
+
+#: What the ladder step costs and buys, measured on Cortex-M4 (QEMU mps2-an386, -icount; bench/handshake: full TLS
+#: 1.3 handshakes of the resume firmware against openssl s_server, X25519 key share, two P-256 signatures verified;
+#: flash: that firmware's text).
+X25519_FLASH = "+1,728 bytes of text (97,056 -> 98,784)"
+X25519_SPEED = ("optimize: speed, " + X25519_FLASH + "; m4-tls13-x25519-speed, the same firmware with and without it: "
+                "59.63 M -> 43.62 M handshake instructions, 31,050 -> 6,454 allocator calls, the same heap and stack "
+                "peaks")

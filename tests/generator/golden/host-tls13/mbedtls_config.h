@@ -153,11 +153,26 @@
 /* elliptic curve arithmetic [tls.groups[0], tls.groups[1]]; ECDSA keys [tls.versions] */
 #define MBEDTLS_ECP_C
 
+/* X25519's ladder step and final division on 32-bit limbs (tlsgen's
+ * runtime/src/ecp/curve25519_ladder.cpp) instead of the bignum module: a host build (no flash to
+ * save) [tls.groups[0], target.cpu] */
+#define MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT
+
 /* group x25519 [tls.groups[0]] */
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
 
 /* group secp256r1 [tls.groups[1]] */
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+
+/* X25519's ladder step and final division on 32-bit limbs (tlsgen's
+ * runtime/src/ecp/curve25519_ladder.cpp) instead of the bignum module: a host build (no flash to
+ * save) [tls.groups[0], target.cpu] */
+#define MBEDTLS_ECP_INTERNAL_ALT
+
+/* X25519's ladder step and final division on 32-bit limbs (tlsgen's
+ * runtime/src/ecp/curve25519_ladder.cpp) instead of the bignum module: a host build (no flash to
+ * save) [tls.groups[0], target.cpu] */
+#define MBEDTLS_ECP_NORMALIZE_MXZ_ALT
 
 /* ---- PSA crypto -------------------------------------------------------------------------------- */
 

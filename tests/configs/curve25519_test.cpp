@@ -1,0 +1,280 @@
+// tlsgen's X25519 ladder step (runtime/src/ecp/curve25519_ladder.cpp), inside a profile's mbedTLS: the
+// host-tls13 profile has x25519 in tls.groups, so its generated config turns on mbedTLS's ECP hooks and
+// mbedtls_ecp_mul() on Curve25519 runs through them (checked below, not assumed).
+//   - the field arithmetic (runtime/src/ecp/fe25519.hpp) against mbedTLS's bignum module, on edge values and
+//     pseudo-random ones;
+//   - whole X25519 computations against OpenSSL's results (tests/data/x25519/vectors.txt, written by
+//     make_vectors.py there), including RFC 7748's 1,000-fold iteration.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdlib>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fe25519.hpp"
+#include "mbedtls/bignum.h"
+#include "mbedtls/ecp.h"
+#include "mbedtls/platform.h"
+
+#if !defined(MBEDTLS_ECP_INTERNAL_ALT) || !defined(MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT) || \
+    !defined(MBEDTLS_ECP_NORMALIZE_MXZ_ALT)
+#error "the host-tls13 profile should put X25519 on tlsgen's ladder (tlsgen.resolve.ecc.x25519_ladder)"
+#endif
+
+extern "C" unsigned char mbedtls_internal_ecp_grp_capable(const mbedtls_ecp_group* grp);
+
+namespace {
+
+using tlsgen::fe25519::Fe;
+using Bytes = std::array<unsigned char, 32>;
+
+//! mbedTLS's calloc/free: a tlsgen profile has no default (its glue registers tlsgen::Heap); libc's here.
+class LibcHeap : public ::testing::Environment {
+ public:
+  void SetUp() override { ASSERT_EQ(mbedtls_platform_set_calloc_free(std::calloc, std::free), 0); }
+};
+const ::testing::Environment* const kLibcHeap = ::testing::AddGlobalTestEnvironment(new LibcHeap);
+
+struct Mpi {
+  mbedtls_mpi v;
+  Mpi() { mbedtls_mpi_init(&v); }
+  ~Mpi() { mbedtls_mpi_free(&v); }
+  Mpi(const Mpi&) = delete;
+  Mpi& operator=(const Mpi&) = delete;
+};
+
+Bytes to_le(const Fe& f) {
+  Bytes b{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    b[i] = static_cast<unsigned char>(f[i / 4] >> (8 * (i % 4)));
+  }
+  return b;
+}
+
+//! The canonical value of f mod p, by mbedTLS's bignum module.
+Bytes reference_mod(const mbedtls_mpi& x, const mbedtls_mpi& p) {
+  Mpi r;
+  EXPECT_EQ(mbedtls_mpi_mod_mpi(&r.v, &x, &p), 0);
+  Bytes out{};
+  EXPECT_EQ(mbedtls_mpi_write_binary_le(&r.v, out.data(), out.size()), 0);
+  return out;
+}
+
+Bytes frozen(const Fe& f) {
+  Fe c;
+  tlsgen::fe25519::freeze(c, f);
+  return to_le(c);
+}
+
+void load(Mpi& m, const Fe& f) {
+  const Bytes b = to_le(f);
+  ASSERT_EQ(mbedtls_mpi_read_binary_le(&m.v, b.data(), b.size()), 0);
+}
+
+std::uint64_t next(std::uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+//! Edge values first (0, 1, p - 1, p, p + 1, 2p - 1, 2p, 2^255 - 1, 2^256 - 38, 2^256 - 1, all limbs
+//! 0xffffffff but one), then pseudo-random ones, some with long runs of ones.
+std::vector<Fe> field_values() {
+  std::vector<Fe> v;
+  Fe p{0xffffffedU, 0xffffffffU, 0xffffffffU, 0xffffffffU, 0xffffffffU, 0xffffffffU, 0xffffffffU, 0x7fffffffU};
+  auto plus = [](Fe a, std::uint32_t x) {  // a + x without reduction (a + x < 2^256 here)
+    std::uint64_t c = x;
+    for (auto& w : a) {
+      c += w;
+      w = static_cast<std::uint32_t>(c);
+      c >>= 32;
+    }
+    return a;
+  };
+  Fe twop = p;  // 2p = 2^256 - 38
+  twop[0] = 0xffffffdaU;
+  twop[7] = 0xffffffffU;
+  Fe ones;
+  ones.fill(0xffffffffU);
+  v.push_back(Fe{});
+  v.push_back(plus(Fe{}, 1));
+  v.push_back(plus(p, 0xffffffffU));
+  Fe pm1 = p;
+  pm1[0] -= 1;
+  v.push_back(pm1);
+  v.push_back(p);
+  v.push_back(plus(p, 1));
+  Fe twopm1 = twop;
+  twopm1[0] -= 1;
+  v.push_back(twopm1);
+  v.push_back(twop);
+  Fe top = ones;
+  top[7] = 0x7fffffffU;
+  v.push_back(top);
+  v.push_back(plus(twop, 18));
+  v.push_back(ones);
+  for (std::size_t i = 0; i < 8; ++i) {
+    Fe a = ones;
+    a[i] = 0;
+    v.push_back(a);
+  }
+  std::uint64_t s = 0x2545f4914f6cdd1dULL;
+  for (int n = 0; n < 400; ++n) {
+    Fe a;
+    for (auto& w : a) {
+      w = static_cast<std::uint32_t>(next(s));
+      if (n % 4 == 0 && (next(s) & 1) != 0) {
+        w = 0xffffffffU;
+      }
+    }
+    v.push_back(a);
+  }
+  return v;
+}
+
+TEST(Curve25519Field, EveryOperationMatchesTheBignumModule) {
+  Mpi p, a, b, r;
+  ASSERT_EQ(mbedtls_mpi_lset(&p.v, 1), 0);
+  ASSERT_EQ(mbedtls_mpi_shift_l(&p.v, 255), 0);
+  ASSERT_EQ(mbedtls_mpi_sub_int(&p.v, &p.v, 19), 0);
+  const std::vector<Fe> values = field_values();
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const Fe& x = values[i];
+    const Fe& y = values[(i * 7 + 3) % values.size()];
+    load(a, x);
+    load(b, y);
+    Fe out;
+
+    EXPECT_EQ(frozen(x), reference_mod(a.v, p.v)) << "freeze, value " << i;
+
+    tlsgen::fe25519::add(out, x, y);
+    ASSERT_EQ(mbedtls_mpi_add_mpi(&r.v, &a.v, &b.v), 0);
+    EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "add, value " << i;
+
+    tlsgen::fe25519::sub(out, x, y);
+    ASSERT_EQ(mbedtls_mpi_sub_mpi(&r.v, &a.v, &b.v), 0);
+    EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "sub, value " << i;
+
+    tlsgen::fe25519::mul(out, x, y);
+    ASSERT_EQ(mbedtls_mpi_mul_mpi(&r.v, &a.v, &b.v), 0);
+    EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "mul, value " << i;
+
+    tlsgen::fe25519::sqr(out, x);
+    ASSERT_EQ(mbedtls_mpi_mul_mpi(&r.v, &a.v, &a.v), 0);
+    EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "sqr, value " << i;
+
+    tlsgen::fe25519::mul_small(out, x, 121666);
+    ASSERT_EQ(mbedtls_mpi_mul_int(&r.v, &a.v, 121666), 0);
+    EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "mul_small, value " << i;
+
+    if (i % 8 == 0) {  // 254 squarings each: a sample
+      tlsgen::fe25519::invert(out, x);
+      Mpi xr;
+      ASSERT_EQ(mbedtls_mpi_mod_mpi(&xr.v, &a.v, &p.v), 0);
+      if (mbedtls_mpi_cmp_int(&xr.v, 0) == 0) {
+        EXPECT_TRUE(tlsgen::fe25519::is_zero(out)) << "invert(0), value " << i;
+      } else {
+        ASSERT_EQ(mbedtls_mpi_inv_mod(&r.v, &a.v, &p.v), 0);
+        EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "invert, value " << i;
+      }
+    }
+    EXPECT_EQ(tlsgen::fe25519::is_zero(x), reference_mod(a.v, p.v) == Bytes{}) << "is_zero, value " << i;
+    ++checked;
+  }
+  EXPECT_EQ(checked, values.size());
+}
+
+Bytes hex32(const std::string& h) {
+  Bytes b{};
+  EXPECT_EQ(h.size(), 64U) << h;
+  for (std::size_t i = 0; i < 32 && 2 * i + 1 < h.size(); ++i) {
+    b[i] = static_cast<unsigned char>(std::stoul(h.substr(2 * i, 2), nullptr, 16));
+  }
+  return b;
+}
+
+int test_rng(void* state, unsigned char* out, std::size_t len) {
+  auto* s = static_cast<std::uint64_t*>(state);
+  for (std::size_t i = 0; i < len; ++i) {
+    out[i] = static_cast<unsigned char>(next(*s));
+  }
+  return 0;
+}
+
+//! X25519(k, u) as RFC 7748 defines it, through mbedTLS's ECP API (its ladder, tlsgen's step): the scalar
+//! clamped, u read little-endian (mbedTLS clears its top bit), the result's x written little-endian.
+Bytes x25519(const Bytes& k_in, const Bytes& u) {
+  Bytes k = k_in;
+  k[0] &= 248;
+  k[31] &= 127;
+  k[31] |= 64;
+  mbedtls_ecp_group grp;
+  mbedtls_ecp_point P, R;
+  mbedtls_ecp_group_init(&grp);
+  mbedtls_ecp_point_init(&P);
+  mbedtls_ecp_point_init(&R);
+  Mpi m;
+  Bytes out{};
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  std::size_t olen = 0;
+  EXPECT_EQ(mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_CURVE25519), 0);
+  EXPECT_EQ(mbedtls_internal_ecp_grp_capable(&grp), 1U);
+  EXPECT_EQ(mbedtls_mpi_read_binary_le(&m.v, k.data(), k.size()), 0);
+  EXPECT_EQ(mbedtls_ecp_point_read_binary(&grp, &P, u.data(), u.size()), 0);
+  EXPECT_EQ(mbedtls_ecp_mul(&grp, &R, &m.v, &P, test_rng, &seed), 0);
+  EXPECT_EQ(mbedtls_ecp_point_write_binary(&grp, &R, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out.data(), out.size()), 0);
+  EXPECT_EQ(olen, 32U);
+  mbedtls_ecp_point_free(&R);
+  mbedtls_ecp_point_free(&P);
+  mbedtls_ecp_group_free(&grp);
+  return out;
+}
+
+TEST(Curve25519Ladder, MatchesOpenSslAndRfc7748Iterations) {
+  std::ifstream in(TLSGEN_X25519_VECTORS);
+  ASSERT_TRUE(in) << TLSGEN_X25519_VECTORS;
+  std::string line;
+  std::size_t vectors = 0;
+  bool iterated = false;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string a, b, c;
+    fields >> a >> b >> c;
+    if (a == "iterated-1000") {
+      Bytes k = hex32("0900000000000000000000000000000000000000000000000000000000000000");
+      Bytes u = k;
+      for (int i = 0; i < 1000; ++i) {
+        const Bytes next_k = x25519(k, u);
+        u = k;
+        k = next_k;
+      }
+      EXPECT_EQ(k, hex32(b));
+      iterated = true;
+      continue;
+    }
+    EXPECT_EQ(x25519(hex32(a), hex32(b)), hex32(c)) << line;
+    ++vectors;
+  }
+  EXPECT_EQ(vectors, 48U);
+  EXPECT_TRUE(iterated);
+}
+
+TEST(Curve25519Ladder, OtherCurvesKeepMbedtlsCode) {
+  mbedtls_ecp_group grp;
+  mbedtls_ecp_group_init(&grp);
+  ASSERT_EQ(mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1), 0);
+  EXPECT_EQ(mbedtls_internal_ecp_grp_capable(&grp), 0U);
+  mbedtls_ecp_group_free(&grp);
+}
+
+}  // namespace
