@@ -152,7 +152,8 @@ TEST(Curve25519Field, EveryOperationMatchesTheBignumModule) {
     load(b, y);
     Fe out;
 
-    EXPECT_EQ(frozen(x), reference_mod(a.v, p.v)) << "freeze, value " << i;
+    const Bytes x_mod = reference_mod(a.v, p.v);  // x's canonical value, by the bignum module
+    EXPECT_EQ(frozen(x), x_mod) << "freeze, value " << i;
 
     tlsgen::fe25519::add(out, x, y);
     ASSERT_EQ(mbedtls_mpi_add_mpi(&r.v, &a.v, &b.v), 0);
@@ -176,16 +177,14 @@ TEST(Curve25519Field, EveryOperationMatchesTheBignumModule) {
 
     if (i % 8 == 0) {  // 254 squarings each: a sample
       tlsgen::fe25519::invert(out, x);
-      Mpi xr;
-      ASSERT_EQ(mbedtls_mpi_mod_mpi(&xr.v, &a.v, &p.v), 0);
-      if (mbedtls_mpi_cmp_int(&xr.v, 0) == 0) {
+      if (x_mod == Bytes{}) {
         EXPECT_TRUE(tlsgen::fe25519::is_zero(out)) << "invert(0), value " << i;
       } else {
         ASSERT_EQ(mbedtls_mpi_inv_mod(&r.v, &a.v, &p.v), 0);
         EXPECT_EQ(frozen(out), reference_mod(r.v, p.v)) << "invert, value " << i;
       }
     }
-    EXPECT_EQ(tlsgen::fe25519::is_zero(x), reference_mod(a.v, p.v) == Bytes{}) << "is_zero, value " << i;
+    EXPECT_EQ(tlsgen::fe25519::is_zero(x), x_mod == Bytes{}) << "is_zero, value " << i;
     ++checked;
   }
   EXPECT_EQ(checked, values.size());
