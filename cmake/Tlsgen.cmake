@@ -193,9 +193,11 @@ function(tlsgen_add_library name)
   # mbedTLS built with this profile's config.
   tlsgen_mbedtls_sources(mbedtls_src mbedtls_dir)
   # runtime/src/ecp: what mbedTLS's ECP hooks (MBEDTLS_ECP_INTERNAL_ALT) call, when the generated config
-  # asks for them (tlsgen.resolve.ecc.x25519_ladder; empty otherwise). In this library, beside ecp.c that
-  # references it, so that link order cannot drop it.
-  set(ecp_hooks "${TLSGEN_ROOT}/runtime/src/ecp/curve25519_ladder.cpp")
+  # asks for them (tlsgen.resolve.ecc: x25519_ladder, p256_jacobian; each file is empty otherwise). In this
+  # library, beside ecp.c that references them, so that link order cannot drop them.
+  set(ecp_hooks "${TLSGEN_ROOT}/runtime/src/ecp/ecp_internal_alt.cpp"
+                "${TLSGEN_ROOT}/runtime/src/ecp/curve25519_ladder.cpp"
+                "${TLSGEN_ROOT}/runtime/src/ecp/p256_jacobian.cpp")
   add_library(${name}_mbedtls STATIC ${mbedtls_src} "${out}/mbedtls_config.h" ${ecp_hooks})
   set_source_files_properties(${ecp_hooks} TARGET_DIRECTORY ${name}_mbedtls PROPERTIES
     INCLUDE_DIRECTORIES "${mbedtls_dir}/library"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import csv
 import json
 import re
@@ -113,7 +114,11 @@ def load(dirs: list[Path], align: int, header: int, with_client: bool = False) -
                                     shape.verify, shape.scheme)
                 if ch and shape.leaf is not None and lean(shape, ch):
                     continue  # a certificate below the smallest the rules now accept (an older sweep's)
+                if t.transport == "datagram":
+                    continue  # DTLS: the TLS tables plus the datagram terms (tlsgen.heap), not fitted here
                 seq = phases(Path(s["trace"]), align, header)
+                if any(ph == "hreq2" for ph, *_ in seq):
+                    continue  # a full handshake and a resumed one in one trace (tlsgen.heap models resumption apart)
                 out.append({"profile": p["name"], "label": s["label"], "r": r, "shape": shape, "seq": seq,
                             "peak": s["peak"], "t": t, "dir": d.name})
     return out
@@ -137,10 +142,15 @@ def lean(shape: H.Shape, ch: dict) -> bool:
 
 
 PRIOR_WEIGHT = 3.0  # how many sessions' worth of evidence the prior's coefficients count for (ridge; --prior-weight)
+#: --free: the only coefficients an update may move, per phase ("1.3/CV" -> a regular expression over feature names:
+#: the features of the work a change does in that phase); every other coefficient keeps the prior's. None: all move.
+FREE: dict[str, re.Pattern] | None = None
+NOTHING = re.compile(r"(?!)")
+PINNED_WEIGHT = 1e14  # the ridge weight of a coefficient --free does not name: it stays the prior's (per-byte features too)
 
 
 def lstsq(rows: list[dict[str, float]], y: list[float],
-          prior: dict[str, float] | None = None) -> tuple[dict[str, float], np.ndarray]:
+          prior: dict[str, float] | None = None, where: str = "") -> tuple[dict[str, float], np.ndarray]:
     """Least squares; with a prior (the 64-bit fit's coefficients of the same part), ridge toward it: a
     feature few 32-bit sessions exercise keeps close to what the 64-bit sessions measured instead of
     absorbing their noise, and one many sessions exercise follows them."""
@@ -151,7 +161,9 @@ def lstsq(rows: list[dict[str, float]], y: list[float],
         coef, *_ = np.linalg.lstsq(X, yv, rcond=None)
     else:
         c0 = np.array([prior.get(k, 0.0) for k in names])
-        A = np.vstack([X, np.sqrt(PRIOR_WEIGHT) * np.eye(len(names))])
+        free = None if FREE is None else FREE.get(where, NOTHING)  # `where`: "1.3/CV"
+        w = [PRIOR_WEIGHT if free is None or free.search(k) else PINNED_WEIGHT for k in names]
+        A = np.vstack([X, np.diag(np.sqrt(w))])
         b = np.concatenate([yv - X @ c0, np.zeros(len(names))])
         d, *_ = np.linalg.lstsq(A, b, rcond=None)
         coef = c0 + d
@@ -240,12 +252,12 @@ def fit(sessions: list[dict], prior: dict | None = None) -> tuple[dict, list[str
                 prow = [x for x in rows if x[2] is not None]
                 pw, pp = prior_of(version, ph, kind, "working"), prior_of(version, ph, kind, "persist")
                 if len(rows) >= MIN_SESSIONS_PER_KIND or (pw is not None and rows):
-                    cw, rw = lstsq([x[0] for x in rows], [x[1] for x in rows], pw)
+                    cw, rw = lstsq([x[0] for x in rows], [x[1] for x in rows], pw, f"{version}/{ph}")
                 else:
                     cw = pooled_w
                     rw = np.array([x[1] - H.dot(cw, x[0]) for x in rows])
                 if len(prow) >= MIN_SESSIONS_PER_KIND or (pp is not None and prow):
-                    cp, rp = lstsq([x[0] for x in prow], [x[2] for x in prow], pp)
+                    cp, rp = lstsq([x[0] for x in prow], [x[2] for x in prow], pp, f"{version}/{ph}")
                 else:
                     cp = pooled_p
                     rp = np.array([x[2] - H.dot(cp, x[0]) for x in prow] or [0.0])
@@ -398,8 +410,21 @@ def merge_p256m(args) -> int:
     return 0
 
 
+def keep_pinned(prior: dict, fitted: dict) -> dict:
+    """--free: the prior's tables with only the phase entries the update refitted replaced (the entries exist in
+    the prior; their pinned coefficients came back as they were), and everything else -- setup, the phases' order,
+    entries of kinds these sweeps did not run -- kept."""
+    out = copy.deepcopy(prior)
+    for version, phases in fitted.get("phase", {}).items():
+        for ph, kinds in phases.items():
+            for kind, entry in kinds.items():
+                if kind in out.get("phase", {}).get(version, {}).get(ph, {}):
+                    out["phase"][version][ph][kind] = entry
+    return out
+
+
 def main() -> int:
-    global PRIOR_WEIGHT
+    global PRIOR_WEIGHT, FREE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", action="append", default=[], help="a host calibration sweep's build directory")
     ap.add_argument("--m4", action="append", default=[], help="a Cortex-M4 calibration sweep's build directory")
@@ -411,11 +436,24 @@ def main() -> int:
     ap.add_argument("--doc", action="store_true", help="rewrite docs/heap-sizing.md's generated section")
     ap.add_argument("--prior-weight", type=float, default=3.0,
                     help="sessions' worth of evidence the prior counts for (default 3)")
+    ap.add_argument("--free", metavar="VERSION/PHASE=REGEX", action="append", default=[],
+                    help="with --update: in that phase, move only the features the expression names (the work a "
+                         "change to the build does there, e.g. 1.2/CKE=group_secp256r1_speed); every other "
+                         "coefficient, and every table entry the sweeps do not reach, stays as it is (repeatable)")
     ap.add_argument("--merge-p256m", action="store_true",
                     help="fit only the sessions on the p256-m driver (tlsgen.heap.P256M_KIND) and add their kinds' "
                          "phase entries, and their setup terms, to the current tables: every other entry stays")
     args = ap.parse_args()
     PRIOR_WEIGHT = args.prior_weight
+    if args.free:
+        if not args.update:
+            ap.error("--free updates the current tables: it needs --update")
+        FREE = {}
+        for spec in args.free:
+            where, _, expr = spec.partition("=")
+            if not expr or "/" not in where:
+                ap.error(f"--free {spec}: VERSION/PHASE=REGEX")
+            FREE[where] = re.compile(expr)
     if args.merge_p256m:
         return merge_p256m(args)
     from tlsgen import heap_tables
@@ -432,6 +470,8 @@ def main() -> int:
         # 32-bit: ridge toward the 64-bit fit (PRIOR_WEIGHT), which has many more sessions behind it.
         prior = (tables.get(word) if args.update else None if word == 8 or args.no_prior else tables.get(8))
         t, report = fit(sessions, prior=prior)
+        if FREE is not None:
+            t = keep_pinned(prior or {}, t)
         t["structs"] = tables.get(word, {}).get("structs", {})
         if "client" in tables.get(word, {}):
             t["client"] = tables[word]["client"]  # bench/heap/fit_client.py's, fitted on top of these
@@ -444,7 +484,8 @@ def main() -> int:
         sources[word] = [f"{Path(d).name} ({len({s['profile'] for s in sessions if s['dir'] == Path(d).name})} "
                          "profiles)" for d in dirs]
         if args.update and str(word) in earlier:
-            sources[word] = [f"{earlier[str(word)]}, then (ridge toward that fit) {', '.join(sources[word])}"]
+            how = "ridge toward that fit" + (", moving only what --free names" if FREE is not None else "")
+            sources[word] = [f"{earlier[str(word)]}, then ({how}) {', '.join(sources[word])}"]
     for word in tables:
         sources.setdefault(word, [earlier.get(str(word), "an earlier fit")])
     if args.write:

@@ -283,6 +283,16 @@ def test_debug_builds_get_a_printf_hook_not_libc_printf(resolved):
     assert r.macro("MBEDTLS_PLATFORM_PRINTF_ALT").reasons[0][1] == "platform.debug.level"
 
 
+
+def test_certificates_are_never_printed_outside_debug_builds(resolved):
+    """MBEDTLS_X509_REMOVE_INFO: no certificate text (mbedtls_x509_*_info(), the OID tables' descriptions) where
+    nothing prints it; a debug build keeps it for mbedtls_debug_print_crt(); a PSK profile parses no certificate."""
+    r = resolved(kind="ecdsa")
+    assert "MBEDTLS_X509_REMOVE_INFO" in names(r)
+    assert "platform.debug.level" in r.macro("MBEDTLS_X509_REMOVE_INFO").reason_text
+    assert "MBEDTLS_X509_REMOVE_INFO" not in names(resolved(kind="ecdsa", platform_extra="  debug: {level: 1}\n"))
+    assert "MBEDTLS_X509_REMOVE_INFO" not in names(resolved())
+
 # ---- tls.client_certificate (mutual TLS) -------------------------------------------------------------
 
 def test_client_rsa_key_beside_an_ecdsa_server_compiles_rsa_signing(resolved):
@@ -408,6 +418,16 @@ def test_psa_exclusive_buffers_on_p256m(resolved):
     assert not r.p256m and "MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS" not in names(r) and "MBEDTLS_PSA_CRYPTO_C" in names(r)
 
 
+def tls13_with_groups(resolved, groups: str, cpu: str, optimize: str):
+    """A TLS 1.3 profile with these groups on this core, optimised so."""
+    BASE["_g"] = ('["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", f"  groups: {groups}\n")
+    try:
+        return resolved(kind="_g", cpu=cpu, entropy="[os]" if cpu == "host" else "[nv_seed]",
+                        top_extra=f"optimize: {optimize}\n")
+    finally:
+        del BASE["_g"]
+
+
 X25519_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT", "MBEDTLS_ECP_NORMALIZE_MXZ_ALT"}
 
 
@@ -420,16 +440,35 @@ X25519_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT", "M
     ("[x448, secp384r1]", "host", "speed", False),
 ])
 def test_x25519_runs_on_tlsgens_ladder_step_and_never_drops_mbedtls_fallback(resolved, groups, cpu, optimize, hooks):
-    BASE["_x"] = ('["1.3"]', "[TLS1-3-AES-128-GCM-SHA256]", f"  groups: {groups}\n")
-    try:
-        r = resolved(kind="_x", cpu=cpu, entropy="[os]" if cpu == "host" else "[nv_seed]",
-                     top_extra=f"optimize: {optimize}\n")
-    finally:
-        del BASE["_x"]
-    assert bool(X25519_HOOKS & names(r)) == hooks and (not hooks or X25519_HOOKS <= names(r))
+    r = tls13_with_groups(resolved, groups, cpu, optimize)
+    own = X25519_HOOKS - {"MBEDTLS_ECP_INTERNAL_ALT"}  # (the P-256 hooks define MBEDTLS_ECP_INTERNAL_ALT too)
+    assert bool(own & names(r)) == hooks and (not hooks or X25519_HOOKS <= names(r))
     # MBEDTLS_ECP_NO_FALLBACK would leave ecp_double_add_mxz()'s scratch parameter unused (-Werror in ecp.c)
     assert "MBEDTLS_ECP_NO_FALLBACK" not in names(r)
     if hooks:
         why = r.macro("MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT").reason_text
         assert "curve25519_ladder.cpp" in why and "tls.groups[" in why, why
+        assert ("optimize" if cpu != "host" else "target.cpu") in why, why
+
+
+P256_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT",
+              "MBEDTLS_ECP_NORMALIZE_JAC_ALT"}
+
+
+@pytest.mark.parametrize("groups,cpu,optimize,hooks", [
+    ("[x25519, secp256r1]", "cortex-m4", "speed", True),  # legacy ECP (X25519 beside P-256)
+    ("[x25519, secp256r1]", "cortex-m4", "size", False),  # +2.7 KB of flash: speed only
+    ("[secp256r1, x25519]", "host", "size", True),  # no flash to save; the host's sessions and sanitizers run it
+    ("[secp384r1, secp256r1]", "cortex-m33", "speed", True),
+    ("[secp256r1]", "cortex-m4", "speed", False),  # every curve P-256: the p256-m driver, no legacy ECP
+    ("[x448, secp384r1]", "host", "speed", False),  # no P-256 at all
+])
+def test_p256_runs_on_tlsgens_jacobian_hooks_on_the_legacy_ecp(resolved, groups, cpu, optimize, hooks):
+    r = tls13_with_groups(resolved, groups, cpu, optimize)
+    own = P256_HOOKS - {"MBEDTLS_ECP_INTERNAL_ALT"}
+    assert bool(own & names(r)) == hooks and (not hooks or P256_HOOKS <= names(r))
+    assert r.defined("MBEDTLS_ECP_DP_SECP256R1_ENABLED") or not hooks
+    if hooks:
+        why = r.macro("MBEDTLS_ECP_DOUBLE_JAC_ALT").reason_text
+        assert "p256_jacobian.cpp" in why, why
         assert ("optimize" if cpu != "host" else "target.cpu") in why, why

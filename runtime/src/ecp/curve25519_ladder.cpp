@@ -8,24 +8,22 @@
 // its constant-time swaps. Each step here reads the four coordinates and the base x, computes the same
 // double-and-add formula (mladd-1987-m, 5M + 4S + one multiplication by (A + 2) / 4), and writes the
 // canonical results back: the bignum code then sees the same values it would have computed. Where the group
-// is not Curve25519 mbedTLS runs its own code (mbedtls_internal_ecp_grp_capable()), or, with
-// (no such hooks)
+// is not Curve25519 mbedTLS runs its own code (mbedtls_internal_ecp_grp_capable(), ecp_internal_alt.cpp).
 //
 // Measured on Cortex-M4 (QEMU mps2-an386, -icount, TLS 1.3 X25519 handshakes): see generator/tlsgen/resolve/ecc.py.
 //
 // Compiled into the profile's mbedTLS library (cmake/Tlsgen.cmake), which references these functions; the
 // file is empty for a configuration without the hooks.
-#include "mbedtls/build_info.h"
+#include "hooks.hpp"
 
-#if defined(MBEDTLS_ECP_INTERNAL_ALT) && defined(MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT) && \
-    defined(MBEDTLS_ECP_NORMALIZE_MXZ_ALT)
+#if defined(TLSGEN_ECP_X25519)
 
-#include <cstddef>
 #include <cstdint>
 
 #include "fe25519.hpp"
 #include "mbedtls/bignum.h"
 #include "mbedtls/ecp.h"
+#include "mpi_limbs.hpp"
 
 extern "C" {
 #include "ecp_internal_alt.h"
@@ -33,72 +31,20 @@ extern "C" {
 
 namespace {
 
+using tlsgen::ecp::load;
 using tlsgen::fe25519::Fe;
+using tlsgen::fe25519::kA24;
 
-//! (A + 2) / 4 for Curve25519 (A = 486662): what mbedTLS keeps in the group's A (library/ecp_curves.c,
-//! curve25519_a24); mbedtls_internal_ecp_init() checks that it is.
-constexpr std::uint32_t kA24 = 121666;
-
-constexpr std::size_t kWordsPerLimb = sizeof(mbedtls_mpi_uint) / sizeof(std::uint32_t);
-constexpr std::size_t kLimbs = 8 / kWordsPerLimb;
-static_assert(kWordsPerLimb == 1 || kWordsPerLimb == 2, "mbedTLS limbs are 32 or 64 bits");
-
-//! A non-negative number below 2^256 as a field element (the coordinates mbedTLS passes are below p).
-bool load(Fe& f, const mbedtls_mpi& x) {
-  const std::size_t n = x.MBEDTLS_PRIVATE(n);
-  const mbedtls_mpi_uint* p = x.MBEDTLS_PRIVATE(p);
-  if (x.MBEDTLS_PRIVATE(s) < 0 || (n > 0 && p == nullptr)) {
-    return false;
-  }
-  mbedtls_mpi_uint beyond = 0;
-  for (std::size_t i = kLimbs; i < n; ++i) {
-    beyond |= p[i];
-  }
-  for (std::size_t k = 0; k < 8; ++k) {
-    const std::size_t limb = k / kWordsPerLimb;
-    const std::uint64_t v = limb < n ? static_cast<std::uint64_t>(p[limb]) : 0U;
-    f[k] = static_cast<std::uint32_t>(v >> (32U * (k % kWordsPerLimb)));
-  }
-  return beyond == 0;
-}
-
-//! Writes a's canonical value into x (grown to 256 bits: the first step of a multiplication allocates, the
-//! others reuse).
+//! Writes a's canonical value into x.
 int store(mbedtls_mpi& x, const Fe& a) {
   Fe f;
   tlsgen::fe25519::freeze(f, a);
-  const int ret = mbedtls_mpi_grow(&x, kLimbs);
-  if (ret != 0) {
-    return ret;
-  }
-  mbedtls_mpi_uint* p = x.MBEDTLS_PRIVATE(p);
-  const std::size_t n = x.MBEDTLS_PRIVATE(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    p[i] = 0;
-  }
-  for (std::size_t k = 0; k < 8; ++k) {
-    p[k / kWordsPerLimb] |= static_cast<mbedtls_mpi_uint>(static_cast<std::uint64_t>(f[k])
-                                                          << (32U * (k % kWordsPerLimb)));
-  }
-  x.MBEDTLS_PRIVATE(s) = 1;
-  return 0;
+  return tlsgen::ecp::store(x, f);
 }
 
 }  // namespace
 
 extern "C" {
-
-unsigned char mbedtls_internal_ecp_grp_capable(const mbedtls_ecp_group* grp) {
-  return grp != nullptr && grp->id == MBEDTLS_ECP_DP_CURVE25519 ? 1U : 0U;
-}
-
-int mbedtls_internal_ecp_init(const mbedtls_ecp_group* grp) {
-  return mbedtls_mpi_cmp_int(&grp->A, kA24) == 0 ? 0 : MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
-}
-
-void mbedtls_internal_ecp_free(const mbedtls_ecp_group* grp) {
-  (void)grp;
-}
 
 // R = 2P, S = P + Q, with d = X(P - Q); R may be P and S may be Q (ecp_mul_mxz() passes them so): every
 // input is read before any output is written.

@@ -3,19 +3,25 @@
 // An element is eight 32-bit little-endian limbs holding any value below 2^256 that is congruent to it
 // ("loosely reduced": 2^256 = 2p + 38, so a value may exceed p by up to p + 37); freeze() gives the canonical
 // value in [0, p). 32-bit limbs because the Cortex-M3/M4/M7/M33 multiply 32 x 32 -> 64 bits in one instruction
-// (UMULL/UMLAL); the products are accumulated row by row, where a 64-bit accumulator cannot overflow:
-// (2^32 - 1)^2 + 2 (2^32 - 1) = 2^64 - 1.
+// (UMULL/UMLAL); the products are limbs.hpp's, row by row.
 //
 // Every function runs the same instructions whatever the values (no branch and no memory index depends on
-// them): the ladder handles secret scalars. Carries are folded with 2^256 = 38 (mod p) unconditionally.
+// them): the ladder handles secret scalars. Carries are folded with 2^256 = 38 (mod p) unconditionally. add, sub,
+// mul and sqr are never inlined (as in fe_p256.hpp: at -O2 the unrolled products would repeat at every call).
 #pragma once
 
 #include <array>
 #include <cstdint>
 
+#include "limbs.hpp"
+
 namespace tlsgen::fe25519 {
 
 using Fe = std::array<std::uint32_t, 8>;
+
+//! (A + 2) / 4 for Curve25519 (A = 486662): what mbedTLS keeps in the group's A (library/ecp_curves.c,
+//! curve25519_a24), which the ladder step multiplies by; mbedtls_internal_ecp_init() checks it is.
+inline constexpr std::uint32_t kA24 = 121666;
 
 //! out = a + x over the eight limbs; returns the carry out of bit 256 (0 or 1).
 inline std::uint32_t add_word(Fe& out, const Fe& a, std::uint32_t x) {
@@ -35,7 +41,7 @@ inline void add_small(Fe& r, const Fe& a, std::uint32_t x) {
 }
 
 //! r = a + b (mod p), loosely reduced.
-inline void add(Fe& r, const Fe& a, const Fe& b) {
+[[gnu::noinline]] inline void add(Fe& r, const Fe& a, const Fe& b) {
   std::uint64_t c = 0;
   for (std::size_t i = 0; i < 8; ++i) {
     c += static_cast<std::uint64_t>(a[i]) + b[i];
@@ -48,7 +54,7 @@ inline void add(Fe& r, const Fe& a, const Fe& b) {
 //! r = a - b (mod p), loosely reduced. A borrow out of bit 256 means the limbs hold a - b + 2^256, which is
 //! a - b + 38 (mod p): 38 is taken off, and once more if that borrows too (then limb 0 is at least
 //! 2^32 - 38 and the second subtraction cannot borrow).
-inline void sub(Fe& r, const Fe& a, const Fe& b) {
+[[gnu::noinline]] inline void sub(Fe& r, const Fe& a, const Fe& b) {
   std::int64_t c = 0;
   for (std::size_t i = 0; i < 8; ++i) {
     c += static_cast<std::int64_t>(a[i]) - static_cast<std::int64_t>(b[i]);
@@ -65,7 +71,7 @@ inline void sub(Fe& r, const Fe& a, const Fe& b) {
 }
 
 //! r = t_low + 38 t_high for a 512-bit t (2^256 = 38 mod p).
-inline void reduce(Fe& r, const std::array<std::uint32_t, 16>& t) {
+inline void reduce(Fe& r, const ecp::Wide& t) {
   std::uint64_t c = 0;
   for (std::size_t i = 0; i < 8; ++i) {
     c += static_cast<std::uint64_t>(t[i + 8]) * 38U + t[i];
@@ -76,48 +82,16 @@ inline void reduce(Fe& r, const std::array<std::uint32_t, 16>& t) {
 }
 
 //! r = a * b (mod p), loosely reduced; r may alias a or b.
-inline void mul(Fe& r, const Fe& a, const Fe& b) {
-  std::array<std::uint32_t, 16> t{};
-  for (std::size_t i = 0; i < 8; ++i) {
-    std::uint64_t c = 0;
-    for (std::size_t j = 0; j < 8; ++j) {
-      c += static_cast<std::uint64_t>(a[i]) * b[j] + t[i + j];
-      t[i + j] = static_cast<std::uint32_t>(c);
-      c >>= 32;
-    }
-    t[i + 8] = static_cast<std::uint32_t>(c);
-  }
+[[gnu::noinline]] inline void mul(Fe& r, const Fe& a, const Fe& b) {
+  ecp::Wide t;
+  ecp::product(t, a, b);
   reduce(r, t);
 }
 
 //! r = a^2 (mod p): the cross products once, doubled, then the squares (about 36 products instead of 64).
-inline void sqr(Fe& r, const Fe& a) {
-  std::array<std::uint32_t, 16> t{};
-  for (std::size_t i = 0; i < 7; ++i) {
-    std::uint64_t c = 0;
-    for (std::size_t j = i + 1; j < 8; ++j) {
-      c += static_cast<std::uint64_t>(a[i]) * a[j] + t[i + j];
-      t[i + j] = static_cast<std::uint32_t>(c);
-      c >>= 32;
-    }
-    t[i + 8] = static_cast<std::uint32_t>(c);
-  }
-  std::uint32_t top = 0;  // double the cross products: shift t left by one bit
-  for (std::size_t i = 0; i < 16; ++i) {
-    const std::uint32_t v = t[i];
-    t[i] = (v << 1) | top;
-    top = v >> 31;
-  }
-  std::uint64_t c = 0;
-  for (std::size_t i = 0; i < 8; ++i) {
-    const std::uint64_t sq = static_cast<std::uint64_t>(a[i]) * a[i];
-    c += static_cast<std::uint64_t>(t[2 * i]) + static_cast<std::uint32_t>(sq);
-    t[2 * i] = static_cast<std::uint32_t>(c);
-    c >>= 32;
-    c += static_cast<std::uint64_t>(t[2 * i + 1]) + (sq >> 32);
-    t[2 * i + 1] = static_cast<std::uint32_t>(c);
-    c >>= 32;
-  }
+[[gnu::noinline]] inline void sqr(Fe& r, const Fe& a) {
+  ecp::Wide t;
+  ecp::square(t, a);
   reduce(r, t);
 }
 

