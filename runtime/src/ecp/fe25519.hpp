@@ -88,7 +88,7 @@ inline void reduce(Fe& r, const ecp::Wide& t) {
   reduce(r, t);
 }
 
-//! r = a^2 (mod p): the cross products once, doubled, then the squares (about 36 products instead of 64).
+//! r = a^2 (mod p) (ecp::square: 36 products instead of 64).
 [[gnu::noinline]] inline void sqr(Fe& r, const Fe& a) {
   ecp::Wide t;
   ecp::square(t, a);
@@ -155,20 +155,14 @@ inline void freeze(Fe& r, const Fe& a) {
   add_word(t, r, 19);
   const std::uint32_t use_t = 0U - (t[7] >> 31);  // all ones where r >= p
   t[7] &= 0x7fffffffU;
-  for (std::size_t i = 0; i < 8; ++i) {
-    r[i] = (t[i] & use_t) | (r[i] & ~use_t);
-  }
+  ecp::select(r, use_t, t, r);
 }
 
 //! Whether a is 0 (mod p); runs in the same time for every value.
 inline bool is_zero(const Fe& a) {
   Fe f;
   freeze(f, a);
-  std::uint32_t any = 0;
-  for (std::uint32_t v : f) {
-    any |= v;
-  }
-  return any == 0;
+  return ecp::all_zero(f);
 }
 
 }  // namespace tlsgen::fe25519

@@ -38,13 +38,6 @@ inline std::uint32_t sub_p(Fe& r, const Fe& a) {
   return static_cast<std::uint32_t>(-c);
 }
 
-//! r = `mask` ? a : b, for a mask of all ones or zero.
-inline void select(Fe& r, std::uint32_t mask, const Fe& a, const Fe& b) {
-  for (std::size_t i = 0; i < 8; ++i) {
-    r[i] = (a[i] & mask) | (b[i] & ~mask);
-  }
-}
-
 //! r = a + b (mod p); r may alias a or b. The sum is below 2p: p is taken off where it carried out of bit 256
 //! or where the subtraction does not borrow.
 [[gnu::noinline]] inline void add(Fe& r, const Fe& a, const Fe& b) {
@@ -58,7 +51,7 @@ inline void select(Fe& r, std::uint32_t mask, const Fe& a, const Fe& b) {
   Fe t;
   const std::uint32_t borrow = sub_p(t, s);
   const std::uint32_t use_t = 0U - (static_cast<std::uint32_t>(c) | (borrow ^ 1U));
-  select(r, use_t, t, s);
+  ecp::select(r, use_t, t, s);
 }
 
 //! r = a - b (mod p); r may alias a or b. Where a - b borrows, p is added back (masked).
@@ -123,7 +116,7 @@ inline void reduce(Fe& r, const ecp::Wide& t) {
   fold(r, c);
   Fe s;
   const std::uint32_t below_p = sub_p(s, r);
-  select(r, below_p - 1U, s, r);  // r - p where r >= p
+  ecp::select(r, below_p - 1U, s, r);  // r - p where r >= p
 }
 
 //! r = a * b (mod p); r may alias a or b.
@@ -180,13 +173,7 @@ inline void invert(Fe& r, const Fe& z) {
 }
 
 //! Whether a (canonical) is 0; the same time for every value.
-inline bool is_zero(const Fe& a) {
-  std::uint32_t any = 0;
-  for (std::uint32_t v : a) {
-    any |= v;
-  }
-  return any == 0;
-}
+inline bool is_zero(const Fe& a) { return ecp::all_zero(a); }
 
 //! Whether a is a canonical element (below p).
 inline bool canonical(const Fe& a) {
