@@ -207,7 +207,9 @@ class Dtls(Strict):
         default=16000, description="Largest retransmission timeout: once a flight has waited this long unanswered, "
         "the handshake fails (MBEDTLS_ERR_SSL_TIMEOUT). With the defaults an unanswered flight is sent at 0, 1, 3, "
         "7 and 15 s and the handshake fails at 31 s; each flight the server answers starts again from the minimum. "
-        "At least handshake_timeout_min_ms.")
+        "At least handshake_timeout_min_ms, and large enough that the last resending comes at least 1.2 s after the "
+        "first sending: a server sends a lost flight again only after its own 1 s timer (RFC 6347), so a shorter "
+        "schedule gives up first (the smallest maximum is 801 ms for a 100 ms minimum, 2,001 ms for 1 s).")
     max_buffering_bytes: Annotated[int, Field(ge=256, le=65536)] | None = Field(
         default=None, description="Heap bytes mbedTLS may use to reassemble a fragmented handshake message and to "
         "keep messages and a record that came early (MBEDTLS_SSL_DTLS_MAX_BUFFERING); the heap reserves them. "

@@ -211,6 +211,18 @@ def test_datagram_values_that_cannot_work_are_refused(refused):
     refused(profile(versions='["1.3"]', suites="[TLS1-3-AES-128-GCM-SHA256]", tls_extra=dg), "DTLS is 1.2 only")
     refused(profile(tls_extra=dg + "  dtls: {handshake_timeout_min_ms: 2000, handshake_timeout_max_ms: 1000}\n"),
             "tls.dtls.handshake_timeout_max_ms", "at least the minimum")
+    # Sweep h10102-0096: mbedTLS resends at 100, 300 and 700 ms and gives up at 1,500 (library/ssl_msg.c: each
+    # expired timeout doubles, the one that expires at the maximum ends it); gnutls-serv sends its flight again only
+    # for a datagram that comes a second after it, so the client gave up first. 801 ms adds a resending at 1,500.
+    refused(profile(tls_extra=dg + "  dtls: {handshake_timeout_min_ms: 100, handshake_timeout_max_ms: 800}\n"),
+            "tls.dtls.handshake_timeout_max_ms", "again at 100, 300 and 700 ms", "gives up at 1500 ms",
+            "at least 801")
+    # Equal bounds: the first timeout that expires ends the handshake, nothing is ever sent again. For 1 s, the
+    # resending at 1 s comes too early, and the next one needs a maximum above 2 s.
+    refused(profile(tls_extra=dg + "  dtls: {handshake_timeout_min_ms: 1000, handshake_timeout_max_ms: 1000}\n"),
+            "tls.dtls.handshake_timeout_max_ms", "never sends an unanswered flight again", "at least 2001")
+    refused(profile(tls_extra=dg + "  dtls: {handshake_timeout_max_ms: 2000}\n"),
+            "tls.dtls.handshake_timeout_max_ms", "again at 1000 ms", "at least 2001")
     refused(profile(suites="[TLS-RSA-WITH-AES-128-GCM-SHA256]", groups="",
                     tls_extra=dg + "  rsa_max_bits: 4096\n  ca_chain_bytes: 2048\n  out_content_len: 512\n", top_extra=NO_FS),
             "tls.out_content_len", "ClientKeyExchange", "at least 526")
@@ -290,6 +302,19 @@ def test_datagram_certificate_reassembly_during_server_hello_is_counted(ok):
     assert model.total >= 31184
     reassembly = {line.name: line for line in model.lines}["DTLS reassembly"]
     assert "ServerHello" in reassembly.derivation
+
+
+@pytest.mark.parametrize("lo,hi", [(100, 801), (200, 1600), (1000, 2001), (1200, 1201)])
+def test_dtls_schedules_with_a_late_enough_resending_are_accepted(write_profile, tmp_path, lo, hi):
+    # The smallest maxima the rule above allows (resendings at 100/300/700/1500, 1000/3000, 1200 ms) and
+    # h9994-0337's 200/1600 (200/600/1400) generate, and the runtime gets the schedule as written.
+    from tlsgen.cli import main
+
+    path = write_profile(profile(tls_extra="  transport: datagram\n"
+                                 f"  dtls: {{handshake_timeout_min_ms: {lo}, handshake_timeout_max_ms: {hi}}}\n"))
+    assert main([path, "-o", str(tmp_path / "out")]) == 0
+    hpp = (tmp_path / "out" / "tlsgen_profile.hpp").read_text()
+    assert f"kDtlsHandshakeTimeoutMinMs = {lo};" in hpp and f"kDtlsHandshakeTimeoutMaxMs = {hi};" in hpp
 
 
 def test_datagram_client_certificate_sizes_send_buffer_and_flight(ok):
