@@ -40,8 +40,7 @@ def apply(c: Context) -> None:
         return
 
     _certificate_keys(c)
-    ck_src = ("tls", "certificate_keys") if tls.certificate_keys is not None else \
-        ("tls", "cipher_suites") if any(k.uses_certificates for k in c.kexes) else ("tls", "versions")
+    ck_src = c.cert_keys_src
     for name in ("MBEDTLS_X509_CRT_PARSE_C", "MBEDTLS_X509_USE_C", "MBEDTLS_PK_C", "MBEDTLS_PK_PARSE_C",
                  "MBEDTLS_OID_C", "MBEDTLS_ASN1_PARSE_C", "MBEDTLS_BIGNUM_C"):
         b.define(name, PK, "parse and check the peer's certificate chain", ck_src)

@@ -202,6 +202,14 @@ class Context:
     def plat(self):
         return self.p.platform
 
+    @property
+    def cert_keys_src(self) -> Path:
+        """The field that decides which keys the peer's chain may carry: tls.certificate_keys when given, else the
+        suites whose key exchange uses certificates, else (TLS 1.3, where no suite names one) tls.versions."""
+        if self.tls.certificate_keys is not None:
+            return ("tls", "certificate_keys")
+        return ("tls", "cipher_suites") if any(k.uses_certificates for k in self.kexes) else ("tls", "versions")
+
     def opted_in(self, option: str) -> bool:
         return any(o.allow == option for o in self.p.insecure)
 

@@ -139,7 +139,7 @@ def apply(c: Context, allowed: bool = True) -> None:
         b.define("PSA_WANT_ALG_ECDH", PS, "ECDHE on secp256r1", ("tls", "groups", 0), "1")
     if "ecdsa" in c.cert_keys:
         b.define("PSA_WANT_ALG_ECDSA", PS, "ECDSA signatures on secp256r1 (the peer's chain and handshake)",
-                 ("tls", "certificate_keys") if c.tls.certificate_keys is not None else ("tls", "cipher_suites"), "1")
+                 c.cert_keys_src, "1")
     b.define(P256M_DRIVER, PS, "every curve is secp256r1: mbedTLS's bundled p256-m driver "
              "instead of the ECP and bignum modules (measured on Cortex-M4, TLS 1.2 ECDHE-ECDSA, optimize: size: flash "
              "55,972 bytes against 56,072 on the ECP module, heap peak 4,272 against 6,368, 60.5 M handshake "
@@ -244,7 +244,7 @@ def p256_jacobian(c: Context) -> None:
     if "secp256r1" in names:
         src = ("tls", "groups", names.index("secp256r1"))
     else:
-        src = ("tls", "certificate_keys") if c.tls.certificate_keys is not None else ("tls", "cipher_suites")
+        src = c.cert_keys_src
     define_hooks(c, P256_JACOBIAN, src, P256_SPEED, "secp256r1's point doubling, mixed addition and normalisation "
                  "on 32-bit limbs with the prime's fast reduction (tlsgen's runtime/src/ecp/p256_jacobian.cpp) instead "
                  "of the bignum module")
