@@ -271,16 +271,34 @@ def test_datagram_ticket_reassembly_bounds_max_buffering(ok, refused):
     # Sweep h10004-0211: OpenSSL's TLS 1.2 ticket of a session with a client certificate carries that certificate,
     # a NewSessionTicket larger than the server's MTU arrives in fragments, and a bound sized from the first flight
     # (1,368 bytes) ended every handshake with -0x6A00. The bound now holds the ticket's reassembly: 12 + (4 + 2 +
-    # 1452) + ceil(1458 / 8) = 1,653 bytes, and one early record (128).
+    # 1532) + ceil(1538 / 8) = 1,743 bytes, and one early record (128). (1532: the least a TLS 1.2 ticket that carries
+    # a 1,124-byte chain may be given, 1124 + 8 + 400.)
     dg = ("  transport: datagram\n  dtls: {mtu: 1400}\n  peer_chain_max_bytes: 700\n  peer_chain_max_certs: 3\n"
           "  client_certificate: {key: rsa3072, chain_bytes: 1124, issuer: rsa_pss_rsae_sha256}\n")
-    r = ok(profile(tls_extra=dg + "  resumption: {tls12: [ticket, session_id], ticket_max_bytes: 1452}\n",
+    r = ok(profile(tls_extra=dg + "  resumption: {tls12: [ticket, session_id], ticket_max_bytes: 1532}\n",
                    platform_extra="  time: ms_clock\n"))
-    assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == str(12 + 1458 + 183 + 128)
+    assert r.macro("MBEDTLS_SSL_DTLS_MAX_BUFFERING").value == str(12 + 1538 + 193 + 128)
     refused(profile(tls_extra=dg.replace("{mtu: 1400}", "{mtu: 1400, max_buffering_bytes: 1600}") +
-                    "  resumption: {tls12: [ticket], ticket_max_bytes: 1452}\n",
+                    "  resumption: {tls12: [ticket], ticket_max_bytes: 1532}\n",
                     platform_extra="  time: ms_clock\n"),
-            "tls.dtls.max_buffering_bytes", "NewSessionTicket", "at least 1653")
+            "tls.dtls.max_buffering_bytes", "NewSessionTicket", "at least 1743")
+
+
+@pytest.mark.parametrize("tls12,least", [("[ticket]", 3520), ("[session_id]", 3440)])
+def test_a_ticket_that_carries_the_client_chain_is_sized_per_version(refused, tls12, least):
+    # Sweep m10114-0058: GnuTLS 3.7's TLS 1.2 ticket for a 3-certificate RSA-3072 device chain (3,090 DER bytes) was
+    # 3,462 bytes, more than the 3,440 the TLS 1.3 bound (chain + 8 per certificate + 320) allowed, and the session
+    # ran out of heap. A TLS 1.2 ticket is held to chain + 8 per certificate + 400; a TLS 1.3 one keeps 320.
+    versions = '["1.2", "1.3"]' if tls12 == "[session_id]" else '["1.2"]'
+    suites = ("[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]" if tls12 == "[session_id]"
+              else "[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]")
+    resumption = f"  resumption: {{tls12: {tls12}, ticket_max_bytes: {least - 1}" + \
+        (", tls13: [psk_ephemeral]}\n" if tls12 == "[session_id]" else "}\n")
+    message = refused(profile(versions=versions, suites=suites, tls_extra="  in_content_len: 16384\n  out_content_len: 8192\n"
+                              "  client_certificate: {key: rsa3072, chain_bytes: 3096, chain_certs: 3}\n" + resumption,
+                              platform_extra="  time: ms_clock\n"),
+                      "tls.resumption.ticket_max_bytes", f"at least {least}")
+    assert ("a TLS 1.2 ticket" in message) == (tls12 == "[ticket]")
 
 
 def test_datagram_certificate_reassembly_during_server_hello_is_counted(ok):

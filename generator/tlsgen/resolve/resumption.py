@@ -13,7 +13,7 @@ mbedTLS 3.6's client
 
 from __future__ import annotations
 
-from tlsgen.resolve.client import TICKET_OVERHEAD
+from tlsgen.resolve.client import TICKET_OVERHEAD, TICKET_OVERHEAD_TLS12
 from tlsgen.resolve.core import S, Context
 from tlsgen.resolve.records import receive_len
 
@@ -117,11 +117,15 @@ def apply(c: Context) -> None:
                 f"{max(0, tls.out_content_len - CLIENT_HELLO_BYTES)})")
     cc = tls.client_certificate
     if cc is not None:
-        need = cc.chain_bytes + 8 * cc.chain_certs + TICKET_OVERHEAD
+        # A TLS 1.2 ticket holds the whole session (TICKET_OVERHEAD_TLS12), a TLS 1.3 one less (TICKET_OVERHEAD).
+        tls12_ticket = "ticket" in res.tls12 and c.tls12
+        over = TICKET_OVERHEAD_TLS12 if tls12_ticket else TICKET_OVERHEAD
+        need = cc.chain_bytes + 8 * cc.chain_certs + over
         if res.ticket_max_bytes < need:
             b.error(R + ("ticket_max_bytes",), f"servers that keep the session in the ticket (OpenSSL, GnuTLS) put "
                     f"the device's {cc.chain_bytes}-byte chain in it: about {need} bytes "
-                    f"(allowed: ticket_max_bytes at least {need})")
+                    f"(a {'TLS 1.2' if tls12_ticket else 'TLS 1.3'} ticket: the chain, 8 bytes per certificate and "
+                    f"{over} for the rest of the session; GnuTLS 3.7) (allowed: ticket_max_bytes at least {need})")
 
 
 # What SslTcpStack::save_session() writes (runtime/src/ssl/ssl_tcp_stack.cpp): "TGS2", 8 + 4 bytes of ticket time and

@@ -101,6 +101,15 @@ class SslConfig {
   Status client_certificate(std::span<const std::byte> chain_pem_or_der, SignFn sign, void* context);
   bool has_client_certificate() const { return has_own_cert_; }
 
+  // Called by SslTcpStack and SslUdpStack after each session's mbedTLS context is freed. mbedTLS's RSA context
+  // keeps what its first private-key operation builds (the blinding pair Vi/Vf and the Montgomery constants
+  // RN/RP/RQ, library/rsa.c: about 1.5 KB for RSA-3072), allocated during the first handshake's
+  // CertificateVerify, at that handshake's top of the heap; kept, they split the heap under the next session's
+  // record buffers (sweep m10114-0058: a resumed session's buffers went 9 KB above the first session's peak,
+  // out of heap). Freed here (mbedTLS zeroes them), they are built again at the next private-key operation:
+  // fresh blinding values each session, each session's heap laid out like the first. Nothing for other keys.
+  void end_of_session();
+
   // Pre-shared key and its identity (copied by mbedTLS). Length limits: MBEDTLS_PSK_MAX_LEN.
   Status psk(std::span<const std::byte> key, std::span<const std::byte> identity);
 

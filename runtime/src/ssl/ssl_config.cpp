@@ -2,6 +2,7 @@
 #include "tlsgen/ssl_config.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <cstring>
 #include <string_view>
 
@@ -524,6 +525,21 @@ Status SslConfig::install_client_key(mbedtls_pk_context* key, std::size_t failur
 #endif
 
 #if defined(MBEDTLS_X509_CRT_PARSE_C)
+void SslConfig::end_of_session() {
+#if defined(MBEDTLS_RSA_C) && !defined(MBEDTLS_RSA_ALT)
+  if (has_own_cert_ && mbedtls_pk_get_type(&own_key_) == MBEDTLS_PK_RSA) {
+    mbedtls_rsa_context* rsa = mbedtls_pk_rsa(own_key_);
+    for (mbedtls_mpi* cached : {&rsa->MBEDTLS_PRIVATE(Vi), &rsa->MBEDTLS_PRIVATE(Vf), &rsa->MBEDTLS_PRIVATE(RN)
+#if !defined(MBEDTLS_RSA_NO_CRT)
+                                , &rsa->MBEDTLS_PRIVATE(RP), &rsa->MBEDTLS_PRIVATE(RQ)
+#endif
+         }) {
+      mbedtls_mpi_free(cached);  // zeroed first; mbedtls_mpi_free leaves it initialised (empty)
+    }
+  }
+#endif
+}
+
 void SslConfig::drop_client_certificate() {
   // mbedtls_ssl_conf_own_cert(NULL) frees the configuration's list of (certificate, key) pairs.
   (void)mbedtls_ssl_conf_own_cert(&conf_, nullptr, nullptr);

@@ -515,6 +515,7 @@ Status SslTcpStack::close(Socket socket) {
   if (s->ssl_initialized_) {
     mbedtls_ssl_free(&s->ssl_);  // record buffers, handshake state and peer certificate go back
     s->ssl_initialized_ = false;
+    config_.end_of_session();
   }
   const Status closed = transport_.close(s->inner_);
   s->inner_ = kInvalidSocket;

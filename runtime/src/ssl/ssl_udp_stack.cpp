@@ -303,6 +303,7 @@ Status SslUdpStack::close(Socket socket) {
   if (s->ssl_initialized_) {
     mbedtls_ssl_free(&s->ssl_);
     s->ssl_initialized_ = false;
+    config_.end_of_session();
   }
   const Status closed = transport_.close(s->inner_);
   s->inner_ = kInvalidSocket;
