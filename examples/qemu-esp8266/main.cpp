@@ -19,7 +19,10 @@
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> ticket=<the server's ticket bytes>
 //                  handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
-// not carry the resumption code).
+// not carry the resumption code). With stale_port=<n> (TCP), a third session then offers the same saved session to
+// the server on that port, another process whose ticket key is not the first one's, so the handshake is a full one
+// while mbedTLS holds the offered ticket (the heap model's "session ticket" line):
+//   TLSGEN_STALE_OFFER code=<Code> detail=<int> resumed=<0|1>
 // A reply that ends without the server's close_notify (the transport closed first) is reported as
 // step=read code=kClosed detail=MBEDTLS_ERR_SSL_CONN_EOF: it may have been cut short.
 #include <array>
@@ -155,11 +158,14 @@ int report(const char* step, tlsgen::Status s, const char* suite, const char* ve
 
 int main() {
   char port_text[8] = "4433", name[64] = "tlsgen.test", heap_text[12] = "0", timeout_text[12] = "0";
+  char stale_text[8] = "0";
   board::cmdline_arg("port", port_text, sizeof port_text);
+  board::cmdline_arg("stale_port", stale_text, sizeof stale_text);
   board::cmdline_arg("name", name, sizeof name);
   board::cmdline_arg("heap", heap_text, sizeof heap_text);
   board::cmdline_arg("io_timeout", timeout_text, sizeof timeout_text);
-  const auto port = static_cast<std::uint16_t>(std::atoi(port_text));
+  auto port = static_cast<std::uint16_t>(std::atoi(port_text));  // the stale offer's session changes it
+  [[maybe_unused]] const auto stale_port = static_cast<std::uint16_t>(std::atoi(stale_text));
   const auto heap_limit = static_cast<std::size_t>(std::atol(heap_text));
   const auto io_timeout_ms = static_cast<std::uint32_t>(std::atol(timeout_text));
   board::host_printf("tlsgen %s on %s: heap %u bytes, server 127.0.0.1:%u (%s)\n", tlsgen::profile::kName,
@@ -277,6 +283,23 @@ int main() {
                          tlsgen::name(status.code()), static_cast<long>(status.detail()), resumed ? 1 : 0,
                          static_cast<unsigned>(saved.ok() ? saved.value() : 0), ticket,
                          static_cast<unsigned long long>(board::instructions(resumed_ticks - resumed_wait)));
+      if (stale_port != 0 && status.ok() && saved.ok()) {
+        (void)stack.close(socket);
+        socket = tlsgen::kInvalidSocket;
+        port = stale_port;
+        reopen();
+        if (status.ok()) status = stack.offer_session(socket, std::span(store, saved.value()));
+        bool again = false;
+        if (status.ok()) {
+          std::uint32_t ticks = 0, wait = 0;
+          run_session(ticks, wait);
+          again = stack.resumed(socket);
+        } else {
+          step = "stale_offer";
+        }
+        board::host_printf("TLSGEN_STALE_OFFER code=%s detail=%ld resumed=%d\n", tlsgen::name(status.code()),
+                           static_cast<long>(status.detail()), again ? 1 : 0);
+      }
       std::memset(store, 0, sizeof store);  // it held the session's master secret or resumption key
       if (nothing_to_save) status = tlsgen::Status::Ok();
     };

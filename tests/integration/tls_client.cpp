@@ -23,6 +23,7 @@
 //   TLSGEN_SOCKETS open_after=<n>
 //   TLSGEN_SESSION code=<Code> detail=<int> bytes=<n>       (with --resume: save_session() after session 1)
 //   TLSGEN_OFFER code=<Code> detail=<int>                   (with --resume: offer_session() before session 2)
+//   TLSGEN_STALE_OFFER resumed=<0|1> server=...            (with --stale-offer-port: after session 3's handshake)
 //   TLSGEN_RESUMED resumed=<0|1> server=<reused|new|unknown> (with --resume: after session 2's handshake; server:
 //     what the server's reply page says, s_server -www "Reused,"/"New,", gnutls-serv --http's resumed line)
 // --save-session FILE / --offer-session FILE do the same across two runs (the first run writes the saved
@@ -164,6 +165,7 @@ struct Options {
   bool announce_connected = false;  // print TLSGEN_CONNECTED once the request is written (driver hook)
   bool resume = false;          // a second session offering the first's saved session
   bool corrupt_session = false;  // ... with one byte of it flipped
+  std::uint16_t stale_offer_port = 0;  // then a third session, to another server, offering it again (rejected)
   long age_session_s = 0;        // ... saved as if its ticket had come this many seconds earlier
   std::string save_session_file;   // write the saved session here after the session
   std::string offer_session_file;  // offer the saved session read from here
@@ -191,6 +193,9 @@ bool parse(int argc, char** argv, Options& o) {
       o.profile_only = true;
     } else if (a == "--resume") {
       o.resume = true;
+    } else if (a == "--stale-offer-port" && has_value) {
+      o.resume = true;
+      o.stale_offer_port = static_cast<std::uint16_t>(std::atoi(argv[++i]));
     } else if (a == "--corrupt-session") {
       o.resume = o.corrupt_session = true;
     } else if (a == "--age-session" && has_value) {
@@ -484,8 +489,10 @@ int sign_with_signer(void*, mbedtls_md_type_t, std::span<const std::byte>, std::
 #endif
 
 // offer: the second session of a --resume run (offer saved_session); save: the first (save into it).
+// stale: the offer goes to a server that cannot take it (--stale-offer-port: another server process, whose ticket
+// key is not the first one's), so the handshake is a full one while mbedTLS still holds the offered ticket.
 void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpStack& tcp, bool offer = false,
-                 bool save = false) {
+                 bool save = false, bool stale = false) {
   std::array<tlsgen::SslSession, 1> sessions;
   FlakyStack flaky(tcp);
   HoldOnceStack hold(tcp);
@@ -586,7 +593,8 @@ void run_session(const Options& o, tlsgen::SslConfig& config, tlsgen::PosixTcpSt
               config.has_client_certificate() ? 1 : 0, reply.find("CN=tlsgen-device") != std::string::npos ? 1 : 0,
               signer.calls);
   if (offer) {
-    std::printf("TLSGEN_RESUMED resumed=%d server=%s\n", tls.resumed(sock) ? 1 : 0, server_says_resumed(reply));
+    std::printf("%s resumed=%d server=%s\n", stale ? "TLSGEN_STALE_OFFER" : "TLSGEN_RESUMED", tls.resumed(sock) ? 1 : 0,
+                server_says_resumed(reply));
   }
   if (save) {
     first_page_session_id = page_session_id(reply);
@@ -629,7 +637,8 @@ int main(int argc, char** argv) {
                  "usage: %s --port N [--host H] [--server-name N] [--ca FILE] [--psk HEX] [--psk-identity ID]\n"
                  "          [--verify none|optional|required] [--nonblocking | --flaky] [--request-pad N]\n"
                  "          [--path P] [--heap-percent N | --heap-bytes N] [--timeout-ms T] [--hello-request]\n"
-                 "          [--alpn P1,P2] [--debug-log FILE] [--ca-extra FILE]\n",
+                 "          [--alpn P1,P2] [--debug-log FILE] [--ca-extra FILE]\n"
+                 "          [--resume [--stale-offer-port N] | --corrupt-session | --age-session S]\n",
                  argv[0]);
     return 2;
   }
@@ -740,6 +749,11 @@ int main(int argc, char** argv) {
         run_session(o, config, tcp, false, true);
         if (!saved_session.empty()) {
           run_session(o, config, tcp, true, false);
+        }
+        if (!saved_session.empty() && o.stale_offer_port != 0) {
+          Options other = o;
+          other.port = o.stale_offer_port;
+          run_session(other, config, tcp, true, false, true);
         }
         std::fill(saved_session.begin(), saved_session.end(), std::byte{0});  // it holds the master secret
       }

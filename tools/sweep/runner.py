@@ -292,6 +292,29 @@ def peer_resumes(s: peers.Session, b: Built) -> bool:
     return not (s.server == "gnutls" and s.suite.version == "1.3" and modes == ["psk_ke"])
 
 
+def stale_offer(s: peers.Session, b: Built) -> bool:
+    """Whether the session's run also offers its saved ticket to a second server process, which cannot decrypt it
+    (its own ticket key): a full handshake while mbedTLS still holds the offered ticket, the case the heap model's
+    "session ticket" line is for (a server restarted or its ticket key rotated). For the worst-case sessions of a
+    profile that resumes this version by ticket, where the server resumes at all; over streams."""
+    res = b.resolution.loaded.profile.tls.resumption
+    by_ticket = "ticket" in res.tls12 if s.suite.version == "1.2" else bool(res.tls13)
+    return s.worst and by_ticket and peer_resumes(s, b) and not b.resolution.datagram
+
+
+def check_stale_offer(out: SessionResult, stale: dict) -> None:
+    """The third session of a stale_offer run: handshake and request done (TLSGEN_RESULT covers it, the last line),
+    not resumed."""
+    if not stale:
+        out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the ticket to another server did not "
+                            "get through its handshake")
+    elif stale.get("code", "kOk") != "kOk":
+        out.problems.append(f"offer_session() to another server said {stale.get('code')} {stale.get('detail')}")
+    elif stale.get("resumed") != "0":
+        out.problems.append(f"a server with another ticket key resumed the offered session ({stale})")
+    out.ok = not out.problems
+
+
 def ticket_max(b: Built) -> int | None:
     """tls.resumption.ticket_max_bytes when the profile keeps tickets, else None."""
     res = b.resolution.loaded.profile.tls.resumption
@@ -435,6 +458,15 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
     if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
         return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
                                                                        "".join(server.output)[-400:]], worst=s.worst)
+    other = None
+    if resumes and stale_offer(s, b):
+        other, other_port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+        if not other.proc or other.proc.poll() is not None or not other._ready.is_set():
+            other.stop()
+            server.stop()
+            return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start: " +
+                                                                           "".join(other.output)[-400:]], worst=s.worst)
+        args += ["--stale-offer-port", str(other_port)]
     proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resumes).start() \
         if b.resolution.datagram else None
     try:
@@ -448,10 +480,14 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         if proxy is not None:
             proxy.stop()
         server.stop()
+        if other is not None:
+            other.stop()
     lines = ri.parse_lines(out)
     result = check_session(s, lines, rc)
     if resumes:
         check_resumed(result, lines, peer_resumes(s, b), ticket_max(b))
+        if other is not None and result.spec is not None and result.spec.get("resumed"):
+            check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}))
     result.trace = str(trace_file) if trace_file else None
     if chain is not None and result.spec and result.spec["chain"]:
         result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes, certs_der=list(chain.cert_der_bytes))
@@ -477,7 +513,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         own_chain, own_key = pki.device_files(openssl, own, pem)
         shutil.copy(own_chain, run / ("client.pem" if pem else "client.der"))
         shutil.copy(own_key, run / ("client-key.pem" if pem else "client-key.der"))
-    server = emulator = proc = proxy = None
+    server = emulator = proc = proxy = other = None
     try:
         server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
         if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
@@ -503,6 +539,12 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resume).start()
             port = proxy.port
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
+        if resume and stale_offer(s, b):
+            other, other_port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+            if not other.proc or other.proc.poll() is not None or not other._ready.is_set():
+                return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start"],
+                                     worst=s.worst)
+            append += f" stale_port={other_port}"
         proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                                  "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
@@ -532,6 +574,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             result.ok = False
         if resume:
             check_firmware_resumed(result, lines.get("TLSGEN_RESUMED", {}), peer_resumes(s, b), ticket_max(b))
+            if other is not None and result.spec is not None and result.spec.get("resumed"):
+                check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}))
         if trace and (run / "trace.raw").exists():
             result.trace = str(convert_trace(run / "trace.raw", work / "traces" /
                                              (re.sub(r"[^A-Za-z0-9_.-]+", "_", s.label) + ".csv")))
@@ -564,8 +608,9 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
                 pr.wait(timeout=5)
         if proxy is not None:
             proxy.stop()
-        if server is not None:
-            server.stop()
+        for srv in (server, other):
+            if srv is not None:
+                srv.stop()
         shutil.rmtree(run, ignore_errors=True)
 
 
