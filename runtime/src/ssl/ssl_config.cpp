@@ -524,9 +524,8 @@ Status SslConfig::install_client_key(mbedtls_pk_context* key, std::size_t failur
 }
 #endif
 
-#if defined(MBEDTLS_X509_CRT_PARSE_C)
 void SslConfig::end_of_session() {
-#if defined(MBEDTLS_RSA_C) && !defined(MBEDTLS_RSA_ALT)
+#if defined(MBEDTLS_X509_CRT_PARSE_C) && defined(MBEDTLS_RSA_C) && !defined(MBEDTLS_RSA_ALT)
   if (has_own_cert_ && mbedtls_pk_get_type(&own_key_) == MBEDTLS_PK_RSA) {
     mbedtls_rsa_context* rsa = mbedtls_pk_rsa(own_key_);
     for (mbedtls_mpi* cached : {&rsa->MBEDTLS_PRIVATE(Vi), &rsa->MBEDTLS_PRIVATE(Vf), &rsa->MBEDTLS_PRIVATE(RN)
@@ -540,6 +539,7 @@ void SslConfig::end_of_session() {
 #endif
 }
 
+#if defined(MBEDTLS_X509_CRT_PARSE_C)
 void SslConfig::drop_client_certificate() {
   // mbedtls_ssl_conf_own_cert(NULL) frees the configuration's list of (certificate, key) pairs.
   (void)mbedtls_ssl_conf_own_cert(&conf_, nullptr, nullptr);
