@@ -312,6 +312,8 @@ def check_stale_offer(out: SessionResult, stale: dict) -> None:
         out.problems.append(f"offer_session() to another server said {stale.get('code')} {stale.get('detail')}")
     elif stale.get("resumed") != "0":
         out.problems.append(f"a server with another ticket key resumed the offered session ({stale})")
+    elif out.spec is not None:
+        out.spec["stale_offer"] = True
     out.ok = not out.problems
 
 
@@ -716,6 +718,10 @@ def report(results: list[ProfileResult], refused=None, drawn: int = 0, seed: int
                f"{sum(s.server == 'openssl' for s in sessions)}, gnutls "
                f"{sum(s.ok for s in sessions if s.server == 'gnutls')}/{sum(s.server == 'gnutls' for s in sessions)})")
     out.append(f"  bytes in use after teardown   {sum((s.in_use_after or 0) != 0 for s in sessions)} sessions not 0")
+    resumed = [s for s in sessions if s.spec and s.spec.get("resumed")]
+    if resumed:
+        out.append(f"  resumed                       {len(resumed)} sessions; {sum(bool(s.spec.get('stale_offer')) for s in resumed)}"
+                   " of them also offered their ticket to another server (a full handshake holding it)")
     if ratios:
         out.append(f"  model / worst-case peak       min {ratios[0]:.3f}  median {statistics.median(ratios):.3f}  "
                    f"max {ratios[-1]:.3f}  ({sum(1.0 <= x <= RATIO_MAX for x in ratios)}/{len(ratios)} within "
