@@ -22,6 +22,8 @@
 //   TLSGEN_SESSION session=<i> code=<Code> detail=<int> bytes=<n> ticket=<the server's ticket bytes>
 //   TLSGEN_OFFER session=<i> code=<Code> detail=<int>       (before session i's connect, i >= 1)
 //   TLSGEN_RESUMED session=<i> resumed=<0|1>                 (after session i's handshake, i >= 1)
+// --stale-offer-port N: then one more session, to the server on port N (another process: it cannot take the
+// ticket), offering the last saved session: TLSGEN_STALE_OFFER and TLSGEN_STALE_RESULT in place of the two above.
 // --trace FILE writes every heap call as op,size,id,state (tls_client's format: the handshake state mbedTLS was in,
 // -1 outside a session), for the heap model's calibration (tools/sweep/runner.py --calibrate).
 // --send-size N sends one datagram of N bytes after the exchanges and prints TLSGEN_SEND code=... detail=...
@@ -82,6 +84,7 @@ struct Options {
   unsigned wait_ms = 5000;  // one reply's wait
   std::size_t send_size = 0;
   bool resume = false;  // each session after the first offers the previous one's saved session
+  unsigned stale_offer_port = 0;  // then one more session, to another server, offering the last saved session
   std::string trace_file;  // --trace: every heap call as op,size,id,state
 };
 
@@ -112,6 +115,11 @@ bool parse(int argc, char** argv, Options& o) {
     }
     if (a == "--resume") {
       o.resume = true;
+      continue;
+    }
+    if (a == "--stale-offer-port" && i + 1 < argc) {
+      o.resume = true;
+      o.stale_offer_port = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
       continue;
     }
     if (!value(v)) return false;
@@ -182,8 +190,10 @@ struct Outcome {
 
 // `saved`: with --resume, the previous session's saved bytes (offered when not empty), replaced by this
 // session's after its exchanges.
+// stale: the last saved session offered to another server (--stale-offer-port), which cannot take it: a full
+// handshake while mbedTLS holds the offered ticket (TLSGEN_STALE_OFFER instead of TLSGEN_RESUMED).
 Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index, tlsgen::Socket& sock,
-                    std::vector<std::byte>& saved) {
+                    std::vector<std::byte>& saved, bool stale = false) {
   Outcome out;
   const tlsgen::Result<tlsgen::Socket> opened = dtls.open(o.nonblocking ? tlsgen::Mode::kNonBlocking
                                                                          : tlsgen::Mode::kBlocking);
@@ -195,7 +205,7 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
   sock = opened.value();
   g_traced_stack = &dtls;
   g_traced_socket = sock;
-  const bool offer = o.resume && index > 0;
+  const bool offer = o.resume && (index > 0 || stale);
   if (offer) {
     const tlsgen::Status offered = saved.empty() ? tlsgen::Status(tlsgen::Code::kFailedPrecondition)
                                                  : dtls.offer_session(sock, saved);
@@ -204,7 +214,7 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
   }
   tlsgen::Status st;
   do {
-    st = dtls.connect(sock, o.host.c_str(), static_cast<std::uint16_t>(o.port));
+    st = dtls.connect(sock, o.host.c_str(), static_cast<std::uint16_t>(stale ? o.stale_offer_port : o.port));
   } while (st.code() == tlsgen::Code::kWouldBlock);
   if (!st.ok()) {
     out.step = "connect";
@@ -212,7 +222,8 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
     return out;
   }
   if (offer) {
-    std::printf("TLSGEN_RESUMED session=%u resumed=%d\n", index, dtls.resumed(sock) ? 1 : 0);
+    std::printf("%s session=%u resumed=%d\n", stale ? "TLSGEN_STALE_OFFER" : "TLSGEN_RESUMED", index,
+                dtls.resumed(sock) ? 1 : 0);
   }
   for (unsigned e = 0; e < o.exchanges; ++e) {
     const std::string sent = o.message + " " + std::to_string(index) + "." + std::to_string(e) + "\n";
@@ -252,7 +263,7 @@ Outcome run_session(const Options& o, tlsgen::SslUdpStack& dtls, unsigned index,
     }
     ++out.exchanges;
   }
-  if (o.resume) {
+  if (o.resume && !stale) {
     // Exactly what tlsgen states the profile's saved sessions need: a larger one would not fit (kResourceExhausted).
     saved.assign(tlsgen::profile::kSavedSessionMaxBytes > 0 ? tlsgen::profile::kSavedSessionMaxBytes : 1, std::byte{0});
     const tlsgen::Result<std::size_t> n = dtls.save_session(sock, saved);
@@ -283,7 +294,8 @@ int main(int argc, char** argv) {
                  "usage: %s --port N [--host H] [--psk HEX --psk-identity ID] [--ca FILE] [--server-name N]\n"
                  "          [--client-cert FILE --client-key FILE] [--sessions K] [--exchanges E] [--message TEXT]\n"
                  "          [--expect-reply reverse|echo|any]\n"
-                 "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N] [--resume] [--trace FILE]\n",
+                 "          [--nonblocking] [--heap-bytes N] [--wait-ms T] [--send-size N] [--resume] [--trace FILE]\n"
+                 "          [--stale-offer-port N]\n",
                  argv[0]);
     return 2;
   }
@@ -329,14 +341,18 @@ int main(int argc, char** argv) {
       std::array<tlsgen::DtlsSession, 1> slots;
       tlsgen::SslUdpStack dtls(config, udp, clock, slots);
       std::vector<std::byte> saved;  // --resume: the last session's saved bytes
-      for (unsigned i = 0; i < o.sessions; ++i) {
+      const unsigned total = o.sessions + (o.stale_offer_port != 0 ? 1u : 0u);
+      for (unsigned i = 0; i < total; ++i) {
+        const bool stale = i == o.sessions;
+        if (stale && saved.empty()) break;  // nothing was saved to offer
         tlsgen::Socket sock = tlsgen::kInvalidSocket;
-        const Outcome out = run_session(o, dtls, i, sock, saved);
+        const Outcome out = run_session(o, dtls, i, sock, saved, stale);
         const tlsgen::DtlsStats stats = dtls.stats(sock);
         const tlsgen::Status transport = dtls.transport_status(sock);
-        std::printf("TLSGEN_RESULT session=%u step=%s code=%s detail=%d suite=%s version=%s handshake_ms=%u sent=%u "
+        std::printf("%s session=%u step=%s code=%s detail=%d suite=%s version=%s handshake_ms=%u sent=%u "
                     "received=%u empty=%u oversize=%u cookies=%u exchanges=%u strays=%u transport=%s/%d\n",
-                    i, out.step, tlsgen::name(out.status.code()), static_cast<int>(out.status.detail()),
+                    stale ? "TLSGEN_STALE_RESULT" : "TLSGEN_RESULT", i, out.step, tlsgen::name(out.status.code()),
+                    static_cast<int>(out.status.detail()),
                     dtls.ciphersuite(sock), dtls.protocol(sock), stats.handshake_ms, stats.datagrams_sent,
                     stats.datagrams_received, stats.empty_dropped, stats.oversize_dropped, stats.hello_verify_requests,
                     out.exchanges, out.strays,

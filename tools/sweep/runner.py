@@ -296,16 +296,20 @@ def stale_offer(s: peers.Session, b: Built) -> bool:
     """Whether the session's run also offers its saved ticket to a second server process, which cannot decrypt it
     (its own ticket key): a full handshake while mbedTLS still holds the offered ticket, the case the heap model's
     "session ticket" line is for (a server restarted or its ticket key rotated). For the worst-case sessions of a
-    profile that resumes this version by ticket, where the server resumes at all; over streams."""
+    profile that resumes this version by ticket, where the server resumes at all (over datagrams through a proxy of
+    its own, like the first server's)."""
     res = b.resolution.loaded.profile.tls.resumption
     by_ticket = "ticket" in res.tls12 if s.suite.version == "1.2" else bool(res.tls13)
-    return s.worst and by_ticket and peer_resumes(s, b) and not b.resolution.datagram
+    return s.worst and by_ticket and peer_resumes(s, b)
 
 
-def check_stale_offer(out: SessionResult, stale: dict) -> None:
-    """The third session of a stale_offer run: handshake and request done (TLSGEN_RESULT covers it, the last line),
-    not resumed."""
-    if not stale:
+def check_stale_offer(out: SessionResult, stale: dict, result: dict | None = None) -> None:
+    """The third session of a stale_offer run: handshake and request done (over streams TLSGEN_RESULT covers it, the
+    last line; dtls_client prints its own, `result`), not resumed."""
+    if result is not None and (result.get("step") != "done" or result.get("code") != "kOk"):
+        out.problems.append(f"the session offering the ticket to another server ended at {result.get('step')} "
+                            f"{result.get('code')} {result.get('detail')}")
+    elif not stale:
         out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the ticket to another server did not "
                             "get through its handshake")
     elif stale.get("code", "kOk") != "kOk":
@@ -468,9 +472,14 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
             server.stop()
             return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start: " +
                                                                            "".join(other.output)[-400:]], worst=s.worst)
-        args += ["--stale-offer-port", str(other_port)]
     proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resumes).start() \
         if b.resolution.datagram else None
+    other_proxy = None
+    if other is not None:
+        if b.resolution.datagram:
+            other_proxy = Proxy(("127.0.0.1", other_port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
+            other_port = other_proxy.port
+        args += ["--stale-offer-port", str(other_port)]
     try:
         env = dict(os.environ, TLSGEN_NV_SEED_FILE=str(work / "nv_seed.bin"))
         r = subprocess.run([str(client), "--port", str(proxy.port if proxy else port), *args], capture_output=True,
@@ -482,6 +491,8 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         if proxy is not None:
             proxy.stop()
         server.stop()
+        if other_proxy is not None:
+            other_proxy.stop()
         if other is not None:
             other.stop()
     lines = ri.parse_lines(out)
@@ -489,7 +500,8 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
     if resumes:
         check_resumed(result, lines, peer_resumes(s, b), ticket_max(b))
         if other is not None and result.spec is not None and result.spec.get("resumed"):
-            check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}))
+            check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}),
+                              lines.get("TLSGEN_STALE_RESULT", {}) if b.resolution.datagram else None)
     result.trace = str(trace_file) if trace_file else None
     if chain is not None and result.spec and result.spec["chain"]:
         result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes, certs_der=list(chain.cert_der_bytes))
@@ -515,7 +527,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         own_chain, own_key = pki.device_files(openssl, own, pem)
         shutil.copy(own_chain, run / ("client.pem" if pem else "client.der"))
         shutil.copy(own_key, run / ("client-key.pem" if pem else "client-key.der"))
-    server = emulator = proc = proxy = other = None
+    server = emulator = proc = proxy = other = other_proxy = None
     try:
         server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
         if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
@@ -546,6 +558,9 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             if not other.proc or other.proc.poll() is not None or not other._ready.is_set():
                 return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start"],
                                      worst=s.worst)
+            if b.resolution.datagram:
+                other_proxy = Proxy(("127.0.0.1", other_port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
+                other_port = other_proxy.port
             append += f" stale_port={other_port}"
         proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
@@ -608,8 +623,9 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             if pr is not None and pr.poll() is None:
                 pr.kill()
                 pr.wait(timeout=5)
-        if proxy is not None:
-            proxy.stop()
+        for px in (proxy, other_proxy):
+            if px is not None:
+                px.stop()
         for srv in (server, other):
             if srv is not None:
                 srv.stop()
