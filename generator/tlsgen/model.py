@@ -131,7 +131,8 @@ class Target(Strict):
         "tlsgen's smallest reference application must fit. tlsgen_check_ram() checks the linked image.")
     stack_bytes: Annotated[int, Field(gt=0, le=MAX_MEMORY_BYTES)] | None = Field(
         default=None, description="Main stack the firmware reserves (bare metal). It must hold what the "
-        "profile's sessions need (checked: 3840 bytes for TLS 1.2 with PSK only, 4864 with certificates, 6144 "
+        "profile's sessions need (checked: 3840 bytes for TLS 1.2 with PSK only, 4864 with certificates (5632 with "
+        "debug messages), 6144 "
         "for TLS 1.3; kStackNeedBytes in tlsgen_profile.hpp). With ram_bytes, the "
         "heap, this stack and tlsgen's static data must fit the part's RAM (checked here; tlsgen_check_ram() checks heap, stack and "
         "static RAM of the linked image). tlsgen_add_library() hands it to the link as __stack_size, which the "

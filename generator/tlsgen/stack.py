@@ -20,8 +20,13 @@ heap, and TLS 1.2 runs its PRF, records and hashes through PSA: calibrations cal
     TLS 1.2 on p256-m              5,628 (Cortex-M0+; 108 sessions)          6,528
     TLS 1.2 + 1.3 or 1.3 on p256-m 6,380 (Cortex-M0+; 93 sessions)           7,424
 
-The class decides it; the core hardly does (Thumb-1 frames are a few per cent larger), and debug messages
-did not raise any peak (mbedTLS formats them in the SSL layer, above the deepest crypto frames). Every
+The class decides it; the core hardly does (Thumb-1 frames are a few per cent larger). mbedTLS's debug messages
+(MBEDTLS_DEBUG_C: platform.debug.level above 0) raised one class: a message is formatted into a 512-byte buffer
+(DEBUG_BUF_SIZE) on mbedtls_debug_print_msg()'s frame, and mbedtls_debug_print_crt() has a 1,024-byte one beside
+it, both allocated whatever the threshold, and in TLS 1.2 with certificates such a call sits deep enough to set
+the peak: sweep m10118-0051 (over DTLS on the Cortex-M0+) 4,612 bytes at level 0, 5,036 at levels 2 and 3, above
+the class's 4,864; with debug messages that class needs CERT_TLS12_DEBUG (5,036 + 12 %). With them the other
+classes' peaks stayed below their figures (PSK only: 2,876, m5202-4275; TLS 1.3: 5,380, m5202-3281). Every
 Cortex-M sweep session checks the figure: a session whose stack peak exceeds it fails. An application's own
 frames under the session calls come on top.
 """
@@ -37,6 +42,7 @@ CERT_TLS12 = 4864
 TLS13 = 6144
 P256M_TLS12 = 6528
 P256M_TLS13 = 7424
+CERT_TLS12_DEBUG = 5632
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ def stack_need(r: Resolution) -> StackNeed:
         return StackNeed(P256M_TLS12, "TLS 1.2 on the p256-m driver (X.509 verification, P-256 on the stack)")
     if "1.3" in r.versions:
         return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
+    if r.uses_certificates and r.defined("MBEDTLS_DEBUG_C"):
+        return StackNeed(CERT_TLS12_DEBUG, "TLS 1.2 with certificates (X.509 verification, ECP and RSA frames) and "
+                         "mbedTLS's debug messages (platform.debug.level: their format buffers on the stack)")
     if r.uses_certificates:
         return StackNeed(CERT_TLS12, "TLS 1.2 with certificates (X.509 verification, ECP and RSA frames)")
     return StackNeed(PSK_TLS12, "TLS 1.2 with PSK only")
