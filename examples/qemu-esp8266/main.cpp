@@ -19,7 +19,7 @@
 //   TLSGEN_RESUMED code=<Code> detail=<int> resumed=<0|1> saved_bytes=<n> ticket=<the server's ticket bytes>
 //                  handshake_instructions=<n>
 // (a separate build, so that the reference firmware's image, which tlsgen.flash's figures come from, does
-// not carry the resumption code). With stale_port=<n> (TCP), a third session then offers the same saved session to
+// not carry the resumption code). With stale_port=<n>, a third session then offers the same saved session to
 // the server on that port, another process whose ticket key is not the first one's, so the handshake is a full one
 // while mbedTLS holds the offered ticket (the heap model's "session ticket" line):
 //   TLSGEN_STALE_OFFER code=<Code> detail=<int> resumed=<0|1>

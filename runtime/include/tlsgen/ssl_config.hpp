@@ -108,6 +108,8 @@ class SslConfig {
   // record buffers (sweep m10114-0058: a resumed session's buffers went 9 KB above the first session's peak,
   // out of heap). Freed here (mbedTLS zeroes them), they are built again at the next private-key operation:
   // fresh blinding values each session, each session's heap laid out like the first. Nothing for other keys.
+  // Safe while other sessions of this configuration are open: mbedTLS reads them only inside a private-key
+  // operation, which runs within one call (the runtime is single-threaded, no MBEDTLS_THREADING_C).
   void end_of_session();
 
   // Pre-shared key and its identity (copied by mbedTLS). Length limits: MBEDTLS_PSK_MAX_LEN.
