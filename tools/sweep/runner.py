@@ -177,6 +177,23 @@ def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gn
         server.stop()
     return server, port
 
+def server_up(server) -> bool:
+    """A server from start_server() that is running and said it was ready."""
+    return bool(server is not None and server.proc and server.proc.poll() is None and server._ready.is_set())
+
+
+def start_stale_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own):
+    """The second server of a stale_offer run, started like the first (its own ticket key), and over datagrams a proxy
+    of its own in front of it: (server, proxy or None, the port the client offers the ticket to). The caller checks
+    server_up(server)."""
+    server, port = start_server(s, b, chain, work, openssl, gnutls, own)
+    proxy = None
+    if b.resolution.datagram and server_up(server):
+        proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
+        port = proxy.port
+    return server, proxy, port
+
+
 @dataclass
 class SessionResult:
     label: str
@@ -461,25 +478,21 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         args = kept + ["--exchanges", "1", "--expect-reply", "reverse" if s.server == "openssl" else "echo",
                        "--wait-ms", "5000"] + (["--sessions", "2"] if resumes else [])
     server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
-    if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
+    if not server_up(server):
         return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
                                                                        "".join(server.output)[-400:]], worst=s.worst)
-    other = None
+    other = other_proxy = None
     if resumes and stale_offer(s, b):
-        other, other_port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
-        if not other.proc or other.proc.poll() is not None or not other._ready.is_set():
+        other, other_proxy, other_port = start_stale_server(s, b, chain, work, openssl, gnutls,
+                                                            own if s.client else None)
+        if not server_up(other):
             other.stop()
             server.stop()
             return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start: " +
                                                                            "".join(other.output)[-400:]], worst=s.worst)
+        args += ["--stale-offer-port", str(other_port)]
     proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS, follow_clients=resumes).start() \
         if b.resolution.datagram else None
-    other_proxy = None
-    if other is not None:
-        if b.resolution.datagram:
-            other_proxy = Proxy(("127.0.0.1", other_port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
-            other_port = other_proxy.port
-        args += ["--stale-offer-port", str(other_port)]
     try:
         env = dict(os.environ, TLSGEN_NV_SEED_FILE=str(work / "nv_seed.bin"))
         r = subprocess.run([str(client), "--port", str(proxy.port if proxy else port), *args], capture_output=True,
@@ -530,7 +543,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
     server = emulator = proc = proxy = other = other_proxy = None
     try:
         server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
-        if not server.proc or server.proc.poll() is not None or not server._ready.is_set():
+        if not server_up(server):
             return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start"], worst=s.worst)
         sock, ready_file = run / "uart.sock", run / "emu.ready"
         log = open(run / "emulator.log", "w")
@@ -554,13 +567,11 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             port = proxy.port
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
         if resume and stale_offer(s, b):
-            other, other_port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
-            if not other.proc or other.proc.poll() is not None or not other._ready.is_set():
+            other, other_proxy, other_port = start_stale_server(s, b, chain, work, openssl, gnutls,
+                                                                own if s.client else None)
+            if not server_up(other):
                 return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start"],
                                      worst=s.worst)
-            if b.resolution.datagram:
-                other_proxy = Proxy(("127.0.0.1", other_port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
-                other_port = other_proxy.port
             append += f" stale_port={other_port}"
         proc = subprocess.Popen([qemu, "-M", machine, "-display", "none", "-monitor", "none",
                                  "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",

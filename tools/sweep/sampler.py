@@ -206,7 +206,7 @@ def _datagram(rng: random.Random, tls: dict, bare: bool) -> None:
 def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: dict, profile: dict, name: str) -> None:
     """tls.resumption: mostly what the profile's versions can use, with a ticket size its receive buffer and its
     client certificate allow, and the clock tickets need."""
-    from tlsgen.resolve.client import TICKET_OVERHEAD, TICKET_OVERHEAD_TLS12
+    from tlsgen.resolve.client import chain_ticket_bytes
     from tlsgen.resolve.resumption import CLIENT_HELLO_BYTES, NST_OVERHEAD
 
     if rng.random() >= RESUMPTION_SHARE:
@@ -236,8 +236,8 @@ def _resumption(rng: random.Random, tls: dict, versions: list[str], platform: di
         # Without a client certificate: what the sweep's servers send (GnuTLS 3.7: 358 bytes in TLS 1.2 after a
         # ClientHello that also offers TLS 1.3; a smaller ticket_max_bytes is refused at save_session()).
         # With one, the chain and the rest of the session (a TLS 1.2 ticket holds more of it: tlsgen.resolve.client).
-        over = TICKET_OVERHEAD_TLS12 if "ticket" in res.get("tls12", []) and "1.2" in versions else TICKET_OVERHEAD
-        least = cc["chain_bytes"] + 8 * cc.get("chain_certs", 1) + over if cc else SERVER_TICKET_BYTES
+        tls12 = "ticket" in res.get("tls12", []) and "1.2" in versions
+        least = chain_ticket_bytes(cc["chain_bytes"], cc.get("chain_certs", 1), tls12) if cc else SERVER_TICKET_BYTES
         if least > room and not _maybe(rng, 0.05):
             res.pop("tls13", None)  # no room for a ticket: resume TLS 1.2 by session ID, if at all
             if "tls12" in res:

@@ -29,6 +29,18 @@ TICKET_OVERHEAD = 320
 TICKET_OVERHEAD_TLS12 = 400
 
 
+def ticket_overhead(tls12: bool) -> int:
+    """What a ticket that carries the device's chain holds beyond the chain and 8 bytes per certificate."""
+    return TICKET_OVERHEAD_TLS12 if tls12 else TICKET_OVERHEAD
+
+
+def chain_ticket_bytes(chain_bytes: int, chain_certs: int, tls12: bool) -> int:
+    """The ticket a server that keeps the session in it sends a device with this chain (GnuTLS 3.7): a TLS 1.2
+    ticket (`tls12`) or a TLS 1.3 one. tls.resumption.ticket_max_bytes is checked against it (resolve.resumption),
+    the TLS 1.3 NewSessionTicket against the receive buffer (below), and the sampler draws from it."""
+    return chain_bytes + 8 * chain_certs + ticket_overhead(tls12)
+
+
 def client_key(name: str) -> tuple[str, int]:
     """(kind, size) of a client_certificate.key: ("ecdsa", curve field bytes) or ("rsa", modulus bits)."""
     if name.startswith("ecdsa_"):
@@ -135,7 +147,7 @@ def apply(c: Context) -> None:
     if tls.max_fragment_length and tls.max_fragment_length < limit and c.tls12 and not c.tls13:
         limit, where = tls.max_fragment_length, ("tls", "max_fragment_length")
     in_len = receive_len(tls)
-    ticket = cc.chain_bytes + 8 * cc.chain_certs + TICKET_OVERHEAD
+    ticket = chain_ticket_bytes(cc.chain_bytes, cc.chain_certs, tls12=False)
     if c.tls13 and in_len < ticket:
         # After a TLS 1.3 handshake the server sends NewSessionTickets, whether the client asked for them or not, and a
         # server that keeps its session state in the ticket puts the client's chain in it (GnuTLS 3.7: two tickets of

@@ -13,7 +13,7 @@ mbedTLS 3.6's client
 
 from __future__ import annotations
 
-from tlsgen.resolve.client import TICKET_OVERHEAD, TICKET_OVERHEAD_TLS12
+from tlsgen.resolve.client import chain_ticket_bytes, ticket_overhead
 from tlsgen.resolve.core import S, Context
 from tlsgen.resolve.records import receive_len
 
@@ -117,10 +117,10 @@ def apply(c: Context) -> None:
                 f"{max(0, tls.out_content_len - CLIENT_HELLO_BYTES)})")
     cc = tls.client_certificate
     if cc is not None:
-        # A TLS 1.2 ticket holds the whole session (TICKET_OVERHEAD_TLS12), a TLS 1.3 one less (TICKET_OVERHEAD).
+        # A TLS 1.2 ticket holds the whole session, a TLS 1.3 one less (tlsgen.resolve.client).
         tls12_ticket = "ticket" in res.tls12 and c.tls12
-        over = TICKET_OVERHEAD_TLS12 if tls12_ticket else TICKET_OVERHEAD
-        need = cc.chain_bytes + 8 * cc.chain_certs + over
+        over = ticket_overhead(tls12_ticket)
+        need = chain_ticket_bytes(cc.chain_bytes, cc.chain_certs, tls12_ticket)
         if res.ticket_max_bytes < need:
             b.error(R + ("ticket_max_bytes",), f"servers that keep the session in the ticket (OpenSSL, GnuTLS) put "
                     f"the device's {cc.chain_bytes}-byte chain in it: about {need} bytes "
