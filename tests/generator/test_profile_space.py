@@ -379,3 +379,32 @@ def test_datagram_send_buffer_holds_the_largest_client_message(ok):
                    tls_extra="  transport: datagram\n  rsa_max_bits: 4096\n  ca_chain_bytes: 2048\n  peer_chain_max_bytes: 4096\n"
                    "  dtls: {mtu: 508}\n", top_extra=NO_FS))
     assert r.macro("MBEDTLS_SSL_OUT_CONTENT_LEN").value == str(4096 // 8 + 2 + 12)
+
+
+def test_resumed_tls12_session_beside_tls13_needs_a_pkcs1_scheme_for_static_rsa(ok, refused):
+    # Sweep m10120-0003 (static RSA beside TLS 1.3, signature_algorithms with RSA-PSS as the only RSA scheme, TLS
+    # 1.2 tickets): a full handshake's ClientHello offers RSA-PSS (TLS 1.3 is in it), but a resumed TLS 1.2
+    # session's proposes TLS 1.2 alone, without RSA-PSS; a server that did not take the offer (a second s_server,
+    # its own ticket key) ended the full handshake it fell back to: "no suitable signature algorithm".
+    base = dict(versions='["1.2", "1.3"]', suites="[TLS-RSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]",
+                platform_extra="  time: ms_clock\n", top_extra=NO_FS)
+    tls = "  certificate_keys: [rsa]\n  signature_algorithms: [rsa_pss_rsae_sha256{more}]\n{res}"
+    for res in ("  resumption: {tls12: [session_id]}\n", "  resumption: {tls12: [ticket], ticket_max_bytes: 400}\n"):
+        refused(profile(tls_extra=tls.format(more="", res=res), **base), "tls.resumption.tls12",
+                "no suitable signature algorithm", "rsa_pkcs1_sha256")
+        ok(profile(tls_extra=tls.format(more=", rsa_pkcs1_sha256", res=res), **base))
+    ok(profile(tls_extra=tls.format(more="", res="  resumption: {tls13: [psk_ephemeral]}\n"), **base))
+    ok(profile(tls_extra=tls.format(more="", res=""), **base))
+
+
+def test_a_saved_tls12_session_leaves_the_kept_server_certificate_out(ok):
+    # Sweep h10119-0183 (TLS 1.2 by session ID beside TLS 1.3, a 6,800-byte server certificate): mbedTLS keeps the
+    # certificate in the session (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) and would save it; save_session() leaves it out,
+    # so the store the profile states does not grow with the peer's chain.
+    from tlsgen.resolve.resumption import saved_session_max_bytes
+
+    def saved(chain):
+        return saved_session_max_bytes(ok(profile(
+            versions='["1.2", "1.3"]', suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]",
+            tls_extra=f"  peer_chain_max_bytes: {chain}\n  peer_chain_max_certs: 1\n  resumption: {{tls12: [session_id]}}\n")))
+    assert saved(700) == saved(6800) > 0

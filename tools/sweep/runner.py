@@ -310,29 +310,31 @@ def peer_resumes(s: peers.Session, b: Built) -> bool:
 
 
 def stale_offer(s: peers.Session, b: Built) -> bool:
-    """Whether the session's run also offers its saved ticket to a second server process, which cannot decrypt it
-    (its own ticket key): a full handshake while mbedTLS still holds the offered ticket, the case the heap model's
-    "session ticket" line is for (a server restarted or its ticket key rotated). For the worst-case sessions of a
-    profile that resumes this version by ticket, where the server resumes at all (over datagrams through a proxy of
-    its own, like the first server's)."""
+    """Whether the session's run also offers its saved session to a second server process, which cannot take it
+    (its own ticket key, an empty session cache): a full handshake while mbedTLS still holds what it offered, the
+    case the heap model's "session ticket" line is for (a server restarted or its ticket key rotated). A TLS 1.2
+    session offered by ID alone holds no ticket, but with MBEDTLS_SSL_KEEP_PEER_CERTIFICATE it holds the server's
+    chain, parsed, until the new Certificate message replaces it. For the worst-case sessions of a profile that
+    resumes this version, where the server resumes at all (over datagrams through a proxy of its own, like the
+    first server's)."""
     res = b.resolution.loaded.profile.tls.resumption
-    by_ticket = "ticket" in res.tls12 if s.suite.version == "1.2" else bool(res.tls13)
-    return s.worst and by_ticket and peer_resumes(s, b)
+    resumes = bool(res.tls12) if s.suite.version == "1.2" else bool(res.tls13)
+    return s.worst and resumes and peer_resumes(s, b)
 
 
 def check_stale_offer(out: SessionResult, stale: dict, result: dict | None = None) -> None:
     """The third session of a stale_offer run: handshake and request done (over streams TLSGEN_RESULT covers it, the
     last line; dtls_client prints its own, `result`), not resumed."""
     if result is not None and (result.get("step") != "done" or result.get("code") != "kOk"):
-        out.problems.append(f"the session offering the ticket to another server ended at {result.get('step')} "
+        out.problems.append(f"the session offering the saved session to another server ended at {result.get('step')} "
                             f"{result.get('code')} {result.get('detail')}")
     elif not stale:
-        out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the ticket to another server did not "
+        out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the saved session to another server did not "
                             "get through its handshake")
     elif stale.get("code", "kOk") != "kOk":
         out.problems.append(f"offer_session() to another server said {stale.get('code')} {stale.get('detail')}")
     elif stale.get("resumed") != "0":
-        out.problems.append(f"a server with another ticket key resumed the offered session ({stale})")
+        out.problems.append(f"a server with another ticket key and session cache resumed the offered session ({stale})")
     elif out.spec is not None:
         out.spec["stale_offer"] = True
     out.ok = not out.problems
@@ -520,6 +522,8 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
         result.spec["chain"].update(der=chain.chain_der_bytes, root_der=chain.root_der_bytes, certs_der=list(chain.cert_der_bytes))
     if not result.ok:
         result.problems.append("server: " + "".join(server.output)[-300:].replace("\n", " | "))
+        if other is not None:
+            result.problems.append("second server: " + "".join(other.output)[-300:].replace("\n", " | "))
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -627,6 +631,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         if not result.ok:
             result.problems.append("firmware: " + out[-600:].replace("\n", " | "))
             result.problems.append("server: " + "".join(server.output)[-400:].replace("\n", " | "))
+            if other is not None:
+                result.problems.append("second server: " + "".join(other.output)[-400:].replace("\n", " | "))
         result.seconds = round(time.monotonic() - started, 2)
         return result
     finally:
@@ -748,7 +754,7 @@ def report(results: list[ProfileResult], refused=None, drawn: int = 0, seed: int
     resumed = [s for s in sessions if s.spec and s.spec.get("resumed")]
     if resumed:
         out.append(f"  resumed                       {len(resumed)} sessions; {sum(bool(s.spec.get('stale_offer')) for s in resumed)}"
-                   " of them also offered their ticket to another server (a full handshake holding it)")
+                   " of them also offered their saved session to another server (a full handshake holding it)")
     if ratios:
         out.append(f"  model / worst-case peak       min {ratios[0]:.3f}  median {statistics.median(ratios):.3f}  "
                    f"max {ratios[-1]:.3f}  ({sum(1.0 <= x <= RATIO_MAX for x in ratios)}/{len(ratios)} within "

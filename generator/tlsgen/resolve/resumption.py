@@ -13,6 +13,7 @@ mbedTLS 3.6's client
 
 from __future__ import annotations
 
+from tlsgen.catalog import Kex
 from tlsgen.resolve.client import chain_ticket_bytes, ticket_overhead
 from tlsgen.resolve.core import S, Context
 from tlsgen.resolve.records import receive_len
@@ -93,6 +94,19 @@ def apply(c: Context) -> None:
                 "offers only TLS 1.2's signature algorithms, and none of tls.signature_algorithms is one (PKCS#1 "
                 "v1.5 with RSA, or ECDSA with a TLS 1.2 ECDHE-ECDSA suite), so its signature_algorithms extension "
                 "comes out empty, -0x6C00 (allowed: [] here; or add such a scheme or suite)")
+    # The same TLS 1.2-only ClientHello with static RSA suites: a server that does not resume the offer (restarted,
+    # its cache or ticket key new) runs a full handshake, and OpenSSL 3.0 ends it ("tls_choose_sigalg: no suitable
+    # signature algorithm", a fatal alert, -0x7780) when no RSA scheme is offered, as it does for TLS 1.2 alone
+    # (tlsgen.resolve.certificates); RSA-PSS, which a full handshake offers beside TLS 1.3, is left out here (sweep
+    # m10120-0003: every later connect() offering the saved session would fail).
+    static_rsa = c.suite_paths(lambda s: s.kex == Kex.RSA)
+    if res.tls12 and c.tls12 and c.tls13 and static_rsa and not any(a.scheme == "pkcs1" for a in c.sig_algs):
+        b.error(R + ("tls12",), "a resumed TLS 1.2 session's ClientHello proposes TLS 1.2 alone, with the RSA schemes "
+                "TLS 1.2 can use in mbedTLS 3.6 (PKCS#1 v1.5, not RSA-PSS), and none is listed: a server that does not "
+                "resume it (restarted, a new ticket key) falls back to a full handshake with its RSA certificate, "
+                "and OpenSSL refuses that (no suitable signature algorithm), so connect() fails whenever the saved "
+                "session is stale (allowed: [] here; or add rsa_pkcs1_sha256, rsa_pkcs1_sha384 or rsa_pkcs1_sha512 "
+                "to tls.signature_algorithms; or drop the static RSA suites)")
     if res.tls13 and c.tls13 and c.uses_psk:
         b.error(R + ("tls13",), "TLS 1.3 resumption compiles in mbedTLS 3.6's TLS 1.3 PSK handshakes, and these "
                 "offer the pre-shared key the profile's TLS 1.2 PSK suites use as a TLS 1.3 external PSK as well, "
@@ -137,8 +151,9 @@ def saved_session_max_bytes(r) -> int:
     """The most bytes save_session() can write for this profile (0: it saves nothing), from mbedTLS 3.6's
     ssl_session_save (library/ssl_tls.c): a 5-byte header, version, endpoint and suite (4), then
     - TLS 1.2: [start time 8] + session ID 1 + 32 + master secret 48 + verify result 4 + the server's certificate
-      (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE: 3 + its DER, at most tls.peer_chain_max_bytes; else a digest, 2 + up
-      to 64) + [ticket 3 + ticket + lifetime 4] + [max_fragment_length 1] + [encrypt-then-MAC 1];
+      (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE: 3 + its DER, which save_session() (TCP and UDP stacks) leaves out: 3; else a
+      digest, 2 + up to 64) + [MBEDTLS_SSL_SESSION_TICKETS: 3 + the ticket (none for a session resumed by ID) + lifetime 4] +
+      [max_fragment_length 1] + [encrypt-then-MAC 1];
     - TLS 1.3: ticket_age_add 4 + flags 1 + resumption key 1 + 48 + [max_early_data 4] + [record_size_limit 2] +
       [reception time 8] + [server name 2 + up to 255 + NUL] + lifetime 4 + ticket 2 + ticket."""
     tls = r.loaded.profile.tls
@@ -150,8 +165,11 @@ def saved_session_max_bytes(r) -> int:
     if res.tls12 and "1.2" in r.versions:
         cert = 0
         if d("MBEDTLS_X509_CRT_PARSE_C"):
-            cert = 3 + tls.peer_chain_max_bytes if d("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE") else 2 + 64
-        ticket = 3 + res.ticket_max_bytes + 4 if "ticket" in res.tls12 else 0
+            # (save_session() leaves a kept certificate out: its 3-byte length says 0)
+            cert = 3 if d("MBEDTLS_SSL_KEEP_PEER_CERTIFICATE") else 2 + 64
+        # (the ticket's length and lifetime are written whenever mbedTLS has session tickets, for TLS 1.3's sake
+        # too, even for a session resumed by ID: sweep h10119-0183, 7 bytes over)
+        ticket = 3 + (res.ticket_max_bytes if "ticket" in res.tls12 else 0) + 4 if d("MBEDTLS_SSL_SESSION_TICKETS") else 0
         sizes.append(head + time + 1 + 32 + 48 + 4 + cert + ticket + d("MBEDTLS_SSL_MAX_FRAGMENT_LENGTH")
                      + d("MBEDTLS_SSL_ENCRYPT_THEN_MAC"))
     if res.tls13 and "1.3" in r.versions:

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "mbedtls/platform_time.h"
+#include "mbedtls/platform_util.h"
 #include "mbedtls_status.hpp"
 #include "tlsgen_profile.hpp"
 
@@ -130,8 +131,26 @@ Result<std::size_t> save_session(const mbedtls_ssl_context* context, bool connec
   std::size_t needed = 0;
   const std::span<std::byte> body =
       out.size() > kSessionFraming ? out.subspan(kSessionHeader, out.size() - kSessionFraming) : std::span<std::byte>();
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) && defined(MBEDTLS_X509_CRT_PARSE_C)
+  // A TLS 1.2 session is saved without the server's certificate, which mbedTLS keeps in it when the profile has
+  // TLS 1.3 (MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) and would write whole: a resumed handshake has no use for it (no
+  // Certificate message, no key exchange; the verify result is saved), and loading an offered session parses it
+  // into the heap twice (mbedtls_ssl_session_load, then mbedtls_ssl_set_session's copy) at connect() and holds a
+  // copy until the handshake is over or a rejected offer's new Certificate replaces it (sweep h10119-0183: a
+  // 6,800-byte certificate, out of heap at connect). The saved session is that much smaller too. mbedTLS writes a
+  // session without a certificate with a 0 length, and loads it back as none. A shallow copy, zeroised after: it
+  // holds the master secret; nothing it points to is freed or changed.
+  mbedtls_ssl_session without_cert = *current;
+  without_cert.MBEDTLS_PRIVATE(peer_cert) = nullptr;
+  if (mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
+    current = &without_cert;
+  }
+#endif
   const int ret =
       mbedtls_ssl_session_save(current, reinterpret_cast<unsigned char*>(body.data()), body.size(), &needed);
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE) && defined(MBEDTLS_X509_CRT_PARSE_C)
+  mbedtls_platform_zeroize(&without_cert, sizeof without_cert);
+#endif
   if (ret == MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL) {
     return Status(Code::kResourceExhausted, static_cast<std::int32_t>(needed + kSessionFraming));
   }
