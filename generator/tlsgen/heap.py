@@ -659,6 +659,9 @@ DTLS_BUFFER_BLOCKS = 4 + 1
 #: ClientKeyExchange, CertificateVerify, ChangeCipherSpec, Finished) is kept for retransmission from the message's
 #: write until the server's flight is complete (ssl_msg.c, ssl_flight_append; mbedtls_ssl_recv_flight_completed).
 DTLS_CLIENT_FLIGHT_PHASES = ("CC", "CKE", "CV", "CCS", "CFIN", "NST", "SCCS", "SFIN")
+#: The phases of the server's first flight: the client's ClientHello is kept for retransmission until that flight is
+#: complete (ssl_parse_server_hello_done -> mbedtls_ssl_recv_flight_completed).
+DTLS_CLIENT_HELLO_PHASES = ("SH", "CERT", "SKE", "CR", "SHD")
 
 
 def dtls_own_flight(r: Resolution) -> dict[str, int]:
@@ -679,6 +682,21 @@ def dtls_own_flight(r: Resolution) -> dict[str, int]:
             block_bytes(verify, word, align) + item if phase == "CV" else 0
         out[phase] = kept
     return out
+
+
+def dtls_offered_ticket(r: Resolution) -> int:
+    """What an offered TLS 1.2 ticket adds through the server's first flight over datagrams, where a server that
+    does not take the offer verifies its chain: the ticket in the ClientHello the client keeps for retransmission
+    (its session_ticket extension is otherwise empty), and the offered session's own copy up to the
+    CALIBRATED_TICKET_BYTES the "session ticket" line leaves to the phase tables, which hold a TLS 1.2 ticket only
+    from the NewSessionTicket on. Sweep h10125-0225 (DTLS, RSA-4096 chain, GnuTLS's 326-byte ticket): the full
+    handshake after a rejected offer peaked 704 live bytes above the first one's, these two copies."""
+    res = r.loaded.profile.tls.resumption
+    if "ticket" not in res.tls12 or "1.2" not in r.versions:
+        return 0
+    word, align = r.cpu.word_bytes, r.cpu.alignment
+    return -(-res.ticket_max_bytes // align) * align + block_bytes(min(res.ticket_max_bytes, CALIBRATED_TICKET_BYTES),
+                                                                   word, align)
 
 
 def dtls_request_counted(r: Resolution) -> bool:
@@ -716,6 +734,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     flight = dtls_own_flight(r)
     over, where = 0, ""
     own_over, own_where = 0, ""
+    offered = dtls_offered_ticket(r)
+    offer_over, offer_where = 0, ""
     for phase, total in worst.phase_totals:
         extra = (buffered if phase in DTLS_ALL_LATER else small if phase in DTLS_SMALL_LATER
                  else early if phase in DTLS_EARLY_RECORD_PHASES else 0)
@@ -724,6 +744,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
         own = flight.get(phase, 0)
         if own and total + extra + own - peak > own_over:
             own_over, own_where = total + extra + own - peak, phase
+        if offered and phase in DTLS_CLIENT_HELLO_PHASES and total + extra + offered - peak > offer_over:
+            offer_over, offer_where = total + extra + offered - peak, phase
     ticket = dtls_ticket_reassembly(r.loaded.profile.tls)
     if ticket:
         # A NewSessionTicket the server fragments is reassembled in a buffer of its own (and its Finished, the next
@@ -750,6 +772,16 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
                               f"handshake peak during {PHASE_NAMES.get(own_where, own_where)}" if own_over else
                               "the device's Certificate and CertificateVerify kept for retransmission: no phase that "
                               "holds them comes within their size of the handshake peak"))
+    if offered:
+        offer_over = max(0, offer_over - over)
+        lines.append(HeapLine("DTLS offered ticket", int(-(-offer_over // align) * align),
+                              f"an offered ticket of up to {r.loaded.profile.tls.resumption.ticket_max_bytes} bytes, in "
+                              "the offered session and in the ClientHello kept for retransmission, through the full "
+                              f"handshake of a server that does not take it ({offered} bytes): {offer_over} bytes "
+                              "above the handshake peak during "
+                              f"{PHASE_NAMES.get(offer_where, offer_where)}" if offer_over else
+                              "an offered ticket also in the ClientHello kept for retransmission: no phase of the "
+                              "server's first flight comes within its size of the handshake peak"))
     return lines
 
 

@@ -408,3 +408,20 @@ def test_a_saved_tls12_session_leaves_the_kept_server_certificate_out(ok):
             versions='["1.2", "1.3"]', suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256, TLS1-3-AES-128-GCM-SHA256]",
             tls_extra=f"  peer_chain_max_bytes: {chain}\n  peer_chain_max_certs: 1\n  resumption: {{tls12: [session_id]}}\n")))
     assert saved(700) == saved(6800) > 0
+
+
+def test_datagram_ticket_offer_is_counted_twice_through_the_servers_first_flight(ok):
+    # Sweep h10125-0225 (DTLS, static RSA with an RSA-4096 chain of two, TLS 1.2 tickets): offered to a server that
+    # did not take it, the ticket sat in the offered session and again in the ClientHello kept for retransmission
+    # while the chain was verified; that full handshake peaked at 37,568 bytes, above the 37,280 generated.
+    text = profile(suites="[TLS-RSA-WITH-AES-256-GCM-SHA384]", groups="",
+                   tls_extra="  transport: datagram\n  certificate_keys: [rsa]\n  rsa_max_bits: 4096\n"
+                   "  peer_chain_max_bytes: 5208\n  peer_chain_max_certs: 2\n  ca_chain_bytes: 1500\n"
+                   "  resumption: {tls12: MODES, ticket_max_bytes: 448}\n",
+                   platform_extra="  time: ms_clock\n", top_extra=NO_FS)
+    lines = {line.name: line.bytes for line in size_heap(ok(text.replace("MODES", "[ticket]"))).lines}
+    assert lines["DTLS offered ticket"] == 448 + block_bytes(336, 8, 16)  # the ClientHello's copy, the session's
+    by_id = {line.name: line.bytes for line in size_heap(ok(text.replace("MODES", "[session_id]").replace(", ticket_max_bytes: 448", ""))).lines}
+    assert "DTLS offered ticket" not in by_id
+    stream = ok(text.replace("MODES", "[ticket]").replace("  transport: datagram\n", ""))
+    assert "DTLS offered ticket" not in {line.name for line in size_heap(stream).lines}
