@@ -313,10 +313,10 @@ def stale_offer(s: peers.Session, b: Built) -> bool:
     """Whether the session's run also offers its saved session to a second server process, which cannot take it
     (its own ticket key, an empty session cache): a full handshake while mbedTLS still holds what it offered, the
     case the heap model's "session ticket" line is for (a server restarted or its ticket key rotated). A TLS 1.2
-    session offered by ID alone holds no ticket, but with MBEDTLS_SSL_KEEP_PEER_CERTIFICATE it holds the server's
-    chain, parsed, until the new Certificate message replaces it. For the worst-case sessions of a profile that
-    resumes this version, where the server resumes at all (over datagrams through a proxy of its own, like the
-    first server's)."""
+    session offered by ID holds no ticket, nor the server's certificate (save_session() leaves it out), and its
+    ClientHello proposes TLS 1.2 alone (sweeps h10119-0183, m10120-0003). For the worst-case sessions of a profile
+    that resumes this version, where the server resumes at all (over datagrams through a proxy of its own, like
+    the first server's)."""
     res = b.resolution.loaded.profile.tls.resumption
     resumes = bool(res.tls12) if s.suite.version == "1.2" else bool(res.tls13)
     return s.worst and resumes and peer_resumes(s, b)
@@ -326,15 +326,16 @@ def check_stale_offer(out: SessionResult, stale: dict, result: dict | None = Non
     """The third session of a stale_offer run: handshake and request done (over streams TLSGEN_RESULT covers it, the
     last line; dtls_client prints its own, `result`), not resumed."""
     if result is not None and (result.get("step") != "done" or result.get("code") != "kOk"):
-        out.problems.append(f"the session offering the saved session to another server ended at {result.get('step')} "
-                            f"{result.get('code')} {result.get('detail')}")
+        out.problems.append(f"the session offering the saved session to another server ended at "
+                            f"{result.get('step')} {result.get('code')} {result.get('detail')}")
     elif not stale:
-        out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the saved session to another server did not "
-                            "get through its handshake")
+        out.problems.append("no TLSGEN_STALE_OFFER line: the session offering the saved session to another server "
+                            "did not get through its handshake")
     elif stale.get("code", "kOk") != "kOk":
         out.problems.append(f"offer_session() to another server said {stale.get('code')} {stale.get('detail')}")
     elif stale.get("resumed") != "0":
-        out.problems.append(f"a server with another ticket key and session cache resumed the offered session ({stale})")
+        out.problems.append(f"a server with another ticket key and session cache resumed the offered session "
+                            f"({stale})")
     elif out.spec is not None:
         out.spec["stale_offer"] = True
     out.ok = not out.problems
