@@ -763,6 +763,7 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
            f"MBEDTLS_SSL_DTLS_MAX_BUFFERING {r.dtls_buffering} bytes: no phase that can hold them comes within that "
            "of the handshake peak")
     lines.append(HeapLine("DTLS reassembly", int(-(-over // align) * align), why))
+    own_over_at = own_over
     if flight:
         own_over = max(0, own_over - over)
         cc = r.loaded.profile.tls.client_certificate
@@ -773,7 +774,9 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
                               "the device's Certificate and CertificateVerify kept for retransmission: no phase that "
                               "holds them comes within their size of the handshake peak"))
     if offered:
-        offer_over = max(0, offer_over - over)
+        # (the lines add up: beyond the larger of what the reassembly and the device's flight lines already cover,
+        # which meet the peak in other phases)
+        offer_over = max(0, offer_over - max(over, own_over_at))
         lines.append(HeapLine("DTLS offered ticket", int(-(-offer_over // align) * align),
                               f"an offered ticket of up to {r.loaded.profile.tls.resumption.ticket_max_bytes} bytes, in "
                               "the offered session and in the ClientHello kept for retransmission, through the full "
