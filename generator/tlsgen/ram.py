@@ -7,12 +7,13 @@ summary line and the build's stack reservation (cmake/profile_fields.py) share.
 
 The last figure is measured, not modelled: the static data of every library symbol in the 100 Cortex-M
 firmware images of sweep 9302 (M0+, M3, M4, M7, M33; `arm-none-eabi-nm -S` over .data and .bss, the
-application's own buffers and the heap region left out), plus the 68 bytes tlsgen::Heap has grown by since
-(its free-list bins, issue 14: sizeof(Heap) 92 -> 160 on every Cortex-M core):
+application's own buffers and the heap region left out), plus the 72 bytes tlsgen::Heap has grown by since
+(its free-list bins, issue 14: sizeof(Heap) 92 -> 160 on every Cortex-M core; 164 with the live-block count
+stats() derives `frees` from):
 
-    profile uses                      measured (bytes)   + Heap's bins   + newlib impure_data   reserved
-    no PSA crypto                     104 - 133          68              100                    320
-    PSA crypto (TLS 1.3, psa_buffers) 1,768 - 1,812      68              100                    2,048  (PSA's key slots)
+    profile uses                      measured (bytes)   + Heap's growth   + newlib impure_data   reserved
+    no PSA crypto                     104 - 133          72                100                    320
+    PSA crypto (TLS 1.3, psa_buffers) 1,768 - 1,812      72                100                    2,048  (PSA's key slots)
 
 An application's own static data comes on top. The generator cannot know it; it prints what is left, writes it
 into tlsgen_profile.hpp (kRamLeftBytes) and refuses a profile that leaves less than tlsgen's smallest reference

@@ -235,6 +235,17 @@ void check_bad_frees() {
   g_heap.free(a + 16 + Heap::kHeaderBytes);
   expect(g_log.exactly(1, HeapFault::kBadFree) && unchanged(), "forged headers inside a live block: bad free");
   g_log.clear();
+  // A header forged at the first block's payload (offset 8: below any block's size from the region's
+  // start) whose `prev` decodes to anything: free() must not look for a block below it.
+  bool same = true;
+  for (std::uint32_t k = 0; k < 64; ++k) {
+    forge(a, 16, k * 0x9E3779B9u);
+    snapshot();
+    g_heap.free(a + Heap::kHeaderBytes);
+    same = same && unchanged();
+  }
+  expect(g_log.exactly(64, HeapFault::kBadFree) && same, "forged headers at offset 8, any prev: bad free");
+  g_log.clear();
   snapshot();
   g_heap.free(g_region + sizeof g_region - 64);
   g_heap.free(g_copy + 64);

@@ -233,7 +233,8 @@ class Heap {
   void* fault_context_ = nullptr;
   Observer observer_ = nullptr;
   void* observer_context_ = nullptr;
-  HeapStats stats_{};
+  HeapStats stats_{};              // in_use and frees are derived by stats()
+  std::size_t live_at_reset_ = 0;  // live blocks at the last reset_stats() (frees = allocations + this - live)
   std::uint32_t end_ = 0;          // the end mark: `next` of a bin's last block, a bin's head when empty
   std::uint32_t bin_map_ = 0;      // bit b set: bin b is not empty
   std::uint32_t bins_[kBins] = {};  // link of each bin's first block (end_ when empty)
