@@ -16,6 +16,14 @@ SA = ("tls", "signature_algorithms")
 X509_INFO_SAVED = "1,440-1,568 bytes of flash measured on Cortex-M4"
 
 
+
+def tls12_hello_offers_no_rsa(c: Context) -> bool:
+    """A ClientHello that proposes TLS 1.2 alone (TLS 1.2 profiles; a resumed TLS 1.2 session's) offers RSA as
+    PKCS#1 v1.5 only (mbedTLS 3.6 leaves RSA-PSS out: ssl_misc.h, mbedtls_ssl_tls12_sig_alg_is_supported), so with
+    static RSA suites and no rsa_pkcs1_* scheme listed it offers no RSA scheme, and OpenSSL 3.0 ends the full
+    handshake with "tls_choose_sigalg: no suitable signature algorithm" (measured: sweep seed 9401; m10120-0003)."""
+    return bool(c.suite_paths(lambda s: s.kex == Kex.RSA)) and not any(a.scheme == "pkcs1" for a in c.sig_algs)
+
 def apply(c: Context) -> None:
     b, tls = c.b, c.tls
     if not c.uses_certs:
@@ -171,7 +179,6 @@ def _signature_algorithms(c: Context) -> None:
             b.error(SA, "TLS 1.3 servers with RSA keys sign CertificateVerify with RSA-PSS, but no rsa_pss_rsae_* "
                     "scheme is listed (allowed: rsa_pss_rsae_sha256, rsa_pss_rsae_sha384, rsa_pss_rsae_sha512)")
     ecdhe_rsa = c.suite_paths(lambda s: s.kex == Kex.ECDHE_RSA and s.version == "1.2")
-    static_rsa = c.suite_paths(lambda s: s.kex == Kex.RSA)
     if c.tls12 and ecdhe_rsa:
         if not any(a.scheme == "pkcs1" for a in algs):
             b.error(SA, "TLS 1.2 ECDHE-RSA servers sign ServerKeyExchange with PKCS#1 v1.5 (the only RSA scheme "
@@ -184,11 +191,9 @@ def _signature_algorithms(c: Context) -> None:
                     "ServerKeyExchange with RSA-PSS, which mbedTLS 3.6's TLS 1.2 client rejects (-0x6600). Allowed: "
                     "ECDHE-RSA suites with versions [1.2] only; or TLS 1.3 with ECDSA certificates "
                     "(certificate_keys: [ecdsa]) beside TLS 1.2 ECDHE-ECDSA suites")
-    if c.tls12 and not c.tls13 and not ecdhe_rsa and static_rsa and not any(a.scheme == "pkcs1" for a in algs):
-        # Measured (sweep seed 9401): OpenSSL 3.0 ends a static-RSA handshake with "tls_choose_sigalg: no suitable
-        # signature algorithm" when the ClientHello offers no RSA scheme, and mbedTLS 3.6's TLS 1.2 ClientHello
-        # leaves RSA-PSS out (ssl_misc.h, mbedtls_ssl_tls12_sig_alg_is_supported); with TLS 1.3 also enabled the
-        # ClientHello offers RSA-PSS, which a static-RSA server accepts (it signs nothing).
+    if c.tls12 and not c.tls13 and not ecdhe_rsa and tls12_hello_offers_no_rsa(c):
+        # With TLS 1.3 also enabled the ClientHello offers RSA-PSS, which a static-RSA server accepts (it signs
+        # nothing); a resumed TLS 1.2 session's ClientHello does not (tlsgen.resolve.resumption).
         b.error(SA, "TLS 1.2 servers with RSA certificates (static RSA suites too) need an RSA scheme in the "
                 "ClientHello, and mbedTLS 3.6's TLS 1.2 ClientHello offers RSA as PKCS#1 v1.5 only (not RSA-PSS): "
                 "OpenSSL then refuses the handshake (no suitable signature algorithm), but no rsa_pkcs1_* scheme is "

@@ -13,7 +13,7 @@ mbedTLS 3.6's client
 
 from __future__ import annotations
 
-from tlsgen.catalog import Kex
+from tlsgen.resolve import certificates
 from tlsgen.resolve.client import chain_ticket_bytes, ticket_overhead
 from tlsgen.resolve.core import S, Context
 from tlsgen.resolve.records import receive_len
@@ -99,8 +99,7 @@ def apply(c: Context) -> None:
     # signature algorithm", a fatal alert, -0x7780) when no RSA scheme is offered, as it does for TLS 1.2 alone
     # (tlsgen.resolve.certificates); RSA-PSS, which a full handshake offers beside TLS 1.3, is left out here (sweep
     # m10120-0003: every later connect() offering the saved session would fail).
-    static_rsa = c.suite_paths(lambda s: s.kex == Kex.RSA)
-    if res.tls12 and c.tls12 and c.tls13 and static_rsa and not any(a.scheme == "pkcs1" for a in c.sig_algs):
+    if res.tls12 and c.tls12 and c.tls13 and certificates.tls12_hello_offers_no_rsa(c):
         b.error(R + ("tls12",), "a resumed TLS 1.2 session's ClientHello proposes TLS 1.2 alone, with the RSA schemes "
                 "TLS 1.2 can use in mbedTLS 3.6 (PKCS#1 v1.5, not RSA-PSS), and none is listed: a server that does not "
                 "resume it (restarted, a new ticket key) falls back to a full handshake with its RSA certificate, "

@@ -110,7 +110,8 @@ Result<std::size_t> save_session(const mbedtls_ssl_context* context, bool connec
     lifetime_s = current->MBEDTLS_PRIVATE(ticket_lifetime);
   }
 #endif
-  if (mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
+  const bool tls12 = mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_2;
+  if (tls12) {
     const bool by_ticket = profile::kResumeTicket12 && has_ticket;
     const bool by_id = profile::kResumeSessionId && current->MBEDTLS_PRIVATE(id_len) != 0;
     if (!by_ticket && !by_id) {
@@ -142,7 +143,7 @@ Result<std::size_t> save_session(const mbedtls_ssl_context* context, bool connec
   // holds the master secret; nothing it points to is freed or changed.
   mbedtls_ssl_session without_cert = *current;
   without_cert.MBEDTLS_PRIVATE(peer_cert) = nullptr;
-  if (mbedtls_ssl_get_version_number(&ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
+  if (tls12) {
     current = &without_cert;
   }
 #endif
