@@ -37,6 +37,7 @@
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #endif
 #include "board.hpp"
+#include "mbedtls/platform.h"
 #include "modem_uart.hpp"
 #include "tlsgen/esp8266_at.hpp"
 #include "tlsgen/format.hpp"
@@ -80,7 +81,8 @@ constexpr std::size_t kClientFilesBytes =
     tlsgen::profile::kClientCertificate ? kClientChainFileBytes + pem_or_der(kClientKeyDerBytes, 1) : 0;
 constexpr std::size_t kCredentialBytes = kCaFileBytes > kClientFilesBytes ? kCaFileBytes : kClientFilesBytes;
 // The buffers' two forms (small: a part short of RAM), and the large form's own static data: ring, reply + its
-// text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12.
+// text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12, and the bench's
+// allocator timing 32 (the small form leaves it out).
 // TLS 1.3 servers send their NewSessionTickets (OpenSSL and GnuTLS: two) right after the handshake, while the device
 // writes its request, and with a client certificate each ticket carries the device's chain (GnuTLS 3.7: 2,667 bytes
 // for a 2,400-byte chain): the ring holds both records, or the modem's prompt for the request waits behind them
@@ -93,7 +95,7 @@ constexpr std::size_t kLargeRingBytes = 2 * kTicketRecordBytes > 4096 ? (2 * kTi
 constexpr std::size_t kLargeReplyBytes = 1024, kLargeMinFileBytes = 512;
 constexpr std::size_t kLargeAppBytes = kLargeRingBytes + 2 * kLargeReplyBytes + 1 +
                                        (kCredentialBytes > kLargeMinFileBytes ? kCredentialBytes : kLargeMinFileBytes) + 64 +
-                                       256 + 12;
+                                       256 + 12 + 32;
 constexpr bool kSmallRam = kPartRamBytes <= 32 * 1024 ||
                            (tlsgen::profile::kRamLeftBytes != 0 && tlsgen::profile::kRamLeftBytes < kLargeAppBytes);
 constexpr std::size_t kModemRingBytes = kSmallRam ? 512 : kLargeRingBytes;
@@ -135,6 +137,63 @@ Trace g_trace;
 #endif
 
 
+// The allocator's own instructions, measured in place (`alloc_timing=1`, bench/handshake): mbedTLS's calloc and free
+// go through these wrappers, which add up the board timer's ticks spent in tlsgen::Heap (its call and return
+// included); the first handshake's share of them is kept in `handshake`. Each interval also holds part of the two timer
+// reads around it: `empty` is that part, measured on 256 empty intervals. The wrappers cost instructions of their own,
+// so the bench takes the handshake's instructions from a run without them.
+struct AllocTiming {
+  tlsgen::Heap* heap = nullptr;
+  std::uint32_t ticks = 0;      // in calloc and free, all along
+  std::uint32_t calls = 0;
+  std::uint32_t handshake = 0;  // ticks in calloc and free during the first handshake (while it runs: `ticks` at its start)
+  std::uint32_t handshake_calls = 0;  // the same for the calls
+  std::uint32_t empty = 0;      // ticks of 256 empty intervals
+  bool counted = false;         // the first handshake's figures are in
+};
+AllocTiming g_alloc;
+
+void* timed_calloc(std::size_t count, std::size_t size) {
+  const std::uint32_t t0 = board::timer_ticks();
+  void* p = g_alloc.heap->calloc(count, size);
+  g_alloc.ticks += board::timer_ticks() - t0;
+  ++g_alloc.calls;
+  return p;
+}
+
+void timed_free(void* pointer) {
+  const std::uint32_t t0 = board::timer_ticks();
+  g_alloc.heap->free(pointer);
+  g_alloc.ticks += board::timer_ticks() - t0;
+  ++g_alloc.calls;
+}
+
+void start_alloc_timing() {
+  if constexpr (kSmallRam) return;  // not in the small form (its RAM is counted to the byte: tlsgen.ram)
+  for (int i = 0; i < 256; ++i) {
+    const std::uint32_t t0 = board::timer_ticks();
+    asm volatile("" ::: "memory");
+    g_alloc.empty += board::timer_ticks() - t0;
+  }
+  g_alloc.heap = &tlsgen::glue::heap();
+  mbedtls_platform_set_calloc_free(timed_calloc, timed_free);
+}
+
+// Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in g_alloc, not on
+// the stack: the session's stack peak is measured in the same firmware.
+void alloc_window_open() {
+  if (kSmallRam || g_alloc.counted) return;
+  g_alloc.handshake = g_alloc.ticks;
+  g_alloc.handshake_calls = g_alloc.calls;
+}
+
+void alloc_window_close() {
+  if (kSmallRam || g_alloc.heap == nullptr || g_alloc.counted) return;
+  g_alloc.handshake = g_alloc.ticks - g_alloc.handshake;
+  g_alloc.handshake_calls = g_alloc.calls - g_alloc.handshake_calls;
+  g_alloc.counted = true;
+}
+
 // The board's millisecond clock (the modem driver's) for DTLS's retransmission timer.
 class UartClock final : public tlsgen::Clock {
  public:
@@ -158,8 +217,9 @@ int report(const char* step, tlsgen::Status s, const char* suite, const char* ve
 
 int main() {
   char port_text[8] = "4433", name[64] = "tlsgen.test", heap_text[12] = "0", timeout_text[12] = "0";
-  char stale_text[8] = "0";
+  char stale_text[8] = "0", timing_text[4] = "0";
   board::cmdline_arg("port", port_text, sizeof port_text);
+  board::cmdline_arg("alloc_timing", timing_text, sizeof timing_text);
   board::cmdline_arg("stale_port", stale_text, sizeof stale_text);
   board::cmdline_arg("name", name, sizeof name);
   board::cmdline_arg("heap", heap_text, sizeof heap_text);
@@ -186,6 +246,7 @@ int main() {
     tlsgen::glue::heap().set_observer(&Trace::observe, &g_trace);
 #endif
     status = platform.setup(region);
+    if (status.ok() && timing_text[0] == '1') start_alloc_timing();
     if (status.ok()) status = platform.seed_rng();
     tlsgen::SslConfig config;
     constexpr tlsgen::Transport kTransport =
@@ -325,9 +386,11 @@ int main() {
       const auto run = [&](std::uint32_t& ticks, std::uint32_t& wait) {
         unsigned answered = 0;
         if (status.ok()) {
+          alloc_window_open();
           const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
           status = dtls.connect(sock, "127.0.0.1", port);
           ticks = board::timer_ticks() - t0;
+          alloc_window_close();
           wait = uart.waiting_ticks - w0;
           suite = dtls.ciphersuite(sock);
           version = dtls.protocol(sock);
@@ -406,9 +469,11 @@ int main() {
       // to the server's close_notify.
       const auto run = [&](tlsgen::Socket sock, std::uint32_t& ticks, std::uint32_t& wait) {
         if (status.ok()) {
+          alloc_window_open();
           const std::uint32_t t0 = board::timer_ticks(), w0 = uart.waiting_ticks;
           status = tls.connect(sock, "127.0.0.1", port);  // TCP connect through the modem + TLS handshake
           ticks = board::timer_ticks() - t0;
+          alloc_window_close();
           wait = uart.waiting_ticks - w0;
           suite = tls.ciphersuite(sock);
           version = tls.protocol(sock);
@@ -483,6 +548,12 @@ int main() {
     g_trace.stack = nullptr;
 #endif
     rc = report(step, status, suite, version);
+    if (!kSmallRam && g_alloc.heap != nullptr) {
+      board::host_printf("TLSGEN_ALLOC handshake_ticks=%lu handshake_calls=%lu ticks=%lu calls=%lu empty_ticks_256=%lu\n",
+                         static_cast<unsigned long>(g_alloc.handshake), static_cast<unsigned long>(g_alloc.handshake_calls),
+                         static_cast<unsigned long>(g_alloc.ticks), static_cast<unsigned long>(g_alloc.calls),
+                         static_cast<unsigned long>(g_alloc.empty));
+    }
     board::host_printf("TLSGEN_CYCLES handshake_instructions=%llu waiting_instructions=%llu total_ticks=%lu\n",
                        static_cast<unsigned long long>(board::instructions(handshake_ticks - handshake_wait)),
                        static_cast<unsigned long long>(board::instructions(handshake_wait)),

@@ -160,6 +160,8 @@ def main() -> int:
     ap.add_argument("--record", type=int, default=1, help="with --tls-fault: the server record to damage")
     ap.add_argument("--io-timeout", type=int, default=0, metavar="MS",
                     help="the modem's blocking I/O timeout in guest milliseconds (0: the stack's default)")
+    ap.add_argument("--alloc-timing", action="store_true",
+                    help="the firmware times its calloc/free calls (TLSGEN_ALLOC, alloc_ figures in the JSON; bench/handshake)")
     ap.add_argument("--json", help="write the measured figures here")
     ap.add_argument("--resume", action="store_true",
                     help="the firmware is a qemu_esp8266_resume_* build (TLS 1.2): after the session it reconnects "
@@ -309,6 +311,8 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             target = proxy.port
         emulator, sock = start_emulator(run, args.fault)
         append = f"port={target} name={integration.SERVER_NAME} heap={heap_bytes} io_timeout={args.io_timeout}"
+        if args.alloc_timing:
+            append += " alloc_timing=1"
         cmd = [args.qemu, "-M", args.machine, "-display", "none", "-monitor", "none",
                "-chardev", f"socket,id=c0,path={sock}", "-serial", "chardev:c0",
                "-semihosting-config", "enable=on,target=native", "-icount", "shift=0,sleep=off",
@@ -358,6 +362,16 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             # s_server -www says so on the page of the resumed session
             if "Reused, " not in out:
                 problems.append("the server's page does not say 'Reused,'")
+        if getattr(args, "alloc_timing", False):
+            # The wrappers saw the handshake's calls (some, and no more than the whole session's and than the heap's
+            # own count), and an average call took a plausible number of instructions (the timer: 40 a tick).
+            timing = {k: int(v) for k, v in lines.get("TLSGEN_ALLOC", {}).items() if v.isdigit()}
+            calls, hs_calls = timing.get("calls", 0), timing.get("handshake_calls", 0)
+            per_call = (timing.get("handshake_ticks", 0) - hs_calls * timing.get("empty_ticks_256", 0) / 256) * 40 / \
+                hs_calls if hs_calls else 0
+            if not (0 < hs_calls <= calls <= int(heap.get("calls", "0"))) or not 30 <= per_call <= 5000:
+                problems.append(f"allocator timing: {lines.get('TLSGEN_ALLOC') or 'no TLSGEN_ALLOC line'} "
+                                f"(heap calls {heap.get('calls')}, {per_call:.0f} instructions a call)")
         stack = lines.get("TLSGEN_STACK", {})
         if stack and stack.get("peak") == stack.get("size"):
             problems.append(f"the stack overflowed (all {stack.get('size')} bytes used): raise target.stack_bytes")
@@ -370,6 +384,7 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
                 **{f"heap_{k}": int(v) for k, v in heap.items() if v.isdigit()},
                 **{k: int(v) for k, v in lines.get("TLSGEN_CYCLES", {}).items() if v.isdigit()},
                 **{f"stack_{k}": int(v) for k, v in lines.get("TLSGEN_STACK", {}).items() if v.isdigit()},
+                **{f"alloc_{k}": int(v) for k, v in lines.get("TLSGEN_ALLOC", {}).items() if v.isdigit()},
                 **{f"resumed_{k}": int(v) for k, v in resumed.items() if v.isdigit()},
                 "machine": args.machine}
     finally:
