@@ -82,7 +82,7 @@ constexpr std::size_t kClientFilesBytes =
 constexpr std::size_t kCredentialBytes = kCaFileBytes > kClientFilesBytes ? kCaFileBytes : kClientFilesBytes;
 // The buffers' two forms (small: a part short of RAM), and the large form's own static data: ring, reply + its
 // text, credentials (or the CA file), PSK identity 64, the board's command line 256 and clock 12, and the bench's
-// allocator timing 32 (the small form leaves it out).
+// allocator timing 32 (kAllocTiming).
 // TLS 1.3 servers send their NewSessionTickets (OpenSSL and GnuTLS: two) right after the handshake, while the device
 // writes its request, and with a client certificate each ticket carries the device's chain (GnuTLS 3.7: 2,667 bytes
 // for a 2,400-byte chain): the ring holds both records, or the modem's prompt for the request waits behind them
@@ -142,6 +142,14 @@ Trace g_trace;
 // included); the first handshake's share of them is kept in `handshake`. Each interval also holds part of the two timer
 // reads around it: `empty` is that part, measured on 256 empty intervals. The wrappers cost instructions of their own,
 // so the bench takes the handshake's instructions from a run without them.
+// Not in the small form (its RAM is counted to the byte: tlsgen.ram), nor in the resume firmware (bench/handshake
+// times the first form's handshake; the resume images' flash is compared between profiles, issue 14).
+#if defined(TLSGEN_DEMO_RESUME)
+constexpr bool kAllocTiming = false;
+#else
+constexpr bool kAllocTiming = !kSmallRam;
+#endif
+
 struct AllocTiming {
   tlsgen::Heap* heap = nullptr;
   std::uint32_t ticks = 0;      // in calloc and free, all along
@@ -169,7 +177,7 @@ void timed_free(void* pointer) {
 }
 
 void start_alloc_timing() {
-  if constexpr (kSmallRam) return;  // not in the small form (its RAM is counted to the byte: tlsgen.ram)
+  if constexpr (!kAllocTiming) return;
   for (int i = 0; i < 256; ++i) {
     const std::uint32_t t0 = board::timer_ticks();
     asm volatile("" ::: "memory");
@@ -182,13 +190,13 @@ void start_alloc_timing() {
 // Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in g_alloc, not on
 // the stack: the session's stack peak is measured in the same firmware.
 void alloc_window_open() {
-  if (kSmallRam || g_alloc.counted) return;
+  if (!kAllocTiming || g_alloc.counted) return;
   g_alloc.handshake = g_alloc.ticks;
   g_alloc.handshake_calls = g_alloc.calls;
 }
 
 void alloc_window_close() {
-  if (kSmallRam || g_alloc.heap == nullptr || g_alloc.counted) return;
+  if (!kAllocTiming || g_alloc.heap == nullptr || g_alloc.counted) return;
   g_alloc.handshake = g_alloc.ticks - g_alloc.handshake;
   g_alloc.handshake_calls = g_alloc.calls - g_alloc.handshake_calls;
   g_alloc.counted = true;
@@ -548,7 +556,7 @@ int main() {
     g_trace.stack = nullptr;
 #endif
     rc = report(step, status, suite, version);
-    if (!kSmallRam && g_alloc.heap != nullptr) {
+    if (kAllocTiming && g_alloc.heap != nullptr) {
       board::host_printf("TLSGEN_ALLOC handshake_ticks=%lu handshake_calls=%lu ticks=%lu calls=%lu empty_ticks_256=%lu\n",
                          static_cast<unsigned long>(g_alloc.handshake), static_cast<unsigned long>(g_alloc.handshake_calls),
                          static_cast<unsigned long>(g_alloc.ticks), static_cast<unsigned long>(g_alloc.calls),
