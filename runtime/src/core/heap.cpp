@@ -474,8 +474,19 @@ TLSGEN_HEAP_HOT void* Heap::calloc(std::size_t count, std::size_t size) {
     --stats_.free_blocks;
     set_size(block, need, true);
   } else {
-    block = take_fit(need, exact_bin < kExactBins ? exact_bin : bin_of(need));
-    if (block == nullptr) return nullptr;
+    const unsigned own = exact_bin < kExactBins ? exact_bin : bin_of(need);
+    if ((bin_map_ >> own) == 0 && need <= capacity_ - top_) {
+      // No free block of the request's bin or above (so none fits): straight from the wilderness, as take_fit()
+      // would end (most calls of a PSK session, whose few blocks come and go at the top).
+      block = header_at(top_);
+      init_header(block, need, last_size_, true);
+      top_ += need;
+      last_size_ = need;
+      if (top_ > stats_.high_water) stats_.high_water = top_;
+    } else {
+      block = take_fit(need, own);
+      if (block == nullptr) return nullptr;
+    }
   }
   const std::uint32_t bytes = size_of(block->size);
   account_alloc(bytes);
@@ -579,6 +590,16 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
     set_size(block, size, false);
     account_free(size);
     if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
+    return;
+  }
+  if (next == nullptr && (prev == nullptr || used(prev->size))) {
+    // The top block, with no free block below it: back to the wilderness, as free_merge() would do it (marked
+    // free first, so that a second free of it is recognised).
+    account_free(size);
+    if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
+    set_size(block, size, false);
+    top_ = offset;
+    last_size_ = below;
     return;
   }
   free_merge(block, offset, below, next, prev);
