@@ -159,21 +159,21 @@ struct AllocTiming {
   std::uint32_t empty = 0;      // ticks of 256 empty intervals
   bool counted = false;         // the first handshake's figures are in
 };
-AllocTiming g_alloc;
+AllocTiming g_alloc_timing;
 
 void* timed_calloc(std::size_t count, std::size_t size) {
   const std::uint32_t t0 = board::timer_ticks();
-  void* p = g_alloc.heap->calloc(count, size);
-  g_alloc.ticks += board::timer_ticks() - t0;
-  ++g_alloc.calls;
+  void* p = g_alloc_timing.heap->calloc(count, size);
+  g_alloc_timing.ticks += board::timer_ticks() - t0;
+  ++g_alloc_timing.calls;
   return p;
 }
 
 void timed_free(void* pointer) {
   const std::uint32_t t0 = board::timer_ticks();
-  g_alloc.heap->free(pointer);
-  g_alloc.ticks += board::timer_ticks() - t0;
-  ++g_alloc.calls;
+  g_alloc_timing.heap->free(pointer);
+  g_alloc_timing.ticks += board::timer_ticks() - t0;
+  ++g_alloc_timing.calls;
 }
 
 void start_alloc_timing() {
@@ -181,25 +181,25 @@ void start_alloc_timing() {
   for (int i = 0; i < 256; ++i) {
     const std::uint32_t t0 = board::timer_ticks();
     asm volatile("" ::: "memory");
-    g_alloc.empty += board::timer_ticks() - t0;
+    g_alloc_timing.empty += board::timer_ticks() - t0;
   }
-  g_alloc.heap = &tlsgen::glue::heap();
+  g_alloc_timing.heap = &tlsgen::glue::heap();
   mbedtls_platform_set_calloc_free(timed_calloc, timed_free);
 }
 
-// Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in g_alloc, not on
+// Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in g_alloc_timing, not on
 // the stack: the session's stack peak is measured in the same firmware.
 void alloc_window_open() {
-  if (!kAllocTiming || g_alloc.counted) return;
-  g_alloc.handshake = g_alloc.ticks;
-  g_alloc.handshake_calls = g_alloc.calls;
+  if (!kAllocTiming || g_alloc_timing.counted) return;
+  g_alloc_timing.handshake = g_alloc_timing.ticks;
+  g_alloc_timing.handshake_calls = g_alloc_timing.calls;
 }
 
 void alloc_window_close() {
-  if (!kAllocTiming || g_alloc.heap == nullptr || g_alloc.counted) return;
-  g_alloc.handshake = g_alloc.ticks - g_alloc.handshake;
-  g_alloc.handshake_calls = g_alloc.calls - g_alloc.handshake_calls;
-  g_alloc.counted = true;
+  if (!kAllocTiming || g_alloc_timing.heap == nullptr || g_alloc_timing.counted) return;
+  g_alloc_timing.handshake = g_alloc_timing.ticks - g_alloc_timing.handshake;
+  g_alloc_timing.handshake_calls = g_alloc_timing.calls - g_alloc_timing.handshake_calls;
+  g_alloc_timing.counted = true;
 }
 
 // The board's millisecond clock (the modem driver's) for DTLS's retransmission timer.
@@ -556,11 +556,11 @@ int main() {
     g_trace.stack = nullptr;
 #endif
     rc = report(step, status, suite, version);
-    if (kAllocTiming && g_alloc.heap != nullptr) {
+    if (kAllocTiming && g_alloc_timing.heap != nullptr) {
       board::host_printf("TLSGEN_ALLOC handshake_ticks=%lu handshake_calls=%lu ticks=%lu calls=%lu empty_ticks_256=%lu\n",
-                         static_cast<unsigned long>(g_alloc.handshake), static_cast<unsigned long>(g_alloc.handshake_calls),
-                         static_cast<unsigned long>(g_alloc.ticks), static_cast<unsigned long>(g_alloc.calls),
-                         static_cast<unsigned long>(g_alloc.empty));
+                         static_cast<unsigned long>(g_alloc_timing.handshake), static_cast<unsigned long>(g_alloc_timing.handshake_calls),
+                         static_cast<unsigned long>(g_alloc_timing.ticks), static_cast<unsigned long>(g_alloc_timing.calls),
+                         static_cast<unsigned long>(g_alloc_timing.empty));
     }
     board::host_printf("TLSGEN_CYCLES handshake_instructions=%llu waiting_instructions=%llu total_ticks=%lu\n",
                        static_cast<unsigned long long>(board::instructions(handshake_ticks - handshake_wait)),

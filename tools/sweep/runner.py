@@ -670,9 +670,9 @@ def convert_trace(raw: Path, out: Path) -> Path:
 
 
 # The reference firmware's own static data, left out of library_static_bytes(): main()'s buffers (function
-# statics, those of the lambdas inside main() too: _ZZZ4main...), the board layer's (semihosting command line,
-# clock state) and the heap region itself.
-APP_SYMBOLS = re.compile(r"^_ZZ+4main|g_cmdline|g_heap_region|board")
+# statics, those of the lambdas inside main() too: _ZZZ4main...), its allocator timing for the bench
+# (g_alloc_timing), the board layer's (semihosting command line, clock state) and the heap region itself.
+APP_SYMBOLS = re.compile(r"^_ZZ+4main|g_alloc_timing|g_cmdline|g_heap_region|board")
 
 
 def library_static_bytes(firmware: Path) -> int:
