@@ -28,6 +28,22 @@ DTLS_SMALL_MESSAGE = 384
 #: One record of the next epoch kept while the handshake catches up (the server's Finished before its
 #: ChangeCipherSpec): header 13, explicit nonce 8, Finished 12 + 12, tag or MAC and CBC padding.
 DTLS_EARLY_RECORD = 128
+#: An AEAD record's explicit nonce and tag (mbedtls_ssl_get_record_expansion: GCM and CCM carry an 8-byte explicit
+#: nonce, ChaCha20-Poly1305 none).
+AEAD_NONCE = {"gcm": 8, "ccm": 8, "ccm8": 8, "chachapoly": 0}
+AEAD_TAG = {"gcm": 16, "ccm": 16, "ccm8": 8, "chachapoly": 16}
+
+
+def dtls_early_record(suites) -> int:
+    """The record mbedTLS keeps when the server's Finished comes before its ChangeCipherSpec (library/ssl_msg.c,
+    ssl_buffer_future_record: the whole record, calloc'ed): the DTLS record header 13, the suite's explicit nonce,
+    the Finished (handshake header 12 + verify data 12) and its tag. Exact with AEAD suites only; a CBC record's
+    padding is the server's choice, so with a CBC suite DTLS_EARLY_RECORD stands (it is also the room
+    MBEDTLS_SSL_DTLS_MAX_BUFFERING keeps for it, whatever the suites)."""
+    tls12 = [s for s in suites if s.version == "1.2"]
+    if not tls12 or any(s.mode not in AEAD_TAG for s in tls12):
+        return DTLS_EARLY_RECORD
+    return max(13 + AEAD_NONCE[s.mode] + 24 + AEAD_TAG[s.mode] for s in tls12)
 
 
 #: Coordinate bytes of each group (the ServerKeyExchange's point and signature sizes).

@@ -12,7 +12,7 @@
  * - TLS 1.2 client over datagrams (DTLS)
  * - cipher suites: TLS-PSK-WITH-AES-128-CCM-8
  * - records: in 1024 / out 1024 bytes of payload
- * - heap: 4872 bytes (auto; see tlsgen_profile.hpp)
+ * - heap: 4800 bytes (auto; see tlsgen_profile.hpp)
  * - entropy: nv_seed; time: none; optimize: size
  * - target: cortex-m4 (bare metal, ARMv7E-M, Thumb-2 with the DSP extension)
  *
