@@ -460,13 +460,13 @@ TLSGEN_HEAP_HOT void* Heap::calloc(std::size_t count, std::size_t size) {
     const std::uint32_t next = links_of(block)->next;
     if (next != end) {
       const std::uint32_t next_offset = next - 1;
-      const Header* after_block = header_at(next_offset);
-      if (next_offset >= top || next_offset % kAlignment != 0 || after_block->size != free_word ||
-          need > top - next_offset || links_of(header_at(next_offset))->prev != first) {
+      Header* second = header_at(next_offset);  // the bin's next block: its size word is read once in range
+      if (next_offset >= top || next_offset % kAlignment != 0 || second->size != free_word ||
+          need > top - next_offset || links_of(second)->prev != first) {
         fault(HeapFault::kCorruptHeader, block + 1);
         return nullptr;
       }
-      links_of(header_at(next_offset))->prev = 0;
+      links_of(second)->prev = 0;
     } else {
       bin_map_ &= ~(1u << exact_bin);
     }
