@@ -139,9 +139,9 @@ Trace g_trace;
 
 // The allocator's own instructions, measured in place (`alloc_timing=1`, bench/handshake): mbedTLS's calloc and free
 // go through these wrappers, which add up the board timer's ticks spent in tlsgen::Heap (its call and return
-// included); the first handshake's share of them is kept in `handshake`. Each interval also holds part of the two timer
-// reads around it: `empty` is that part, measured on 256 empty intervals. The wrappers cost instructions of their own,
-// so the bench takes the handshake's instructions from a run without them.
+// included); the first handshake's share of them is kept in `handshake`. Each interval also holds part of the two
+// timer reads around it: `empty` is that part, measured on 256 empty intervals. The wrappers cost instructions of
+// their own, so the bench takes the handshake's instructions from a run without them.
 // Not in the small form (its RAM is counted to the byte: tlsgen.ram), nor in the resume firmware (bench/handshake
 // times the first form's handshake; the resume images' flash is compared between profiles, issue 14).
 #if defined(TLSGEN_DEMO_RESUME)
@@ -154,7 +154,8 @@ struct AllocTiming {
   tlsgen::Heap* heap = nullptr;
   std::uint32_t ticks = 0;      // in calloc and free, all along
   std::uint32_t calls = 0;
-  std::uint32_t handshake = 0;  // ticks in calloc and free during the first handshake (while it runs: `ticks` at its start)
+  std::uint32_t handshake = 0;        // ticks in calloc and free during the first handshake (while it runs:
+                                      // `ticks` at its start)
   std::uint32_t handshake_calls = 0;  // the same for the calls
   std::uint32_t empty = 0;      // ticks of 256 empty intervals
   bool counted = false;         // the first handshake's figures are in
@@ -187,8 +188,8 @@ void start_alloc_timing() {
   mbedtls_platform_set_calloc_free(timed_calloc, timed_free);
 }
 
-// Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in g_alloc_timing, not on
-// the stack: the session's stack peak is measured in the same firmware.
+// Around a handshake: the allocator's ticks and calls in it (the first handshake's are kept). Kept in
+// g_alloc_timing, not on the stack: the session's stack peak is measured in the same firmware.
 void alloc_window_open() {
   if (!kAllocTiming || g_alloc_timing.counted) return;
   g_alloc_timing.handshake = g_alloc_timing.ticks;
