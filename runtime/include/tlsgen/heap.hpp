@@ -219,7 +219,8 @@ class Heap {
   void unlink_free(Header* block, unsigned bin);
   void set_end_mark();
   void account_alloc(std::uint32_t block_size);
-  void account_free(std::uint32_t block_size);
+  void release(Header* block, std::uint32_t size);
+  Header* take_top(std::uint32_t need);
   Header* take_fit(std::uint32_t need, unsigned own);
   void free_merge(Header* block, std::uint32_t offset, std::uint32_t below, Header* next, Header* prev);
 

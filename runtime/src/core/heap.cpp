@@ -326,9 +326,24 @@ TLSGEN_HEAP_ONCE void Heap::account_alloc(std::uint32_t block_size) {
   if (in_use > stats_.peak_in_use) stats_.peak_in_use = in_use;
 }
 
-TLSGEN_HEAP_ONCE void Heap::account_free(std::uint32_t block_size) {
+// What every free() does to the block it frees once its checks pass, before any list or merge: count it, tell the
+// observer, and mark its header free (so that a later double free of it is recognised, merged or not).
+TLSGEN_HEAP_ONCE void Heap::release(Header* block, std::uint32_t size) {
   stats_.live_blocks--;
-  stats_.arena_in_use -= block_size;
+  stats_.arena_in_use -= size;
+  if (observer_ != nullptr) observer_(observer_context_, block + 1, 0, size);
+  set_size(block, size, false);
+}
+
+// A new live block of `need` bytes from the wilderness (the caller checked it fits): take_fit() when no free block
+// fits, and calloc() when the bitmap says none can.
+TLSGEN_HEAP_TINY Heap::Header* Heap::take_top(std::uint32_t need) {
+  Header* block = header_at(top_);
+  init_header(block, need, last_size_, true);
+  top_ += need;
+  last_size_ = need;
+  if (top_ > stats_.high_water) stats_.high_water = top_;
+  return block;
 }
 
 // calloc's block of `need` bytes when the request's bin cannot simply give its first block: the best
@@ -380,12 +395,7 @@ TLSGEN_HEAP_COLD Heap::Header* Heap::take_fit(std::uint32_t need, unsigned own) 
       stats_.failed++;
       return nullptr;
     }
-    Header* block = header_at(top_);
-    init_header(block, need, last_size_, true);
-    top_ += need;
-    last_size_ = need;
-    if (top_ > stats_.high_water) stats_.high_water = top_;
-    return block;
+    return take_top(need);
   }
 
   // The walk checked best's `prev` link (it came from there) and, unless it stopped at best, its
@@ -478,11 +488,7 @@ TLSGEN_HEAP_HOT void* Heap::calloc(std::size_t count, std::size_t size) {
     if ((bin_map_ >> own) == 0 && need <= capacity_ - top_) {
       // No free block of the request's bin or above (so none fits): straight from the wilderness, as take_fit()
       // would end (most calls of a PSK session, whose few blocks come and go at the top).
-      block = header_at(top_);
-      init_header(block, need, last_size_, true);
-      top_ += need;
-      last_size_ = need;
-      if (top_ > stats_.high_water) stats_.high_water = top_;
+      block = take_top(need);
     } else {
       block = take_fit(need, own);
       if (block == nullptr) return nullptr;
@@ -587,17 +593,13 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
     bins_[bin] = self;
     bin_map_ |= 1u << bin;
     ++stats_.free_blocks;
-    set_size(block, size, false);
-    account_free(size);
-    if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
+    release(block, size);
     return;
   }
   if (next == nullptr && (prev == nullptr || used(prev->size))) {
     // The top block, with no free block below it: back to the wilderness, as free_merge() would do it (marked
     // free first, so that a second free of it is recognised).
-    account_free(size);
-    if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
-    set_size(block, size, false);
+    release(block, size);
     top_ = offset;
     last_size_ = below;
     return;
@@ -630,9 +632,7 @@ TLSGEN_HEAP_COLD void Heap::free_merge(Header* block, std::uint32_t offset, std:
     return;
   }
 
-  account_free(size);
-  if (observer_ != nullptr) observer_(observer_context_, pointer, 0, size);
-  set_size(block, size, false);  // marked free first: a later double free of it is recognised
+  release(block, size);  // marked free first: a later double free of it is recognised
   if (next_free) unlink_free(next, bin_of(next_size));  // absorb the free block above
   if (prev_free) {                                       // and be absorbed by the free block below
     unlink_free(prev, bin_of(below));
