@@ -573,7 +573,9 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
   }
   if (next != nullptr && used(next->size) && (prev == nullptr || used(prev->size))) {
     // The common case: both neighbours live. The block stays as it is (the block above already has
-    // its size as `prev`) and goes in front of its bin, whose first block is checked first.
+    // its size as `prev`) and goes in front of its bin, whose first block is checked first: head_ok() and
+    // link_free() written out (calling them here costs 8-9 instructions a call at -Os on the recorded handshakes,
+    // for 64 bytes of code), the same checks and writes.
     const unsigned bin = bin_of(size);
     const std::uint32_t first = bins_[bin];
     const std::uint32_t end_mark = end_;
