@@ -82,16 +82,9 @@ def run(arm: Path, out: Path, name: str, fw: str, machine: str, resume: bool = F
 
 def measured_allocator(timed: dict) -> tuple[float, int] | None:
     """(instructions in tlsgen::Heap's calloc and free during the handshake, their calls) from a run with
-    `alloc_timing=1` (examples/qemu-esp8266/main.cpp: the board timer read around each call; each interval less the
-    part of the two timer reads in it, measured on 256 empty intervals). Instructions per tick from the same run's
-    TLSGEN_CYCLES (-icount shift=0: handshake and waiting instructions over the handshake's ticks)."""
-    ticks, calls, empty = (timed.get(k) for k in ("alloc_handshake_ticks", "alloc_handshake_calls",
-                                                   "alloc_empty_ticks_256"))
-    total = timed.get("total_ticks")
-    if ticks is None or not calls or empty is None or not total:
-        return None
-    per_tick = (timed.get("handshake_instructions", 0) + timed.get("waiting_instructions", 0)) / total
-    return (ticks - calls * empty / 256) * per_tick, calls
+    `--alloc-timing` (tests/qemu/run_qemu.py computes the instructions: allocator_instructions())."""
+    ins, calls = timed.get("alloc_handshake_instructions"), timed.get("alloc_handshake_calls")
+    return (ins, calls) if ins is not None and calls else None
 
 
 def main() -> int:
