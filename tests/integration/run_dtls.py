@@ -100,8 +100,8 @@ class DatagramServer(ri.ProcessServer):
     ready when its output says so, as there is no TCP port to probe; s_server's request lines are answered
     reversed through its stdin. Also tools/sweep's server for datagram profiles."""
 
-    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int):
-        super().__init__(cmd, ready, port, stdin_pipe=True)
+    def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int, env: dict[str, str] | None = None):
+        super().__init__(cmd, ready, port, stdin_pipe=True, env=env)
 
     def _listening(self) -> bool:
         return True

@@ -604,8 +604,9 @@ class ProcessServer:
     """A server process whose stdout says when it listens; always stopped by stop()."""
 
     def __init__(self, cmd: list[str], ready: re.Pattern[str], port: int, cwd: Path | None = None,
-                 stdin_pipe: bool = False):
+                 stdin_pipe: bool = False, env: dict[str, str] | None = None):
         self.cmd, self.ready, self.port, self.cwd, self.stdin_pipe = cmd, ready, port, cwd, stdin_pipe
+        self.env = env  # the process's whole environment (None: this one's)
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self._ready = threading.Event()
@@ -620,7 +621,7 @@ class ProcessServer:
 
     def start(self) -> bool:
         # An interactive s_server reads commands from stdin and ends at its EOF: keep a pipe open then.
-        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd,
+        self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env,
                                      stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         self._reader = threading.Thread(target=self._read, daemon=True)

@@ -28,6 +28,7 @@ import re
 import shutil
 import statistics
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -165,13 +166,48 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
 #: reverse_flights_ms): the client then buffers every message of a flight but one, the case the heap model's DTLS
 #: reassembly line is for; the peak the model is held to includes it.
 DTLS_REVERSE_GAP_MS = 30.0
-def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own):
-    """The session's server on a free port: (server, port), or (None, the last one tried) if none started."""
+TICKET_PAD_SOURCE = ROOT / "tools" / "sweep" / "ticket_pad.c"
+_ticket_pad_lock = threading.Lock()
+
+
+def ticket_pad_library(work: Path) -> Path:
+    """tools/sweep/ticket_pad.c built into `work` (once; the C compiler alone, no OpenSSL headers): the LD_PRELOAD
+    shim that makes `openssl s_server` issue tickets of TLSGEN_TICKET_BYTES."""
+    out = work / "ticket_pad.so"
+    with _ticket_pad_lock:
+        if not out.exists() or out.stat().st_mtime < TICKET_PAD_SOURCE.stat().st_mtime:
+            work.mkdir(parents=True, exist_ok=True)
+            cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+            tmp = out.with_suffix(f".{os.getpid()}.tmp")
+            r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(tmp),
+                                str(TICKET_PAD_SOURCE), "-ldl"], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"building {TICKET_PAD_SOURCE.name} failed: {r.stderr[-500:]}")
+            tmp.replace(out)
+    return out
+
+
+def padded_ticket_bytes(s: peers.Session, b: Built, pad: bool) -> int | None:
+    """The ticket size the session's server is made to issue: the profile's tls.resumption.ticket_max_bytes, from
+    OpenSSL (ticket_pad.c), so that the peak the model is held to includes the largest ticket the profile lets a
+    server send (OpenSSL's own are 180-210 bytes, and the model's "session ticket" and "DTLS offered ticket" lines
+    are for tickets up to ticket_max_bytes: sweep h10135-0047, ticket_max_bytes 1024, was 1.112x a peak measured
+    with OpenSSL's own). GnuTLS's tickets stay as they are (300-360 bytes). None: no padding (GnuTLS, a profile
+    that keeps no ticket, or a calibration run, whose phase tables are of the servers' own tickets)."""
+    return ticket_max(b) if pad and s.server == "openssl" else None
+
+
+def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own, pad: bool = True):
+    """The session's server on a free port: (server, port), or (None, the last one tried) if none started. With
+    `pad`, an OpenSSL server issues tickets of the profile's ticket_max_bytes (padded_ticket_bytes)."""
     server, port = None, 0
+    ticket = padded_ticket_bytes(s, b, pad)
+    env = None if ticket is None else \
+        dict(os.environ, LD_PRELOAD=str(ticket_pad_library(work)), TLSGEN_TICKET_BYTES=str(ticket))
     for attempt in range(3):
         port = ri.free_port()
         cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls, own)
-        server = (DatagramServer if b.resolution.datagram else ri.ProcessServer)(cmd, ready, port)
+        server = (DatagramServer if b.resolution.datagram else ri.ProcessServer)(cmd, ready, port, env=env)
         if server.start():
             return server, port
         server.stop()
@@ -182,11 +218,12 @@ def server_up(server) -> bool:
     return bool(server is not None and server.proc and server.proc.poll() is None and server._ready.is_set())
 
 
-def start_stale_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own):
+def start_stale_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gnutls: str, own,
+                       pad: bool = True):
     """The second server of a stale_offer run, started like the first (its own ticket key), and over datagrams a proxy
     of its own in front of it: (server, proxy or None, the port the client offers the ticket to). The caller checks
     server_up(server)."""
-    server, port = start_server(s, b, chain, work, openssl, gnutls, own)
+    server, port = start_server(s, b, chain, work, openssl, gnutls, own, pad)
     proxy = None
     if b.resolution.datagram and server_up(server):
         proxy = Proxy(("127.0.0.1", port), reverse_flights_ms=DTLS_REVERSE_GAP_MS).start()
@@ -360,7 +397,22 @@ def ticket_above_max(out: SessionResult, line: dict, ticket_max: int | None) -> 
     return True
 
 
-def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ticket_max: int | None = None) -> None:
+def check_padded_ticket(out: SessionResult, line: dict, padded: int | None) -> None:
+    """With a server made to issue tickets of `padded` bytes (padded_ticket_bytes): the ticket the device got (the
+    line's `ticket`) is within one cipher block (16 bytes) below that, or else the peak was not measured with the
+    ticket the model is for. A ticket above it is a session already larger than that (a client certificate chain
+    in the ticket): ticket_above_max's case. The ticket's size goes in the session's spec."""
+    ticket = int(line.get("ticket", "0") or 0)
+    if out.spec is not None and ticket:
+        out.spec["ticket"] = ticket
+    if padded is not None and 0 < ticket <= padded - 16:
+        out.problems.append(f"the server's ticket was {ticket} bytes, but it was to be padded to {padded} "
+                            "(tls.resumption.ticket_max_bytes; tools/sweep/ticket_pad.c)")
+        out.ok = False
+
+
+def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ticket_max: int | None = None,
+                  padded: int | None = None) -> None:
     """A --resume run: the first session saved, the second offered it and the server resumed it. A server whose
     ticket is larger than the profile's tls.resumption.ticket_max_bytes (`ticket_max`) sends more than the profile
     says a server sends: save_session() must then refuse it (kResourceExhausted, the bytes needed), and the session
@@ -368,6 +420,7 @@ def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ti
     ClientHello that also offers TLS 1.3, sweep h10008-0006 with ticket_max_bytes 336)."""
     saved, offered = lines.get("TLSGEN_SESSION", {}), lines.get("TLSGEN_OFFER", {})
     resumed = lines.get("TLSGEN_RESUMED", {})
+    check_padded_ticket(out, saved, padded)
     if ticket_above_max(out, saved, ticket_max):
         return
     if not peer_resumes:
@@ -389,10 +442,11 @@ def check_resumed(out: SessionResult, lines: dict, peer_resumes: bool = True, ti
 
 
 def check_firmware_resumed(out: SessionResult, resumed: dict, peer_resumes: bool = True,
-                           ticket_max: int | None = None) -> None:
+                           ticket_max: int | None = None, padded: int | None = None) -> None:
     """The resume firmware's TLSGEN_RESUMED line: the reconnect was resumed, or, with a server that gives nothing
     to resume, save_session() said so (kFailedPrecondition); with a ticket above the profile's ticket_max_bytes,
     save_session() refused it (kResourceExhausted; check_resumed says why that is the contract)."""
+    check_padded_ticket(out, resumed, padded)
     if ticket_above_max(out, resumed, ticket_max):
         return
     want = ("kOk", "1") if peer_resumes else ("kFailedPrecondition", "0")
@@ -480,14 +534,14 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
             i += 1 + (n if n is not None else (1 if i + 1 < len(args) and not args[i + 1].startswith("--") else 0))
         args = kept + ["--exchanges", "1", "--expect-reply", "reverse" if s.server == "openssl" else "echo",
                        "--wait-ms", "5000"] + (["--sessions", "2"] if resumes else [])
-    server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+    server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None, pad=not trace)
     if not server_up(server):
         return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start: " +
                                                                        "".join(server.output)[-400:]], worst=s.worst)
     other = other_proxy = None
     if resumes and stale_offer(s, b):
         other, other_proxy, other_port = start_stale_server(s, b, chain, work, openssl, gnutls,
-                                                            own if s.client else None)
+                                                            own if s.client else None, pad=not trace)
         if not server_up(other):
             other.stop()
             server.stop()
@@ -514,7 +568,7 @@ def run_host_session(s: peers.Session, b: Built, client: Path, work: Path, opens
     lines = ri.parse_lines(out)
     result = check_session(s, lines, rc)
     if resumes:
-        check_resumed(result, lines, peer_resumes(s, b), ticket_max(b))
+        check_resumed(result, lines, peer_resumes(s, b), ticket_max(b), padded_ticket_bytes(s, b, not trace))
         if other is not None and result.spec is not None and result.spec.get("resumed"):
             check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}),
                               lines.get("TLSGEN_STALE_RESULT", {}) if b.resolution.datagram else None)
@@ -547,7 +601,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         shutil.copy(own_key, run / ("client-key.pem" if pem else "client-key.der"))
     server = emulator = proc = proxy = other = other_proxy = None
     try:
-        server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None)
+        server, port = start_server(s, b, chain, work, openssl, gnutls, own if s.client else None, pad=not trace)
         if not server_up(server):
             return SessionResult(s.label, s.server, s.suite.name, False, ["server did not start"], worst=s.worst)
         sock, ready_file = run / "uart.sock", run / "emu.ready"
@@ -573,7 +627,7 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
         append = f"port={port} name={pki.SERVER_NAME} heap=0 io_timeout=0"
         if resume and stale_offer(s, b):
             other, other_proxy, other_port = start_stale_server(s, b, chain, work, openssl, gnutls,
-                                                                own if s.client else None)
+                                                                own if s.client else None, pad=not trace)
             if not server_up(other):
                 return SessionResult(s.label, s.server, s.suite.name, False, ["second server did not start"],
                                      worst=s.worst)
@@ -606,7 +660,8 @@ def run_qemu_session(s: peers.Session, b: Built, firmware: Path, work: Path, ope
             result.problems.append("no HTTP 200 reply printed")
             result.ok = False
         if resume:
-            check_firmware_resumed(result, lines.get("TLSGEN_RESUMED", {}), peer_resumes(s, b), ticket_max(b))
+            check_firmware_resumed(result, lines.get("TLSGEN_RESUMED", {}), peer_resumes(s, b), ticket_max(b),
+                                   padded_ticket_bytes(s, b, not trace))
             if other is not None and result.spec is not None and result.spec.get("resumed"):
                 check_stale_offer(result, lines.get("TLSGEN_STALE_OFFER", {}))
         if trace and (run / "trace.raw").exists():
