@@ -594,6 +594,29 @@ def make_certs(openssl: str, work: Path) -> Path:
 # Servers
 # ---------------------------------------------------------------------------------------------
 
+TICKET_PAD_SOURCE = Path(__file__).resolve().parents[2] / "tools" / "sweep" / "ticket_pad.c"
+_ticket_pad_lock = threading.Lock()
+
+
+def ticket_pad_env(work: Path, ticket_bytes: int) -> dict[str, str]:
+    """The environment in which `openssl s_server` issues tickets of `ticket_bytes` (within 16 bytes below it):
+    tools/sweep/ticket_pad.c, built into `work` once (the C compiler alone, no OpenSSL headers), preloaded. For a
+    profile's heap proof with the largest ticket its heap is for (tls.resumption.ticket_max_bytes): OpenSSL's own
+    are 180-210 bytes."""
+    out = work / "ticket_pad.so"
+    with _ticket_pad_lock:
+        if not out.exists() or out.stat().st_mtime < TICKET_PAD_SOURCE.stat().st_mtime:
+            work.mkdir(parents=True, exist_ok=True)
+            cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
+            tmp = out.with_suffix(f".{os.getpid()}.tmp")
+            r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(tmp),
+                                str(TICKET_PAD_SOURCE), "-ldl"], capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"building {TICKET_PAD_SOURCE.name} failed: {r.stderr[-500:]}")
+            tmp.replace(out)
+    return dict(os.environ, LD_PRELOAD=str(out), TLSGEN_TICKET_BYTES=str(ticket_bytes))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

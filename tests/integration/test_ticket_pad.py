@@ -2,7 +2,6 @@
 tls.resumption.ticket_max_bytes (runner.padded_ticket_bytes), and the runner's check of the ticket a device got."""
 
 import importlib.util
-import os
 import re
 import shutil
 import subprocess
@@ -57,8 +56,7 @@ def ticket_from_server(runner, openssl: str, d: Path, version: str, want: int | 
     port = runner.ri.free_port()
     cmd = [openssl, "s_server", "-accept", str(port), "-www", f"-{version}", "-cert", str(d / "cert.pem"),
            "-key", str(d / "key.pem")]
-    env = None if want is None else \
-        dict(os.environ, LD_PRELOAD=str(runner.ticket_pad_library(d)), TLSGEN_TICKET_BYTES=str(want))
+    env = None if want is None else runner.ri.ticket_pad_env(d, want)
     server = runner.ri.ProcessServer(cmd, re.compile(r"^ACCEPT"), port, env=env)
     session = d / f"session-{version}-{want}.pem"
     try:

@@ -281,6 +281,20 @@ def firmware_sizes(profile: str) -> tuple[int, int]:
     return r.in_content_len, r.loaded.profile.tls.peer_chain_max_bytes
 
 
+def ticket_max_bytes(profile: str) -> int | None:
+    """tls.resumption.ticket_max_bytes of a shipped (or bench) profile that keeps tickets, else None: its s_server
+    then issues tickets of that size (integration.ticket_pad_env), so that the heap proof holds the largest ticket
+    the heap is for, not OpenSSL's own 180-210 bytes."""
+    from tlsgen.pipeline import build
+
+    path = next((d / f"{profile}.yaml" for d in (ROOT / "profiles", ROOT / "bench" / "handshake" / "profiles")
+                 if (d / f"{profile}.yaml").exists()), None)
+    if path is None:
+        return None
+    res = build(str(path)).resolution.loaded.profile.tls.resumption
+    return res.ticket_max_bytes if "ticket" in res.tls12 or res.tls13 else None
+
+
 def failed_setup(problem: str) -> dict:
     """run_once's result when the harness could not run the case at all."""
     return {"ok": False, "problems": [problem], "setup_problems": [problem]}
@@ -300,6 +314,7 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
     server = emulator = qemu = proxy = None
     tls_fault = getattr(args, "tls_fault", None)
     notes: list[str] = []
+    ticket: int | None = None  # the size s_server's tickets are padded to (ticket_max_bytes)
     try:
         provision(run, certs, args.openssl)
         port = integration.free_port()
@@ -316,6 +331,10 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             port = server.port
         else:
             server = integration.openssl_server(args.openssl, server_profile, case, certs, port)
+        ticket = ticket_max_bytes(args.profile) if tls_fault not in ("big_chain", "chain_beyond_record") else None
+        if ticket is not None:
+            server.env = integration.ticket_pad_env(work, ticket)
+            notes.append(f"s_server issues {ticket}-byte tickets (tls.resumption.ticket_max_bytes)")
         if not server.start():
             return failed_setup("openssl s_server did not start:\n" + "".join(server.output))
         target = port
@@ -375,6 +394,10 @@ def run_once(args, certs: Path, work: Path, heap_bytes: int, quiet: bool) -> dic
             # s_server -www says so on the page of the resumed session
             if "Reused, " not in out:
                 problems.append("the server's page does not say 'Reused,'")
+            got = int(resumed.get("ticket", "0") or 0)
+            if ticket is not None and 0 < got <= ticket - 16:
+                problems.append(f"the server's ticket was {got} bytes, but it was to be padded to {ticket} "
+                                "(tools/sweep/ticket_pad.c)")
         alloc_instructions = None
         if getattr(args, "alloc_timing", False):
             # The wrappers saw the handshake's calls (some, and no more than the whole session's), and an average call

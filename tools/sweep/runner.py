@@ -28,7 +28,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import threading
 import sys
 import tempfile
 import time
@@ -166,27 +165,6 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
 #: reverse_flights_ms): the client then buffers every message of a flight but one, the case the heap model's DTLS
 #: reassembly line is for; the peak the model is held to includes it.
 DTLS_REVERSE_GAP_MS = 30.0
-TICKET_PAD_SOURCE = ROOT / "tools" / "sweep" / "ticket_pad.c"
-_ticket_pad_lock = threading.Lock()
-
-
-def ticket_pad_library(work: Path) -> Path:
-    """tools/sweep/ticket_pad.c built into `work` (once; the C compiler alone, no OpenSSL headers): the LD_PRELOAD
-    shim that makes `openssl s_server` issue tickets of TLSGEN_TICKET_BYTES."""
-    out = work / "ticket_pad.so"
-    with _ticket_pad_lock:
-        if not out.exists() or out.stat().st_mtime < TICKET_PAD_SOURCE.stat().st_mtime:
-            work.mkdir(parents=True, exist_ok=True)
-            cc = os.environ.get("CC") or shutil.which("cc") or "gcc"
-            tmp = out.with_suffix(f".{os.getpid()}.tmp")
-            r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(tmp),
-                                str(TICKET_PAD_SOURCE), "-ldl"], capture_output=True, text=True)
-            if r.returncode != 0:
-                raise RuntimeError(f"building {TICKET_PAD_SOURCE.name} failed: {r.stderr[-500:]}")
-            tmp.replace(out)
-    return out
-
-
 def padded_ticket_bytes(s: peers.Session, b: Built, pad: bool) -> int | None:
     """The ticket size the session's server is made to issue: the profile's tls.resumption.ticket_max_bytes, from
     OpenSSL (ticket_pad.c), so that the peak the model is held to includes the largest ticket the profile lets a
@@ -202,8 +180,7 @@ def start_server(s: peers.Session, b: Built, chain, work: Path, openssl: str, gn
     `pad`, an OpenSSL server issues tickets of the profile's ticket_max_bytes (padded_ticket_bytes)."""
     server, port = None, 0
     ticket = padded_ticket_bytes(s, b, pad)
-    env = None if ticket is None else \
-        dict(os.environ, LD_PRELOAD=str(ticket_pad_library(work)), TLSGEN_TICKET_BYTES=str(ticket))
+    env = None if ticket is None else ri.ticket_pad_env(work, ticket)
     for attempt in range(3):
         port = ri.free_port()
         cmd, ready = peers.server_command(s, b, chain, port, work, psk_hex(b), openssl, gnutls, own)
