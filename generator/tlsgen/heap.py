@@ -662,6 +662,12 @@ DTLS_CLIENT_FLIGHT_PHASES = ("CC", "CKE", "CV", "CCS", "CFIN", "NST", "SCCS", "S
 #: The phases of the server's first flight: the client's ClientHello is kept for retransmission until that flight is
 #: complete (ssl_parse_server_hello_done -> mbedtls_ssl_recv_flight_completed).
 DTLS_CLIENT_HELLO_PHASES = ("SH", "CERT", "SKE", "CR", "SHD")
+#: The phases a resumed (abbreviated) DTLS 1.2 handshake goes through with its ClientHello still kept: the server's
+#: flight is ServerHello, [NewSessionTicket], ChangeCipherSpec, Finished, so the ClientHello is the client's flight
+#: until the server's Finished, through the key derivation and both Finished messages (the full handshake's phases
+#: from the key derivation on stand for them; they also hold what only a full handshake has, the peer's certificate
+#: and the client's second flight).
+DTLS_RESUMED_PHASES = ("CV", "CCS", "CFIN", "SCCS", "SFIN")
 
 
 def dtls_own_flight(r: Resolution) -> dict[str, int]:
@@ -697,6 +703,19 @@ def dtls_offered_ticket(r: Resolution) -> int:
     word, align = r.cpu.word_bytes, r.cpu.alignment
     return -(-res.ticket_max_bytes // align) * align + block_bytes(min(res.ticket_max_bytes, CALIBRATED_TICKET_BYTES),
                                                                    word, align)
+
+
+def dtls_resumed_ticket(r: Resolution) -> int:
+    """What an offered TLS 1.2 ticket adds to a resumed DTLS handshake, where the server takes it: the ticket inside
+    the ClientHello the client keeps for retransmission until the server's Finished (the offered session's copy is
+    where the phase tables hold the NewSessionTicket's ticket, and the "session ticket" line covers it beyond their
+    calibration). Sweep m10142-0310 (DTLS PSK, 512-byte records, a 400-byte ticket from OpenSSL, Cortex-M33): the
+    resumed handshake peaked at 5,392 bytes against a 5,296-byte model, with the 523-byte ClientHello live through the
+    key derivation and the server's Finished."""
+    res = r.loaded.profile.tls.resumption
+    if "ticket" not in res.tls12 or "1.2" not in r.versions:
+        return 0
+    return -(-res.ticket_max_bytes // r.cpu.alignment) * r.cpu.alignment
 
 
 def dtls_request_counted(r: Resolution) -> bool:
@@ -738,6 +757,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     own_over, own_where = 0, ""
     offered = dtls_offered_ticket(r)
     offer_over, offer_where = 0, ""
+    resumed = dtls_resumed_ticket(r)
+    resumed_over, resumed_where = 0, ""
     for phase, total in worst.phase_totals:
         extra = (buffered if phase in DTLS_ALL_LATER else small if phase in DTLS_SMALL_LATER
                  else early if phase in DTLS_EARLY_RECORD_PHASES else 0)
@@ -748,6 +769,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
             own_over, own_where = total + extra + own - peak, phase
         if offered and phase in DTLS_CLIENT_HELLO_PHASES and total + extra + offered - peak > offer_over:
             offer_over, offer_where = total + extra + offered - peak, phase
+        if resumed and phase in DTLS_RESUMED_PHASES and total + extra + resumed - peak > resumed_over:
+            resumed_over, resumed_where = total + extra + resumed - peak, phase
     ticket = dtls_ticket_reassembly(r.loaded.profile.tls)
     if ticket:
         # A NewSessionTicket the server fragments is reassembled in a buffer of its own (and its Finished, the next
@@ -758,6 +781,9 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
         extra = block_bytes(min(ticket, r.dtls_buffering), word, align) + early
         if base + extra - peak > over:
             over, where = base + extra - peak, "NST"
+        # (a server that renews the ticket of a resumed session sends it while that session's ClientHello is kept)
+        if resumed and base + extra + resumed - peak > resumed_over:
+            resumed_over, resumed_where = base + extra + resumed - peak, "NST"
     lines = [HeapLine("DTLS handshake", DTLS_FIXED[word], "the client's flight kept for retransmission, the server's "
                       "cookie, the reassembly and retransmission state (measured beside the TLS session)")]
     why = (f"messages buffered during {PHASE_NAMES.get(where, where)} (within MBEDTLS_SSL_DTLS_MAX_BUFFERING "
@@ -787,6 +813,16 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
                               f"{PHASE_NAMES.get(offer_where, offer_where)}" if offer_over else
                               "an offered ticket also in the ClientHello kept for retransmission: no phase of the "
                               "server's first flight comes within its size of the handshake peak"))
+    if resumed:
+        # (beyond what the lines above already cover, in whichever phase they meet the peak)
+        resumed_over = max(0, resumed_over - max(over, own_over_at, offer_over))
+        lines.append(HeapLine("DTLS resumed ticket", int(-(-resumed_over // align) * align),
+                              f"a resumed handshake keeps its ClientHello, with a ticket of up to "
+                              f"{r.loaded.profile.tls.resumption.ticket_max_bytes} bytes, for retransmission until the "
+                              f"server's Finished: {resumed_over} bytes above the handshake peak during "
+                              f"{PHASE_NAMES.get(resumed_where, resumed_where)}" if resumed_over else
+                              "a resumed handshake's ClientHello, with its ticket, kept until the server's Finished: no "
+                              "phase from the key derivation on comes within the ticket's size of the handshake peak"))
     return lines
 
 
