@@ -801,6 +801,7 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
                               f"handshake peak during {PHASE_NAMES.get(own_where, own_where)}" if own_over else
                               "the device's Certificate and CertificateVerify kept for retransmission: no phase that "
                               "holds them comes within their size of the handshake peak"))
+    offer_over_at = offer_over
     if offered:
         # (the lines add up: beyond the larger of what the reassembly and the device's flight lines already cover,
         # which meet the peak in other phases)
@@ -814,8 +815,9 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
                               "an offered ticket also in the ClientHello kept for retransmission: no phase of the "
                               "server's first flight comes within its size of the handshake peak"))
     if resumed:
-        # (beyond what the lines above already cover, in whichever phase they meet the peak)
-        resumed_over = max(0, resumed_over - max(over, own_over_at, offer_over))
+        # (beyond what the lines above already cover together, in whichever phase they meet the peak: the larger of
+        # their own overshoots, as each adds only what it has beyond those before it)
+        resumed_over = max(0, resumed_over - max(over, own_over_at, offer_over_at))
         lines.append(HeapLine("DTLS resumed ticket", int(-(-resumed_over // align) * align),
                               f"a resumed handshake keeps its ClientHello, with a ticket of up to "
                               f"{r.loaded.profile.tls.resumption.ticket_max_bytes} bytes, for retransmission until the "

@@ -165,12 +165,14 @@ def build_all(profiles: list[Path], build_dir: Path, target: str, jobs: int, mbe
 #: reverse_flights_ms): the client then buffers every message of a flight but one, the case the heap model's DTLS
 #: reassembly line is for; the peak the model is held to includes it.
 DTLS_REVERSE_GAP_MS = 30.0
+
+
 def padded_ticket_bytes(s: peers.Session, b: Built, pad: bool) -> int | None:
     """The ticket size the session's server is made to issue: the profile's tls.resumption.ticket_max_bytes, from
     OpenSSL (ticket_pad.c), so that the peak the model is held to includes the largest ticket the profile lets a
-    server send (OpenSSL's own are 180-210 bytes, and the model's "session ticket" and "DTLS offered ticket" lines
-    are for tickets up to ticket_max_bytes: sweep h10135-0047, ticket_max_bytes 1024, was 1.112x a peak measured
-    with OpenSSL's own). GnuTLS's tickets stay as they are (300-360 bytes). None: no padding (GnuTLS, a profile
+    server send (OpenSSL's own are 180-210 bytes, and the model's "session ticket", "DTLS offered ticket" and "DTLS
+    resumed ticket" lines are for tickets up to ticket_max_bytes: sweep h10135-0047, ticket_max_bytes 1024, was 1.112x
+    a peak measured with OpenSSL's own; with padded tickets, sweep m10142-0310 found the resumed DTLS handshake's). GnuTLS's tickets stay as they are (300-360 bytes). None: no padding (GnuTLS, a profile
     that keeps no ticket, or a calibration run, whose phase tables are of the servers' own tickets)."""
     return ticket_max(b) if pad and s.server == "openssl" else None
 

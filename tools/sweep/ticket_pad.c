@@ -56,18 +56,21 @@ static int pad_ticket(SSL *s, void *arg) {
     memset(pad, 0xA5, sizeof pad);
     /* The largest appdata whose ticket fits `want`: from the estimate down, since the DER's length fields grow
        in steps. */
-    if (!set_appdata(sess, pad, 0))
+    /* (a callback that returns 0 fails the handshake: no session to pad, or OpenSSL out of memory) */
+    int der = set_appdata(sess, pad, 0) ? i2d(sess, NULL) : -1;
+    if (der <= 0)
         return 0;
-    size_t base = ticket_bytes((size_t)i2d(sess, NULL));
+    size_t base = ticket_bytes((size_t)der);
     if (base >= want)
         return 1;  /* already as large as asked: leave it */
     size_t n = want - base;
     if (n > sizeof pad)
         n = sizeof pad;
     for (; n > 0; --n) {
-        if (!set_appdata(sess, pad, n))
+        der = set_appdata(sess, pad, n) ? i2d(sess, NULL) : -1;
+        if (der <= 0)
             return 0;
-        if (ticket_bytes((size_t)i2d(sess, NULL)) <= want)
+        if (ticket_bytes((size_t)der) <= want)
             return 1;
     }
     return set_appdata(sess, pad, 0);
