@@ -617,6 +617,17 @@ def ticket_pad_env(work: Path, ticket_bytes: int) -> dict[str, str]:
     return dict(os.environ, LD_PRELOAD=str(out), TLSGEN_TICKET_BYTES=str(ticket_bytes))
 
 
+def padded_ticket_problem(got: int, padded: int | None) -> str | None:
+    """What is wrong with the ticket a device got (`got` bytes; 0: none) from a server made to issue tickets of
+    `padded` bytes (ticket_pad_env; None: not padded): it must be within one cipher block (16 bytes) below that, or
+    the peak was not measured with the ticket the heap is for. A larger one is a session already larger than that
+    (a client certificate chain in the ticket), which save_session() refuses; not this check's case."""
+    if padded is not None and 0 < got <= padded - 16:
+        return (f"the server's ticket was {got} bytes, but it was to be padded to {padded} "
+                "(tls.resumption.ticket_max_bytes; tools/sweep/ticket_pad.c)")
+    return None
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -55,6 +55,7 @@ import sampler  # noqa: E402
 from tlsgen.errors import ProfileError  # noqa: E402
 from tlsgen.pipeline import Built, build  # noqa: E402
 from tlsgen.ram import tlsgen_static  # noqa: E402
+from tlsgen.resolve.resumption import uses_tickets  # noqa: E402
 from tlsgen.stack import stack_need  # noqa: E402
 
 RATIO_MAX = 1.10
@@ -359,8 +360,8 @@ def check_stale_offer(out: SessionResult, stale: dict, result: dict | None = Non
 
 def ticket_max(b: Built) -> int | None:
     """tls.resumption.ticket_max_bytes when the profile keeps tickets, else None."""
-    res = b.resolution.loaded.profile.tls.resumption
-    return res.ticket_max_bytes if "ticket" in res.tls12 or res.tls13 else None
+    tls = b.resolution.loaded.profile.tls
+    return tls.resumption.ticket_max_bytes if uses_tickets(tls) else None
 
 
 def ticket_above_max(out: SessionResult, line: dict, ticket_max: int | None) -> bool:
@@ -384,9 +385,9 @@ def check_padded_ticket(out: SessionResult, line: dict, padded: int | None) -> N
     ticket = int(line.get("ticket", "0") or 0)
     if out.spec is not None and ticket:
         out.spec["ticket"] = ticket
-    if padded is not None and 0 < ticket <= padded - 16:
-        out.problems.append(f"the server's ticket was {ticket} bytes, but it was to be padded to {padded} "
-                            "(tls.resumption.ticket_max_bytes; tools/sweep/ticket_pad.c)")
+    problem = ri.padded_ticket_problem(ticket, padded)
+    if problem:
+        out.problems.append(problem)
         out.ok = False
 
 

@@ -18,7 +18,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -53,10 +52,9 @@ static int pad_ticket(SSL *s, void *arg) {
     if (want_text == NULL || sess == NULL)
         return 1;
     size_t want = strtoul(want_text, NULL, 10);
-    memset(pad, 0xA5, sizeof pad);
-    /* The largest appdata whose ticket fits `want`: from the estimate down, since the DER's length fields grow
-       in steps. */
-    /* (a callback that returns 0 fails the handshake: no session to pad, or OpenSSL out of memory) */
+    /* The largest appdata (its bytes' value does not matter) whose ticket fits `want`: from the estimate down, as
+       the DER's length fields grow in steps. Returning 0 fails the handshake: OpenSSL could not encode the
+       session. */
     int der = set_appdata(sess, pad, 0) ? i2d(sess, NULL) : -1;
     if (der <= 0)
         return 0;
