@@ -197,7 +197,8 @@ function(tlsgen_add_library name)
   # library, beside ecp.c that references them, so that link order cannot drop them.
   set(ecp_hooks "${TLSGEN_ROOT}/runtime/src/ecp/ecp_internal_alt.cpp"
                 "${TLSGEN_ROOT}/runtime/src/ecp/curve25519_ladder.cpp"
-                "${TLSGEN_ROOT}/runtime/src/ecp/p256_jacobian.cpp")
+                "${TLSGEN_ROOT}/runtime/src/ecp/p256_jacobian.cpp"
+                "${TLSGEN_ROOT}/runtime/src/ecp/ecp_formulas.cpp")
   add_library(${name}_mbedtls STATIC ${mbedtls_src} "${out}/mbedtls_config.h" ${ecp_hooks})
   set_source_files_properties(${ecp_hooks} TARGET_DIRECTORY ${name}_mbedtls PROPERTIES
     INCLUDE_DIRECTORIES "${mbedtls_dir}/library"

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "generator"))
 from tlsgen.errors import ProfileError  # noqa: E402
 from tlsgen.loader import load_profile  # noqa: E402
 from tlsgen.resolve import resolve  # noqa: E402
-from tlsgen.resolve.ecc import built_on_p256m  # noqa: E402
+from tlsgen.resolve.ecc import built_on_p256m, heap_hooks_recorded, heap_relevant_hooks  # noqa: E402
 
 
 def profile_text(path: Path) -> str:
@@ -39,30 +39,25 @@ def ecc_of(path: Path) -> str:
     return "p256m" if resolve(load_profile(str(path))).p256m else "legacy"
 
 
-#: The macro that says a build has tlsgen's P-256 hooks (tlsgen.resolve.ecc.p256_jacobian): a P-256 handshake's heap
-#: peak differs with them, so a record says whether it was measured with them.
-P256_HOOKS = "MBEDTLS_ECP_DOUBLE_JAC_ALT"
-
-
-def p256_hooks_today(profile_text_: str, ecc: str | None) -> bool:
-    """Whether tlsgen builds the profile with the P-256 hooks today, on the implementation the record ran on (records
-    older than the p256-m driver have no `ecc`: the legacy ECP), as tests/generator/test_heap_model.py builds it."""
+def hooks_today(profile_text_: str, ecc: str | None) -> dict:
+    """heap_relevant_hooks() of the build tlsgen makes of the profile today, on the implementation the record ran on (records older
+    than the p256-m driver have no `ecc`: the legacy ECP), as tests/generator/test_heap_model.py builds it."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "p.yaml"
         path.write_text(profile_text_)
         try:
-            return resolve(load_profile(str(path)), p256m=ecc == "p256m").defined(P256_HOOKS)
+            return heap_relevant_hooks(resolve(load_profile(str(path)), p256m=ecc == "p256m").defined)
         except ProfileError:  # refused today: tests/generator/test_heap_model.py counts it as such
-            return False
+            return {}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", required=True)
     ap.add_argument("--keep", metavar="JSON",
-                    help="an earlier export whose records stay, less those built without the P-256 hooks that "
+                    help="an earlier export whose records stay, less those built with other ECP hooks than "
                          "tlsgen now turns on for their profile (measured on another build: dropped, counted on "
                          "stderr); the sweeps' records are added")
     ap.add_argument("dirs", nargs="+")
@@ -70,9 +65,9 @@ def main() -> int:
     out = []
     if args.keep:
         kept = json.loads(Path(args.keep).read_text())["profiles"]
-        stale = [r for r in kept if r.get("p256_hooks", False) != p256_hooks_today(r["profile"], r.get("ecc"))]
+        stale = [r for r in kept if heap_hooks_recorded(r) != hooks_today(r["profile"], r.get("ecc"))]
         out = [r for r in kept if r not in stale]
-        print(f"kept {len(out)} of {len(kept)} earlier records ({len(stale)} measured without the P-256 hooks "
+        print(f"kept {len(out)} of {len(kept)} earlier records ({len(stale)} measured with other ECP hooks than "
               "tlsgen now builds their profiles with)", file=sys.stderr)
     for d in map(Path, args.dirs):
         cal = json.loads((d / "cal.json").read_text())
@@ -93,9 +88,8 @@ def main() -> int:
                         # the elliptic-curve implementation it ran on (tlsgen.resolve.ecc), as the generator picks
                         # it today (the record is checked against that model)
                         "ecc": ecc,
-                        # built with tlsgen's P-256 hooks (a record without the key was not)
-                        **({"p256_hooks": True} if built.exists() and f"#define {P256_HOOKS}" in built.read_text()
-                           else {}),
+                        # built with tlsgen's ECP hooks (a record without the keys was not)
+                        **(heap_relevant_hooks(lambda m: f"#define {m}" in built.read_text()) if built.exists() else {}),
                         "profile": profile_text(d / "profiles" / f"{p['name']}.yaml")})
     json.dump({"target": args.target, "profiles": out}, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

@@ -365,6 +365,10 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
     for g in GROUPS:
         for o in ("size", "speed"):
             f[f"group_{g}_{o}"] = _d(s.group == g and optimize == o)
+    # tlsgen's P-256 formulas without copies (runtime/src/ecp/ecp_formulas.cpp: `optimize: size` on a bare-metal core)
+    # keep the comb's numbers smaller than mbedTLS's own formulas do: the signature checks have terms of their own
+    # there (the ECDHE groups' are the `_size` ones above, which no other build on 32 bits has).
+    formulas = r.defined("MBEDTLS_ECP_DOUBLE_JAC_ALT") and not r.defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT")
     for k in KEY_LABELS:
         leaf = s.leaf is not None and s.leaf.label == k
         ca = s.ca is not None and s.ca.label == k and s.leaf is not None
@@ -372,6 +376,9 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
         f[f"leaf_{k}_speed"] = _d(leaf and optimize == "speed")
         f[f"ca_{k}_verify"] = _d(ca and s.verify)
         f[f"ca_{k}_verify_speed"] = _d(ca and s.verify and optimize == "speed")
+        if k == "secp256r1":
+            f[f"leaf_{k}_formulas"] = _d(leaf and formulas)
+            f[f"ca_{k}_verify_formulas"] = _d(ca and s.verify and formulas)
         f[f"int_{k}"] = float(s.certs - 1 if ca else 0)
         f[f"int_{k}_verify"] = float(s.certs - 1 if ca and s.verify else 0)
         f[f"leaf_{k}_verify"] = _d(leaf and s.verify)

@@ -11,8 +11,6 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,21 +25,16 @@
 #error "the host-tls13 profile should put secp256r1 on tlsgen's hooks (tlsgen.resolve.ecc.p256_jacobian)"
 #endif
 
-extern "C" {
-unsigned char mbedtls_internal_ecp_grp_capable(const mbedtls_ecp_group* grp);
-int mbedtls_internal_ecp_init(const mbedtls_ecp_group* grp);
-int mbedtls_internal_ecp_add_mixed(const mbedtls_ecp_group* grp, mbedtls_ecp_point* R, const mbedtls_ecp_point* P,
-                                   const mbedtls_ecp_point* Q);
-int mbedtls_internal_ecp_double_jac(const mbedtls_ecp_group* grp, mbedtls_ecp_point* R, const mbedtls_ecp_point* P);
-int mbedtls_internal_ecp_normalize_jac(const mbedtls_ecp_group* grp, mbedtls_ecp_point* pt);
-}
+extern "C" int mbedtls_internal_ecp_normalize_jac(const mbedtls_ecp_group* grp, mbedtls_ecp_point* pt);
 
 namespace {
 
 using tlsgen::fe_p256::Fe;
 using ecp_test::Bytes;
 using ecp_test::hex32;
+using ecp_test::affine;
 using ecp_test::Mpi;
+using ecp_test::Point;
 using ecp_test::next;
 using ecp_test::reference_mod;
 using ecp_test::set;
@@ -57,14 +50,6 @@ struct Group {
   ~Group() { mbedtls_ecp_group_free(&g); }
   Group(const Group&) = delete;
   Group& operator=(const Group&) = delete;
-};
-
-struct Point {
-  mbedtls_ecp_point v;
-  Point() { mbedtls_ecp_point_init(&v); }
-  ~Point() { mbedtls_ecp_point_free(&v); }
-  Point(const Point&) = delete;
-  Point& operator=(const Point&) = delete;
 };
 
 Fe minus(Fe a, std::uint32_t x) {  // a - x without reduction (a >= x here)
@@ -160,38 +145,6 @@ TEST(P256Field, EveryOperationMatchesTheBignumModule) {
   EXPECT_FALSE(tlsgen::fe_p256::canonical(ones));
 }
 
-void read(Mpi& m, const std::string& hex) {
-  const Bytes b = hex32(hex);
-  ASSERT_EQ(mbedtls_mpi_read_binary(&m.v, b.data(), b.size()), 0);
-}
-
-void read(Point& pt, const std::string& x, const std::string& y) {
-  ASSERT_EQ(mbedtls_mpi_read_binary(&pt.v.MBEDTLS_PRIVATE(X), hex32(x).data(), 32), 0);
-  ASSERT_EQ(mbedtls_mpi_read_binary(&pt.v.MBEDTLS_PRIVATE(Y), hex32(y).data(), 32), 0);
-  ASSERT_EQ(mbedtls_mpi_lset(&pt.v.MBEDTLS_PRIVATE(Z), 1), 0);
-}
-
-//! R's affine coordinates as the vectors write them ("x y", big-endian hex), or "zero".
-std::string affine(const mbedtls_ecp_point& R) {
-  if (mbedtls_ecp_is_zero(const_cast<mbedtls_ecp_point*>(&R)) != 0) {
-    return "zero";
-  }
-  std::string out;
-  for (const mbedtls_mpi* c : {&R.MBEDTLS_PRIVATE(X), &R.MBEDTLS_PRIVATE(Y)}) {
-    Bytes b{};
-    EXPECT_EQ(mbedtls_mpi_write_binary(c, b.data(), b.size()), 0);
-    static const char* const kHex = "0123456789abcdef";
-    if (!out.empty()) {
-      out += ' ';
-    }
-    for (unsigned char v : b) {
-      out += kHex[v >> 4];
-      out += kHex[v & 15];
-    }
-  }
-  return out;
-}
-
 TEST(P256Hooks, ServeSecp256r1Only) {
   Group grp;
   EXPECT_EQ(mbedtls_internal_ecp_grp_capable(&grp.g), 1U);
@@ -263,84 +216,8 @@ TEST(P256Hooks, SpecialCasesAsMbedtlsHasThem) {
 }
 
 TEST(P256Hooks, MatchOpenSsl) {
-  std::ifstream in(TLSGEN_ECP_VECTORS);
-  ASSERT_TRUE(in) << TLSGEN_ECP_VECTORS;
   Group grp;
-  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
-  std::string line;
-  std::size_t base = 0, mul = 0, muladd = 0, zero = 0, ecdsa = 0, rejected = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') {
-      continue;
-    }
-    std::istringstream fields(line);
-    std::string kind;
-    fields >> kind;
-    Point r;
-    if (kind == "base") {
-      std::string k, x, y;
-      fields >> k >> x >> y;
-      Mpi m;
-      read(m, k);
-      ASSERT_EQ(mbedtls_ecp_mul(&grp.g, &r.v, &m.v, &grp.g.G, test_rng, &seed), 0) << line;
-      EXPECT_EQ(affine(r.v), x + " " + y) << line;
-      ++base;
-    } else if (kind == "mul") {
-      std::string k, qx, qy, x, y;
-      fields >> k >> qx >> qy >> x >> y;
-      Mpi m;
-      Point q;
-      read(m, k);
-      read(q, qx, qy);
-      ASSERT_EQ(mbedtls_ecp_check_pubkey(&grp.g, &q.v), 0) << line;
-      ASSERT_EQ(mbedtls_ecp_mul(&grp.g, &r.v, &m.v, &q.v, test_rng, &seed), 0) << line;
-      EXPECT_EQ(affine(r.v), x + " " + y) << line;
-      ++mul;
-    } else if (kind == "muladd") {
-      std::string a, b, qx, qy, x, y;
-      fields >> a >> b >> qx >> qy >> x;
-      if (x != "zero") {
-        fields >> y;
-        x += " " + y;
-      } else {
-        ++zero;
-      }
-      Mpi m, n;
-      Point q;
-      read(m, a);
-      read(n, b);
-      read(q, qx, qy);
-      ASSERT_EQ(mbedtls_ecp_muladd(&grp.g, &r.v, &m.v, &grp.g.G, &n.v, &q.v), 0) << line;
-      EXPECT_EQ(affine(r.v), x) << line;
-      ++muladd;
-    } else if (kind == "ecdsa") {
-      std::string qx, qy, hash, rs, ss;
-      int ok = -1;
-      fields >> qx >> qy >> hash >> rs >> ss >> ok;
-      Point q;
-      Mpi sr, ssv;
-      read(q, qx, qy);
-      read(sr, rs);
-      read(ssv, ss);
-      const Bytes digest = hex32(hash);
-      const int ret = mbedtls_ecdsa_verify(&grp.g, digest.data(), digest.size(), &q.v, &sr.v, &ssv.v);
-      if (ok == 1) {
-        EXPECT_EQ(ret, 0) << line;
-      } else {
-        EXPECT_EQ(ret, MBEDTLS_ERR_ECP_VERIFY_FAILED) << line;
-        ++rejected;
-      }
-      ++ecdsa;
-    } else {
-      ADD_FAILURE() << "unknown line: " << line;
-    }
-  }
-  EXPECT_EQ(base, 24U);
-  EXPECT_EQ(mul, 24U);
-  EXPECT_EQ(muladd, 16U);
-  EXPECT_EQ(zero, 1U);
-  EXPECT_EQ(ecdsa, 16U);
-  EXPECT_EQ(rejected, 4U);
+  ecp_test::check_p256_vectors(grp.g, TLSGEN_ECP_VECTORS);
 }
 
 }  // namespace

@@ -35,13 +35,16 @@ def plan_of(tmp_path, name, text, ecc="legacy"):
 def as_built(r):
     """The configuration the measured images were compiled with: they predate MBEDTLS_BLOCK_CIPHER_NO_DECRYPT
     (tlsgen.resolve.symmetric), the one AES table kept under optimize: speed on Thumb-2 cores
-    (tlsgen.resolve.tradeoffs), tlsgen's P-256 hooks (tlsgen.resolve.ecc.p256_jacobian) and MBEDTLS_X509_REMOVE_INFO
+    (tlsgen.resolve.tradeoffs), tlsgen's P-256 hooks (tlsgen.resolve.ecc.p256_jacobian), the formulas without copies
+    under optimize: size (ecp_formulas.cpp: the X25519 step without its division) and MBEDTLS_X509_REMOVE_INFO
     (tlsgen.resolve.certificates), so the fit is checked on what each image has, not on what tlsgen would build today."""
     from dataclasses import replace
 
     speed_tables = r.loaded.profile.optimize == "speed" and not r.p256m
     later = {"MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT", "MBEDTLS_ECP_NORMALIZE_JAC_ALT",
              "MBEDTLS_X509_REMOVE_INFO"}
+    if not r.defined("MBEDTLS_ECP_NORMALIZE_MXZ_ALT"):  # no X25519 limbs: the images had no ECP hooks at all
+        later |= {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT"}
     macros = [m for m in r.macros if m.name != "MBEDTLS_BLOCK_CIPHER_NO_DECRYPT" and m.name not in later
               and not (speed_tables and m.name == "MBEDTLS_AES_FEWER_TABLES")]
     return replace(r, macros=macros)

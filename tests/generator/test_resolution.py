@@ -429,46 +429,59 @@ def tls13_with_groups(resolved, groups: str, cpu: str, optimize: str):
 
 
 X25519_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT", "MBEDTLS_ECP_NORMALIZE_MXZ_ALT"}
+X25519_FORMULA = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT"}
 
 
+# "limbs": the ladder step and division on 32-bit limbs (curve25519_ladder.cpp); "formula": mbedTLS's own step
+# without its copies (ecp_formulas.cpp); None: mbedTLS's ECP untouched.
 @pytest.mark.parametrize("groups,cpu,optimize,hooks", [
-    ("[x25519, secp256r1]", "cortex-m4", "speed", True),
-    ("[x25519, secp256r1]", "cortex-m4", "size", False),  # +1.6 KB of flash: speed only
-    ("[secp256r1, x25519]", "host", "size", True),  # no flash to save; the host's sessions and sanitizers run it
-    ("[x448, x25519, secp256r1]", "cortex-m0plus", "speed", True),
-    ("[secp256r1, secp384r1]", "cortex-m4", "speed", False),  # no X25519: mbedTLS's ECP untouched
-    ("[x448, secp384r1]", "host", "speed", False),
+    ("[x25519, secp256r1]", "cortex-m4", "speed", "limbs"),
+    ("[x25519, secp256r1]", "cortex-m4", "size", "formula"),  # +1.7 KB of flash for the limbs: speed only
+    ("[x25519, secp384r1]", "cortex-m0plus", "size", "formula"),
+    ("[secp256r1, x25519]", "host", "size", "limbs"),  # no flash to save; the host's sessions and sanitizers run it
+    ("[x448, x25519, secp256r1]", "cortex-m0plus", "speed", "limbs"),
+    ("[secp256r1, secp384r1]", "cortex-m4", "speed", None),  # no X25519: mbedTLS's ECP untouched
+    ("[secp384r1]", "cortex-m4", "size", None),
+    ("[x448, secp384r1]", "host", "speed", None),
 ])
 def test_x25519_runs_on_tlsgens_ladder_step_and_never_drops_mbedtls_fallback(resolved, groups, cpu, optimize, hooks):
     r = tls13_with_groups(resolved, groups, cpu, optimize)
     own = X25519_HOOKS - {"MBEDTLS_ECP_INTERNAL_ALT"}  # (the P-256 hooks define MBEDTLS_ECP_INTERNAL_ALT too)
-    assert bool(own & names(r)) == hooks and (not hooks or X25519_HOOKS <= names(r))
+    want = {"limbs": own, "formula": X25519_FORMULA - {"MBEDTLS_ECP_INTERNAL_ALT"}, None: set()}[hooks]
+    assert own & names(r) == want
+    assert hooks is None or "MBEDTLS_ECP_INTERNAL_ALT" in names(r)
     # MBEDTLS_ECP_NO_FALLBACK would leave ecp_double_add_mxz()'s scratch parameter unused (-Werror in ecp.c)
     assert "MBEDTLS_ECP_NO_FALLBACK" not in names(r)
     if hooks:
         why = r.macro("MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT").reason_text
-        assert "curve25519_ladder.cpp" in why and "tls.groups[" in why, why
+        source = "curve25519_ladder.cpp" if hooks == "limbs" else "ecp_formulas.cpp"
+        assert source in why and "tls.groups[" in why, why
         assert ("optimize" if cpu != "host" else "target.cpu") in why, why
 
 
 P256_HOOKS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT",
               "MBEDTLS_ECP_NORMALIZE_JAC_ALT"}
+P256_FORMULAS = {"MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT"}
 
 
 @pytest.mark.parametrize("groups,cpu,optimize,hooks", [
-    ("[x25519, secp256r1]", "cortex-m4", "speed", True),  # legacy ECP (X25519 beside P-256)
-    ("[x25519, secp256r1]", "cortex-m4", "size", False),  # +2.7 KB of flash: speed only
-    ("[secp256r1, x25519]", "host", "size", True),  # no flash to save; the host's sessions and sanitizers run it
-    ("[secp384r1, secp256r1]", "cortex-m33", "speed", True),
-    ("[secp256r1]", "cortex-m4", "speed", False),  # every curve P-256: the p256-m driver, no legacy ECP
-    ("[x448, secp384r1]", "host", "speed", False),  # no P-256 at all
+    ("[x25519, secp256r1]", "cortex-m4", "speed", "limbs"),  # legacy ECP (X25519 beside P-256)
+    ("[x25519, secp256r1]", "cortex-m4", "size", "formula"),  # +2.6 KB of flash for the limbs: speed only
+    ("[secp256r1, x25519]", "host", "size", "limbs"),  # no flash to save; the host's sessions and sanitizers run it
+    ("[secp384r1, secp256r1]", "cortex-m33", "speed", "limbs"),
+    ("[secp384r1, secp256r1]", "cortex-m0plus", "size", "formula"),
+    ("[secp256r1]", "cortex-m4", "speed", None),  # every curve P-256: the p256-m driver, no legacy ECP
+    ("[secp256r1]", "cortex-m4", "size", None),
+    ("[x448, secp384r1]", "host", "speed", None),  # no P-256 at all
 ])
 def test_p256_runs_on_tlsgens_jacobian_hooks_on_the_legacy_ecp(resolved, groups, cpu, optimize, hooks):
     r = tls13_with_groups(resolved, groups, cpu, optimize)
     own = P256_HOOKS - {"MBEDTLS_ECP_INTERNAL_ALT"}
-    assert bool(own & names(r)) == hooks and (not hooks or P256_HOOKS <= names(r))
+    want = {"limbs": own, "formula": P256_FORMULAS - {"MBEDTLS_ECP_INTERNAL_ALT"}, None: set()}[hooks]
+    assert own & names(r) == want
+    assert hooks is None or "MBEDTLS_ECP_INTERNAL_ALT" in names(r)
     assert r.defined("MBEDTLS_ECP_DP_SECP256R1_ENABLED") or not hooks
     if hooks:
         why = r.macro("MBEDTLS_ECP_DOUBLE_JAC_ALT").reason_text
-        assert "p256_jacobian.cpp" in why, why
+        assert ("p256_jacobian.cpp" if hooks == "limbs" else "ecp_formulas.cpp") in why, why
         assert ("optimize" if cpu != "host" else "target.cpu") in why, why

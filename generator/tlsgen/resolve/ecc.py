@@ -205,17 +205,25 @@ def x25519_ladder(c: Context) -> None:
         return
     define_hooks(c, X25519_LADDER, ("tls", "groups", names.index("x25519")), X25519_SPEED,
                  "X25519's ladder step and final division on 32-bit limbs (tlsgen's "
-                 "runtime/src/ecp/curve25519_ladder.cpp) instead of the bignum module")
+                 "runtime/src/ecp/curve25519_ladder.cpp) instead of the bignum module",
+                 X25519_FORMULA, X25519_SIZE, "X25519's ladder step on mbedTLS's bignum module without its copies "
+                 "(tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on "
+                 "the stack)")
 
 
-def define_hooks(c: Context, macros: tuple, src: tuple, speed_why: str, what: str) -> None:
+def define_hooks(c: Context, macros: tuple, src: tuple, speed_why: str, what: str, size_macros: tuple,
+                 size_why: str, size_what: str) -> None:
     """The rule both sets of ECP hooks follow: on a bare-metal core under `optimize: speed` (they cost flash:
     `speed_why` says how much, and what it buys), and on the host, where flash does not matter (and the host's
-    sessions and sanitizer builds then run them). Each macro names both fields it comes from."""
+    sessions and sanitizer builds then run them); on a bare-metal core under `optimize: size`, the part of the set
+    that runs mbedTLS's own formulas without their copies (`size_macros`, runtime/src/ecp/ecp_formulas.cpp: a few
+    hundred bytes, `size_why`). Each macro names both fields it comes from."""
     if c.cpu.bare_metal:
         if c.p.optimize != "speed":
-            return
-        why, src2 = speed_why, ("optimize",)
+            macros, what = size_macros, size_what
+            why, src2 = size_why, ("optimize",)
+        else:
+            why, src2 = speed_why, ("optimize",)
     else:
         why, src2 = "a host build (no flash to save)", ("target", "cpu")
     for name in macros:
@@ -223,9 +231,16 @@ def define_hooks(c: Context, macros: tuple, src: tuple, speed_why: str, what: st
         c.b.define(name, EC, f"{what}: {why}", src2)
 
 
+#: The part of them that runs mbedTLS's own ladder step on its bignum module without copies (ecp_formulas.cpp).
+X25519_FORMULA = ("MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT")
+
 #: The hooks that put secp256r1's point doubling, mixed addition and normalisation on runtime/src/ecp/p256_jacobian.cpp.
 P256_JACOBIAN = ("MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT",
                  "MBEDTLS_ECP_NORMALIZE_JAC_ALT")
+
+
+#: The part of them that runs mbedTLS's own doubling and mixed addition without copies (ecp_formulas.cpp).
+P256_FORMULAS = ("MBEDTLS_ECP_INTERNAL_ALT", "MBEDTLS_ECP_DOUBLE_JAC_ALT", "MBEDTLS_ECP_ADD_MIXED_ALT")
 
 
 def p256_jacobian(c: Context) -> None:
@@ -247,7 +262,9 @@ def p256_jacobian(c: Context) -> None:
         src = c.cert_keys_src
     define_hooks(c, P256_JACOBIAN, src, P256_SPEED, "secp256r1's point doubling, mixed addition and normalisation "
                  "on 32-bit limbs with the prime's fast reduction (tlsgen's runtime/src/ecp/p256_jacobian.cpp) instead "
-                 "of the bignum module")
+                 "of the bignum module", P256_FORMULAS, P256_SIZE, "secp256r1's point doubling and mixed addition on "
+                 "mbedTLS's bignum module without its copies (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product "
+                 "into its own operand, working numbers on the stack)")
 
 
 #: What the P-256 hooks cost and buy, measured on Cortex-M4 (QEMU mps2-an386, -icount; the same firmware as
@@ -258,6 +275,16 @@ P256_SPEED = ("optimize: speed, " + P256_FLASH + "; m4-tls13-x25519-speed, the s
               "bytes, the same stack peak")
 
 
+#: What the formulas without copies cost and buy under `optimize: size`, both sets together (measured on Cortex-M4,
+#: QEMU mps2-an386, -icount; the m4-tls13 firmware, whose handshake makes an X25519 key share and verifies two P-256
+#: signatures, with and without them).
+FORMULAS_SIZE = ("optimize: size, +1,504 bytes of text with the P-256 set; m4-tls13 with and without both: 22,750 -> "
+                 "2,000 allocator calls in the session, 94.2 M -> 90.4 M handshake instructions, the same heap and "
+                 "stack peaks (24,112 and 4,724 bytes)")
+X25519_SIZE = FORMULAS_SIZE
+P256_SIZE = FORMULAS_SIZE
+
+
 #: What the ladder step costs and buys, measured on Cortex-M4 (QEMU mps2-an386, -icount; bench/handshake: full TLS
 #: 1.3 handshakes of the resume firmware against openssl s_server, X25519 key share, two P-256 signatures verified;
 #: flash: that firmware's text).
@@ -265,3 +292,19 @@ X25519_FLASH = "+1,728 bytes of text (97,056 -> 98,784)"
 X25519_SPEED = ("optimize: speed, " + X25519_FLASH + "; m4-tls13-x25519-speed, the same firmware with and without it: "
                 "59.63 M -> 43.62 M handshake instructions, 31,050 -> 6,454 allocator calls, the same heap and stack "
                 "peaks")
+
+
+def heap_relevant_hooks(defined) -> dict:
+    """Which of tlsgen's ECP hooks a build has, as far as the heap is concerned (a heap measurement records it:
+    bench/heap/measurements.py, tests/generator/test_heap_model.py): the P-256 hooks on limbs ("p256_hooks",
+    p256_jacobian.cpp) and the formulas without copies ("ecp_formulas", ecp_formulas.cpp), each of which changes the
+    heap peak of a handshake on its curves. `defined(name)` answers for the build's macros; absent keys: without."""
+    formulas = (defined("MBEDTLS_ECP_DOUBLE_JAC_ALT") and not defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT")) or \
+        (defined("MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT") and not defined("MBEDTLS_ECP_NORMALIZE_MXZ_ALT"))
+    return {**({"p256_hooks": True} if defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT") else {}),
+            **({"ecp_formulas": True} if formulas else {})}
+
+
+def heap_hooks_recorded(record: dict) -> dict:
+    """heap_relevant_hooks() as a heap measurement's record has it."""
+    return {k: True for k in ("p256_hooks", "ecp_formulas") if record.get(k, False)}
