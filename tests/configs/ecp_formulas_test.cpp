@@ -190,4 +190,33 @@ TEST(EcpFormulas, MixedAdditionSpecialCasesAsMbedtlsHasThem) {
   EXPECT_EQ(mbedtls_internal_ecp_add_mixed(&grp.g, &r.v, &g.v, &empty.v), MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
 }
 
+// A coordinate of 2^256 or more, or a negative one, would outgrow the working numbers on the stack: refused before
+// anything is computed (mbedTLS itself never passes one), with nothing allocated and the result untouched.
+TEST(EcpFormulas, InputsBeyond256BitsAreRefused) {
+  Group p256(MBEDTLS_ECP_DP_SECP256R1, true);
+  Group x25519(MBEDTLS_ECP_DP_CURVE25519, true);
+  Point g, r, big, negative, u;
+  ASSERT_EQ(mbedtls_ecp_copy(&g.v, &p256.g.G), 0);
+  ASSERT_EQ(mbedtls_ecp_copy(&big.v, &g.v), 0);
+  ASSERT_EQ(mbedtls_mpi_set_bit(&big.v.MBEDTLS_PRIVATE(Y), 300, 1), 0);
+  ASSERT_EQ(mbedtls_ecp_copy(&negative.v, &g.v), 0);
+  ASSERT_EQ(mbedtls_mpi_sub_mpi(&negative.v.MBEDTLS_PRIVATE(X), &negative.v.MBEDTLS_PRIVATE(X), &p256.g.P), 0);
+  ASSERT_EQ(mbedtls_ecp_copy(&r.v, &g.v), 0);
+  ASSERT_EQ(mbedtls_ecp_copy(&u.v, &x25519.g.G), 0);
+  Mpi d;
+  ASSERT_EQ(mbedtls_mpi_lset(&d.v, 9), 0);
+  ASSERT_EQ(mbedtls_mpi_set_bit(&d.v, 256, 1), 0);
+  Point s;
+  CountCallocs counting;
+  g_callocs = 0;
+  EXPECT_EQ(mbedtls_internal_ecp_double_jac(&p256.g, &r.v, &big.v), MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
+  EXPECT_EQ(mbedtls_internal_ecp_double_jac(&p256.g, &r.v, &negative.v), MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
+  EXPECT_EQ(mbedtls_internal_ecp_add_mixed(&p256.g, &r.v, &big.v, &g.v), MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
+  EXPECT_EQ(mbedtls_internal_ecp_add_mixed(&p256.g, &r.v, &g.v, &negative.v), MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
+  EXPECT_EQ(mbedtls_internal_ecp_double_add_mxz(&x25519.g, &r.v, &s.v, &u.v, &u.v, &d.v),
+            MBEDTLS_ERR_ECP_BAD_INPUT_DATA);
+  EXPECT_EQ(g_callocs, 0U);
+  EXPECT_EQ(xy(p256.g, r.v), xy(p256.g, g.v));
+}
+
 }  // namespace

@@ -25,6 +25,8 @@ int mbedtls_internal_ecp_init(const mbedtls_ecp_group* grp);
 int mbedtls_internal_ecp_add_mixed(const mbedtls_ecp_group* grp, mbedtls_ecp_point* R, const mbedtls_ecp_point* P,
                                    const mbedtls_ecp_point* Q);
 int mbedtls_internal_ecp_double_jac(const mbedtls_ecp_group* grp, mbedtls_ecp_point* R, const mbedtls_ecp_point* P);
+int mbedtls_internal_ecp_double_add_mxz(const mbedtls_ecp_group* grp, mbedtls_ecp_point* R, mbedtls_ecp_point* S,
+                                        const mbedtls_ecp_point* P, const mbedtls_ecp_point* Q, const mbedtls_mpi* d);
 }
 
 namespace ecp_test {

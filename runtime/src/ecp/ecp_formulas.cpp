@@ -107,6 +107,17 @@ struct Registers {
   Registers& operator=(const Registers&) = delete;
 
   const mbedtls_mpi* read(std::uint8_t r) const { return r < kTemps ? &temp[r] : input[r - kTemps]; }
+
+  // Every input is a non-negative number below 2^256, so that no product outgrows a working number (mbedTLS would
+  // grow it onto the heap, freeing the stack's limbs first). mbedTLS only passes reduced coordinates, and the X25519
+  // base below 2^255 (ecp_check_pubkey()); anything else is refused as mbedTLS's reduction refuses what it cannot
+  // reduce.
+  [[gnu::noinline]] bool inputs_in_range() const {
+    for (const mbedtls_mpi* x : input) {
+      if (x != nullptr && (x->MBEDTLS_PRIVATE(s) != 1 || mbedtls_mpi_bitlen(x) > 256)) return false;
+    }
+    return true;
+  }
 };
 
 // x < p after a product (library/ecp.c, ecp_modp(): the group's fast reduction, then at most a few corrections).
@@ -207,6 +218,7 @@ int mbedtls_internal_ecp_double_add_mxz(const mbedtls_ecp_group* grp, mbedtls_ec
   static_assert(sane(kLadder, 6), "a ladder step that copies or reads an unwritten number");
   Registers r(grp, {&P->MBEDTLS_PRIVATE(X), &P->MBEDTLS_PRIVATE(Z), &Q->MBEDTLS_PRIVATE(X), &Q->MBEDTLS_PRIVATE(Z),
                     d, &grp->A});
+  if (!r.inputs_in_range()) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
   int ret = run(grp, r, kLadder);
   if (ret == 0) ret = store(R->MBEDTLS_PRIVATE(X), r, T1);
   if (ret == 0) ret = store(R->MBEDTLS_PRIVATE(Z), r, T0);
@@ -246,6 +258,7 @@ int mbedtls_internal_ecp_double_jac(const mbedtls_ecp_group* grp, mbedtls_ecp_po
   };
   static_assert(sane(kDoubling, 3), "a doubling that copies or reads an unwritten number");
   Registers r(grp, {&P->MBEDTLS_PRIVATE(X), &P->MBEDTLS_PRIVATE(Y), &P->MBEDTLS_PRIVATE(Z)});
+  if (!r.inputs_in_range()) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
   int ret = run(grp, r, kDoubling);
   if (ret == 0) ret = store(R->MBEDTLS_PRIVATE(X), r, T2);
   if (ret == 0) ret = store(R->MBEDTLS_PRIVATE(Y), r, T1);
@@ -289,6 +302,7 @@ int mbedtls_internal_ecp_add_mixed(const mbedtls_ecp_group* grp, mbedtls_ecp_poi
   if (mbedtls_mpi_cmp_int(&qz, 1) != 0) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
   Registers r(grp, {&P->MBEDTLS_PRIVATE(X), &P->MBEDTLS_PRIVATE(Y), &P->MBEDTLS_PRIVATE(Z), &Q->MBEDTLS_PRIVATE(X),
                     &Q->MBEDTLS_PRIVATE(Y)});
+  if (!r.inputs_in_range()) return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
   int ret = run(grp, r, kDifferences);
   if (ret != 0) return ret;
   if (mbedtls_mpi_cmp_int(&r.temp[T0], 0) == 0) {  // the same x: P = Q or P = -Q

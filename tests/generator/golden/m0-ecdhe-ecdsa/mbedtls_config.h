@@ -163,9 +163,9 @@
 
 /* secp256r1's point doubling and mixed addition on mbedTLS's bignum module without its copies
  * (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on
- * the stack): optimize: size, +1,504 bytes of text with the P-256 set; m4-tls13 with and without
- * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
+ * the stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without
+ * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake
+ * instructions, the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
 #define MBEDTLS_ECP_ADD_MIXED_ALT
 
 /* elliptic curve arithmetic [tls.groups[0]]; ECDSA keys [tls.cipher_suites] */
@@ -173,9 +173,9 @@
 
 /* secp256r1's point doubling and mixed addition on mbedTLS's bignum module without its copies
  * (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on
- * the stack): optimize: size, +1,504 bytes of text with the P-256 set; m4-tls13 with and without
- * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
+ * the stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without
+ * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake
+ * instructions, the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
 #define MBEDTLS_ECP_DOUBLE_JAC_ALT
 
 /* group secp256r1 [tls.groups[0]] */
@@ -183,9 +183,9 @@
 
 /* secp256r1's point doubling and mixed addition on mbedTLS's bignum module without its copies
  * (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on
- * the stack): optimize: size, +1,504 bytes of text with the P-256 set; m4-tls13 with and without
- * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
+ * the stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without
+ * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake
+ * instructions, the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
 #define MBEDTLS_ECP_INTERNAL_ALT
 
 /* ---- TLS protocol ------------------------------------------------------------------------------ */
