@@ -96,7 +96,8 @@ struct Registers {
     std::size_t i = 0;
     for (const mbedtls_mpi* x : inputs) input[i++] = x;
   }
-  // Wiped, and anything mbedTLS would have grown onto the heap (nothing here should) given back.
+  // Wiped. A working number mbedTLS grew onto the heap would be given back too, but none is: inputs_in_range()
+  // keeps every product within kLimbs.
   ~Registers() {
     for (std::uint8_t i = 0; i < kTemps; ++i) {
       if (temp[i].MBEDTLS_PRIVATE(p) != limbs[i]) mbedtls_mpi_free(&temp[i]);
