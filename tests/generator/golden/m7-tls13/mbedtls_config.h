@@ -171,7 +171,9 @@
  * (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on
  * the stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without
  * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake
- * instructions, the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[1], optimize] */
+ * instructions, the same heap and stack peaks (24,112 and 4,724 bytes); where the curve arithmetic
+ * sets the stack peak, the working numbers raise it (m0-ecdhe-ecdsa 3,936 -> 4,400 bytes, within
+ * the 4,864 its class needs) [tls.groups[1], optimize] */
 #define MBEDTLS_ECP_ADD_MIXED_ALT
 
 /* elliptic curve arithmetic [tls.groups[0], tls.groups[1]]; ECDSA keys [tls.versions] */
@@ -181,14 +183,18 @@
  * runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on the
  * stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without both:
  * 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize] */
+ * the same heap and stack peaks (24,112 and 4,724 bytes); where the curve arithmetic sets the
+ * stack peak, the working numbers raise it (m0-ecdhe-ecdsa 3,936 -> 4,400 bytes, within the 4,864
+ * its class needs) [tls.groups[0], optimize] */
 #define MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT
 
 /* secp256r1's point doubling and mixed addition on mbedTLS's bignum module without its copies
  * (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on
  * the stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without
  * both: 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake
- * instructions, the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[1], optimize] */
+ * instructions, the same heap and stack peaks (24,112 and 4,724 bytes); where the curve arithmetic
+ * sets the stack peak, the working numbers raise it (m0-ecdhe-ecdsa 3,936 -> 4,400 bytes, within
+ * the 4,864 its class needs) [tls.groups[1], optimize] */
 #define MBEDTLS_ECP_DOUBLE_JAC_ALT
 
 /* group x25519 [tls.groups[0]] */
@@ -201,12 +207,16 @@
  * runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on the
  * stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without both:
  * 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[0], optimize]; secp256r1's
- * point doubling and mixed addition on mbedTLS's bignum module without its copies (tlsgen's
- * runtime/src/ecp/ecp_formulas.cpp: no product into its own operand, working numbers on the
- * stack): optimize: size, +1,632 bytes of text with the P-256 set; m4-tls13 with and without both:
- * 22,750 -> 2,000 allocator calls in the session, 94.2 M -> 90.4-90.9 M handshake instructions,
- * the same heap and stack peaks (24,112 and 4,724 bytes) [tls.groups[1], optimize] */
+ * the same heap and stack peaks (24,112 and 4,724 bytes); where the curve arithmetic sets the
+ * stack peak, the working numbers raise it (m0-ecdhe-ecdsa 3,936 -> 4,400 bytes, within the 4,864
+ * its class needs) [tls.groups[0], optimize]; secp256r1's point doubling and mixed addition on
+ * mbedTLS's bignum module without its copies (tlsgen's runtime/src/ecp/ecp_formulas.cpp: no
+ * product into its own operand, working numbers on the stack): optimize: size, +1,632 bytes of
+ * text with the P-256 set; m4-tls13 with and without both: 22,750 -> 2,000 allocator calls in the
+ * session, 94.2 M -> 90.4-90.9 M handshake instructions, the same heap and stack peaks (24,112 and
+ * 4,724 bytes); where the curve arithmetic sets the stack peak, the working numbers raise it
+ * (m0-ecdhe-ecdsa 3,936 -> 4,400 bytes, within the 4,864 its class needs) [tls.groups[1],
+ * optimize] */
 #define MBEDTLS_ECP_INTERNAL_ALT
 
 /* ---- PSA crypto -------------------------------------------------------------------------------- */
