@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from tlsgen.catalog import GROUPS, Kex, Suite, min_cert_der_bytes
 from tlsgen.resolve import Resolution
+from tlsgen.resolve.ecc import p256_formulas
 from tlsgen.resolve.resumption import uses_tickets
 
 MARGIN_PERCENT = 5
@@ -368,7 +369,7 @@ def session_features(r: Resolution, s: Shape) -> dict[str, float]:
     # tlsgen's P-256 formulas without copies (runtime/src/ecp/ecp_formulas.cpp: `optimize: size` on a bare-metal core)
     # keep the comb's numbers smaller than mbedTLS's own formulas do: the signature checks have terms of their own
     # there (the ECDHE groups' are the `_size` ones above, which no other build on 32 bits has).
-    formulas = r.defined("MBEDTLS_ECP_DOUBLE_JAC_ALT") and not r.defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT")
+    formulas = p256_formulas(r.defined)
     for k in KEY_LABELS:
         leaf = s.leaf is not None and s.leaf.label == k
         ca = s.ca is not None and s.ca.label == k and s.leaf is not None

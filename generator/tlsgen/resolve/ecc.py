@@ -295,13 +295,22 @@ X25519_SPEED = ("optimize: speed, " + X25519_FLASH + "; m4-tls13-x25519-speed, t
                 "peaks")
 
 
+def has_formulas(defined, formulas: tuple, limbs_only: str) -> bool:
+    """Whether a build runs one of the formula sets without copies (X25519_FORMULA, P256_FORMULAS): all of its macros,
+    and not `limbs_only`, the macro the limb set of the same curve adds. `defined(name)` answers for the macros."""
+    return all(defined(m) for m in formulas) and not defined(limbs_only)
+
+
+def p256_formulas(defined) -> bool:
+    return has_formulas(defined, P256_FORMULAS, "MBEDTLS_ECP_NORMALIZE_JAC_ALT")
+
+
 def heap_relevant_hooks(defined) -> dict:
     """Which of tlsgen's ECP hooks a build has, as far as the heap is concerned (a heap measurement records it:
     bench/heap/measurements.py, tests/generator/test_heap_model.py): the P-256 hooks on limbs ("p256_hooks",
     p256_jacobian.cpp) and the formulas without copies ("ecp_formulas", ecp_formulas.cpp), each of which changes the
     heap peak of a handshake on its curves. `defined(name)` answers for the build's macros; absent keys: without."""
-    formulas = (defined("MBEDTLS_ECP_DOUBLE_JAC_ALT") and not defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT")) or \
-        (defined("MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT") and not defined("MBEDTLS_ECP_NORMALIZE_MXZ_ALT"))
+    formulas = p256_formulas(defined) or has_formulas(defined, X25519_FORMULA, "MBEDTLS_ECP_NORMALIZE_MXZ_ALT")
     return {**({"p256_hooks": True} if defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT") else {}),
             **({"ecp_formulas": True} if formulas else {})}
 
