@@ -211,13 +211,14 @@ function(tlsgen_add_library name)
   # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
-  # Three profile fields the build itself needs: `optimize` (speed also compiles mbedTLS's bignum and ECP
+  # What the build itself needs from the profile: `optimize` (speed also compiles mbedTLS's bignum and ECP
   # objects with -O2; the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose
-  # compiler flags the library and everything linking it get: cmake/TlsgenCpu.cmake) and
+  # compiler flags the library and everything linking it get: cmake/TlsgenCpu.cmake),
   # `target.stack_bytes` (the stack the image reserves; without it, on a part whose ram_bytes is given, the
-  # stack the sessions need: tlsgen.ram.reserved_stack). The profile is validated by the generator at build
-  # time; here only these keys are read (YAML-aware, so quoting does not matter), and a profile edit re-runs
-  # this configure step.
+  # stack the sessions need: tlsgen.ram.reserved_stack) and the options of p256-m's object (the generator's
+  # tlsgen.resolve.ecc.P256M_SIZE_FLAGS on a p256-m size build). The profile is validated by the generator at
+  # build time; here only these keys are read (YAML-aware, so quoting does not matter) or resolved, and a
+  # profile edit re-runs this configure step.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
   execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
     OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
@@ -227,6 +228,23 @@ function(tlsgen_add_library name)
   list(GET fields 0 optimize)
   list(GET fields 1 profile_cpu)
   list(GET fields 2 stack_bytes)
+  set(p256m_flags "")
+  list(LENGTH fields n_fields)
+  if(n_fields GREATER 3)
+    list(GET fields 3 p256m_flags)
+    string(REPLACE "," ";" p256m_flags "${p256m_flags}")
+  endif()
+  # p256-m's object gets the options the generator chose for this profile (none: the toolchain's -Os, or speed's
+  # -O2 -fpeel-loops below). As with TLSGEN_HOT_O2 the source property is per directory, so it reads the
+  # compiling target's TLSGEN_P256M_FLAGS: another profile built from the same mbedTLS sources keeps its own.
+  set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_P256M_FLAGS "${p256m_flags}")
+  get_property(p256m_done DIRECTORY PROPERTY TLSGEN_P256M_FLAGS_SOURCES)
+  if(NOT p256m_done)
+    set(p256m_own ${mbedtls_src})
+    list(FILTER p256m_own INCLUDE REGEX "p256-m/p256-m\\.c$")
+    set_property(SOURCE ${p256m_own} APPEND PROPERTY COMPILE_OPTIONS "$<TARGET_PROPERTY:TLSGEN_P256M_FLAGS>")
+    set_property(DIRECTORY PROPERTY TLSGEN_P256M_FLAGS_SOURCES ON)
+  endif()
   if(optimize STREQUAL "speed")
     # Only the objects the public-key arithmetic runs in get -O2 (bignum, ECP, ECDH/ECDSA, p256-m): they are where
     # a handshake spends its instructions; the rest stays at the toolchain's size setting (bench/README.md,

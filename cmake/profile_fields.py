@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Configure-time helper for tlsgen_add_library(): prints the profile fields the build itself needs, as a
-CMake list: `<optimize>;<target.cpu>;<stack bytes>` (size|speed; a core name or host; bytes or 0).
+CMake list: `<optimize>;<target.cpu>;<stack bytes>;<p256-m options>` (size|speed; a core name or host; bytes or 0;
+the compiler options for p256-m's object, comma-separated, empty for none: tlsgen.resolve.ecc.P256M_SIZE_FLAGS where
+the generator puts the profile on the p256-m driver under optimize: size).
 
 The stack is target.stack_bytes; without it, on a part whose target.ram_bytes is given, the stack the
 profile's sessions need (tlsgen.ram.reserved_stack: the figure the generator's RAM check used), so the image
@@ -25,15 +27,19 @@ target = data.get("target") if isinstance(data.get("target"), dict) else {}
 cpu, stack = target.get("cpu"), target.get("stack_bytes")
 stack = stack if isinstance(stack, int) and not isinstance(stack, bool) and stack > 0 else 0
 ram = target.get("ram_bytes")
-if not stack and isinstance(ram, int) and not isinstance(ram, bool) and cpu != "host":
+p256m_flags: tuple = ()
+if isinstance(cpu, str) and cpu != "host":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generator"))
     try:
         from tlsgen.pipeline import build
         from tlsgen.ram import reserved_stack
 
-        stack = reserved_stack(build(sys.argv[1]).resolution)
+        resolution = build(sys.argv[1]).resolution
+        p256m_flags = resolution.p256m_flags
+        if not stack and isinstance(ram, int) and not isinstance(ram, bool):
+            stack = reserved_stack(resolution)
     except Exception:  # noqa: BLE001 - an invalid profile: the generator reports it at build time
-        stack = 0
+        stack, p256m_flags = stack, ()
 print(";".join([optimize if optimize in ("size", "speed") else "size",
                 cpu if isinstance(cpu, str) and cpu.replace("-", "").isalnum() else "host",
-                str(stack)]), end="")
+                str(stack), ",".join(p256m_flags)]), end="")

@@ -40,7 +40,13 @@ def features(r: Resolution) -> dict[str, float]:
         if speed and (n in ("MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_C", "MBEDTLS_RSA_C", "MBEDTLS_PSA_P256M_DRIVER_ENABLED")
                       or n.startswith("MBEDTLS_ECP_DP_")):
             f[f"{n}*speed"] = 1.0
+    if r.p256m_flags:
+        f[P256M_SIZE_FLAGS] = 1.0
     return f
+
+
+#: The feature of p256-m's object compiled with tlsgen.resolve.ecc.P256M_SIZE_FLAGS under optimize: size.
+P256M_SIZE_FLAGS = "MBEDTLS_PSA_P256M_DRIVER_ENABLED*size_flags"
 
 
 #: Coefficients measured by A/B instead of fitted, for macros newer than the fit's images (a macro the fit has never
@@ -62,11 +68,14 @@ def features(r: Resolution) -> dict[str, float]:
 #: each A/B figure is counted there.
 #: MBEDTLS_X509_REMOVE_INFO (tlsgen.resolve.certificates): the m4-tls13-p256 resume firmware 76,280 -> 74,840 bytes
 #: (m4-tls13's 88,720 -> 87,152; the smaller figure is the one counted).
+#: p256-m's object under optimize: size with tlsgen.resolve.ecc.P256M_SIZE_FLAGS instead of -Os: the firmware images
+#: of m4-ecdhe-ecdsa +192 bytes of text+data (the largest of the four measured there: m4-tls13-p256 +128, m33 +144,
+#: m3 +120).
 MEASURED: dict[str, float] = {"MBEDTLS_BLOCK_CIPHER_NO_DECRYPT": -2440.0, "MBEDTLS_SSL_PROTO_DTLS": 4210.0,
                               "MBEDTLS_SSL_DTLS_ANTI_REPLAY": 270.0, "MBEDTLS_ECP_INTERNAL_ALT": 896.0,
                               "MBEDTLS_ECP_DOUBLE_ADD_MXZ_ALT": 212.0, "MBEDTLS_ECP_NORMALIZE_MXZ_ALT": 1728.0 - 896 - 212,
                               "MBEDTLS_ECP_DOUBLE_JAC_ALT": 524.0, "MBEDTLS_ECP_NORMALIZE_JAC_ALT": 2592.0 - 896 - 524,
-                              "MBEDTLS_X509_REMOVE_INFO": -1440.0}
+                              "MBEDTLS_X509_REMOVE_INFO": -1440.0, P256M_SIZE_FLAGS: 192.0}
 
 
 #: The options whose code carries mbedTLS's debug messages (MBEDTLS_SSL_DEBUG_MSG and friends).

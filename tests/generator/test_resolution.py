@@ -364,6 +364,21 @@ def test_p256_only_on_cortex_m_is_built_on_the_p256m_driver_with_the_gaps_worked
     assert "p256-m driver" in r.ecc_note
 
 
+@pytest.mark.parametrize("cpu,optimize,flags", [
+    ("cortex-m4", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
+    ("cortex-m3", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
+    ("cortex-m33", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
+    ("cortex-m0plus", "size", ()),  # ARMv6-M: not measured there, the toolchain's -Os
+    ("cortex-m7", "size", ()),  # measured slower with them (GCC's M7 tuning)
+    ("cortex-m4", "speed", ()),  # cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects instead
+])
+def test_p256m_object_options_under_size_on_thumb2_cores(resolved, cpu, optimize, flags):
+    r = resolved(kind="ecdsa", cpu=cpu, top_extra=f"optimize: {optimize}\n")
+    assert r.p256m and r.p256m_flags == flags
+    assert ("p256-m.c compiled with -O2" in r.ecc_note) == bool(flags), r.ecc_note
+    assert resolved(kind="ecdsa-legacy", cpu=cpu, top_extra=f"optimize: {optimize}\n").p256m_flags == ()
+
+
 def test_tls13_p256_only_is_on_p256m_without_tls12_workarounds(resolved):
     r = resolved(kind="tls13", tls_extra="")
     assert not r.p256m  # x25519 beside it

@@ -156,6 +156,35 @@ void check_alignment_and_zeroing() {
   expect(q == p && all_zero(q, 64), "a reused block is zeroed again");
 }
 
+// Every payload size from 8 to 1,040 bytes (zero_blocks()'s 32-byte steps and its 16- and 8-byte tails on Thumb-2):
+// the whole payload is zeroed, from the wilderness (pre-filled) and when a dirty block is reused, and not a byte
+// past it: the wilderness above keeps its fill, and the live block above a reused one keeps its header and bytes.
+void check_zeroing_every_size() {
+  bool fresh_ok = true;
+  bool reused_ok = true;
+  for (std::size_t n = 1; n <= 1040; ++n) {
+    const std::size_t payload = Heap::block_bytes(n) - Heap::kHeaderBytes;
+    std::memset(g_region, 0xAB, sizeof g_region);
+    fresh();
+    auto* p = static_cast<unsigned char*>(g_heap.calloc(1, n));
+    fresh_ok = fresh_ok && p != nullptr && all_zero(p, payload) && p[payload] == 0xAB && p[payload + 7] == 0xAB;
+    auto* above = static_cast<unsigned char*>(g_heap.calloc(1, 24));
+    if (p == nullptr || above == nullptr) {
+      reused_ok = false;
+      continue;
+    }
+    std::memset(p, 0xFF, payload);
+    std::memset(above, 0x5A, 24);
+    g_heap.free(p);
+    auto* q = static_cast<unsigned char*>(g_heap.calloc(1, n));
+    bool kept = true;
+    for (std::size_t i = 0; i < 24; ++i) kept = kept && above[i] == 0x5A;
+    reused_ok = reused_ok && q == p && all_zero(q, payload) && kept && g_heap.check().ok();
+  }
+  expect(fresh_ok, "calloc of 1 to 1,040 bytes: the whole payload zeroed, the wilderness above untouched");
+  expect(reused_ok, "a dirty block reused, 1 to 1,040 bytes: zeroed again, the live block above intact");
+}
+
 void check_calloc_limits() {
   fresh();
   expect(g_heap.calloc(SIZE_MAX, 2) == nullptr, "calloc(SIZE_MAX, 2): null");
@@ -561,6 +590,7 @@ int main() {
   check_layout();
   check_init();
   check_alignment_and_zeroing();
+  check_zeroing_every_size();
   check_calloc_limits();
   check_coalescing_and_stats();
   check_bad_frees();

@@ -91,6 +91,9 @@ class Resolution:
     verify: str  # the effective verify mode ("required" for certificate-less profiles)
     datagram: bool = False  # DTLS (tls.transport: datagram)
     dtls_buffering: int = 0  # its MBEDTLS_SSL_DTLS_MAX_BUFFERING (0: stream)
+    # the compiler options tlsgen_add_library() adds for p256-m's object (resolve.ecc.P256M_SIZE_FLAGS; () for -Os,
+    # or, under optimize: speed, cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects)
+    p256m_flags: tuple[str, ...] = ()
 
     def macro(self, name: str) -> Macro | None:
         return next((m for m in self.macros if m.name == name), None)
@@ -191,6 +194,7 @@ class Context:
     record_overhead: int = 0
     nv_seed_bytes: int = 32
     p256m: bool = False  # secp256r1 by mbedTLS's bundled p256-m driver through PSA (resolve.ecc)
+    p256m_flags: tuple[str, ...] = ()  # compiler options for p256-m's object (resolve.ecc.P256M_SIZE_FLAGS)
     ecc_note: str = ""
     ecc_why: str = ""  # why the legacy ECP (resolve.ecc), for messages
 

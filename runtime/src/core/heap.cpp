@@ -42,11 +42,13 @@ constexpr bool bins_consistent() {
 static_assert(bins_consistent(), "bin_floor(b) is the smallest size of bin b, and bins cover every size in order");
 
 #if defined(__thumb2__)
-// `steps` x 32 bytes from `word` (4-byte aligned) with one STMIA of eight zero registers a step: 3 instructions
-// per 32 bytes instead of the loop's 7 (4 STRD, the pointer, the compare, the branch). r7 (Thumb's frame
-// pointer) is left alone.
-[[gnu::noinline]] void zero_steps(void* word, std::uint32_t steps) {
+// Zeroes `bytes` (a multiple of 8, at least 32) from `word` (8-byte aligned): one STMIA of eight zero registers per
+// 32 bytes (3 instructions with the count and the branch, against the loop's 10: 4 STRD, the pointer, the compare,
+// the branch), then 16 and 8 bytes as the count's bits 4 and 3 say. 17 instructions besides the 32-byte steps. r7
+// (Thumb's frame pointer) is left alone.
+[[gnu::naked, gnu::noinline]] void zero_blocks(void* /*word*/, std::uint32_t /*bytes*/) {
   asm volatile(
+      "push {r4, r5, r6, r8, r9}\n\t"
       "movs r2, #0\n\t"
       "movs r3, #0\n\t"
       "movs r4, #0\n\t"
@@ -54,32 +56,34 @@ static_assert(bins_consistent(), "bin_floor(b) is the smallest size of bin b, an
       "movs r6, #0\n\t"
       "mov r8, r2\n\t"
       "mov r9, r2\n\t"
-      "mov r10, r2\n"
+      "mov r12, r2\n\t"
+      "subs r1, r1, #32\n"
       "1:\n\t"
-      "stmia %0!, {r2-r6, r8-r10}\n\t"
-      "subs %1, %1, #1\n\t"
-      "bne 1b"
-      : "+r"(word), "+r"(steps)
-      :
-      : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "cc", "memory");
+      "stmia r0!, {r2-r6, r8, r9, r12}\n\t"
+      "subs r1, r1, #32\n\t"
+      "bhs 1b\n\t"
+      "lsls r1, r1, #28\n\t"  // what is left below 32 bytes: bit 4 -> C, bit 3 -> N
+      "it cs\n\t"
+      "stmiacs r0!, {r2-r5}\n\t"
+      "it mi\n\t"
+      "strdmi r2, r3, [r0]\n\t"
+      "pop {r4, r5, r6, r8, r9}\n\t"
+      "bx lr");
 }
 #endif
 
-// Zeroes a payload (a multiple of kAlignment, at least 8 bytes, 8-byte aligned) with 8-byte stores, 32
-// bytes a step. Not memset: newlib-nano's costs more on the large blocks (mbedTLS's record buffers; this
-// loop took the PSK trace from 502 to 428 instructions per call on Cortex-M4, bench/alloc), and a call
-// costs more than the loop on the small ones (mbedTLS's bignum limbs) that most calls are. On Thumb-2 a block of
-// 128 bytes or more takes zero_steps() first.
+// Zeroes a payload (a multiple of kAlignment, at least 8 bytes, 8-byte aligned). Not memset: newlib-nano's costs
+// more on the large blocks (mbedTLS's record buffers), and a call costs more than the stores on the small ones
+// (mbedTLS's bignum limbs) that most calls are. On Thumb-2, 32 bytes or more take zero_blocks() (bench/alloc and the
+// DTLS PSK-CCM-8 handshake in place, docs/runtime/heap.md); elsewhere 8-byte stores, 32 bytes a step.
 [[gnu::always_inline]] inline void zero(void* payload, std::uint32_t bytes) {
   auto* word = static_cast<std::uint64_t*>(payload);
 #if defined(__thumb2__)
-  if (bytes >= 128) {  // below that the call costs what the stores save (bench/alloc: the PSK traces 364 -> 241 and
-                       // 234 -> 201 instructions per call on Cortex-M4, the ECDSA and TLS 1.3 ones the same)
-    zero_steps(word, bytes / 32);
-    word += bytes / 32 * 4;
-    bytes %= 32;
+  if (bytes >= 32) {
+    zero_blocks(word, bytes);
+    return;
   }
-#endif
+#else
   std::uint64_t* const end = word + bytes / 8;
   while (end - word >= 4) {  // 32 bytes a step
     word[0] = 0;
@@ -88,6 +92,7 @@ static_assert(bins_consistent(), "bin_floor(b) is the smallest size of bin b, an
     word[3] = 0;
     word += 4;
   }
+#endif
   const std::uint32_t rest = bytes % 32;  // 0, 8, 16 or 24 bytes: no loop (GCC makes that loop a memset call)
   if (rest & 16) {
     word[0] = 0;
@@ -189,7 +194,7 @@ TLSGEN_HEAP_INLINE void Heap::set_size(Header* block, std::uint32_t size, bool i
 }
 
 // A new header: `prev` (stored with the key) and the size word.
-TLSGEN_HEAP_INLINE void Heap::init_header(Header* block, std::uint32_t size, std::uint32_t prev, bool in_use) const {
+TLSGEN_HEAP_TINY void Heap::init_header(Header* block, std::uint32_t size, std::uint32_t prev, bool in_use) const {
   block->prev = prev ^ key_at(offset_of(block));
   set_size(block, size, in_use);
 }
@@ -517,8 +522,11 @@ TLSGEN_HEAP_HOT void* Heap::calloc(std::size_t count, std::size_t size) {
     --stats_.free_blocks;
     set_size(block, need, true);
   } else {
-    const unsigned own = exact_bin < kExactBins ? exact_bin : bin_of(need);
-    if ((bin_map_ >> own) == 0 && need <= capacity_ - top_) {
+    // The request's bin; not computed when no bin holds a block (any bin then says the same: nothing fits, and
+    // take_fit() finds nothing whichever bin it starts from).
+    const std::uint32_t map = bin_map_;
+    const unsigned own = map == 0 ? 0u : exact_bin < kExactBins ? exact_bin : bin_of(need);
+    if ((map >> own) == 0 && need <= capacity_ - top_) {
       // No free block of the request's bin or above (so none fits): straight from the wilderness, as take_fit()
       // would end (most calls of a PSK session, whose few blocks come and go at the top).
       block = take_top(need);
@@ -639,6 +647,30 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
     last_size_ = below;
     return;
   }
+  if (next == nullptr) {
+    // The top block above a free block that is alone in its bin (blocks coming off the top in the order they went
+    // on, as mbedTLS's DTLS flights and digest contexts do): both go back to the wilderness. free_merge()'s checks
+    // of that block for this case, written out: header_ok() (free() checked its size word), and a bin that names it
+    // alone (first block, prev link 0, next link the end mark). Anything else takes free_merge().
+    const std::uint32_t start = offset - below;
+    const std::uint32_t under = prev_of(prev);
+    const unsigned bin = bin_of(below);
+    const Links* links = links_of(prev);
+    if (links->prev == 0 && links->next == end_ && bins_[bin] == start + 1 && under % kAlignment == 0 &&
+        under <= start && (start == 0 ? under == 0 : under >= kMin)
+#if UINTPTR_MAX > 0xFFFFFFFFu
+        && header_sane(prev)
+#endif
+    ) {
+      release(block, size);
+      bins_[bin] = end_;
+      bin_map_ &= ~(1u << bin);
+      --stats_.free_blocks;
+      top_ = start;
+      last_size_ = under;
+      return;
+    }
+  }
   free_merge(block, offset, below, next, prev);
 }
 
@@ -646,36 +678,59 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
 // neighbours' are done). Everything the merge will follow or rewrite is checked before anything
 // changes: a free neighbour (absorbed, so its size counts) must be a sane free block on its bin's
 // list, the block above the merged one must agree with it, and the bin the merged block goes to must
-// have a sane first block. A live neighbour only gets a new `prev` (see set_prev).
+// have a sane first block. A live neighbour only gets a new `prev` (see set_prev). free() has already
+// checked both neighbours' size words' alignment tags, that the block above has `size` as its `prev`
+// and that the block below is `below` bytes, so of header_ok() what is left for each free neighbour is
+// checked here; each bin is computed once, and the merged block's only when it goes on a list.
 TLSGEN_HEAP_COLD void Heap::free_merge(Header* block, std::uint32_t offset, std::uint32_t below, Header* next,
                                        Header* prev) {
-  void* pointer = block + 1;
+  const std::uint32_t top = top_;
   const std::uint32_t size = size_of(block->size);
-  const std::uint32_t end = offset + size;
-  const bool next_free = next != nullptr && !used(next->size);
-  const bool prev_free = prev != nullptr && !used(prev->size);
-  const std::uint32_t next_size = next_free ? size_of(next->size) : 0u;
-  const std::uint32_t start = prev_free ? offset - below : offset;
-  const std::uint32_t merged = size + next_size + (prev_free ? below : 0u);
-  Header* above = start + merged < top_ ? header_at(start + merged) : nullptr;
-  const unsigned bin = bin_of(merged);
-  if ((next_free && (!header_ok(next, end, prev_of(next)) || !can_unlink(next, bin_of(next_size)) ||
-                     (above != nullptr && prev_of(above) != next_size))) ||
-      (prev_free && (!header_ok(prev, start, prev_of(prev)) || !can_unlink(prev, bin_of(below)))) ||
-      (above != nullptr && !head_ok(bin))) {
-    fault(HeapFault::kCorruptHeader, pointer);
+  std::uint32_t end = offset + size;  // of the merged block
+  unsigned next_bin = kBins;          // kBins: `next` is not absorbed (live, or the wilderness)
+  if (next != nullptr && !used(next->size)) {  // header_ok(next, end, size): free() checked its `prev` and tag
+    const std::uint32_t next_size = size_of(next->size);
+    next_bin = bin_of(next_size);
+    if (!header_sane(next) || next_size > top - end || !can_unlink(next, next_bin)) {
+      fault(HeapFault::kCorruptHeader, block + 1);
+      return;
+    }
+    end += next_size;
+  }
+  Header* above = end < top ? header_at(end) : nullptr;  // `next` itself (checked by free()) unless absorbed
+  if (next_bin != kBins && above != nullptr && prev_of(above) != size_of(next->size)) {
+    fault(HeapFault::kCorruptHeader, block + 1);
+    return;
+  }
+  std::uint32_t start = offset;
+  std::uint32_t under = below;  // the size of the block below the merged one
+  unsigned prev_bin = kBins;
+  if (prev != nullptr && !used(prev->size)) {  // free() checked its size (`below`) and tag
+    start -= below;
+    under = prev_of(prev);
+    prev_bin = bin_of(below);
+    if (!header_sane(prev) || under % kAlignment != 0 || under > start ||
+        (start == 0 ? under != 0 : under < block_bytes(1)) || !can_unlink(prev, prev_bin)) {
+      fault(HeapFault::kCorruptHeader, block + 1);
+      return;
+    }
+  }
+  const std::uint32_t merged = end - start;
+  const unsigned bin = above != nullptr ? bin_of(merged) : 0u;
+  if (above != nullptr && !head_ok(bin)) {
+    fault(HeapFault::kCorruptHeader, block + 1);
     return;
   }
 
   release(block, size);  // marked free first: a later double free of it is recognised
-  if (next_free) unlink_free(next, bin_of(next_size));  // absorb the free block above
-  if (prev_free) {                                       // and be absorbed by the free block below
-    unlink_free(prev, bin_of(below));
+  if (next_bin != kBins) unlink_free(next, next_bin);  // absorb the free block above
+  if (prev_bin != kBins) {                              // and be absorbed by the free block below
+    unlink_free(prev, prev_bin);
     block = prev;
   }
   if (above == nullptr) {  // touches the wilderness: give it back
     top_ = start;
-    last_size_ = prev_of(block);
+    last_size_ = under;
     return;
   }
   set_size(block, merged, false);
