@@ -368,7 +368,7 @@ def test_p256_only_on_cortex_m_is_built_on_the_p256m_driver_with_the_gaps_worked
     ("cortex-m4", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
     ("cortex-m3", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
     ("cortex-m33", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
-    ("cortex-m0plus", "size", ()),  # ARMv6-M: not measured there, the toolchain's -Os
+    ("cortex-m0plus", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
     ("cortex-m7", "size", ()),  # measured slower with them (GCC's M7 tuning)
     ("cortex-m4", "speed", ()),  # cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects instead
 ])
