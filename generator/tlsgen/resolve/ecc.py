@@ -7,6 +7,7 @@ minimal client of bench/footprint), m4-ecdhe-ecdsa (TLS 1.2 ECDHE-ECDSA P-256, `
 
     legacy ECP, comb window 2 (2026-12-02)    56,072 bytes flash   6,368 heap peak   103.1 M handshake instructions
     p256-m through PSA (2026-12-03)           55,972               4,272              60.5 M
+    its object at P256M_SIZE_FLAGS (12-06)    +192 (the firmware)  4,272              55.6 M
 
 so p256-m is picked wherever it can be: smaller and faster, with less heap. The rules below say where it
 cannot, and the generated configuration carries the PSA configuration (`PSA_WANT_*`, mbedTLS's
