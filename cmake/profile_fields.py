@@ -39,7 +39,7 @@ if isinstance(cpu, str) and cpu != "host":
         if not stack and isinstance(ram, int) and not isinstance(ram, bool):
             stack = reserved_stack(resolution)
     except Exception:  # noqa: BLE001 - an invalid profile: the generator reports it at build time
-        stack, p256m_flags = stack, ()
+        p256m_flags = ()  # and the stack stays as read
 print(";".join([optimize if optimize in ("size", "speed") else "size",
                 cpu if isinstance(cpu, str) and cpu.replace("-", "").isalnum() else "host",
                 str(stack), ",".join(p256m_flags)]), end="")
