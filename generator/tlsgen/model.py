@@ -341,8 +341,8 @@ class Profile(Strict):
     platform: Platform
     optimize: Literal["size", "speed"] = Field(
         default="size", description="Trade flash for speed or not. size keeps mbedTLS's compact code, except where "
-        "a few bytes were measured to buy many instructions (p256-m's object: about 190 bytes for 8 % of a handshake); "
-        "the generated config names each such choice.")
+        "a few bytes were measured to buy many instructions (p256-m's object: 120-190 bytes for 4-10 % of a "
+        "handshake); the generated config names each such choice.")
     insecure: list[InsecureOptIn] = Field(default_factory=list,
                                           description="Explicit, reasoned opt-ins to insecure choices.")
 
