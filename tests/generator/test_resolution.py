@@ -372,7 +372,7 @@ def test_p256_only_on_cortex_m_is_built_on_the_p256m_driver_with_the_gaps_worked
     ("cortex-m7", "size", ()),  # measured slower with them (GCC's M7 tuning)
     ("cortex-m4", "speed", ()),  # cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects instead
 ])
-def test_p256m_object_options_under_size_on_thumb2_cores(resolved, cpu, optimize, flags):
+def test_p256m_object_options_under_size_on_the_cores_measured_to_gain(resolved, cpu, optimize, flags):
     r = resolved(kind="ecdsa", cpu=cpu, top_extra=f"optimize: {optimize}\n")
     assert r.p256m and r.p256m_flags == flags
     assert ("p256-m.c compiled with -O2" in r.ecc_note) == bool(flags), r.ecc_note
