@@ -208,6 +208,7 @@ class Heap {
   void set_prev(Header* block, std::uint32_t prev) const;
   Header* header_at(std::uint32_t offset) const;
   std::uint32_t offset_of(const Header* header) const;
+  static bool prev_fits(std::uint32_t offset, std::uint32_t prev);
   bool header_ok(const Header* block, std::uint32_t offset, std::uint32_t prev) const;
   Header* free_block_at(std::uint32_t link) const;
   bool next_link_ok(Header* block) const;

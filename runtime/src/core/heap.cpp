@@ -220,12 +220,16 @@ TLSGEN_HEAP_INLINE bool Heap::header_sane(const Header* block) const {
       ;
 }
 
+// `prev`, the decoded `prev` of a block at `offset`, is 0 for the first block and otherwise an aligned
+// size of a block that fits below it (prev <= offset makes it 0 at offset 0).
+TLSGEN_HEAP_TINY bool Heap::prev_fits(std::uint32_t offset, std::uint32_t prev) {
+  return prev % kAlignment == 0 && prev <= offset && (offset == 0 || prev >= block_bytes(1));
+}
+
 // The header of a block at `offset` (aligned, below top_), whose `prev` decodes to `prev`, agrees
-// with the region: sane, ends at or below top_, and its `prev` is 0 for the first block and otherwise
-// an aligned size of a block that fits below it.
+// with the region: sane, ends at or below top_, and prev_fits().
 TLSGEN_HEAP_INLINE bool Heap::header_ok(const Header* block, std::uint32_t offset, std::uint32_t prev) const {
-  return header_sane(block) && size_of(block->size) <= top_ - offset && prev % kAlignment == 0 && prev <= offset &&
-         (offset == 0 ? prev == 0 : prev >= block_bytes(1));
+  return header_sane(block) && size_of(block->size) <= top_ - offset && prev_fits(offset, prev);
 }
 
 // The end mark comes from the secret (the key of an offset no header has): a multiple of kAlignment
@@ -592,11 +596,9 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
   const std::uint32_t size = size_of(word);
   const std::uint32_t below = block->prev ^ key_at(offset);
   // header_ok(block, offset, below) and the in-use bit, in one condition: the alignment tag and in
-  // use, a size of at least one block that ends at or below top_, and `prev` an aligned size of a
-  // block that fits below it (0 for the first block).
-  constexpr std::uint32_t kMin = static_cast<std::uint32_t>(block_bytes(1));
-  if ((word & kLowBits) != (kAlignTag | kUsed) || size < kMin || size > top - offset || below % kAlignment != 0 ||
-      below > offset || (offset != 0 && below < kMin)
+  // use, a size of at least one block that ends at or below top_, and prev_fits().
+  if ((word & kLowBits) != (kAlignTag | kUsed) || size < block_bytes(1) || size > top - offset ||
+      !prev_fits(offset, below)
 #if UINTPTR_MAX > 0xFFFFFFFFu
       || !header_sane(block)
 #endif
@@ -650,14 +652,13 @@ TLSGEN_HEAP_HOT void Heap::free(void* pointer) {
   if (next == nullptr) {
     // The top block above a free block that is alone in its bin (blocks coming off the top in the order they went
     // on, as mbedTLS's DTLS flights and digest contexts do): both go back to the wilderness. free_merge()'s checks
-    // of that block for this case, written out: header_ok() (free() checked its size word), and a bin that names it
-    // alone (first block, prev link 0, next link the end mark). Anything else takes free_merge().
+    // of that block for this case: what is left of header_ok() (free() checked its size word), and a bin that names
+    // it alone (first block, prev link 0, next link the end mark). Anything else takes free_merge().
     const std::uint32_t start = offset - below;
     const std::uint32_t under = prev_of(prev);
     const unsigned bin = bin_of(below);
     const Links* links = links_of(prev);
-    if (links->prev == 0 && links->next == end_ && bins_[bin] == start + 1 && under % kAlignment == 0 &&
-        under <= start && (start == 0 ? under == 0 : under >= kMin)
+    if (links->prev == 0 && links->next == end_ && bins_[bin] == start + 1 && prev_fits(start, under)
 #if UINTPTR_MAX > 0xFFFFFFFFu
         && header_sane(prev)
 #endif
@@ -709,8 +710,7 @@ TLSGEN_HEAP_COLD void Heap::free_merge(Header* block, std::uint32_t offset, std:
     start -= below;
     under = prev_of(prev);
     prev_bin = bin_of(below);
-    if (!header_sane(prev) || under % kAlignment != 0 || under > start ||
-        (start == 0 ? under != 0 : under < block_bytes(1)) || !can_unlink(prev, prev_bin)) {
+    if (!header_sane(prev) || !prev_fits(start, under) || !can_unlink(prev, prev_bin)) {
       fault(HeapFault::kCorruptHeader, block + 1);
       return;
     }
