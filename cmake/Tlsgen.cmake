@@ -153,12 +153,11 @@ endfunction()
 function(tlsgen_profile_cpu profile out)
   get_filename_component(profile "${profile}" ABSOLUTE BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
-  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
-    OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
+  execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}" --cpu
+    OUTPUT_VARIABLE cpu RESULT_VARIABLE rc ERROR_QUIET)
   if(NOT rc EQUAL 0)
-    set(fields "size;host;0")
+    set(cpu host)
   endif()
-  list(GET fields 1 cpu)
   set(${out} "${cpu}" PARENT_SCOPE)
 endfunction()
 
@@ -211,63 +210,51 @@ function(tlsgen_add_library name)
   # Angle brackets: a quoted name would find mbedTLS's own include/mbedtls/mbedtls_config.h first.
   target_compile_definitions(${name}_mbedtls PUBLIC "MBEDTLS_CONFIG_FILE=<mbedtls_config.h>")
   target_compile_options(${name}_mbedtls PRIVATE -Wall -Wextra -Werror -ffunction-sections -fdata-sections)
-  # What the build itself needs from the profile: `optimize` (speed also compiles mbedTLS's bignum and ECP
-  # objects with -O2; the toolchain's default is -Os), `target.cpu` (in a cross build, the core whose
-  # compiler flags the library and everything linking it get: cmake/TlsgenCpu.cmake),
-  # `target.stack_bytes` (the stack the image reserves; without it, on a part whose ram_bytes is given, the
-  # stack the sessions need: tlsgen.ram.reserved_stack) and the options of p256-m's object (the generator's
-  # tlsgen.resolve.ecc.P256M_SIZE_FLAGS on a p256-m size build). The profile is validated by the generator at
-  # build time; here only these keys are read (YAML-aware, so quoting does not matter) or resolved, and a
-  # profile edit re-runs this configure step.
+  # What the build itself needs from the profile (cmake/profile_fields.py, one JSON object): `target.cpu` (in a
+  # cross build, the core whose compiler flags the library and everything linking it get: cmake/TlsgenCpu.cmake),
+  # the stack the image reserves (`target.stack_bytes`; without it, on a part whose ram_bytes is given, the stack
+  # the sessions need: tlsgen.ram.reserved_stack) and the compiler options some of mbedTLS's objects get after the
+  # toolchain's -Os (the resolver's tlsgen.resolve.tradeoffs.object_options: speed's -O2 on the public-key
+  # arithmetic, p256-m's options). The profile is validated by the generator at build time; a profile edit re-runs
+  # this configure step.
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${profile}")
   execute_process(COMMAND ${TLSGEN_PYTHON} "${TLSGEN_ROOT}/cmake/profile_fields.py" "${profile}"
     OUTPUT_VARIABLE fields RESULT_VARIABLE rc ERROR_QUIET)
   if(NOT rc EQUAL 0)
-    set(fields "size;host;0")
+    set(fields [=[{"cpu": "host", "objects": [], "stack": 0}]=])
   endif()
-  list(GET fields 0 optimize)
-  list(GET fields 1 profile_cpu)
-  list(GET fields 2 stack_bytes)
-  set(p256m_flags "")
-  list(LENGTH fields n_fields)
-  if(n_fields GREATER 3)
-    list(GET fields 3 p256m_flags)
-    string(REPLACE "," ";" p256m_flags "${p256m_flags}")
-  endif()
-  # p256-m's object gets the options the generator chose for this profile (none: the toolchain's -Os, or speed's
-  # -O2 -fpeel-loops below). As with TLSGEN_HOT_O2 the source property is per directory, so it reads the
-  # compiling target's TLSGEN_P256M_FLAGS: another profile built from the same mbedTLS sources keeps its own.
-  set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_P256M_FLAGS "${p256m_flags}")
-  get_property(p256m_done DIRECTORY PROPERTY TLSGEN_P256M_FLAGS_SOURCES)
-  if(NOT p256m_done)
-    set(p256m_own ${mbedtls_src})
-    list(FILTER p256m_own INCLUDE REGEX "p256-m/p256-m\\.c$")
-    set_property(SOURCE ${p256m_own} APPEND PROPERTY COMPILE_OPTIONS "$<TARGET_PROPERTY:TLSGEN_P256M_FLAGS>")
-    set_property(DIRECTORY PROPERTY TLSGEN_P256M_FLAGS_SOURCES ON)
-  endif()
-  if(optimize STREQUAL "speed")
-    # Only the objects the public-key arithmetic runs in get -O2 (bignum, ECP, ECDH/ECDSA, p256-m): they are where
-    # a handshake spends its instructions; the rest stays at the toolchain's size setting (bench/README.md,
-    # "What optimize trades").
-    # A source property is per directory, not per target: the option is conditional on the compiling
-    # target's TLSGEN_HOT_O2, so a size profile built from the same mbedTLS sources keeps -Os.
-    set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_HOT_O2 ON)
-    get_property(hot_done DIRECTORY PROPERTY TLSGEN_HOT_O2_SOURCES)
-    if(NOT hot_done)
-      set(hot_src ${mbedtls_src})
-      list(FILTER hot_src INCLUDE REGEX "/(library/(bignum[a-z_]*|ecp[a-z_]*|ecdh|ecdsa)|p256-m/p256-m)\\.c$")
-      set_property(SOURCE ${hot_src} APPEND PROPERTY COMPILE_OPTIONS
-        "$<$<BOOL:$<TARGET_PROPERTY:TLSGEN_HOT_O2>>:-O2>")
-      # p256-m (tlsgen.resolve.ecc) also peels its fixed 8-limb loops: measured on Cortex-M4 (QEMU, TLS 1.2
-      # ECDHE-ECDSA P-256, m4-ecdhe-ecdsa-speed): -Os 60.7 M handshake instructions, -O2 55.0 M, -O2 -fpeel-loops
-      # 46.5 M for 4.1 KB more flash than -Os (-O3: 45.5 M for 8.6 KB).
-      set(p256m_src ${hot_src})
-      list(FILTER p256m_src INCLUDE REGEX "p256-m\\.c$")
-      # (a GCC option: clang, the sanitizer builds' compiler, has no -fpeel-loops)
-      set_property(SOURCE ${p256m_src} APPEND PROPERTY COMPILE_OPTIONS
-        "$<$<AND:$<BOOL:$<TARGET_PROPERTY:TLSGEN_HOT_O2>>,$<C_COMPILER_ID:GNU>>:-fpeel-loops>")
-      set_property(DIRECTORY PROPERTY TLSGEN_HOT_O2_SOURCES "${hot_src}")
-    endif()
+  string(JSON profile_cpu GET "${fields}" cpu)
+  string(JSON stack_bytes GET "${fields}" stack)
+  string(JSON n_rules LENGTH "${fields}" objects)
+  # Each rule's options go to a target property, TLSGEN_OPTIONS_<rule>; its sources read it through a generator
+  # expression. A source property is per directory, not per target, so another profile built from the same
+  # mbedTLS sources in this directory gets its own options (or none) from its own target.
+  if(n_rules GREATER 0)
+    math(EXPR last_rule "${n_rules} - 1")
+    foreach(i RANGE ${last_rule})
+      string(JSON rule GET "${fields}" objects ${i} rule)
+      string(JSON rule_sources GET "${fields}" objects ${i} sources)
+      string(JSON gcc_only GET "${fields}" objects ${i} gcc_only)
+      string(JSON n_options LENGTH "${fields}" objects ${i} options)
+      set(options "")
+      math(EXPR last_option "${n_options} - 1")
+      foreach(j RANGE ${last_option})
+        string(JSON option GET "${fields}" objects ${i} options ${j})
+        list(APPEND options "${option}")
+      endforeach()
+      set_property(TARGET ${name}_mbedtls PROPERTY TLSGEN_OPTIONS_${rule} "${options}")
+      get_property(rule_done DIRECTORY PROPERTY TLSGEN_OPTIONS_${rule}_SOURCES)
+      if(NOT rule_done)
+        set(rule_src ${mbedtls_src})
+        list(FILTER rule_src INCLUDE REGEX "${rule_sources}")
+        set(rule_options "$<TARGET_PROPERTY:TLSGEN_OPTIONS_${rule}>")
+        if(gcc_only)  # (clang, the sanitizer builds' compiler, does not take them)
+          set(rule_options "$<$<C_COMPILER_ID:GNU>:${rule_options}>")
+        endif()
+        set_property(SOURCE ${rule_src} APPEND PROPERTY COMPILE_OPTIONS "${rule_options}")
+        set_property(DIRECTORY PROPERTY TLSGEN_OPTIONS_${rule}_SOURCES ON)
+      endif()
+    endforeach()
   endif()
   tlsgen_cpu_for_profile_cpu("${profile_cpu}" cpu)
   tlsgen_cpu_target("${cpu}" cpu_lib)

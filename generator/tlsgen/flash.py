@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.resolve import Resolution
+from tlsgen.resolve.tradeoffs import P256M_SIZE, SPEED_HOT
 
 
 def features(r: Resolution) -> dict[str, float]:
@@ -30,7 +31,7 @@ def features(r: Resolution) -> dict[str, float]:
     p256-m also -fpeel-loops)."""
     f = {"one": 1.0}
     names = [m.name for m in r.macros if m.value is None]
-    speed = r.loaded.profile.optimize == "speed"
+    speed = SPEED_HOT in r.object_options
     for n in names:
         f[n] = 1.0
         if "MBEDTLS_DEBUG_C" in names and n.startswith(DEBUG_SCALES):
@@ -40,7 +41,7 @@ def features(r: Resolution) -> dict[str, float]:
         if speed and (n in ("MBEDTLS_BIGNUM_C", "MBEDTLS_ECP_C", "MBEDTLS_RSA_C", "MBEDTLS_PSA_P256M_DRIVER_ENABLED")
                       or n.startswith("MBEDTLS_ECP_DP_")):
             f[f"{n}*speed"] = 1.0
-    if r.p256m_flags:
+    if P256M_SIZE in r.object_options:
         f[P256M_SIZE_FLAGS] = 1.0
     return f
 

@@ -364,19 +364,49 @@ def test_p256_only_on_cortex_m_is_built_on_the_p256m_driver_with_the_gaps_worked
     assert "p256-m driver" in r.ecc_note
 
 
+def object_flags(r, source: str, compiler: str = "gcc") -> tuple:
+    """The options the build adds to one of mbedTLS's objects for this resolution, as tlsgen_add_library applies
+    them: every rule whose pattern the source's path matches, in order; GCC-only ones for GCC alone."""
+    import re
+
+    return tuple(o for rule in r.object_options if re.search(rule.sources, source)
+                 and (compiler == "gcc" or not rule.gcc_only) for o in rule.options)
+
+
+P256M_C = "/_deps/mbedtls-3.6.6/3rdparty/p256-m/p256-m/p256-m.c"
+SIZE_P256M = ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")
+
+
 @pytest.mark.parametrize("cpu,optimize,flags", [
-    ("cortex-m4", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
-    ("cortex-m3", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
-    ("cortex-m33", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
-    ("cortex-m0plus", "size", ("-O2", "-fno-inline-small-functions", "-fno-tree-loop-distribute-patterns")),
+    ("cortex-m4", "size", SIZE_P256M),
+    ("cortex-m3", "size", SIZE_P256M),
+    ("cortex-m33", "size", SIZE_P256M),
+    ("cortex-m0plus", "size", SIZE_P256M),
     ("cortex-m7", "size", ()),  # measured slower with them (GCC's M7 tuning)
-    ("cortex-m4", "speed", ()),  # cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects instead
+    ("cortex-m4", "speed", ("-O2", "-fpeel-loops")),  # the speed rules' -O2 and p256-m's peeled loops instead
 ])
 def test_p256m_object_options_under_size_on_the_cores_measured_to_gain(resolved, cpu, optimize, flags):
     r = resolved(kind="ecdsa", cpu=cpu, top_extra=f"optimize: {optimize}\n")
-    assert r.p256m and r.p256m_flags == flags
-    assert ("p256-m.c compiled with -O2" in r.ecc_note) == bool(flags), r.ecc_note
-    assert resolved(kind="ecdsa-legacy", cpu=cpu, top_extra=f"optimize: {optimize}\n").p256m_flags == ()
+    assert r.p256m and object_flags(r, P256M_C) == flags
+    assert ("p256-m.c compiled with -O2" in r.ecc_note) == (optimize == "size" and bool(flags)), r.ecc_note
+    legacy = resolved(kind="ecdsa-legacy", cpu=cpu, top_extra=f"optimize: {optimize}\n")
+    assert object_flags(legacy, P256M_C) == (() if optimize == "size" else ("-O2", "-fpeel-loops"))
+
+
+@pytest.mark.parametrize("source,speed", [
+    ("library/bignum.c", True), ("library/bignum_core.c", True), ("library/bignum_mod_raw.c", True),
+    ("library/ecp.c", True), ("library/ecp_curves.c", True), ("library/ecp_curves_new.c", True),
+    ("library/ecdh.c", True), ("library/ecdsa.c", True),
+    ("library/ssl_tls.c", False), ("library/ecjpake.c", False), ("library/aes.c", False), ("library/sha256.c", False),
+    ("library/psa_crypto_ecp.c", False), ("library/pk_ecc.c", False),
+])
+def test_speed_compiles_the_public_key_arithmetic_alone_at_o2(resolved, source, speed):
+    path = f"/_deps/mbedtls-3.6.6/{source}"
+    fast = resolved(kind="ecdsa-legacy", cpu="cortex-m4", top_extra="optimize: speed\n")
+    assert object_flags(fast, path) == (("-O2",) if speed else ())
+    assert object_flags(fast, P256M_C, compiler="clang") == ("-O2",)  # -fpeel-loops is GCC's
+    small = resolved(kind="ecdsa-legacy", cpu="cortex-m4", top_extra="optimize: size\n")
+    assert object_flags(small, path) == ()
 
 
 def test_tls13_p256_only_is_on_p256m_without_tls12_workarounds(resolved):

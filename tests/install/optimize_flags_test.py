@@ -16,7 +16,7 @@ from pathlib import Path
 
 HOT = ("bignum.c", "bignum_core.c", "bignum_mod.c", "bignum_mod_raw.c", "ecp.c", "ecp_curves.c",
        "ecp_curves_new.c", "ecdh.c", "ecdsa.c", "p256-m.c")
-PEELED = ("p256-m.c",)  # -O2 -fpeel-loops (cmake/Tlsgen.cmake: the p256-m driver's fixed 8-limb loops)
+PEELED = ("p256-m.c",)  # -O2 -fpeel-loops (tlsgen.resolve.tradeoffs.SPEED_PEEL: the p256-m driver's fixed 8-limb loops)
 # p256-m.c of a size profile on the p256-m driver (the generator's tlsgen.resolve.ecc.P256M_SIZE_FLAGS, spelt out
 # here: the test states what the build must do, not what the generator says)
 P256M_SIZE = " -fno-inline-small-functions -fno-tree-loop-distribute-patterns"

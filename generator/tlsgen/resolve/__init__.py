@@ -86,4 +86,5 @@ def resolve(loaded: LoadedProfile, p256m: bool = True) -> Resolution:
         uses_psa=c.tls13 or c.p256m, p256m=c.p256m, ecc_note=c.ecc_note, certificate_keys=c.cert_keys,
         signature_algorithms=c.sig_algs,
         nv_seed_bytes=c.nv_seed_bytes, entropy=list(p.platform.entropy), verify=c.verify,
-        datagram=tls.transport == "datagram", dtls_buffering=c.dtls_buffering, p256m_flags=c.p256m_flags)
+        datagram=tls.transport == "datagram", dtls_buffering=c.dtls_buffering,
+        object_options=c.object_options)

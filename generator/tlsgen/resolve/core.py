@@ -66,6 +66,17 @@ class InsecureChoice:
     what: str  # what the choice gives up
 
 
+@dataclass(frozen=True)
+class ObjectOptions:
+    """Compiler options for some of mbedTLS's objects, after the build's own (-Os under MinSizeRel): decided by the
+    resolver (resolve.tradeoffs), applied by tlsgen_add_library() (cmake/profile_fields.py hands them over)."""
+
+    rule: str  # its name in the build (the target property TLSGEN_OPTIONS_<rule>): [a-z0-9_]+
+    sources: str  # a regular expression (CMake's and Python's alike) over the paths of mbedTLS's sources
+    options: tuple[str, ...]
+    gcc_only: bool = False  # GCC's options: clang (the sanitizer builds' compiler) does not get them
+
+
 @dataclass
 class Resolution:
     loaded: LoadedProfile
@@ -91,9 +102,8 @@ class Resolution:
     verify: str  # the effective verify mode ("required" for certificate-less profiles)
     datagram: bool = False  # DTLS (tls.transport: datagram)
     dtls_buffering: int = 0  # its MBEDTLS_SSL_DTLS_MAX_BUFFERING (0: stream)
-    # the compiler options tlsgen_add_library() adds for p256-m's object (resolve.ecc.P256M_SIZE_FLAGS; () for -Os,
-    # or, under optimize: speed, cmake/Tlsgen.cmake's -O2 -fpeel-loops of the public-key objects)
-    p256m_flags: tuple[str, ...] = ()
+    # the compiler options tlsgen_add_library() adds for some of mbedTLS's objects (resolve.tradeoffs)
+    object_options: tuple[ObjectOptions, ...] = ()
 
     def macro(self, name: str) -> Macro | None:
         return next((m for m in self.macros if m.name == name), None)
@@ -194,7 +204,7 @@ class Context:
     record_overhead: int = 0
     nv_seed_bytes: int = 32
     p256m: bool = False  # secp256r1 by mbedTLS's bundled p256-m driver through PSA (resolve.ecc)
-    p256m_flags: tuple[str, ...] = ()  # compiler options for p256-m's object (resolve.ecc.P256M_SIZE_FLAGS)
+    object_options: tuple[ObjectOptions, ...] = ()  # compiler options for some objects (resolve.tradeoffs)
     ecc_note: str = ""
     ecc_why: str = ""  # why the legacy ECP (resolve.ecc), for messages
 

@@ -71,8 +71,8 @@ CIPHER_C_SAVED = ("m4-ecdhe-ecdsa's minimal client 53,532 -> 52,652 bytes of fla
 P256M_DRIVER = "MBEDTLS_PSA_P256M_DRIVER_ENABLED"
 
 
-#: The compiler options tlsgen_add_library() gives p256-m's object (3rdparty/p256-m/p256-m/p256-m.c) under `optimize:
-#: size` on the cores measured to gain (P256M_SIZE_CORES), after the toolchain's -Os: GCC's -O2 scheduling and
+#: The compiler options p256-m's object (3rdparty/p256-m/p256-m/p256-m.c) gets under `optimize: size` on the cores
+#: measured to gain (P256M_SIZE_CORES; the rule: resolve.tradeoffs.P256M_SIZE), after the toolchain's -Os: GCC's -O2 scheduling and
 #: register use in the Montgomery multiplication, but p256-m's small helpers stay calls (-fno-inline-small-functions:
 #: -O2 would copy u288_muladd, the 8-limb add, subtract and select into each caller) and its 9-word zeroing stays a
 #: loop (-fno-tree-loop-distribute-patterns: -Os made it a memset call on every multiplication). Measured in QEMU, the
@@ -149,9 +149,6 @@ def apply(c: Context, allowed: bool = True) -> None:
         return
     c.p256m = True
     c.ecc_note = "elliptic curves: the p256-m driver through PSA (every curve is secp256r1)"
-    if c.p.optimize == "size" and c.cpu.name in P256M_SIZE_CORES:
-        c.p256m_flags = P256M_SIZE_FLAGS
-        c.ecc_note += P256M_SIZE_NOTE
     reasons: list = []
     for name in LEGACY_ECC:
         reasons += b.drop(name)
