@@ -713,6 +713,22 @@ def dtls_offered_ticket(r: Resolution) -> int:
                                                                    word, align)
 
 
+def dtls_loaded_ticket_hole(r: Resolution, reassembly: int) -> int:
+    """The hole an offered TLS 1.2 ticket leaves over datagrams: the runtime loads the saved session
+    (mbedtls_ssl_session_load) before mbedtls_ssl_setup() allocates the record buffers, and frees it once
+    mbedtls_ssl_set_session() has copied it, so its ticket's block stays free under the record buffers. A message the
+    client reassembles in a buffer larger than that block (`reassembly`: the server's largest, its Certificate) cannot
+    use it, and the hole adds to the heap's high water through the server's first flight. Sweep m10165-4906 (DTLS,
+    a 6,000-byte peer chain, OpenSSL's ticket padded to 1,024 bytes, Cortex-M3): the full handshake after a rejected
+    offer needed 31,768 bytes against a 31,640-byte model, a 1,040-byte hole under the record buffers while the
+    Certificate's 6,767-byte reassembly buffer was allocated. A smaller buffer can take the hole: 0 then."""
+    res = r.loaded.profile.tls.resumption
+    if "ticket" not in res.tls12 or "1.2" not in r.versions:
+        return 0
+    hole = block_bytes(res.ticket_max_bytes, r.cpu.word_bytes, r.cpu.alignment)
+    return hole if reassembly > hole else 0
+
+
 def dtls_resumed_ticket(r: Resolution) -> int:
     """What an offered TLS 1.2 ticket adds to a resumed DTLS handshake, where the server takes it: the ticket inside
     the ClientHello the client keeps for retransmission until the server's Finished (the offered session's copy is
@@ -764,6 +780,7 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     over, where = 0, ""
     own_over, own_where = 0, ""
     offered = dtls_offered_ticket(r)
+    hole = dtls_loaded_ticket_hole(r, min(need, r.dtls_buffering)) if offered else 0
     offer_over, offer_where = 0, ""
     resumed = dtls_resumed_ticket(r)
     resumed_over, resumed_where = 0, ""
@@ -775,8 +792,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
         own = flight.get(phase, 0)
         if own and total + extra + own - peak > own_over:
             own_over, own_where = total + extra + own - peak, phase
-        if offered and phase in DTLS_CLIENT_HELLO_PHASES and total + extra + offered - peak > offer_over:
-            offer_over, offer_where = total + extra + offered - peak, phase
+        if offered and phase in DTLS_CLIENT_HELLO_PHASES and total + extra + offered + hole - peak > offer_over:
+            offer_over, offer_where = total + extra + offered + hole - peak, phase
         if resumed and phase in DTLS_RESUMED_PHASES and total + extra + resumed - peak > resumed_over:
             resumed_over, resumed_where = total + extra + resumed - peak, phase
     ticket = dtls_ticket_reassembly(r.loaded.profile.tls)
@@ -817,8 +834,10 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
         lines.append(HeapLine("DTLS offered ticket", int(-(-offer_over // align) * align),
                               f"an offered ticket of up to {r.loaded.profile.tls.resumption.ticket_max_bytes} bytes, in "
                               "the offered session and in the ClientHello kept for retransmission, through the full "
-                              f"handshake of a server that does not take it ({offered} bytes): {offer_over} bytes "
-                              "above the handshake peak during "
+                              f"handshake of a server that does not take it ({offered} bytes"
+                              + (f", and {hole} of the loaded session's ticket left free under the record buffers, "
+                                 "too small for the reassembly of the server's largest message" if hole else "")
+                              + f"): {offer_over} bytes above the handshake peak during "
                               f"{PHASE_NAMES.get(offer_where, offer_where)}" if offer_over else
                               "an offered ticket also in the ClientHello kept for retransmission: no phase of the "
                               "server's first flight comes within its size of the handshake peak"))

@@ -26,7 +26,15 @@ The class decides it; the core hardly does (Thumb-1 frames are a few per cent la
 it, both allocated whatever the threshold, and in TLS 1.2 with certificates such a call sits deep enough to set
 the peak: sweep m10118-0051 (over DTLS on the Cortex-M0+) 4,612 bytes at level 0, 5,036 at levels 2 and 3, above
 the class's 4,864; with debug messages that class needs CERT_TLS12_DEBUG (5,036 + 12 %). With them the other
-classes' peaks stayed below their figures (PSK only: 2,876, m5202-4275; TLS 1.3: 5,380, m5202-3281). Every
+classes' peaks stayed below their figures (PSK only: 2,876, m5202-4275; TLS 1.3: 5,380, m5202-3281).
+
+On a Thumb-1 core (ARMv6-M) SHA-512 compiled out in full, without MBEDTLS_SHA512_SMALLER (optimize: speed), spills
+its unrolled rounds: mbedtls_internal_sha512_process takes a 1,080-byte frame on the Cortex-M0+ against 880 with
+MBEDTLS_SHA512_SMALLER (816 and 824 on the M3/M4; arm-none-eabi-gcc 12.2 -Os, -fstack-usage). In TLS 1.3 it runs
+at the bottom of the key schedule (the PSK binder of a resumed session's ClientHello: create_psk_binder ->
+key_schedule_stage_early -> hkdf_expand_label -> PSA's HMAC -> SHA-384): sweep m10167-0008 (Cortex-M0+, TLS 1.3
+with a SHA-384 suite and psk_ephemeral resumption, optimize: speed) peaked at 6,236 bytes, above the class's
+6,144. Such a profile needs TLS13_THUMB1_SHA512 (6,236 + 12 %). Every
 Cortex-M sweep session checks the figure: a session whose stack peak exceeds it fails. An application's own
 frames under the session calls come on top.
 """
@@ -43,6 +51,7 @@ TLS13 = 6144
 P256M_TLS12 = 6528
 P256M_TLS13 = 7424
 CERT_TLS12_DEBUG = 5632
+TLS13_THUMB1_SHA512 = 7040
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,10 @@ def stack_need(r: Resolution) -> StackNeed:
         if "1.3" in r.versions:
             return StackNeed(P256M_TLS13, "TLS 1.3 on the p256-m driver (key schedule frames, P-256 on the stack)")
         return StackNeed(P256M_TLS12, "TLS 1.2 on the p256-m driver (X.509 verification, P-256 on the stack)")
+    if "1.3" in r.versions and r.cpu.thumb1 and r.defined("MBEDTLS_SHA512_C") and \
+            not r.defined("MBEDTLS_SHA512_SMALLER"):
+        return StackNeed(TLS13_THUMB1_SHA512, "TLS 1.3 (key schedule and CertificateVerify frames) with SHA-512's "
+                         "unrolled rounds on a Thumb-1 core (their 1,080-byte frame at the bottom of the key schedule)")
     if "1.3" in r.versions:
         return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
     if r.uses_certificates and r.defined("MBEDTLS_DEBUG_C"):

@@ -7,11 +7,15 @@ the runtime does not have), or the check did not exist. What works end to end is
 (tests/sweep, tools/sweep); these pin the rules.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tlsgen.cli import build
 from tlsgen.errors import ProfileError
 from tlsgen.heap import block_bytes, dtls_small_later, size_heap
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def profile(versions='["1.2"]', suites="[TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256]", groups="[secp256r1]",
@@ -420,11 +424,32 @@ def test_datagram_ticket_offer_is_counted_twice_through_the_servers_first_flight
                    "  resumption: {tls12: MODES, ticket_max_bytes: 448}\n",
                    platform_extra="  time: ms_clock\n", top_extra=NO_FS)
     lines = {line.name: line.bytes for line in size_heap(ok(text.replace("MODES", "[ticket]"))).lines}
-    assert lines["DTLS offered ticket"] == 448 + block_bytes(336, 8, 16)  # the ClientHello's copy, the session's
+    # the ClientHello's copy, the session's, and the loaded session's ticket left free under the record buffers,
+    # which the Certificate's reassembly buffer (5,208-byte chain) is too large to use (sweep m10165-4906)
+    assert lines["DTLS offered ticket"] == 448 + block_bytes(336, 8, 16) + block_bytes(448, 8, 16)
     by_id = {line.name: line.bytes for line in size_heap(ok(text.replace("MODES", "[session_id]").replace(", ticket_max_bytes: 448", ""))).lines}
     assert "DTLS offered ticket" not in by_id
     stream = ok(text.replace("MODES", "[ticket]").replace("  transport: datagram\n", ""))
     assert "DTLS offered ticket" not in {line.name for line in size_heap(stream).lines}
+
+
+def test_datagram_ticket_hole_counts_only_where_a_reassembly_buffer_cannot_use_it(ok):
+    # Sweep m10165-4906 (tests/sweep/cortex-m): the full handshake after a rejected offer needed 31,768 bytes (QEMU,
+    # mps2-an385, OpenSSL's ticket padded to 1,024 bytes) against a 31,640-byte model. The loaded session's ticket
+    # was freed under the record buffers, and the Certificate's 6,767-byte reassembly buffer could not go there.
+    from tlsgen.heap import dtls_loaded_ticket_hole
+
+    sweep = (ROOT / "tests" / "sweep" / "cortex-m" / "m10165-4906.yaml").read_text()
+    r = ok(sweep)
+    assert dtls_loaded_ticket_hole(r, 6767) == block_bytes(1024, 4, 8) == 1032
+    assert dtls_loaded_ticket_hole(r, 1032) == 0  # a buffer the hole can hold takes it
+    assert 31768 * 1.00 <= size_heap(r).total <= 31768 * 1.10
+    # A certificate-less profile reassembles nothing larger than the hole: no hole is counted.
+    drop = ("groups", "verify", "signature_algorithms", "peer_chain_max", "ca_chain_bytes", "server_name_indication")
+    psk = ok("".join(line + "\n" for line in sweep.replace("TLS-ECDHE-ECDSA-WITH-AES-128-CCM, ", "").splitlines()
+                     if not line.strip().startswith(drop)))
+    assert "left free" not in {x.name: x.derivation for x in size_heap(psk).lines}["DTLS offered ticket"]
+    assert "left free" in {x.name: x.derivation for x in size_heap(r).lines}["DTLS offered ticket"]
 
 
 def test_datagram_resumed_handshake_counts_the_ticket_in_the_kept_client_hello(ok):
@@ -466,3 +491,17 @@ def test_datagram_early_finished_is_counted_at_its_record_size():
                               by_name["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"]]) == 61
     assert dtls_early_record([by_name["TLS-PSK-WITH-AES-128-CCM-8"],
                               by_name["TLS-ECDHE-PSK-WITH-AES-128-CBC-SHA256"]]) == DTLS_EARLY_RECORD
+
+
+def test_tls13_on_thumb1_with_unrolled_sha512_states_the_larger_stack(ok):
+    # Sweep m10167-0008 (tests/sweep/cortex-m): on the Cortex-M0+ SHA-512's unrolled rounds (no MBEDTLS_SHA512_SMALLER under
+    # optimize: speed) take a 1,080-byte frame at the bottom of the TLS 1.3 key schedule; the session peaked at
+    # 6,236 bytes of stack, above the TLS 1.3 class's 6,144.
+    from tlsgen.stack import TLS13, stack_need
+
+    sweep = (ROOT / "tests" / "sweep" / "cortex-m" / "m10167-0008.yaml").read_text()
+    need = stack_need(ok(sweep)).bytes
+    assert 6236 < need <= 6236 * 1.15
+    # The same profile under optimize: size (MBEDTLS_SHA512_SMALLER) or on a Thumb-2 core: the TLS 1.3 class.
+    assert stack_need(ok(sweep.replace("optimize: speed", "optimize: size"))).bytes == TLS13
+    assert stack_need(ok(sweep.replace("cortex-m0plus", "cortex-m3"))).bytes == TLS13
