@@ -34,7 +34,17 @@ MBEDTLS_SHA512_SMALLER (816 and 824 on the M3/M4; arm-none-eabi-gcc 12.2 -Os, -f
 at the bottom of the key schedule (the PSK binder of a resumed session's ClientHello: create_psk_binder ->
 key_schedule_stage_early -> hkdf_expand_label -> PSA's HMAC -> SHA-384): sweep m10167-0008 (Cortex-M0+, TLS 1.3
 with a SHA-384 suite and psk_ephemeral resumption, optimize: speed) peaked at 6,236 bytes, above the class's
-6,144. Such a profile needs TLS13_THUMB1_SHA512 (6,236 + 12 %). Every
+6,144. Such a profile needs TLS13_THUMB1_SHA512 (6,236 + 12 %).
+
+The ECP formulas without heap copies (tlsgen.resolve.ecc, runtime/src/ecp/ecp_formulas.cpp, under optimize: size)
+keep their six working numbers on the stack: mbedtls_internal_ecp_add_mixed's frame is about 540 bytes on the
+Cortex-M0+, at the bottom of ECDSA verification (x509_crt_verify -> pk_verify -> ecp_muladd -> the comb ->
+ecp_add_mixed -> the hook -> mbedtls_mpi_mul_mpi). They came after the classes above were measured: sweep m10169-0288
+(Cortex-M0+, DTLS 1.2 with a P-256 certificate beside X448, no debug messages) peaked at 4,896 bytes, above the
+TLS 1.2 certificate class's 4,864; with debug messages (level 2) the same profile peaked at 5,028, within
+CERT_TLS12_DEBUG. Over streams the formulas stay within the class (m0-ecdhe-ecdsa, Cortex-M0+: 4,400), DTLS's
+record layer and retransmission frames being what is deeper. On a Thumb-1 core with the formulas, DTLS 1.2 with
+certificates needs CERT_DTLS12_THUMB1_FORMULAS (4,896 + 12 %). Every
 Cortex-M sweep session checks the figure: a session whose stack peak exceeds it fails. An application's own
 frames under the session calls come on top.
 """
@@ -44,6 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.resolve import Resolution
+from tlsgen.resolve.ecc import heap_relevant_hooks
 
 PSK_TLS12 = 3840
 CERT_TLS12 = 4864
@@ -52,6 +63,7 @@ P256M_TLS12 = 6528
 P256M_TLS13 = 7424
 CERT_TLS12_DEBUG = 5632
 TLS13_THUMB1_SHA512 = 7040
+CERT_DTLS12_THUMB1_FORMULAS = 5504
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,10 @@ def stack_need(r: Resolution) -> StackNeed:
                          "unrolled rounds on a Thumb-1 core (their 1,080-byte frame at the bottom of the key schedule)")
     if "1.3" in r.versions:
         return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
+    if r.uses_certificates and r.datagram and r.cpu.thumb1 and not r.defined("MBEDTLS_DEBUG_C") and \
+            heap_relevant_hooks(r.defined).get("ecp_formulas"):
+        return StackNeed(CERT_DTLS12_THUMB1_FORMULAS, "DTLS 1.2 with certificates (X.509 verification, ECP and RSA "
+                         "frames) and the ECP formulas' working numbers on a Thumb-1 core's stack")
     if r.uses_certificates and r.defined("MBEDTLS_DEBUG_C"):
         return StackNeed(CERT_TLS12_DEBUG, "TLS 1.2 with certificates (X.509 verification, ECP and RSA frames) and "
                          "mbedTLS's debug messages (platform.debug.level: their format buffers on the stack)")
