@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.catalog import GROUPS, Kex, Suite, min_cert_der_bytes
+from tlsgen.model import Dtls
 from tlsgen.resolve import Resolution
 from tlsgen.resolve.ecc import p256_formulas
 from tlsgen.resolve.resumption import uses_tickets
@@ -713,20 +714,24 @@ def dtls_offered_ticket(r: Resolution) -> int:
                                                                    word, align)
 
 
-def dtls_loaded_ticket_hole(r: Resolution, reassembly: int) -> int:
+def dtls_loaded_ticket_hole(r: Resolution, reassembly: int, message: int) -> int:
     """The hole an offered TLS 1.2 ticket leaves over datagrams: the runtime loads the saved session
     (mbedtls_ssl_session_load) before mbedtls_ssl_setup() allocates the record buffers, and frees it once
-    mbedtls_ssl_set_session() has copied it, so its ticket's block stays free under the record buffers. A message the
-    client reassembles in a buffer larger than that block (`reassembly`: the server's largest, its Certificate) cannot
-    use it, and the hole adds to the heap's high water through the server's first flight. Sweep m10165-4906 (DTLS,
-    a 6,000-byte peer chain, OpenSSL's ticket padded to 1,024 bytes, Cortex-M3): the full handshake after a rejected
-    offer needed 31,768 bytes against a 31,640-byte model, a 1,040-byte hole under the record buffers while the
-    Certificate's 6,767-byte reassembly buffer was allocated. A smaller buffer can take the hole: 0 then."""
+    mbedtls_ssl_set_session() has copied it, so its ticket's block stays free under the record buffers. The
+    server's largest message (`message` bytes; its Certificate), when it is larger than a datagram of the profile's
+    MTU, comes in fragments and is reassembled in a buffer of `reassembly` bytes; a buffer larger than the hole
+    cannot use it, and the hole adds to the heap's high water through the server's first flight. Sweep m10165-4906
+    (DTLS, a 6,000-byte peer chain, OpenSSL's ticket padded to 1,024 bytes, Cortex-M3): the full handshake after a
+    rejected offer needed 31,768 bytes against a 31,640-byte model, a 1,040-byte hole under the record buffers while
+    the Certificate's 6,767-byte reassembly buffer was allocated. 0 where the buffer fits the hole, or where the
+    message fits a datagram (sweep m10172-0028: a 715-byte Certificate under a 1,200-byte MTU came whole, the hole went
+    to the handshake's smaller blocks, and counting it put the model 1.107x the peak)."""
     res = r.loaded.profile.tls.resumption
     if "ticket" not in res.tls12 or "1.2" not in r.versions:
         return 0
     hole = block_bytes(res.ticket_max_bytes, r.cpu.word_bytes, r.cpu.alignment)
-    return hole if reassembly > hole else 0
+    mtu = (r.loaded.profile.tls.dtls or Dtls()).mtu
+    return hole if reassembly > hole and message > mtu else 0
 
 
 def dtls_resumed_ticket(r: Resolution) -> int:
@@ -763,7 +768,8 @@ def dtls_small_later(r: Resolution) -> int:
 def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     """What DTLS adds to the session: the fixed part, and what buffered messages can put above the session's peak in
     the phase they meet (DTLS_ALL_LATER, DTLS_SMALL_LATER, DTLS_EARLY_RECORD_PHASES)."""
-    from tlsgen.resolve.records import dtls_early_record, dtls_server_flight, dtls_ticket_reassembly
+    from tlsgen.resolve.records import (dtls_early_record, dtls_largest_server_message, dtls_server_flight,
+                                        dtls_ticket_reassembly)
 
     word, align = r.cpu.word_bytes, r.cpu.alignment
     # While the ServerHello is processed, what can wait is the rest of the server's first flight (within the bound;
@@ -780,7 +786,8 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     over, where = 0, ""
     own_over, own_where = 0, ""
     offered = dtls_offered_ticket(r)
-    hole = dtls_loaded_ticket_hole(r, min(need, r.dtls_buffering)) if offered else 0
+    largest, _ = dtls_largest_server_message(r.loaded.profile.tls, r.uses_certificates)
+    hole = dtls_loaded_ticket_hole(r, min(need, r.dtls_buffering), largest) if offered else 0
     offer_over, offer_where = 0, ""
     resumed = dtls_resumed_ticket(r)
     resumed_over, resumed_where = 0, ""

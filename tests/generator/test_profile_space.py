@@ -441,8 +441,9 @@ def test_datagram_ticket_hole_counts_only_where_a_reassembly_buffer_cannot_use_i
 
     sweep = (ROOT / "tests" / "sweep" / "cortex-m" / "m10165-4906.yaml").read_text()
     r = ok(sweep)
-    assert dtls_loaded_ticket_hole(r, 6767) == block_bytes(1024, 4, 8) == 1032
-    assert dtls_loaded_ticket_hole(r, 1032) == 0  # a buffer the hole can hold takes it
+    assert dtls_loaded_ticket_hole(r, 6767, 6009) == block_bytes(1024, 4, 8) == 1032
+    assert dtls_loaded_ticket_hole(r, 1032, 6009) == 0  # a buffer the hole can hold takes it
+    assert dtls_loaded_ticket_hole(r, 6767, 1000) == 0  # a message that fits a datagram (MTU 1024) comes whole
     assert 31768 * 1.00 <= size_heap(r).total <= 31768 * 1.10
     # A certificate-less profile reassembles nothing larger than the hole: no hole is counted.
     drop = ("groups", "verify", "signature_algorithms", "peer_chain_max", "ca_chain_bytes", "server_name_indication")
@@ -491,6 +492,16 @@ def test_datagram_early_finished_is_counted_at_its_record_size():
                               by_name["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256"]]) == 61
     assert dtls_early_record([by_name["TLS-PSK-WITH-AES-128-CCM-8"],
                               by_name["TLS-ECDHE-PSK-WITH-AES-128-CBC-SHA256"]]) == DTLS_EARLY_RECORD
+
+
+def test_datagram_ticket_hole_not_counted_for_a_certificate_that_fits_a_datagram(ok):
+    # Sweep m10172-0028 (tests/sweep/cortex-m): a 700-byte chain under a 1,200-byte MTU; its Certificate came whole
+    # and the loaded ticket's hole went to smaller blocks: counting it put the model at 13,472 bytes, 1.107x the
+    # 12,168-byte peak.
+    sweep = (ROOT / "tests" / "sweep" / "cortex-m" / "m10172-0028.yaml").read_text()
+    model = size_heap(ok(sweep))
+    assert "left free" not in {x.name: x.derivation for x in model.lines}["DTLS offered ticket"]
+    assert 12168 <= model.total <= 12168 * 1.10
 
 
 def test_tls13_on_thumb1_with_unrolled_sha512_states_the_larger_stack(ok):

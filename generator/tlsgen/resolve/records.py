@@ -240,17 +240,24 @@ def apply(c: Context) -> None:
     c.nv_seed_bytes = 64 if b.defined("MBEDTLS_SHA512_C") else 32
 
 
-def dtls_server_flight(tls, groups, certs: bool, psk: bool, suites, request: bool = True) -> tuple[int, str, int]:
-    """The server's first flight as the client may have to buffer it: the reassembly buffer of its largest message
-    (mbedTLS must be able to reassemble it when the server fragments it to its own MTU; a message that does not
-    fit the bound when the handshake needs it next ends the handshake, MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL), what
-    that message is, and the messages that can follow it."""
+def dtls_largest_server_message(tls, certs: bool) -> tuple[int, str]:
+    """The largest message of the server's first flight (its Certificate, or DTLS_SMALL_MESSAGE without
+    certificates), in bytes without the DTLS header, and what it is."""
     largest, what = DTLS_SMALL_MESSAGE, "the server's largest handshake message without certificates"
     if certs:
         cert = certificate_message_bytes(tls.peer_chain_max_bytes, tls.peer_chain_max_certs)
         if cert > largest:
             largest, what = cert, (f"the server's Certificate message ({tls.peer_chain_max_bytes}-byte chain of up "
                                    f"to {tls.peer_chain_max_certs} certificates)")
+    return largest, what
+
+
+def dtls_server_flight(tls, groups, certs: bool, psk: bool, suites, request: bool = True) -> tuple[int, str, int]:
+    """The server's first flight as the client may have to buffer it: the reassembly buffer of its largest message
+    (mbedTLS must be able to reassemble it when the server fragments it to its own MTU; a message that does not
+    fit the bound when the handshake needs it next ends the handshake, MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL), what
+    that message is, and the messages that can follow it."""
+    largest, what = dtls_largest_server_message(tls, certs)
     later = sum(dtls_later_messages(groups, certs, psk, ske_rsa_bits(suites, tls.rsa_max_bits), request))
     return dtls_reassembly_bytes(largest), what, later
 
