@@ -862,7 +862,14 @@ def dtls_lines(r: Resolution, worst: Prediction) -> list[HeapLine]:
     return lines
 
 
-def size_heap(r: Resolution) -> HeapModel:
+#: The TLS 1.2 phases before the server's NewSessionTicket: the phase tables hold no ticket in them.
+TLS12_BEFORE_TICKET = frozenset(PHASE_ORDER["1.2"][:PHASE_ORDER["1.2"].index("NST")])
+
+
+def size_heap(r: Resolution, stale_offer: bool = True) -> HeapModel:
+    """The heap model of a profile. `stale_offer=False`: without what only a session that offers a saved TLS 1.2
+    ticket to a server that rejects it holds (the "offered ticket" line), to compare with measurements of single
+    sessions (bench/heap's calibration records, which offer nothing)."""
     align = r.cpu.alignment
     rin, rout = records(r)
     preds = [predict(r, s) for s in shapes(r)]
@@ -900,6 +907,20 @@ def size_heap(r: Resolution) -> HeapModel:
         lines.append(HeapLine("session ticket", extra, f"a ticket of up to {t.resumption.ticket_max_bytes} bytes "
                               f"(tls.resumption.ticket_max_bytes), beyond the {CALIBRATED_TICKET_BYTES} the handshake "
                               "tables were measured with"))
+    if stale_offer and not r.datagram and "ticket" in t.resumption.tls12 and "1.2" in r.versions and \
+            s.suite.version == "1.2" and worst.phase in TLS12_BEFORE_TICKET:
+        # A rejected offer keeps the offered ticket through the whole full handshake that follows, so it is live at
+        # a peak before the NewSessionTicket, where the phase tables hold none (from the NewSessionTicket on they
+        # hold up to CALIBRATED_TICKET_BYTES of it, and "session ticket" the rest). Sweep m10172-0060 (Cortex-M0+,
+        # ECDHE-PSK over X448, a 448-byte ticket, an 8,880-byte model): the session offering its ticket to a server
+        # that did not take it needed 9,032 bytes; its live blocks at the peak (ClientKeyExchange) were 384 bytes
+        # above the full handshake's without an offer. (Over datagrams "DTLS offered ticket" counts it.)
+        word = r.cpu.word_bytes
+        lines.append(HeapLine("offered ticket", block_bytes(min(t.resumption.ticket_max_bytes, CALIBRATED_TICKET_BYTES),
+                                                            word, align),
+                              f"a saved TLS 1.2 ticket offered to a server that does not take it, held through the full "
+                              f"handshake's peak at {PHASE_NAMES.get(worst.phase, worst.phase)}, before the "
+                              "NewSessionTicket (the handshake tables hold tickets from there on)"))
     lines.append(HeapLine("handshake peak", worst.persisted + worst.working,
                           f"at {PHASE_NAMES.get(worst.phase, worst.phase)}: {worst.working} working + "
                           f"{worst.persisted} left by earlier phases; the largest session the profile allows: "

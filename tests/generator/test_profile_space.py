@@ -531,3 +531,19 @@ def test_dtls_on_thumb1_with_the_ecp_formulas_states_the_larger_stack(ok):
     assert stack_need(ok(sweep.replace("debug: {error_strings: true}", "debug: {level: 2, error_strings: true}"))
                       ).bytes == CERT_TLS12_DEBUG  # measured 5,028 with level 2
     assert stack_need(ok(sweep.replace("cortex-m0plus", "cortex-m3"))).bytes == CERT_TLS12
+
+
+def test_stream_ticket_offer_counts_the_ticket_at_a_peak_before_the_new_session_ticket(ok):
+    # Sweep m10172-0060 (tests/sweep/cortex-m): ECDHE-PSK over X448 with 448-byte tickets on the Cortex-M0+. Offered to
+    # a server that did not take it, the ticket was live at the full handshake's peak (ClientKeyExchange), where the
+    # handshake tables hold no ticket: 9,032 bytes needed against an 8,880-byte model.
+    sweep = (ROOT / "tests" / "sweep" / "cortex-m" / "m10172-0060.yaml").read_text()
+    r = ok(sweep)
+    lines = {x.name: x.bytes for x in size_heap(r).lines}
+    assert lines["offered ticket"] == block_bytes(336, 4, 8)  # the part the tables hold only from the NewSessionTicket
+    assert lines["session ticket"] == block_bytes(448, 4, 8) - block_bytes(336, 4, 8)
+    assert 9032 <= size_heap(r).total <= 9032 * 1.10
+    # Single sessions (no offer) are held to the model without it; session IDs carry no ticket.
+    assert size_heap(r, stale_offer=False).total < size_heap(r).total
+    by_id = ok(sweep.replace("tls12: [session_id, ticket]", "tls12: [session_id]"))
+    assert "offered ticket" not in {x.name for x in size_heap(by_id).lines}
