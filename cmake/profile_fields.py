@@ -15,8 +15,8 @@ reserves exactly it rather than a board's larger default.
 A bare-metal profile goes through the generator's pipeline (the ECC implementation, the RAM fallback of
 tlsgen.pipeline and the stack are its decisions); a host one needs none of that (no p256-m, no stack
 reservation) and is only read. A profile that does not parse or resolve gives what its keys say, read YAML-aware
-(quoting does not matter; `optimize` for the options), with defaults for the rest (`size`, `host`, 0): the generator, which runs at build
-time, reports the real error with its location.
+(quoting does not matter; `optimize` for the options), with defaults for the rest (`size`, `host`, 0): the
+generator, which runs at build time, reports the real error with its location.
 
 `--cpu`: print target.cpu alone (plain text), without the pipeline (tlsgen_profile_cpu(), which picks a board).
 """

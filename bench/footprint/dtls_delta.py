@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import measure  # noqa: E402  (bench/footprint/run.py: the same flash figure)
+from run import clients, measure  # noqa: E402  (bench/footprint/run.py: the same clients and flash figure)
 
 #: `conf->transport` tests in mbedTLS 3.6's ssl_*.c and what they are in a DTLS-only client.
 TRANSPORT_TESTS = [
@@ -108,14 +108,13 @@ def main() -> int:
     ap.add_argument("--keep", type=Path, help="build the variants here (kept) instead of a temporary directory")
     args = ap.parse_args()
     build = args.build.resolve()
-    manifest = build / "bench" / "footprint" / "clients.txt"
-    if not manifest.is_file():
-        print(f"{manifest} missing: configure {build} with the arm-none-eabi toolchain first", file=sys.stderr)
+    listed = clients(build)
+    if listed is None:
         return 2
-    targets = {name: target for kind, name, target in (line.split(":") for line in manifest.read_text().split())}
+    targets = {name: target for _, name, target in listed}
     for name in (args.tls, args.dtls):
         if name not in targets:
-            print(f"{name}: no such client in {manifest}", file=sys.stderr)
+            print(f"{name}: no such client in {build}/bench/footprint/clients.txt", file=sys.stderr)
             return 2
     tls_t, dtls_t = targets[args.tls], targets[args.dtls]
     subprocess.run(["cmake", "--build", str(build), "--target", tls_t, dtls_t], check=True, capture_output=True)

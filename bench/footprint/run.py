@@ -32,15 +32,23 @@ def measure(elf: Path) -> dict[str, int]:
             "bss": s.get(".bss", 0), "flash": flash, "static_ram": s.get(".data", 0) + s.get(".bss", 0)}
 
 
-def main() -> int:
-    build = Path(sys.argv[1] if len(sys.argv) > 1 else "build/arm")
+def clients(build: Path) -> list[tuple[str, str, str]] | None:
+    """The minimal clients bench/footprint/CMakeLists.txt configured in `build`, as (kind, name, target); None (and
+    why, on stderr) when the build tree has none."""
     manifest = build / "bench" / "footprint" / "clients.txt"
     if not manifest.is_file():
         print(f"{manifest} missing: configure {build} with the arm-none-eabi toolchain first", file=sys.stderr)
+        return None
+    return [tuple(line.split(":")) for line in manifest.read_text().split()]
+
+
+def main() -> int:
+    build = Path(sys.argv[1] if len(sys.argv) > 1 else "build/arm")
+    listed = clients(build)
+    if listed is None:
         return 2
     rows = []
-    for line in manifest.read_text().split():
-        kind, name, target = line.split(":")
+    for kind, name, target in listed:
         subprocess.run(["cmake", "--build", str(build), "--target", target], check=True, capture_output=True)
         elf = build / "bench" / "footprint" / target
         row = {"kind": kind, "name": name, **measure(elf), "static_heap": 0}

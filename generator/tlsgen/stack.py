@@ -54,7 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tlsgen.resolve import Resolution
-from tlsgen.resolve.ecc import heap_relevant_hooks
+from tlsgen.resolve.ecc import ecp_formulas
 
 PSK_TLS12 = 3840
 CERT_TLS12 = 4864
@@ -84,7 +84,7 @@ def stack_need(r: Resolution) -> StackNeed:
     if "1.3" in r.versions:
         return StackNeed(TLS13, "TLS 1.3 (key schedule and CertificateVerify frames)")
     if r.uses_certificates and r.datagram and r.cpu.thumb1 and not r.defined("MBEDTLS_DEBUG_C") and \
-            heap_relevant_hooks(r.defined).get("ecp_formulas"):
+            ecp_formulas(r.defined):
         return StackNeed(CERT_DTLS12_THUMB1_FORMULAS, "DTLS 1.2 with certificates (X.509 verification, ECP and RSA "
                          "frames) and the ECP formulas' working numbers on a Thumb-1 core's stack")
     if r.uses_certificates and r.defined("MBEDTLS_DEBUG_C"):

@@ -72,12 +72,12 @@ P256M_DRIVER = "MBEDTLS_PSA_P256M_DRIVER_ENABLED"
 
 
 #: The compiler options p256-m's object (3rdparty/p256-m/p256-m/p256-m.c) gets under `optimize: size` on the cores
-#: measured to gain (P256M_SIZE_CORES; the rule: resolve.tradeoffs.P256M_SIZE), after the toolchain's -Os: GCC's -O2 scheduling and
-#: register use in the Montgomery multiplication, but p256-m's small helpers stay calls (-fno-inline-small-functions:
-#: -O2 would copy u288_muladd, the 8-limb add, subtract and select into each caller) and its 9-word zeroing stays a
-#: loop (-fno-tree-loop-distribute-patterns: -Os made it a memset call on every multiplication). Measured in QEMU, the
-#: same firmware with p256-m.c at -Os and with these (handshake instructions; text+data of the image; the stack peak
-#: unchanged): m4-tls13-p256 (TLS 1.3, resume firmware's full handshake) 60.73 M -> 55.64 M, 75,816 -> 75,944 bytes;
+#: measured to gain (P256M_SIZE_CORES; the rule: resolve.tradeoffs.P256M_SIZE), after the toolchain's -Os: GCC's -O2
+#: scheduling and register use in the Montgomery multiplication, but p256-m's small helpers stay calls
+#: (-fno-inline-small-functions: -O2 would copy u288_muladd, the 8-limb add, subtract and select into each caller) and
+#: its 9-word zeroing stays a loop (-fno-tree-loop-distribute-patterns: -Os made it a memset call on every
+#: multiplication). Measured in QEMU, the same firmware with p256-m.c at -Os and with these (handshake instructions;
+#: text+data of the image; the stack peak unchanged): m4-tls13-p256 (TLS 1.3, resume firmware's full handshake) 60.73 M -> 55.64 M, 75,816 -> 75,944 bytes;
 #: m4-ecdhe-ecdsa 60.66 M -> 55.58 M, 65,288 -> 65,480; m33-ecdhe-ecdsa 60.66 M -> 54.81 M, 65,120 -> 65,264;
 #: m3-ecdhe-ecdsa 191.4 M -> 182.1 M, 64,992 -> 65,112; m4-ecdhe-ecdsa as a cortex-m0plus profile (sweep firmware, run
 #: on mps2-an385, whose RAM a p256-m build needs) 240.9 M -> 231.3 M, 69,448 -> 69,616. Plain -O2: 55.19 M for 1,600
@@ -325,14 +325,19 @@ def p256_formulas(defined) -> bool:
     return has_formulas(defined, P256_FORMULAS, "MBEDTLS_ECP_NORMALIZE_JAC_ALT")
 
 
+def ecp_formulas(defined) -> bool:
+    """Whether a build runs any formula set without copies (ecp_formulas.cpp: P-256's or Curve25519's), whose
+    working numbers sit on the stack instead of the heap."""
+    return p256_formulas(defined) or has_formulas(defined, X25519_FORMULA, "MBEDTLS_ECP_NORMALIZE_MXZ_ALT")
+
+
 def heap_relevant_hooks(defined) -> dict:
     """Which of tlsgen's ECP hooks a build has, as far as the heap is concerned (a heap measurement records it:
     bench/heap/measurements.py, tests/generator/test_heap_model.py): the P-256 hooks on limbs ("p256_hooks",
     p256_jacobian.cpp) and the formulas without copies ("ecp_formulas", ecp_formulas.cpp), each of which changes the
     heap peak of a handshake on its curves. `defined(name)` answers for the build's macros; absent keys: without."""
-    formulas = p256_formulas(defined) or has_formulas(defined, X25519_FORMULA, "MBEDTLS_ECP_NORMALIZE_MXZ_ALT")
     return {**({"p256_hooks": True} if defined("MBEDTLS_ECP_NORMALIZE_JAC_ALT") else {}),
-            **({"ecp_formulas": True} if formulas else {})}
+            **({"ecp_formulas": True} if ecp_formulas(defined) else {})}
 
 
 def heap_hooks_recorded(record: dict) -> dict:
